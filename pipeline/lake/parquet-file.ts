@@ -1,0 +1,39 @@
+/**
+ * Writer settings every Parquet file of the lake shares, and a writer bound to a registry entry.
+ * The worker (streaming to S3) and tests both open writers here, so the files they make agree.
+ */
+import { ParquetWriter } from "@dsnp/parquetjs";
+import { parquetSchemaOf } from "../schema/parquet.js";
+import type { RegistryEntry } from "../schema/registry.js";
+import type { LakeRow } from "../schema/validate.js";
+
+/**
+ * Rows buffered per row group: the writer's memory is bounded by this, not by the window size.
+ * Data page V1 because Spark's and Arrow's vectorised readers handle it best from this writer.
+ */
+export const PARQUET_WRITER_OPTIONS: Readonly<ParquetWriterOptions> = {
+  rowGroupSize: 10_000,
+  useDataPageV2: false,
+};
+
+export interface ParquetWriterOptions {
+  readonly rowGroupSize: number;
+  readonly useDataPageV2: boolean;
+}
+
+export interface LakeParquetWriter {
+  append(row: LakeRow): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openParquetFile(
+  entry: RegistryEntry,
+  path: string,
+  options: Partial<ParquetWriterOptions> = {},
+): Promise<LakeParquetWriter> {
+  const writer = await ParquetWriter.openFile(parquetSchemaOf(entry), path, {
+    ...PARQUET_WRITER_OPTIONS,
+    ...options,
+  });
+  return { append: (row) => writer.appendRow(row), close: () => writer.close() };
+}

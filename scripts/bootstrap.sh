@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# What `npm start` and `npm test` run first on any machine: install the Node packages from the
+# lockfile when they changed, then install and start the local stack. Idempotent and quick when
+# nothing changed (a second run takes a few seconds).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+stamp=node_modules/.lockfile.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[bootstrap] installing Node packages from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error --cache "$ROOT/.local/cache/npm"
+  echo "$want" >"$stamp"
+fi
+
+bash scripts/stack.sh start

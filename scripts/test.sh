@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (`npm test`, after scripts/bootstrap.sh has started the stack): lint and
+# format gates, typecheck, vitest (unit, integration against the real local servers, infra),
+# ruff and pytest for the Glue jobs on local Spark. Every step runs; the exit status is non-zero
+# if any failed, and the last line sums the tests of both runners.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/stack.env
+source scripts/stack.env
+
+REPORTS="$ROOT/.local/reports"
+rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+failed=()
+
+step() {
+  local name=$1; shift
+  printf '\n== %s\n' "$name"
+  local start=$SECONDS
+  if "$@"; then
+    printf '== %s: ok (%ss)\n' "$name" $((SECONDS - start))
+  else
+    printf '== %s: FAILED (%ss)\n' "$name" $((SECONDS - start))
+    failed+=("$name")
+  fi
+}
+
+step "biome (lint + format)" npx biome ci .
+step "typecheck" npx tsc --noEmit -p tsconfig.json
+step "ruff" bash -c ".local/venv/bin/ruff check glue && .local/venv/bin/ruff format --check glue"
+step "vitest" npx vitest run --reporter=default --reporter=junit --outputFile.junit="$REPORTS/vitest.xml"
+step "pytest" bash -c "cd glue && ../.local/venv/bin/pytest --junitxml='$REPORTS/pytest.xml' -p no:cacheprovider"
+
+node scripts/test-summary.mjs "$REPORTS"/*.xml
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'failed steps: %s\n' "${failed[*]}"
+  exit 1
+fi
