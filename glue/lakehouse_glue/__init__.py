@@ -1,0 +1,19 @@
+"""Shared harness for the lakehouse's PySpark Glue jobs.
+
+Jobs in ``glue/jobs`` stay thin (parse arguments, wire); transforms and this harness are plain
+importable code so pytest can run them on local Spark with the same Iceberg version as Glue 5.0.
+"""
+
+from lakehouse_glue.errors import (
+    GlueJobError,
+    SchemaMismatchError,
+    SourceTableMissingError,
+    SourceUnavailableError,
+)
+
+__all__ = [
+    "GlueJobError",
+    "SchemaMismatchError",
+    "SourceTableMissingError",
+    "SourceUnavailableError",
+]

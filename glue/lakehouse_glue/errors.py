@@ -1,0 +1,49 @@
+"""Errors raised by the Glue jobs, mirroring the TypeScript side's ``PipelineError``.
+
+Every error says whether a retry can help (``retryable``) so the orchestration treats Python and
+TypeScript failures alike: retry transient ones with backoff, stop and report terminal ones. The
+class name travels in the Glue job's error message, which is what a person (or a Step Functions
+``Catch``) sees, so names are stable and end with ``Error``.
+"""
+
+from __future__ import annotations
+
+
+class GlueJobError(Exception):
+    """Base of every error a job raises on purpose; anything else is a bug."""
+
+    #: Default for the class; an instance may override it when the cause decides.
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.table = table
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        # The table is the first thing an operator needs, and Glue logs keep only str(error).
+        context = f" [table={self.table}]" if self.table else ""
+        kind = "retryable" if self.retryable else "terminal"
+        return f"{type(self).__name__}: {self.message}{context} ({kind})"
+
+
+class SourceTableMissingError(GlueJobError):
+    """A table the job was told to read does not exist: a config or deploy mistake."""
+
+
+class SchemaMismatchError(GlueJobError):
+    """Source columns no longer match the registry; writing anyway would corrupt the lake table."""
+
+
+class SourceUnavailableError(GlueJobError):
+    """The source database or object store did not answer; the next attempt may succeed."""
+
+    retryable = True
