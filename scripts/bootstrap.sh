@@ -10,7 +10,10 @@ stamp=node_modules/.lockfile.sha256
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[bootstrap] installing Node packages from package-lock.json"
-  npm ci --no-audit --no-fund --loglevel=error --cache "$ROOT/.local/cache/npm"
+  # Not `npm ci`: the registry mirror here lacks some other platforms' optional packages (e.g.
+  # @biomejs/cli-android-arm64), so the lockfile cannot list them and `npm ci` refuses it as out of
+  # sync. `install --no-save` installs the lockfile's versions and leaves the lockfile untouched.
+  npm install --no-save --no-audit --no-fund --loglevel=error --cache "$ROOT/.local/cache/npm"
   echo "$want" >"$stamp"
 fi
 
