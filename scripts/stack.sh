@@ -129,7 +129,7 @@ start_ferretdb() {
   if pid_alive ferretdb; then return 0; fi
   port_open "$LAKEHOUSE_MONGO_PORT" && die "port $LAKEHOUSE_MONGO_PORT is taken by another process"
   # The PostgreSQL backend: FerretDB's production-grade one in v1.x, on the cluster we run anyway.
-  nohup "$FERRET_BIN" --listen-addr "127.0.0.1:$LAKEHOUSE_MONGO_PORT" --handler postgresql \
+  nohup "$FERRET_BIN" --listen-addr "127.0.0.1:$LAKEHOUSE_MONGO_PORT" --handler postgresql --log-level error \
     --postgresql-url "postgres://$LAKEHOUSE_PG_USER:$LAKEHOUSE_PG_PASSWORD@127.0.0.1:$LAKEHOUSE_PG_PORT/ferretdb" \
     >"$LOG/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"

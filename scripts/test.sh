@@ -25,7 +25,7 @@ step() {
   fi
 }
 
-step "biome (lint + format)" npx biome ci .
+step "biome (lint + format)" npx biome ci --colors=off .
 step "typecheck" npx tsc --noEmit -p tsconfig.json
 step "ruff" bash -c ".local/venv/bin/ruff check glue && .local/venv/bin/ruff format --check glue"
 step "vitest" npx vitest run --reporter=default --reporter=junit --outputFile.junit="$REPORTS/vitest.xml"

@@ -21,11 +21,15 @@ export function registryCommand(): Command {
         const partition = icebergPartitionOf(c)
           .map((p) => p.sql)
           .join(", ");
-        console.log(`mongodb.${c.name.padEnd(24)} ${String(c.columns.length).padStart(3)} columns  ${partition}`);
+        console.log(
+          `mongodb.${c.name.padEnd(24)} ${String(c.columns.length).padStart(3)} columns  ${partition}`,
+        );
         if (opts.columns) printColumns(c);
       }
       for (const t of tables) {
-        console.log(`postgres.${t.name.padEnd(23)} ${String(t.columns.length).padStart(3)} columns  ${t.behaviour}`);
+        console.log(
+          `postgres.${t.name.padEnd(23)} ${String(t.columns.length).padStart(3)} columns  ${t.behaviour}`,
+        );
         if (opts.columns) printColumns(t);
       }
     });

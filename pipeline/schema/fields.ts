@@ -73,8 +73,13 @@ export const int64 = () => z.preprocess(toNumber, z.int());
 export const float64 = () => z.preprocess(toNumber, z.number());
 export const text = () => z.preprocess(toText, z.string());
 export const boolean = () => z.preprocess(toBoolean, z.boolean());
+/** Drivers hand jsonb columns over parsed; the lake keeps the JSON text. */
+function toJsonText(value: unknown): unknown {
+  return typeof value === "object" && value !== null ? JSON.stringify(value) : value;
+}
+
 /**
- * Free-form JSON kept as text in the lake (the `payload` column and jsonb source columns).
- * Branded through the registry's column model by name: see `columns.ts`.
+ * Free-form JSON kept as text in the lake (the `payload` column and jsonb source columns),
+ * marked through zod's metadata so the column model types it `json`: see `columns.ts`.
  */
-export const json = () => z.string().meta({ lakeType: "json" });
+export const json = () => z.preprocess(toJsonText, z.string().meta({ lakeType: "json" }));

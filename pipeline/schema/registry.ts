@@ -25,8 +25,13 @@ export interface CollectionEntry<S extends z.ZodObject = z.ZodObject> {
   readonly kind: "collection";
   readonly name: string;
   readonly schema: S;
-  /** Source field the worker windows on (differs per collection). */
+  /** Lake row field that orders the collection in time (differs per collection). */
   readonly timestampField: Keys<S>;
+  /**
+   * MongoDB field the worker windows and indexes on. The same as `timestampField` except where
+   * the worker reshapes documents: `variable_logs` slots carry `day`, their rows `time`.
+   */
+  readonly sourceTimestampField: string;
   /** Further timestamp that re-selects a changed document (alarm: `resetTS`). */
   readonly updatedField?: Keys<S>;
   /** Source fields that identify a row in curated; merges and dedups use them. */
@@ -70,9 +75,13 @@ function checkKeys(name: string, columns: readonly ColumnSpec[], keys: readonly 
 }
 
 export function defineCollection<S extends z.ZodObject>(
-  def: Omit<CollectionEntry<S>, "kind" | "columns" | "payload"> & { payload?: boolean },
+  def: Omit<CollectionEntry<S>, "kind" | "columns" | "payload" | "sourceTimestampField"> & {
+    payload?: boolean;
+    sourceTimestampField?: string;
+  },
 ): CollectionEntry<S> {
   const payload = def.payload ?? true;
+  const sourceTimestampField = def.sourceTimestampField ?? def.timestampField;
   const columns = columnsOf(def.schema);
   if (payload) {
     columns.push({ name: PAYLOAD_COLUMN, source: PAYLOAD_COLUMN, type: "json", nullable: true });
@@ -82,7 +91,13 @@ export function defineCollection<S extends z.ZodObject>(
   if (!columns.some((col) => col.source === "idDevice")) {
     throw new RegistryError(`${def.name}: every collection needs idDevice`);
   }
-  return Object.freeze({ ...def, kind: "collection", payload, columns: Object.freeze(columns) });
+  return Object.freeze({
+    ...def,
+    kind: "collection",
+    payload,
+    sourceTimestampField,
+    columns: Object.freeze(columns),
+  });
 }
 
 export function defineTable<S extends z.ZodObject>(
@@ -186,6 +201,7 @@ export const collections = [
     name: "variable_logs",
     schema: c.VariableLogsSchema,
     timestampField: "time",
+    sourceTimestampField: "day",
     naturalKey: ["idDevice", "time"],
     // The wide row is built by the worker from slot documents; a slot's extra keys are counted
     // as drift by the worker rather than folded into every one of its 720 rows.

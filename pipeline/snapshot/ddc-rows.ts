@@ -2,9 +2,9 @@
  * Rows of the `ddc` tables at the load clock: the fleet's companies, groups and devices, plus
  * recipes with their links and history, IP history, parameters, profiles and settings.
  */
-import { type DeviceProfile, type Fleet, marksAt, deviceRowAt, countryInfo } from "./fleet.js";
-import { COOKING_MODES, LANGUAGES, RECIPE_AUTHORS, RECIPE_CATEGORIES, RECIPE_NAMES } from "./reference.js";
+import { countryInfo, type DeviceProfile, deviceRowAt, type Fleet, marksAt } from "./fleet.js";
 import { Rng } from "./random.js";
+import { COOKING_MODES, LANGUAGES, RECIPE_AUTHORS, RECIPE_CATEGORIES, RECIPE_NAMES } from "./reference.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time.js";
 import type { DdcRows, DdcTables, SnapshotConfig } from "./types.js";
 
@@ -97,21 +97,36 @@ export function buildDdcRows(config: SnapshotConfig, fleet: Fleet): DdcRows {
     rng.chance(0.5)
       ? { id_recipe: rng.pick(community_recipe).id, recipe_kind: "community" }
       : { id_recipe: rng.pick(chefunox_recipe).id, recipe_kind: "chefunox" };
-  const linkTime = (after: Date) => new Date(Math.min(end - HOUR_MS, after.getTime() + rng.int(1, 400) * DAY_MS));
+  const linkTime = (after: Date) =>
+    new Date(Math.min(end - HOUR_MS, after.getTime() + rng.int(1, 400) * DAY_MS));
 
-  const recipe_company = fleet.companies.flatMap((c) =>
-    Array.from({ length: rng.int(2, 6) }, () => ({ ...library(), created_at: linkTime(c.created_at), id_company: c.id })),
-  ).map((row, i) => ({ id: i + 1, ...row }));
-  const recipe_device_group = fleet.groups.flatMap((g) =>
-    Array.from({ length: rng.int(1, 4) }, () => ({ ...library(), created_at: linkTime(g.created_at), id_device_group: g.id })),
-  ).map((row, i) => ({ id: i + 1, ...row }));
-  const recipe_device = fleet.devices.flatMap((d) =>
-    Array.from({ length: rng.int(0, 3) }, () => ({
-      ...library(),
-      created_at: linkTime(d.initial.created_at),
-      id_device: d.id,
-    })),
-  ).map((row, i) => ({ id: i + 1, ...row }));
+  const recipe_company = fleet.companies
+    .flatMap((c) =>
+      Array.from({ length: rng.int(2, 6) }, () => ({
+        ...library(),
+        created_at: linkTime(c.created_at),
+        id_company: c.id,
+      })),
+    )
+    .map((row, i) => ({ id: i + 1, ...row }));
+  const recipe_device_group = fleet.groups
+    .flatMap((g) =>
+      Array.from({ length: rng.int(1, 4) }, () => ({
+        ...library(),
+        created_at: linkTime(g.created_at),
+        id_device_group: g.id,
+      })),
+    )
+    .map((row, i) => ({ id: i + 1, ...row }));
+  const recipe_device = fleet.devices
+    .flatMap((d) =>
+      Array.from({ length: rng.int(0, 3) }, () => ({
+        ...library(),
+        created_at: linkTime(d.initial.created_at),
+        id_device: d.id,
+      })),
+    )
+    .map((row, i) => ({ id: i + 1, ...row }));
 
   // Device recipes as lifetimes: created, maybe edited, sometimes deleted and re-created under a
   // new id (the production table's habit that makes it a snapshot table).
@@ -144,8 +159,18 @@ export function buildDdcRows(config: SnapshotConfig, fleet: Fleet): DdcRows {
           events.push({ at: updated, device: d.id, action: "update", life });
         }
         const recreate = rng.chance(0.15) && end - updated > 2 * HOUR_MS;
-        const deleted = recreate ? updated + rng.int(1, Math.floor((end - updated) / MINUTE_MS) - 1) * MINUTE_MS : null;
-        lives.push({ device: d.id, name, category, steps: recipeSteps(rng, category), created, updated, deleted });
+        const deleted = recreate
+          ? updated + rng.int(1, Math.floor((end - updated) / MINUTE_MS) - 1) * MINUTE_MS
+          : null;
+        lives.push({
+          device: d.id,
+          name,
+          category,
+          steps: recipeSteps(rng, category),
+          created,
+          updated,
+          deleted,
+        });
         if (deleted === null) break;
         events.push({ at: deleted, device: d.id, action: "delete", life });
         created = deleted;
@@ -154,7 +179,9 @@ export function buildDdcRows(config: SnapshotConfig, fleet: Fleet): DdcRows {
   }
   // Ids follow creation order, as a sequence would hand them out; history ids follow time.
   const order = (a: RecipeEvent, b: RecipeEvent) =>
-    a.at - b.at || a.life - b.life || ["create", "update", "delete"].indexOf(a.action) - ["create", "update", "delete"].indexOf(b.action);
+    a.at - b.at ||
+    a.life - b.life ||
+    ["create", "update", "delete"].indexOf(a.action) - ["create", "update", "delete"].indexOf(b.action);
   events.sort(order);
   const idOfLife = new Map<number, number>();
   for (const e of events) if (e.action === "create") idOfLife.set(e.life, idOfLife.size + 1);

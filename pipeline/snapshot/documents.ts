@@ -4,7 +4,9 @@
  * whether `load` or a later `advance` generates it, and `_id`s are deterministic too.
  */
 import { ObjectId } from "mongodb";
+import { collections } from "../schema/registry.js";
 import type { DeviceProfile } from "./fleet.js";
+import { Rng, round } from "./random.js";
 import {
   ALARM_CODES,
   COOKING_MODES,
@@ -17,7 +19,6 @@ import {
   SD_EVENTS,
   VARIABLE_UNITS,
 } from "./reference.js";
-import { Rng, round } from "./random.js";
 import { type DaySchedule, instantIn } from "./schedule.js";
 import { MINUTE_MS, SECOND_MS, totalLength } from "./time.js";
 import type { Draft, ExtraFields, SourceCollection, SourceDocuments } from "./types.js";
@@ -40,26 +41,10 @@ export const SOURCE_COLLECTIONS = [
   "working_minutes_logs",
 ] as const satisfies readonly SourceCollection[];
 
-/**
- * The timestamp field of each collection as stored in MongoDB. Same as the registry's
- * `timestampField` except `variable_logs`, whose slot documents carry `day` (the registry
- * describes the pivoted lake rows, keyed by `time`).
- */
-export const SOURCE_TIMESTAMP_FIELD = {
-  alarm: "activeTS",
-  end_of_prog: "ts",
-  end_of_prog_aggregated: "day",
-  events: "timestamp",
-  evereo_sess: "startTS",
-  request: "requestTS",
-  sd_events: "time",
-  sd_haccp: "time",
-  sd_messages: "sentAt",
-  sd_variables: "time",
-  sdata: "ts",
-  variable_logs: "day",
-  working_minutes_logs: "date",
-} as const satisfies { [K in SourceCollection]: keyof SourceDocuments[K] & string };
+/** The timestamp field of each collection as stored in MongoDB, from the registry. */
+export const SOURCE_TIMESTAMP_FIELD = Object.fromEntries(
+  collections.map((c) => [c.name, c.sourceTimestampField]),
+) as { readonly [K in SourceCollection]: keyof SourceDocuments[K] & string };
 
 /** Share of documents that carry a deliberate extra field (payload folding, drift counts). */
 export const EXTRA_FIELD_SHARE = 0.02;
@@ -100,18 +85,20 @@ const alarm: Builder<"alarm"> = (ctx, rng) => {
     // not depend on the horizon: `advance` regenerates the day to find the reset instant.
     out.push(
       resetAt < ctx.horizon
-        ? { idDevice: device.id, code: code.code, class: code.class, activeTS, resetTS: new Date(resetAt), activationMail, resetMail }
+        ? {
+            idDevice: device.id,
+            code: code.code,
+            class: code.class,
+            activeTS,
+            resetTS: new Date(resetAt),
+            activationMail,
+            resetMail,
+          }
         : { idDevice: device.id, code: code.code, class: code.class, activeTS, activationMail },
     );
   }
   return out;
 };
-
-/** Planned reset of an alarm draft, regardless of the horizon (used by `advance`). */
-export function plannedReset(ctx: Omit<DayContext, "horizon">, id: ObjectId): Date | null {
-  const all = documentsOfDay("alarm", { ...ctx, horizon: Number.POSITIVE_INFINITY });
-  return all.find((d) => d._id.equals(id))?.resetTS ?? null;
-}
 
 function recipeNamesFor(device: DeviceProfile): readonly string[] {
   const bakery = device.model.name.startsWith("BAKERTOP");
@@ -147,12 +134,18 @@ const endOfProg: Builder<"end_of_prog"> = (ctx, rng) => {
     out.push({
       idDevice: device.id,
       ts: at(ctx, rng),
-      programName: cleaning ? rng.pick(RECIPE_NAMES.cleaning) : programKind === "manual" ? "Manual" : rng.pick(names),
+      programName: cleaning
+        ? rng.pick(RECIPE_NAMES.cleaning)
+        : programKind === "manual"
+          ? "Manual"
+          : rng.pick(names),
       recipeId: programKind === "recipe" ? `R${rng.int(1000, 9999)}` : null,
       programKind,
       durationSec,
       outcome,
-      cavityTempMax: rng.chance(0.03) ? null : round(device.model.name === "EVEREO" ? rng.between(60, 90) : rng.between(120, 280)),
+      cavityTempMax: rng.chance(0.03)
+        ? null
+        : round(device.model.name === "EVEREO" ? rng.between(60, 90) : rng.between(120, 280)),
       energyKwh: rng.chance(0.05) ? null : round((durationSec / 3600) * kw * rng.between(0.4, 0.9), 2),
       waterLiters: device.model.water ? round(rng.between(0, cleaning ? 25 : 8), 2) : null,
       steps: cleaning ? null : programKind === "manual" ? 1 : rng.int(1, 6),
@@ -167,7 +160,12 @@ const endOfProgAggregated: Builder<"end_of_prog_aggregated"> = (ctx) => {
   if (programs.length === 0) return [];
   const sum = (values: (number | null | undefined)[]) => {
     const known = values.filter((v): v is number => v != null);
-    return known.length === 0 ? null : round(known.reduce((a, b) => a + b, 0), 2);
+    return known.length === 0
+      ? null
+      : round(
+          known.reduce((a, b) => a + b, 0),
+          2,
+        );
   };
   return [
     {
@@ -269,7 +267,10 @@ function requestBody(rng: Rng, device: DeviceProfile, path: string, time: number
   return JSON.stringify({
     serial: device.serial,
     settings: Object.fromEntries(
-      Array.from({ length: records }, (_, k) => [`param_${k}`, rng.chance(0.5) ? rng.int(0, 1000) : rng.hex(12)]),
+      Array.from({ length: records }, (_, k) => [
+        `param_${k}`,
+        rng.chance(0.5) ? rng.int(0, 1000) : rng.hex(12),
+      ]),
     ),
   });
 }
@@ -431,7 +432,13 @@ const BUILDERS: { [K in SourceCollection]: Builder<K> } = {
  * insert time), then device id (3 bytes), collection index (1), sequence within the device-day
  * (2) and two random bytes. Unique by construction, unlike 8 random bytes.
  */
-export function objectIdFor(time: number, idDevice: number, collection: number, seq: number, rng: Rng): ObjectId {
+export function objectIdFor(
+  time: number,
+  idDevice: number,
+  collection: number,
+  seq: number,
+  rng: Rng,
+): ObjectId {
   if (idDevice > 0xffffff || seq > 0xffff) {
     throw new RangeError(`cannot pack device ${idDevice} / sequence ${seq} into an ObjectId`);
   }
@@ -451,7 +458,9 @@ function extraFields(rng: Rng, collection: SourceCollection, time: number): Extr
     case "fwBuild":
       return { fwBuild: `b${rng.int(1000, 9999)}-${rng.hex(7)}` };
     case "extra":
-      return { extra: { nested: { slot: rng.int(0, 7), flag: rng.chance(0.5), note: `diag ${time % 997}` } } };
+      return {
+        extra: { nested: { slot: rng.int(0, 7), flag: rng.chance(0.5), note: `diag ${time % 997}` } },
+      };
     case "tags":
       return { tags: rng.sample(["beta", "field-test", "refurbished", "loaner", "vip"], rng.int(1, 3)) };
   }
@@ -461,7 +470,10 @@ function extraFields(rng: Rng, collection: SourceCollection, time: number): Extr
  * All documents one device writes to one collection on one day, sorted by timestamp, with
  * their deterministic `_id`s and the occasional extra field.
  */
-export function documentsOfDay<K extends SourceCollection>(collection: K, ctx: DayContext): SourceDocuments[K][] {
+export function documentsOfDay<K extends SourceCollection>(
+  collection: K,
+  ctx: DayContext,
+): SourceDocuments[K][] {
   const { seed, device, schedule } = ctx;
   const rng = Rng.stream(seed, collection, device.id, schedule.day);
   const builder = BUILDERS[collection] as Builder<K>;

@@ -3,8 +3,15 @@
  * builders need (model, working hours, install and retirement dates). Pure and deterministic.
  */
 import type { OvenVariable } from "../schema/collections.js";
-import { COUNTRIES, type CountryInfo, CUSTOMERS, type CustomerTemplate, MODELS, type ModelSpec } from "./reference.js";
 import { Rng } from "./random.js";
+import {
+  COUNTRIES,
+  type CountryInfo,
+  CUSTOMERS,
+  type CustomerTemplate,
+  MODELS,
+  type ModelSpec,
+} from "./reference.js";
 import { DAY_MS, dayOf, dayStart, HOUR_MS, MINUTE_MS } from "./time.js";
 import type { DdcTables, SnapshotConfig } from "./types.js";
 
@@ -137,9 +144,7 @@ export function buildFleet(config: SnapshotConfig): Fleet {
   const owners: number[] = [];
   for (let i = 0; i < config.devices; i++) {
     owners.push(
-      i < templates.length
-        ? i
-        : rng.weighted(templates.map((tpl, k) => [k, PLAN_WEIGHT[tpl.plan]] as const)),
+      i < templates.length ? i : rng.weighted(templates.map((tpl, k) => [k, PLAN_WEIGHT[tpl.plan]] as const)),
     );
   }
 
@@ -191,8 +196,8 @@ function buildDevice(config: SnapshotConfig, start: number, index: number, seed:
   let installAt: number | null = null;
   let retireAt: number | null = null;
   if (!silent) {
-    // Installs skew early so most devices have a few weeks of data, but none starts with the
-    // window: each device's first document is its own install day.
+    // Installs skew early so most devices have weeks of data, yet spread over the window: each
+    // device's first document is on its own install day, not on a common start.
     const u = rng.float();
     const offset = Math.min(config.days - 1, Math.floor(u * u * config.days * 0.85));
     installAt = dayStart(startDay + offset);
@@ -202,15 +207,24 @@ function buildDevice(config: SnapshotConfig, start: number, index: number, seed:
 
   // Never-connected devices mostly have nothing the cloud learns on first contact.
   const unknown = (p: number) => rng.chance(silent ? 0.75 : p);
-  const firmwareIndex = Math.max(0, model.firmware.length - 1 - Math.floor(rng.float() ** 2 * model.firmware.length));
+  const firmwareIndex = Math.max(
+    0,
+    model.firmware.length - 1 - Math.floor(rng.float() ** 2 * model.firmware.length),
+  );
   const id_firmware = unknown(0.08) ? null : (model.firmware[firmwareIndex] ?? null);
-  const connection_kind = unknown(0.05) ? null : rng.weighted([["wifi", 0.65], ["ethernet", 0.35]] as const);
+  const connection_kind = unknown(0.05)
+    ? null
+    : rng.weighted([
+        ["wifi", 0.65],
+        ["ethernet", 0.35],
+      ] as const);
   const city = unknown(0.15) ? null : rng.pick(info.cities);
   const hasIp = !unknown(0.08);
 
-  const createdAt = installAt !== null
-    ? installAt - rng.int(1, 30) * DAY_MS - rng.int(0, 23) * HOUR_MS
-    : start + rng.int(0, config.days - 1) * DAY_MS + rng.int(8, 18) * HOUR_MS;
+  const createdAt =
+    installAt !== null
+      ? installAt - rng.int(1, 30) * DAY_MS - rng.int(0, 23) * HOUR_MS
+      : start + rng.int(0, config.days - 1) * DAY_MS + rng.int(8, 18) * HOUR_MS;
 
   // IP history from install to the load clock; the newest entry is the device's current address.
   const ipHistory: Omit<DdcTables["device_ip_info_history"], "id">[] = [];
@@ -219,7 +233,8 @@ function buildDevice(config: SnapshotConfig, start: number, index: number, seed:
     const minutes = Math.floor(((retireAt ?? config.end) - installAt) / MINUTE_MS);
     const times = Array.from(
       { length: changes },
-      (_, k) => installAt + (k === 0 ? rng.int(5, 600) : rng.int(601, Math.max(601, minutes - 1))) * MINUTE_MS,
+      (_, k) =>
+        installAt + (k === 0 ? rng.int(5, 600) : rng.int(601, Math.max(601, minutes - 1))) * MINUTE_MS,
     ).sort((a, b) => a - b);
     for (const time of times) {
       ipHistory.push({
@@ -245,7 +260,9 @@ function buildDevice(config: SnapshotConfig, start: number, index: number, seed:
     id_board_model: unknown(0.05) ? null : rng.pick(model.boardModels),
     board_serial: unknown(0.08) ? null : `B${rng.hex(10).toUpperCase()}`,
     id_firmware,
-    last_ip: hasIp && !silent ? (lastIp?.ip ?? null) : hasIp ? randomIp(rng, tpl.country) : null,
+    // A reporting device's address is its newest history entry; a silent one may have
+    // registered from an address without ever uploading (no history then).
+    last_ip: !hasIp ? null : silent ? randomIp(rng, tpl.country) : (lastIp?.ip ?? null),
     city,
     connection_kind,
     bridge_firm: rng.chance(0.4) ? null : `1.${rng.int(2, 6)}.${rng.int(0, 9)}`,
@@ -298,7 +315,11 @@ export const IN_FLIGHT_SHARE = 0.15;
  * document. A few reporting devices are "in flight": documents after their mark already sit in
  * MongoDB, as when an upload has landed but the mark has not been moved yet.
  */
-export function marksAt(seed: number, devices: readonly DeviceProfile[], clock: number): Map<number, Date | null> {
+export function marksAt(
+  seed: number,
+  devices: readonly DeviceProfile[],
+  clock: number,
+): Map<number, Date | null> {
   const reporting = devices.filter((d) => dataHorizon(d, clock) === clock).map((d) => d.id);
   const count = reporting.length === 0 ? 0 : Math.max(1, Math.round(reporting.length * IN_FLIGHT_SHARE));
   const inFlight = new Set(Rng.stream(seed, "in-flight", clock).sample(reporting, count));

@@ -2,10 +2,11 @@
  * The snapshot as data: fleet, `ddc` rows and, lazily, every MongoDB document. `load` writes a
  * plan; tests read the same plan in memory to know what the databases must hold.
  */
-import { type DayContext, documentsOfDay } from "./documents.js";
+
 import { buildDdcRows } from "./ddc-rows.js";
-import { buildFleet, dataHorizon, type DeviceProfile, type Fleet } from "./fleet.js";
-import { type SnapshotOptions, resolveSnapshotConfig } from "./scales.js";
+import { type DayContext, documentsOfDay } from "./documents.js";
+import { buildFleet, type DeviceProfile, dataHorizon, type Fleet } from "./fleet.js";
+import { resolveSnapshotConfig, type SnapshotOptions } from "./scales.js";
 import { daySchedule } from "./schedule.js";
 import { dayOf } from "./time.js";
 import type { DdcRows, SnapshotConfig, SourceCollection, SourceDocuments } from "./types.js";
@@ -52,7 +53,13 @@ export function* deviceDocuments<K extends SourceCollection>(
 ): Generator<SourceDocuments[K]> {
   const { seed, device, from, to, firmwareAt } = range;
   for (let day = dayOf(from); day < dayOf(to); day++) {
-    const ctx: DayContext = { seed, device, schedule: daySchedule(seed, device, day), horizon: to, firmwareAt };
+    const ctx: DayContext = {
+      seed,
+      device,
+      schedule: daySchedule(seed, device, day),
+      horizon: to,
+      firmwareAt,
+    };
     yield* documentsOfDay(collection, ctx);
   }
 }

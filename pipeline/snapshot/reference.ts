@@ -40,7 +40,13 @@ export const CUSTOMERS: readonly CustomerTemplate[] = [
   },
   { name: "Panadería La Espiga S.L.", country: "ES", plan: "basic", groups: ["Obrador"], kind: "bakery" },
   { name: "The Crown Pub Ltd", country: "GB", plan: "free", groups: [], kind: "restaurant" },
-  { name: "Sakura Dining K.K.", country: "JP", plan: "premium", groups: ["Shinjuku", "Umeda"], kind: "restaurant" },
+  {
+    name: "Sakura Dining K.K.",
+    country: "JP",
+    plan: "premium",
+    groups: ["Shinjuku", "Umeda"],
+    kind: "restaurant",
+  },
   {
     name: "Harbour Catering Pty Ltd",
     country: "AU",
@@ -64,7 +70,13 @@ export const CUSTOMERS: readonly CustomerTemplate[] = [
   },
   { name: "Café Central Wien", country: "AT", plan: "basic", groups: ["Konditorei"], kind: "restaurant" },
   { name: "Osteria del Porto", country: "IT", plan: "free", groups: [], kind: "restaurant" },
-  { name: "Campus Dining Services", country: "GB", plan: "premium", groups: ["Hall A", "Hall B"], kind: "catering" },
+  {
+    name: "Campus Dining Services",
+    country: "GB",
+    plan: "premium",
+    groups: ["Hall A", "Hall B"],
+    kind: "catering",
+  },
   { name: "Le Petit Fournil", country: "FR", plan: "basic", groups: ["Atelier"], kind: "bakery" },
 ];
 
@@ -222,7 +234,15 @@ export const MODELS: readonly ModelSpec[] = [
     name: "BAKERTOP MIND.Maps PLUS",
     prefix: "XEBC",
     weight: 4,
-    variables: ["temp_chamber", "temp_set", "humidity", "humidity_set", "fan_speed", "steam_valve", "temp_board"],
+    variables: [
+      "temp_chamber",
+      "temp_set",
+      "humidity",
+      "humidity_set",
+      "fan_speed",
+      "steam_valve",
+      "temp_board",
+    ],
     boardModels: [41, 43],
     firmware: [412, 415, 418, 421, 424],
     options: ["steam", "wifi", "dehumidifier", "proofer"],

@@ -28,7 +28,11 @@ export interface SnapshotOptions {
 }
 
 const OptionsSchema = z.object({
-  seed: z.int().min(0).max(2 ** 31 - 1).default(DEFAULT_SEED),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(DEFAULT_SEED),
   scale: z.enum(["default", "bench"]).default("default"),
   // Device ids are packed into 3 bytes of generated ObjectIds, hence the upper bound.
   devices: z.int().min(1).max(100_000).optional(),

@@ -116,7 +116,8 @@ export function variableLogDrafts(ctx: DayContext): Draft<"variable_logs">[] {
           const seg = segments.find((s) => t >= s.start && t < s.end);
           const dropped = (i >= gapStart && i < gapEnd) || rng.chance(0.01);
           const onSince = schedule.on.find((p) => t >= p.start && t < p.end)?.start ?? t;
-          const value = seg && !dropped && within(schedule.on, t) ? reading(variable, seg, t, onSince, rng) : null;
+          const value =
+            seg && !dropped && within(schedule.on, t) ? reading(variable, seg, t, onSince, rng) : null;
           if (value !== null) any = true;
           values.push(value);
         }

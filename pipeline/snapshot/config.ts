@@ -1,0 +1,31 @@
+/**
+ * Connection settings of the snapshot databases, read once from the environment with zod.
+ * Local values come from `scripts/stack.env`; the names are the ones the rest of the project uses.
+ */
+import { LocalConfigSchema, parseEnv } from "../config.js";
+
+const EnvSchema = LocalConfigSchema.pick({
+  DDC_DATABASE_URL: true,
+  MONGODB_URL: true,
+  MONGODB_DATABASE: true,
+});
+
+/** Where the snapshot lives: the `ddc` PostgreSQL database and the MongoDB (FerretDB) database. */
+export interface SnapshotConnections {
+  readonly ddcDatabaseUrl: string;
+  readonly mongodbUrl: string;
+  readonly mongodbDatabase: string;
+}
+
+/**
+ * Parse the connection settings from `env`.
+ * @throws {ConfigError} naming every missing or malformed key.
+ */
+export function readSnapshotConnections(env: NodeJS.ProcessEnv = process.env): SnapshotConnections {
+  const env_ = parseEnv(EnvSchema, "snapshot connection settings", env);
+  return Object.freeze({
+    ddcDatabaseUrl: env_.DDC_DATABASE_URL,
+    mongodbUrl: env_.MONGODB_URL,
+    mongodbDatabase: env_.MONGODB_DATABASE,
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * `snapshot show`: what is loaded: the generator's state, rows per `ddc` table and documents
+ * per collection.
+ */
+import { countDocuments } from "./mongo.js";
+import { countRows, readState, type SnapshotState } from "./postgres.js";
+import type { SnapshotTargets } from "./targets.js";
+import { iso } from "./time.js";
+import type { DdcTableName, SourceCollection } from "./types.js";
+
+export interface SnapshotSummary {
+  /** Null when nothing was loaded (or a load did not finish). */
+  readonly state: SnapshotState | null;
+  /** Null when the tables do not exist. */
+  readonly rows: Record<DdcTableName, number> | null;
+  readonly documents: Record<SourceCollection, number>;
+}
+
+export async function showSnapshot(targets: SnapshotTargets): Promise<SnapshotSummary> {
+  const { rows: exists } = await targets.pg.query("SELECT to_regclass('device') IS NOT NULL AS ok");
+  return {
+    state: await readState(targets.pg),
+    rows: exists[0]?.ok ? await countRows(targets.pg) : null,
+    documents: await countDocuments(targets.mongo),
+  };
+}
+
+/** Two-column text table, numbers right-aligned. */
+export function formatTable(title: string, entries: readonly (readonly [string, number | string])[]): string {
+  const width = Math.max(title.length, ...entries.map(([k]) => k.length));
+  const values = entries.map(([, v]) => (typeof v === "number" ? v.toLocaleString("en-US") : v));
+  const vwidth = Math.max(...values.map((v) => v.length), 1);
+  const lines = [
+    `${title.padEnd(width)}  ${"".padStart(vwidth)}`,
+    `${"-".repeat(width)}  ${"-".repeat(vwidth)}`,
+  ];
+  entries.forEach(([k], i) => {
+    lines.push(`${k.padEnd(width)}  ${(values[i] ?? "").padStart(vwidth)}`);
+  });
+  return lines.join("\n");
+}
+
+/** The summary as printed by `snapshot show`. */
+export function formatSummary(summary: SnapshotSummary): string {
+  const { state, rows, documents } = summary;
+  const head = state
+    ? [
+        `clock      ${iso(state.clock)}`,
+        `loaded     seed ${state.config.seed}, scale ${state.config.scale}, ${state.config.devices} devices, ` +
+          `${state.config.days} days to ${iso(state.config.end)} (generator v${state.version})`,
+      ]
+    : ["clock      (no snapshot loaded)"];
+  const docTotal = Object.values(documents).reduce((a, b) => a + b, 0);
+  const parts = [head.join("\n")];
+  if (rows) {
+    const rowTotal = Object.values(rows).reduce((a, b) => a + b, 0);
+    parts.push(formatTable("ddc table", [...Object.entries(rows), ["total", rowTotal]]));
+  }
+  parts.push(formatTable("collection", [...Object.entries(documents), ["total", docTotal]]));
+  return parts.join("\n\n");
+}
