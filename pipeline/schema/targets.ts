@@ -40,13 +40,9 @@ export const ICEBERG_TYPE = {
   timestamp: "timestamptz",
 } as const satisfies Record<ColumnType, string>;
 
-/** Spark SQL type, used by the Glue jobs to cast JDBC reads and to create curated tables. */
-export const SPARK_TYPE = {
-  string: "string",
-  json: "string",
-  int32: "int",
-  int64: "bigint",
-  float64: "double",
-  boolean: "boolean",
-  timestamp: "timestamp",
-} as const satisfies Record<ColumnType, string>;
+/**
+ * Spark SQL type, used by the Glue jobs to cast JDBC reads and to create curated tables. Spark
+ * spells these types as Hive does, so it is the Glue table; kept as its own name so a future
+ * divergence (e.g. `timestamp_ntz`) is a one-line change here.
+ */
+export const SPARK_TYPE: Readonly<Record<ColumnType, string>> = GLUE_TYPE;

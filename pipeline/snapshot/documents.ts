@@ -25,21 +25,7 @@ import type { Draft, ExtraFields, SourceCollection, SourceDocuments } from "./ty
 import { variableLogDrafts } from "./variable-logs.js";
 
 /** The 13 collections, in registry order; a collection's index is packed into its `_id`s. */
-export const SOURCE_COLLECTIONS = [
-  "alarm",
-  "end_of_prog",
-  "end_of_prog_aggregated",
-  "events",
-  "evereo_sess",
-  "request",
-  "sd_events",
-  "sd_haccp",
-  "sd_messages",
-  "sd_variables",
-  "sdata",
-  "variable_logs",
-  "working_minutes_logs",
-] as const satisfies readonly SourceCollection[];
+export const SOURCE_COLLECTIONS = collections.map((c) => c.name) as readonly SourceCollection[];
 
 /** The timestamp field of each collection as stored in MongoDB, from the registry. */
 export const SOURCE_TIMESTAMP_FIELD = Object.fromEntries(
