@@ -180,7 +180,7 @@ status() {
   else
     say "ferretdb  DOWN"; ok=1
   fi
-  if pid_alive moto && curl -fsS "$AWS_ENDPOINT_URL/moto-api/data.json" >/dev/null 2>&1; then
+  if pid_alive moto && curl -fsS --max-time 5 --retry 3 --retry-connrefused "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1; then
     say "moto      up    $AWS_ENDPOINT_URL"
   else
     say "moto      DOWN"; ok=1
