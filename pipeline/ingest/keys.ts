@@ -1,0 +1,18 @@
+/**
+ * Raw-layer object keys. Deterministic from (collection, device, window start), so a retried or
+ * replayed window overwrites its own object instead of adding a duplicate next to it. The
+ * `idDevice=` segment is Hive-style, so Athena and Spark read it as a partition column.
+ */
+import type { Window } from "./windows.js";
+
+export function rawObjectKey(collection: string, idDevice: number, window: Window): string {
+  if (!/^[a-z0-9_]+$/.test(collection)) throw new RangeError(`invalid collection name ${collection}`);
+  if (!Number.isSafeInteger(idDevice) || idDevice < 0) throw new RangeError(`invalid idDevice ${idDevice}`);
+  return `${collection}/idDevice=${idDevice}/${window.from.getTime()}.parquet`;
+}
+
+/** Where a refused document is kept, with its reason, for a person to look at. */
+export function quarantineKey(collection: string, runId: string, documentId: string): string {
+  const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
+  return `_quarantine/${collection}/${runId}/${safeId}.json`;
+}
