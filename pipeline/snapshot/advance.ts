@@ -3,7 +3,9 @@
  * (from where its data stopped), `last_log_date` moved, open alarms cleared, devices changed,
  * recipes replaced under new ids, history rows appended. Deterministic given seed and clock.
  */
+
 import type { AnyBulkWriteOperation, Db, Document, ObjectId } from "mongodb";
+import pLimit from "p-limit";
 import {
   type DeviceChange,
   ipHistoryFor,
@@ -17,7 +19,6 @@ import { buildFleet, type DeviceProfile, dataHorizon, type Fleet, marksAt } from
 import { DEFAULT_LOAD_CONCURRENCY } from "./load.js";
 import { BatchWriter } from "./mongo.js";
 import { deviceDocuments, type FirmwareTimeline } from "./plan.js";
-import { runPool } from "./pool.js";
 import { GENERATOR_VERSION, insertRows, readState, writeState } from "./postgres.js";
 import { daySchedule } from "./schedule.js";
 import type { SnapshotTargets } from "./targets.js";
@@ -221,7 +222,8 @@ async function writeNewDocuments(
   options: AdvanceOptions,
 ): Promise<Record<SourceCollection, number>> {
   const documents = {} as Record<SourceCollection, number>;
-  await runPool(SOURCE_COLLECTIONS, options.concurrency ?? DEFAULT_LOAD_CONCURRENCY, async (collection) => {
+  const limit = pLimit(options.concurrency ?? DEFAULT_LOAD_CONCURRENCY);
+  const tasks = SOURCE_COLLECTIONS.map((collection) => async () => {
     const writer = new BatchWriter(mongo, collection, true);
     for (const device of fleet.devices) {
       const horizon = dataHorizon(device, to);
@@ -241,6 +243,7 @@ async function writeNewDocuments(
     await writer.flush();
     documents[collection] = writer.written;
   });
+  await Promise.all(tasks.map((task) => limit(task)));
   return Object.fromEntries(SOURCE_COLLECTIONS.map((c) => [c, documents[c]])) as Record<
     SourceCollection,
     number

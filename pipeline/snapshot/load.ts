@@ -1,14 +1,15 @@
 /**
  * `snapshot load`: write a planned snapshot to PostgreSQL (`ddc`) and MongoDB.
  */
+
 import { availableParallelism } from "node:os";
 import type { Db } from "mongodb";
+import pLimit from "p-limit";
 import { SOURCE_COLLECTIONS } from "./documents.js";
 import { SnapshotStateError } from "./errors.js";
 import type { DeviceProfile } from "./fleet.js";
 import { BatchWriter, dropCollections, ensureIndexes } from "./mongo.js";
 import { deviceDocuments, loadRange, planSnapshot, type SnapshotPlan } from "./plan.js";
-import { runPool } from "./pool.js";
 import {
   applyDdl,
   DDC_TABLES,
@@ -153,7 +154,8 @@ async function writeCollections(
     SourceCollection,
     number
   >;
-  await runPool(writeTasks(plan.fleet.devices, concurrency), concurrency, async ({ collection, devices }) => {
+  const limit = pLimit(concurrency);
+  const tasks = writeTasks(plan.fleet.devices, concurrency).map(({ collection, devices }) => async () => {
     const t0 = performance.now();
     const writer = new BatchWriter(mongo, collection);
     for (const device of devices) {
@@ -168,5 +170,6 @@ async function writeCollections(
       "documents written",
     );
   });
+  await Promise.all(tasks.map((task) => limit(task)));
   return documents;
 }
