@@ -11,8 +11,16 @@ export function rawObjectKey(collection: string, idDevice: number, window: Windo
   return `${collection}/idDevice=${idDevice}/${window.from.getTime()}.parquet`;
 }
 
-/** Where a refused document is kept, with its reason, for a person to look at. */
-export function quarantineKey(collection: string, runId: string, documentId: string): string {
+/**
+ * Where a refused document is kept, with its reason, for a person to look at. Deterministic like
+ * the raw key, so a replayed window rewrites its quarantine objects instead of orphaning them.
+ */
+export function quarantineKey(
+  collection: string,
+  idDevice: number,
+  window: Window,
+  documentId: string,
+): string {
   const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
-  return `_quarantine/${collection}/${runId}/${safeId}.json`;
+  return `_quarantine/${rawObjectKey(collection, idDevice, window).replace(/\.parquet$/, "")}/${safeId}.json`;
 }

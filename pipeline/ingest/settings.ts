@@ -1,0 +1,72 @@
+/**
+ * Fan-out sizing per mode and collection: how many workers share a collection's devices. Bulk
+ * loads move years of history, so the heavy collections get many workers; operations move a day
+ * at a time. Validated once by zod; any entry can be overridden from config.
+ */
+import { z } from "zod";
+import { parseEnv } from "../config.js";
+import { collections } from "../schema/registry.js";
+import type { IngestMode } from "./batches.js";
+
+const names = collections.map((c) => c.name);
+
+/** Production-sized defaults (DESIGN §3 volumes): workers per collection and mode. */
+export const DEFAULT_WORKERS: Readonly<Record<IngestMode, Readonly<Record<string, number>>>> = {
+  bulk: {
+    alarm: 5,
+    end_of_prog: 20,
+    end_of_prog_aggregated: 10,
+    events: 40,
+    evereo_sess: 1,
+    request: 20,
+    sd_events: 5,
+    sd_haccp: 20,
+    sd_messages: 20,
+    sd_variables: 40,
+    sdata: 1,
+    variable_logs: 100,
+    working_minutes_logs: 1,
+  },
+  operations: Object.fromEntries(names.map((n) => [n, n === "variable_logs" ? 10 : n === "events" ? 4 : 1])),
+};
+
+const WorkersSchema = z
+  .record(z.string(), z.int().min(1).max(1000))
+  .refine((r) => Object.keys(r).every((k) => names.includes(k)), { message: "unknown collection name" });
+
+export const IngestSettingsSchema = z.object({
+  INGEST_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
+  INGEST_DEVICE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(5),
+  /** JSON, e.g. {"bulk":{"variable_logs":200}}: merged over {@link DEFAULT_WORKERS}. */
+  INGEST_WORKERS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return {};
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.object({ bulk: WorkersSchema.optional(), operations: WorkersSchema.optional() })),
+});
+
+export interface IngestSettings {
+  readonly windowMs: number;
+  readonly deviceConcurrency: number;
+  readonly workers: Readonly<Record<IngestMode, Readonly<Record<string, number>>>>;
+}
+
+export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
+  const s = parseEnv(IngestSettingsSchema, "ingestion settings", env);
+  return Object.freeze({
+    windowMs: s.INGEST_WINDOW_DAYS * 86_400_000,
+    deviceConcurrency: s.INGEST_DEVICE_CONCURRENCY,
+    workers: {
+      bulk: { ...DEFAULT_WORKERS.bulk, ...s.INGEST_WORKERS.bulk },
+      operations: { ...DEFAULT_WORKERS.operations, ...s.INGEST_WORKERS.operations },
+    },
+  });
+}
