@@ -94,7 +94,9 @@ describe("object keys", () => {
     expect(() => rawObjectKey(c, d, w)).toThrow(RangeError);
   });
 
-  it("keeps quarantine keys safe whatever the document id holds", () => {
-    expect(quarantineKey("alarm", "run-1", "../../x y")).toBe("_quarantine/alarm/run-1/______x_y.json");
+  it("keeps quarantine keys deterministic and safe whatever the document id holds", () => {
+    expect(quarantineKey("alarm", 1042, w, "../../x y")).toBe(
+      "_quarantine/alarm/idDevice=1042/1704067200000/______x_y.json",
+    );
   });
 });
