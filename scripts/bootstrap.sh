@@ -17,4 +17,9 @@ if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# The support database's client is generated code (git-ignored): typecheck and tests need it.
+bash scripts/prisma-generate.sh
+
 bash scripts/stack.sh start
+# Pending support-database migrations, applied the way `prisma migrate deploy` would.
+(source scripts/stack.env && LOG_LEVEL=warn node_modules/.bin/tsx pipeline/support/migrate-cli.ts)

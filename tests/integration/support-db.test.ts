@@ -1,0 +1,527 @@
+/**
+ * The support database against the local PostgreSQL: the migration runner (what it records, that
+ * it runs once, under a lock, and refuses a history it cannot trust) and every model through the
+ * generated Prisma client. Each test makes its own `support_test_<random>` database and the suite
+ * drops them all (WITH (FORCE)) at the end.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalConfigSchema, parseEnv } from "../../pipeline/config.js";
+import {
+  applyMigrations,
+  createSupportClient,
+  DatabaseNotEmptyError,
+  DEFAULT_MIGRATIONS_DIR,
+  FailedMigrationError,
+  MigrationApplyError,
+  MigrationChecksumError,
+  MigrationLockTimeoutError,
+  MigrationMissingError,
+  PRISMA_MIGRATE_LOCK_KEY,
+  Prisma,
+  readMigrations,
+  type SupportClient,
+} from "../../pipeline/support/index.js";
+
+const { SUPPORT_DATABASE_URL } = parseEnv(
+  LocalConfigSchema.pick({ SUPPORT_DATABASE_URL: true }),
+  "support database test",
+);
+const admin = new pg.Client({ connectionString: SUPPORT_DATABASE_URL });
+const databases: string[] = [];
+const tempDirs: string[] = [];
+
+beforeAll(async () => {
+  await admin.connect();
+});
+
+afterAll(async () => {
+  for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** A new empty database; returns its URL. Dropped in afterAll. */
+async function freshDatabase(): Promise<string> {
+  const name = `support_test_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  databases.push(name);
+  const url = new URL(SUPPORT_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A copy of the repository's migrations that a test may edit. */
+async function migrationsCopy(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "support-migrations-"));
+  tempDirs.push(dir);
+  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+async function query<R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values?: unknown[],
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+interface HistoryRow {
+  id: string;
+  checksum: string;
+  finished_at: Date | null;
+  migration_name: string;
+  logs: string | null;
+  rolled_back_at: Date | null;
+  started_at: Date;
+  applied_steps_count: number;
+}
+
+const history = (url: string) =>
+  query<HistoryRow>(url, "SELECT * FROM _prisma_migrations ORDER BY started_at, migration_name");
+
+describe("applyMigrations", () => {
+  it("applies every migration to an empty database and records it as prisma migrate deploy does", async () => {
+    const url = await freshDatabase();
+    const folders = await readMigrations();
+    expect(folders.length).toBeGreaterThan(0);
+
+    const applied = await applyMigrations(url);
+
+    expect(applied.map((m) => m.name)).toEqual(folders.map((f) => f.name));
+    const rows = await history(url);
+    expect(rows).toHaveLength(folders.length);
+    for (const [i, row] of rows.entries()) {
+      const bytes = await readFile(join(DEFAULT_MIGRATIONS_DIR, row.migration_name, "migration.sql"));
+      expect(row).toMatchObject({
+        migration_name: folders[i]?.name,
+        checksum: createHash("sha256").update(bytes).digest("hex"),
+        logs: null,
+        rolled_back_at: null,
+        applied_steps_count: 1,
+      });
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.finished_at?.getTime()).toBeGreaterThanOrEqual(row.started_at.getTime());
+    }
+  });
+
+  it("creates _prisma_migrations with Prisma's exact columns", async () => {
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    const columns = await query(
+      url,
+      `SELECT column_name, data_type, character_maximum_length AS len, is_nullable, column_default
+         FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
+    );
+    expect(columns).toEqual([
+      { column_name: "id", data_type: "character varying", len: 36, is_nullable: "NO", column_default: null },
+      {
+        column_name: "checksum",
+        data_type: "character varying",
+        len: 64,
+        is_nullable: "NO",
+        column_default: null,
+      },
+      {
+        column_name: "finished_at",
+        data_type: "timestamp with time zone",
+        len: null,
+        is_nullable: "YES",
+        column_default: null,
+      },
+      {
+        column_name: "migration_name",
+        data_type: "character varying",
+        len: 255,
+        is_nullable: "NO",
+        column_default: null,
+      },
+      { column_name: "logs", data_type: "text", len: null, is_nullable: "YES", column_default: null },
+      {
+        column_name: "rolled_back_at",
+        data_type: "timestamp with time zone",
+        len: null,
+        is_nullable: "YES",
+        column_default: null,
+      },
+      {
+        column_name: "started_at",
+        data_type: "timestamp with time zone",
+        len: null,
+        is_nullable: "NO",
+        column_default: "now()",
+      },
+      {
+        column_name: "applied_steps_count",
+        data_type: "integer",
+        len: null,
+        is_nullable: "NO",
+        column_default: "0",
+      },
+    ]);
+  });
+
+  it("applies nothing on a second run", async () => {
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    const before = await history(url);
+
+    expect(await applyMigrations(url)).toEqual([]);
+    expect(await history(url)).toEqual(before);
+  });
+
+  it("applies once when two runners start together (advisory lock)", async () => {
+    const url = await freshDatabase();
+    const folders = await readMigrations();
+
+    const results = await Promise.all([applyMigrations(url), applyMigrations(url)]);
+
+    const counts = results.map((r) => r.length).sort();
+    expect(counts).toEqual([0, folders.length]);
+    expect(await history(url)).toHaveLength(folders.length);
+  });
+
+  it("gives up with a retryable error when another session holds the lock too long", async () => {
+    const url = await freshDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
+      await expect(applyMigrations(url, { lockTimeoutMs: 200 })).rejects.toSatisfy(
+        (e) => e instanceof MigrationLockTimeoutError && e.retryable,
+      );
+      expect(await query(url, "SELECT to_regclass('_prisma_migrations') AS t")).toEqual([{ t: null }]);
+    } finally {
+      await holder.end();
+    }
+    expect((await applyMigrations(url)).length).toBeGreaterThan(0);
+  });
+
+  it("refuses a migration edited after it was applied, but not one whose line endings changed", async () => {
+    const url = await freshDatabase();
+    const dir = await migrationsCopy();
+    const [first] = await readMigrations(dir);
+    if (!first) throw new Error("no migrations");
+    await applyMigrations(url, { dir });
+    const file = join(dir, first.name, "migration.sql");
+
+    // git may check the file out with CRLF; Prisma accepts that, so must we.
+    await writeFile(file, first.script.replaceAll("\n", "\r\n"));
+    expect(await applyMigrations(url, { dir })).toEqual([]);
+
+    await writeFile(file, `${first.script}\n-- edited\n`);
+    const error = await applyMigrations(url, { dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationChecksumError);
+    expect(error).toMatchObject({
+      name: "MigrationChecksumError",
+      retryable: false,
+      migrationName: first.name,
+      recorded: first.checksum,
+    });
+  });
+
+  it("refuses a recorded migration whose folder is missing", async () => {
+    const url = await freshDatabase();
+    const dir = await migrationsCopy();
+    const [first] = await readMigrations(dir);
+    if (!first) throw new Error("no migrations");
+    await applyMigrations(url, { dir });
+    await rm(join(dir, first.name), { recursive: true });
+
+    await expect(applyMigrations(url, { dir })).rejects.toSatisfy(
+      (e) => e instanceof MigrationMissingError && e.migrationName === first.name,
+    );
+  });
+
+  it("refuses to go on after a failed attempt that was not resolved", async () => {
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    await query(url, "UPDATE _prisma_migrations SET finished_at = NULL, logs = 'boom'");
+
+    await expect(applyMigrations(url)).rejects.toSatisfy(
+      (e) => e instanceof FailedMigrationError && /failed and was not resolved: boom/.test(e.message),
+    );
+  });
+
+  it("rolls a failing migration back, records the attempt as rolled back, and applies it once fixed", async () => {
+    const url = await freshDatabase();
+    const dir = await migrationsCopy();
+    const broken = join(dir, "99990101000000_broken");
+    await mkdir(broken);
+    await writeFile(join(broken, "migration.sql"), "CREATE TABLE half_done (x INTEGER);\nSELECT 1/0;\n");
+
+    const error = await applyMigrations(url, { dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationApplyError);
+    expect(error).toMatchObject({ migrationName: "99990101000000_broken" });
+    expect(await query(url, "SELECT to_regclass('half_done') AS t")).toEqual([{ t: null }]);
+    const attempt = (await history(url)).find((r) => r.migration_name === "99990101000000_broken");
+    expect(attempt).toMatchObject({ finished_at: null, applied_steps_count: 0, logs: "division by zero" });
+    expect(attempt?.rolled_back_at).toBeInstanceOf(Date);
+
+    await writeFile(join(broken, "migration.sql"), "CREATE TABLE half_done (x INTEGER);\n");
+    expect((await applyMigrations(url, { dir })).map((m) => m.name)).toEqual(["99990101000000_broken"]);
+  });
+
+  it("refuses a database that has tables but no migration history", async () => {
+    const url = await freshDatabase();
+    await query(url, "CREATE TABLE stray (x INTEGER)");
+
+    await expect(applyMigrations(url)).rejects.toBeInstanceOf(DatabaseNotEmptyError);
+  });
+});
+
+describe("Prisma client on the migrated schema", () => {
+  let url: string;
+  let db: SupportClient;
+
+  beforeAll(async () => {
+    url = await freshDatabase();
+    await applyMigrations(url);
+    db = createSupportClient(url);
+  });
+
+  afterAll(async () => {
+    await db?.$disconnect();
+  });
+
+  /** The Prisma error code of a rejected promise (P2002: unique constraint). */
+  async function prismaCode(promise: Promise<unknown>): Promise<string | undefined> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return error instanceof Prisma.PrismaClientKnownRequestError ? error.code : `not a known error: ${error}`;
+  }
+
+  it("stores every time as timestamptz(3)", async () => {
+    const columns = await query<{ col: string; type: string }>(
+      url,
+      `SELECT a.attrelid::regclass || '.' || a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname <> '_prisma_migrations'
+          AND a.attnum > 0 AND NOT a.attisdropped AND format_type(a.atttypid, a.atttypmod) LIKE 'timestamp%'
+        ORDER BY 1`,
+    );
+    expect(columns.length).toBeGreaterThanOrEqual(10);
+    for (const { col, type } of columns) {
+      const want =
+        col === "plan_batch.last_log_dates" ? "timestamp(3) with time zone[]" : "timestamp(3) with time zone";
+      expect({ col, type }).toEqual({ col, type: want });
+    }
+  });
+
+  it("lastts: round-trips with millisecond precision; the (idDevice, collection) key is unique", async () => {
+    const lastts = new Date("2024-03-05T06:07:08.123Z");
+    const row = { idDevice: 2_000_000_001, collection: "alarm", lastts };
+    await db.lastts.create({ data: row });
+
+    const read = await db.lastts.findUniqueOrThrow({
+      where: { idDevice_collection: { idDevice: row.idDevice, collection: "alarm" } },
+    });
+    expect(read).toEqual(row);
+    expect(read.lastts.getTime() % 1000).toBe(123);
+    expect(await prismaCode(db.lastts.create({ data: row }))).toBe("P2002");
+    // Another collection of the same device is another bookmark.
+    await db.lastts.create({ data: { ...row, collection: "cooking_logs" } });
+  });
+
+  it("metric: round-trips, upserts by (runId, collection) with increments, defaults counters to 0", async () => {
+    const runId = randomUUID();
+    const full = {
+      runId,
+      planId: null,
+      collection: "alarm",
+      firstDevice: 10,
+      lastDevice: 42,
+      devicesToQuery: 7,
+      devicesProcessed: 6,
+      documentsRead: 1000,
+      documentsUploaded: 990,
+      documentsQuarantined: 10,
+      bytesUploaded: 5_000_000_000n,
+      queriesRun: 12,
+      computationMs: 900_000,
+      errors: 1,
+      createdAt: new Date("2024-01-01T00:00:00.001Z"),
+      finishedAt: new Date("2024-01-01T00:15:00.002Z"),
+    };
+    const created = await db.metric.create({ data: full });
+    expect(created).toEqual({ id: created.id, ...full });
+    expect(await db.metric.findUniqueOrThrow({ where: { id: created.id } })).toEqual(created);
+    expect(await prismaCode(db.metric.create({ data: { runId, collection: "alarm" } }))).toBe("P2002");
+
+    // The worker's pattern: each window's commit adds its counters to the run's row.
+    const key = { runId_collection: { runId, collection: "cooking_logs" } };
+    for (const n of [1, 2]) {
+      await db.metric.upsert({
+        where: key,
+        create: { runId, collection: "cooking_logs", documentsRead: n, bytesUploaded: n * 100 },
+        update: { documentsRead: { increment: n }, bytesUploaded: { increment: n * 100 } },
+      });
+    }
+    const summed = await db.metric.findUniqueOrThrow({ where: key });
+    expect(summed).toMatchObject({
+      documentsRead: 3,
+      bytesUploaded: 300n,
+      devicesToQuery: 0,
+      errors: 0,
+      firstDevice: null,
+      finishedAt: null,
+    });
+    expect(summed.createdAt).toBeInstanceOf(Date);
+  });
+
+  it("file ledger: round-trips; objectKey is unique; ids increase for the curate job's position", async () => {
+    const runId = randomUUID();
+    const row = (from: number) => ({
+      objectKey: `alarm/idDevice=7/${from}.parquet`,
+      collection: "alarm",
+      idDevice: 7,
+      windowFrom: new Date(from),
+      windowTo: new Date(from + 86_400_000),
+      rows: 123,
+      bytes: 4567n,
+      runId,
+    });
+    const a = await db.fileLedger.create({ data: row(1_700_000_000_123) });
+    const b = await db.fileLedger.create({ data: row(1_700_086_400_123) });
+    expect(await db.fileLedger.findUniqueOrThrow({ where: { id: a.id } })).toEqual(a);
+    expect(a).toMatchObject(row(1_700_000_000_123));
+    expect(b.id).toBeGreaterThan(a.id);
+    const since = await db.fileLedger.findMany({
+      where: { collection: "alarm", id: { gt: a.id } },
+      orderBy: { id: "asc" },
+    });
+    expect(since.map((r) => r.objectKey)).toEqual([b.objectKey]);
+    expect(await prismaCode(db.fileLedger.create({ data: row(1_700_000_000_123) }))).toBe("P2002");
+  });
+
+  it("plan and batches: round-trip, unique (planId, collection, batchIndex), cascade on delete", async () => {
+    const plan = await db.plan.create({ data: { mode: "operations" } });
+    expect(plan).toMatchObject({ mode: "operations", status: "planned" });
+    expect(plan.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const batch = {
+      planId: plan.id,
+      collection: "variable_logs",
+      batchIndex: 0,
+      devices: [3, 1, 2],
+      lastLogDates: [new Date(1_700_000_000_001), new Date(1_700_000_000_002), new Date(1_700_000_000_003)],
+    };
+    await db.planBatch.create({ data: batch });
+    await db.planBatch.create({ data: { ...batch, batchIndex: 1, devices: [], lastLogDates: [] } });
+    const read = await db.planBatch.findUniqueOrThrow({
+      where: {
+        planId_collection_batchIndex: { planId: plan.id, collection: "variable_logs", batchIndex: 0 },
+      },
+    });
+    expect(read).toEqual(batch);
+    expect(await prismaCode(db.planBatch.create({ data: batch }))).toBe("P2002");
+
+    const metric = await db.metric.create({
+      data: { runId: randomUUID(), planId: plan.id, collection: "alarm" },
+    });
+    await db.plan.update({ where: { id: plan.id }, data: { status: "succeeded" } });
+    expect(
+      await db.plan.findUniqueOrThrow({ where: { id: plan.id }, include: { batches: true } }),
+    ).toMatchObject({
+      status: "succeeded",
+      batches: [{ batchIndex: 0 }, { batchIndex: 1 }],
+    });
+
+    await db.plan.delete({ where: { id: plan.id } });
+    expect(await db.planBatch.count({ where: { planId: plan.id } })).toBe(0);
+    // Metrics outlive their plan: the run happened even if the plan is cleaned up.
+    expect(await db.metric.findUniqueOrThrow({ where: { id: metric.id } })).toMatchObject({ planId: null });
+  });
+
+  it("drift counts: round-trip beyond 2^31, unique per (collection, key), upsert increments", async () => {
+    const row = {
+      collection: "cooking_logs",
+      key: `extra_${randomUUID().slice(0, 8)}`,
+      count: 3_000_000_000n,
+      firstSeen: new Date("2024-01-01T00:00:00.999Z"),
+      lastSeen: new Date("2024-02-01T00:00:00.001Z"),
+    };
+    await db.driftCount.create({ data: row });
+    const where = { collection_key: { collection: row.collection, key: row.key } };
+    expect(await db.driftCount.findUniqueOrThrow({ where })).toEqual(row);
+    expect(await prismaCode(db.driftCount.create({ data: row }))).toBe("P2002");
+
+    const seen = new Date("2024-03-01T00:00:00.500Z");
+    await db.driftCount.upsert({
+      where,
+      create: { ...row, count: 5, firstSeen: seen, lastSeen: seen },
+      update: { count: { increment: 5 }, lastSeen: seen },
+    });
+    expect(await db.driftCount.findUniqueOrThrow({ where })).toEqual({
+      ...row,
+      count: 3_000_000_005n,
+      lastSeen: seen,
+    });
+  });
+
+  it("quarantine: round-trips, with and without device and document id", async () => {
+    const base = {
+      runId: randomUUID(),
+      collection: "alarm",
+      reason: "activeTS: expected a date",
+      objectKey: "quarantine/alarm/x.json",
+    };
+    const full = await db.quarantine.create({ data: { ...base, idDevice: 9, documentId: "65f0c0ffee" } });
+    const bare = await db.quarantine.create({ data: { ...base, idDevice: null, documentId: null } });
+    expect(await db.quarantine.findMany({ where: { runId: base.runId }, orderBy: { id: "asc" } })).toEqual([
+      full,
+      bare,
+    ]);
+    expect(full).toMatchObject({ ...base, idDevice: 9, documentId: "65f0c0ffee" });
+    expect(bare).toMatchObject({ idDevice: null, documentId: null });
+  });
+
+  it("an interactive transaction that throws leaves no bookmark, metric or ledger row", async () => {
+    const runId = randomUUID();
+    const idDevice = 1_234_567;
+    const failure = new Error("upload check failed");
+
+    const outcome = await db
+      .$transaction(async (tx) => {
+        await tx.lastts.create({ data: { idDevice, collection: "alarm", lastts: new Date() } });
+        await tx.metric.create({ data: { runId, collection: "alarm", documentsUploaded: 5 } });
+        await tx.fileLedger.create({
+          data: {
+            objectKey: `alarm/idDevice=${idDevice}/${runId}.parquet`,
+            collection: "alarm",
+            idDevice,
+            windowFrom: new Date(0),
+            windowTo: new Date(1),
+            rows: 5,
+            bytes: 10,
+            runId,
+          },
+        });
+        // Visible inside the transaction...
+        expect(await tx.fileLedger.count({ where: { runId } })).toBe(1);
+        throw failure;
+      })
+      .catch((e: unknown) => e);
+
+    expect(outcome).toBe(failure);
+    // ...and gone after it.
+    expect(await db.lastts.count({ where: { idDevice } })).toBe(0);
+    expect(await db.metric.count({ where: { runId } })).toBe(0);
+    expect(await db.fileLedger.count({ where: { runId } })).toBe(0);
+  });
+});
