@@ -3,6 +3,7 @@
  * contiguous slice of the device list (sorted by id), so `{planId, collection, batch}` is all a
  * Map item carries and the worker loads its slice from the stored plan.
  */
+import { completeUntil } from "./windows.js";
 
 export type IngestMode = "bulk" | "operations";
 
@@ -36,11 +37,17 @@ export interface DeviceMarks {
   readonly lastts: Date | null;
 }
 
-/** The seed's rule, kept: a device is due when it has data newer than its bookmark (or none). */
-export function devicesDue(marks: Iterable<DeviceMarks>): number[] {
+/**
+ * The seed's rule, kept: a device is due when it has complete data newer than its bookmark (or
+ * has no bookmark). With `alignMs`, only whole source units count, so a device whose newest unit
+ * is still open is not planned again and again for an empty window.
+ */
+export function devicesDue(marks: Iterable<DeviceMarks>, alignMs?: number): number[] {
   const due: number[] = [];
   for (const m of marks) {
-    if (m.lastLogDate && (!m.lastts || m.lastLogDate.getTime() > m.lastts.getTime())) due.push(m.idDevice);
+    if (!m.lastLogDate) continue;
+    if (!m.lastts || completeUntil(m.lastLogDate, alignMs).getTime() > m.lastts.getTime())
+      due.push(m.idDevice);
   }
   return due;
 }

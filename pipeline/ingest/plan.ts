@@ -3,7 +3,7 @@
  * cut into worker batches. Pure: the handler reads devices and bookmarks, stores the result, and
  * hands Step Functions only `{planId, collection, batch}` items (the state payload stays tiny).
  */
-import { collections } from "../schema/registry.js";
+import { collections, collection as entryOf } from "../schema/registry.js";
 import { batchDevices, devicesDue, type IngestMode } from "./batches.js";
 import type { DeviceTarget } from "./worker.js";
 
@@ -40,6 +40,7 @@ export function planBatches(input: PlanInput): PlannedBatch[] {
         lastLogDate: d.lastLogDate,
         lastts: marks.get(d.idDevice) ?? null,
       })),
+      entryOf(collection).alignMs,
     );
     const workers = input.workers[input.mode][collection] ?? 1;
     batchDevices(due, { workers }).forEach((ids, batch) => {

@@ -33,6 +33,11 @@ function floorTo(ms: number, alignMs: number | undefined): number {
   return alignMs ? Math.floor(ms / alignMs) * alignMs : ms;
 }
 
+/** How far a collection can be extracted for a device: `last_log_date`, floored to whole units. */
+export function completeUntil(lastLogDate: Date, alignMs?: number): Date {
+  return new Date(floorTo(lastLogDate.getTime(), alignMs));
+}
+
 /** The first window from `start`, or null when nothing is complete beyond `start` yet. */
 export function nextWindow(spec: WindowSpec): Window | null {
   if (!(spec.windowMs > 0)) throw new RangeError(`window length must be positive, got ${spec.windowMs}`);

@@ -32,6 +32,11 @@ export interface CollectionEntry<S extends z.ZodObject = z.ZodObject> {
    * the worker reshapes documents: `variable_logs` slots carry `day`, their rows `time`.
    */
   readonly sourceTimestampField: string;
+  /**
+   * Length of the source's indivisible time unit, if any (`variable_logs`: a 6-hour slot).
+   * Windows end on multiples of it, so a unit that may still grow past `last_log_date` waits.
+   */
+  readonly alignMs?: number;
   /** Further timestamp that re-selects a changed document (alarm: `resetTS`). */
   readonly updatedField?: Keys<S>;
   /** Source fields that identify a row in curated; merges and dedups use them. */
@@ -202,6 +207,7 @@ export const collections = [
     schema: c.VariableLogsSchema,
     timestampField: "time",
     sourceTimestampField: "day",
+    alignMs: c.VARIABLE_LOG_SHAPE.hoursPerSlot * 3_600_000,
     naturalKey: ["idDevice", "time"],
     // The wide row is built by the worker from slot documents; a slot's extra keys are counted
     // as drift by the worker rather than folded into every one of its 720 rows.

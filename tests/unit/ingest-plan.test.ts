@@ -85,3 +85,17 @@ describe("devicesDue", () => {
     ).toEqual([1, 2]);
   });
 });
+
+describe("devicesDue with source units", () => {
+  it("does not plan a device again while its newest 6-hour slot is still open", () => {
+    const six = 6 * 3_600_000;
+    const mark = (lld: string, lastts: string) => ({
+      idDevice: 1,
+      lastLogDate: new Date(lld),
+      lastts: new Date(lastts),
+    });
+    expect(devicesDue([mark("2024-01-01T12:59:00Z", "2024-01-01T12:00:00Z")], six)).toEqual([]);
+    expect(devicesDue([mark("2024-01-01T18:00:00Z", "2024-01-01T12:00:00Z")], six)).toEqual([1]);
+    expect(devicesDue([mark("2024-01-01T12:59:00Z", "2024-01-01T12:00:00Z")])).toEqual([1]);
+  });
+});
