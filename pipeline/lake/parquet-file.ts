@@ -10,15 +10,20 @@ import type { LakeRow } from "../schema/validate.js";
 /**
  * Rows buffered per row group: the writer's memory is bounded by this, not by the window size.
  * Data page V1 because Spark's and Arrow's vectorised readers handle it best from this writer.
+ * No page index: parquetjs keeps every row group's index in memory until the footer (about half
+ * of its per-row-group growth, measured by scripts/bench/parquet-memory.ts), and the curate job
+ * reads raw files whole, so the index would never skip a page.
  */
 export const PARQUET_WRITER_OPTIONS: Readonly<ParquetWriterOptions> = {
   rowGroupSize: 10_000,
   useDataPageV2: false,
+  pageIndex: false,
 };
 
 export interface ParquetWriterOptions {
   readonly rowGroupSize: number;
   readonly useDataPageV2: boolean;
+  readonly pageIndex: boolean;
 }
 
 export interface LakeParquetWriter {

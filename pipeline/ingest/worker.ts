@@ -1,0 +1,268 @@
+/**
+ * The MongoDB → raw worker: for each device of its batch (a few at a time), windows from the
+ * bookmark up to `last_log_date`; each window is extracted to its raw object, then committed
+ * (bookmark, ledger, quarantine, drift, metrics) in one transaction. A crash anywhere leaves the
+ * bookmark where it was, and the rerun rewrites the same object key: no loss, no duplicate.
+ */
+import type { Db } from "mongodb";
+import pLimit from "p-limit";
+import type { Logger } from "pino";
+import { PipelineError } from "../errors.js";
+import type { ObjectStore } from "../lake/object-store.js";
+import type { CollectionEntry } from "../schema/registry.js";
+import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
+import { extractWindow } from "./extract.js";
+import type { IngestLedger } from "./ledger.js";
+import { firstDocumentQuery } from "./queries.js";
+import { DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
+
+/** Devices extracted at once by one worker: the seed's async queue of 5. */
+export const DEFAULT_DEVICE_CONCURRENCY = 5;
+
+export interface DeviceTarget {
+  readonly idDevice: number;
+  /** `ddc.device.last_log_date` as the plan saw it. */
+  readonly lastLogDate: Date;
+}
+
+export interface WorkerInput {
+  readonly runId: string;
+  readonly planId: string | null;
+  readonly entry: CollectionEntry;
+  readonly devices: readonly DeviceTarget[];
+}
+
+export interface WorkerDeps {
+  readonly source: Db;
+  readonly store: ObjectStore;
+  readonly ledger: IngestLedger;
+  readonly log?: Logger;
+}
+
+export interface WorkerOptions {
+  readonly windowMs?: number;
+  readonly concurrency?: number;
+  readonly budget?: Budget;
+  readonly safetyMarginMs?: number;
+  readonly rowGroupSize?: number;
+}
+
+export interface WorkerResult {
+  readonly collection: string;
+  readonly devicesToQuery: number;
+  /** Devices whose bookmark reached `last_log_date`. */
+  readonly devicesProcessed: number;
+  /** Devices left for the next run because the time budget ran out. */
+  readonly devicesPending: number;
+  readonly windows: number;
+  readonly documentsRead: number;
+  readonly rowsWritten: number;
+  readonly documentsQuarantined: number;
+  readonly bytesUploaded: number;
+  readonly queriesRun: number;
+  readonly errors: readonly { idDevice: number; error: string }[];
+  /** True when every device caught up and none failed. */
+  readonly complete: boolean;
+}
+
+/** Some devices failed; what was committed stays, and a rerun resumes at the bookmarks. */
+export class WorkerDevicesFailedError extends PipelineError {
+  readonly retryable = true;
+}
+
+interface Totals {
+  windows: number;
+  documentsRead: number;
+  rowsWritten: number;
+  documentsQuarantined: number;
+  bytesUploaded: number;
+  queriesRun: number;
+}
+
+export async function runWorker(
+  input: WorkerInput,
+  deps: WorkerDeps,
+  options: WorkerOptions = {},
+): Promise<WorkerResult> {
+  const { entry, runId, planId } = input;
+  const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+  const budget = options.budget ?? UNLIMITED;
+  const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  // Slot documents cover 6 hours: windows on their start time must not split one.
+  const alignMs = entry.alignMs;
+  const ids = input.devices.map((d) => d.idDevice);
+  const bookmarks = await deps.ledger.bookmarks(entry.name, ids);
+  const totals: Totals = {
+    windows: 0,
+    documentsRead: 0,
+    rowsWritten: 0,
+    documentsQuarantined: 0,
+    bytesUploaded: 0,
+    queriesRun: 0,
+  };
+  const errors: { idDevice: number; error: string }[] = [];
+  let processed = 0;
+  let pending = 0;
+
+  const commitBookmarkOnly = (idDevice: number, lastts: Date, queriesRun: number) =>
+    deps.ledger.commitWindow({
+      runId,
+      planId,
+      collection: entry.name,
+      idDevice,
+      window: null,
+      lastts,
+      object: null,
+      quarantined: [],
+      drift: new Map(),
+      counters: {
+        documentsRead: 0,
+        documentsUploaded: 0,
+        documentsQuarantined: 0,
+        bytesUploaded: 0,
+        queriesRun,
+        computationMs: 0,
+      },
+    });
+
+  async function startOf(target: DeviceTarget): Promise<Date | null> {
+    const bookmark = bookmarks.get(target.idDevice);
+    if (bookmark) return bookmark;
+    const q = firstDocumentQuery(entry, target.idDevice);
+    totals.queriesRun++;
+    const first = await deps.source
+      .collection(entry.name)
+      .find(q.filter, { sort: q.sort, limit: q.limit, projection: { [entry.sourceTimestampField]: 1 } })
+      .next();
+    const ts = first?.[entry.sourceTimestampField];
+    if (!(ts instanceof Date)) {
+      // Nothing before last_log_date (complete by definition): mark it so the device is not due again.
+      await commitBookmarkOnly(target.idDevice, target.lastLogDate, 1);
+      return null;
+    }
+    return alignMs ? new Date(Math.floor(ts.getTime() / alignMs) * alignMs) : ts;
+  }
+
+  async function device(target: DeviceTarget): Promise<void> {
+    let start = await startOf(target);
+    if (!start) {
+      processed++;
+      return;
+    }
+    let committed = 0;
+    for (;;) {
+      const window: Window | null = nextWindow({ start, lastLogDate: target.lastLogDate, windowMs, alignMs });
+      if (!window) {
+        // A new device whose first unit is not complete yet: nothing exists before `start`, so
+        // bookmark it there rather than probing its first document on every run.
+        if (!bookmarks.has(target.idDevice) && committed === 0) {
+          await commitBookmarkOnly(target.idDevice, start, 1);
+        }
+        break;
+      }
+      if (budget.remainingMs() < margin) {
+        pending++;
+        deps.log?.info(
+          { collection: entry.name, idDevice: target.idDevice, resumeAt: start },
+          "time budget spent; device left for the next run",
+        );
+        return;
+      }
+      const t0 = performance.now();
+      const extract = await extractWindow({
+        source: deps.source,
+        store: deps.store,
+        entry,
+        idDevice: target.idDevice,
+        window,
+        rowGroupSize: options.rowGroupSize,
+      });
+      const computationMs = Math.round(performance.now() - t0);
+      await deps.ledger.commitWindow({
+        runId,
+        planId,
+        collection: entry.name,
+        idDevice: target.idDevice,
+        window,
+        lastts: window.to,
+        object: extract.object,
+        quarantined: extract.quarantined,
+        drift: extract.drift,
+        counters: {
+          documentsRead: extract.documentsRead,
+          documentsUploaded: extract.documentsAccepted,
+          documentsQuarantined: extract.quarantined.length,
+          bytesUploaded: extract.object?.bytes ?? 0,
+          queriesRun: 1,
+          computationMs,
+        },
+      });
+      committed++;
+      totals.windows++;
+      totals.queriesRun++;
+      totals.documentsRead += extract.documentsRead;
+      totals.rowsWritten += extract.object?.rows ?? 0;
+      totals.documentsQuarantined += extract.quarantined.length;
+      totals.bytesUploaded += extract.object?.bytes ?? 0;
+      deps.log?.debug(
+        {
+          collection: entry.name,
+          idDevice: target.idDevice,
+          from: window.from,
+          to: window.to,
+          rows: extract.object?.rows ?? 0,
+          ms: computationMs,
+        },
+        "window committed",
+      );
+      start = window.to;
+    }
+    processed++;
+  }
+
+  const limit = pLimit(options.concurrency ?? DEFAULT_DEVICE_CONCURRENCY);
+  await Promise.all(
+    input.devices.map((target) =>
+      limit(async () => {
+        try {
+          await device(target);
+        } catch (error) {
+          // One device failing must not stop the others; the run reports it and fails at the end.
+          errors.push({
+            idDevice: target.idDevice,
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          });
+          deps.log?.error({ collection: entry.name, idDevice: target.idDevice, err: error }, "device failed");
+        }
+      }),
+    ),
+  );
+
+  await deps.ledger.finishRun({
+    runId,
+    planId,
+    collection: entry.name,
+    devices: ids,
+    devicesProcessed: processed,
+    errors: errors.length,
+  });
+  const result: WorkerResult = {
+    collection: entry.name,
+    devicesToQuery: input.devices.length,
+    devicesProcessed: processed,
+    devicesPending: pending,
+    ...totals,
+    errors,
+    complete: errors.length === 0 && pending === 0,
+  };
+  if (errors.length) {
+    throw new WorkerDevicesFailedError(
+      `${entry.name}: ${errors.length} of ${input.devices.length} devices failed (${errors
+        .slice(0, 3)
+        .map((e) => `${e.idDevice}: ${e.error}`)
+        .join("; ")})`,
+      { collection: entry.name, runId },
+    );
+  }
+  return result;
+}

@@ -1,0 +1,237 @@
+/**
+ * Rows → one Parquet object in the lake, streamed: parquetjs encodes a row group at a time into a
+ * pipe that the object store uploads from, so memory is bounded by the row group (and the store's
+ * part buffers), never by the number of rows.
+ *
+ * All or nothing: when the rows, the encoding, the upload or the caller's signal fail, the store
+ * removes what it had (S3 aborts the multipart upload, the folder store its temp file) before the
+ * error reaches the caller, so a retry starts from a clean key.
+ */
+import { PassThrough } from "node:stream";
+import { ParquetWriter } from "@dsnp/parquetjs";
+import type { WriteStreamMinimal } from "@dsnp/parquetjs/dist/lib/util.js";
+import { parquetSchemaOf } from "../schema/parquet.js";
+import type { RegistryEntry } from "../schema/registry.js";
+import type { LakeRow } from "../schema/validate.js";
+import {
+  messageOf,
+  ObjectStoreError,
+  type ObjectStoreErrorContext,
+  ObjectWriteAbortedError,
+  ParquetObjectWriteError,
+} from "./errors.js";
+import { assertValidKey, type ObjectStore } from "./object-store.js";
+import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
+
+/** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
+export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
+
+export interface WriteParquetObjectOptions {
+  /** Rows per row group; {@link PARQUET_WRITER_OPTIONS} when unset. Bounds the writer's memory. */
+  readonly rowGroupSize?: number;
+  /** Stops the write: nothing is left at the key and `ObjectWriteAbortedError` is thrown. */
+  readonly signal?: AbortSignal;
+}
+
+/** What was stored: the worker checks `rows` against the documents it read before committing. */
+export interface WrittenParquetObject {
+  readonly key: string;
+  /** Rows in the file, as its footer records them. */
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/**
+ * Write `rows` as one Parquet object at `key` of `store`, with the lake's writer settings.
+ *
+ * Zero rows write nothing and return null: an empty window has no object, so the curate job never
+ * reads empty files and the ledger records only windows that hold data. Any object already at
+ * `key` is then left as it was.
+ *
+ * @throws InvalidObjectKeyError before reading any row.
+ * @throws ObjectWriteAbortedError when `signal` aborts.
+ * @throws ObjectStoreError from the store (retryable or terminal), as the store threw it.
+ * @throws ParquetObjectWriteError when the rows' iterable throws or a row does not fit the schema;
+ *   its `cause` is the original error, its `retryable` follows the cause.
+ * In every failure nothing is left at `key` and the row iterable has been closed.
+ */
+export async function writeParquetObject(
+  entry: RegistryEntry,
+  rows: AsyncIterable<LakeRow>,
+  store: ObjectStore,
+  key: string,
+  options: WriteParquetObjectOptions = {},
+): Promise<WrittenParquetObject | null> {
+  const { signal } = options;
+  const rowGroupSize = options.rowGroupSize ?? PARQUET_WRITER_OPTIONS.rowGroupSize;
+  if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
+    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
+  }
+  assertValidKey(key, store.location);
+  const context: ObjectStoreErrorContext = {
+    key,
+    location: store.location,
+    operation: "put",
+    ...(entry.kind === "collection" ? { collection: entry.name } : { table: entry.name }),
+  };
+
+  const source = rows[Symbol.asyncIterator]();
+  let next: IteratorResult<LakeRow>;
+  try {
+    signal?.throwIfAborted();
+    // Peek one row: an empty source must not open an upload (see "Zero rows" above).
+    next = await source.next();
+  } catch (error) {
+    await closeQuietly(source);
+    throw failureOf(error, context, 0, signal);
+  }
+  if (next.done) return null;
+
+  // The writer first: its constructor writes the 4-byte header without awaiting it, so the header
+  // must go into the pipe before anything (a failing upload) can fail the pipe.
+  const sink = new UploadSink();
+  let writer: ParquetWriter;
+  try {
+    writer = await ParquetWriter.openStream(parquetSchemaOf(entry), sink as unknown as WriteStreamMinimal, {
+      ...PARQUET_WRITER_OPTIONS,
+      rowGroupSize,
+    });
+  } catch (error) {
+    await closeQuietly(source);
+    throw failureOf(error, context, 0, signal);
+  }
+  let stored = false;
+  const upload = store.put(key, sink.readable, { signal, contentType: PARQUET_CONTENT_TYPE }).then(
+    (info) => {
+      stored = true;
+      return info;
+    },
+    (error: unknown) => {
+      // Release the writer if it is waiting on backpressure from an upload that is gone.
+      sink.fail(error);
+      throw error;
+    },
+  );
+  upload.catch(noop); // awaited below; this only keeps a rejection during the row loop handled
+
+  let written = 0;
+  try {
+    const envelope = writer.envelopeWriter;
+    while (!next.done) {
+      if (sink.failure) throw sink.failure;
+      signal?.throwIfAborted();
+      // Resolves at once for most rows; at a row-group boundary it waits until the encoded group
+      // is accepted by the pipe, which waits for the store: backpressure reaches the row source.
+      await writer.appendRow(next.value);
+      written++;
+      next = await source.next();
+    }
+    await writer.close(); // last row group and footer, then ends the pipe
+    const { bytes } = await upload;
+    const inFooter = Number(envelope?.rowCount.valueOf() ?? -1);
+    if (inFooter !== written) {
+      throw new ParquetObjectWriteError(
+        `${key}: footer says ${inFooter} rows, ${written} were appended`,
+        context,
+      );
+    }
+    return { key, rows: written, bytes };
+  } catch (error) {
+    sink.fail(error);
+    await upload.catch(noop); // the store has cleaned up once its put settles
+    if (stored) await store.delete(key);
+    await closeQuietly(source);
+    throw failureOf(error, context, written, signal);
+  }
+}
+
+/** The error to report: the store's as it is, an abort as such, anything else wrapped with the key. */
+function failureOf(
+  error: unknown,
+  context: ObjectStoreErrorContext,
+  written: number,
+  signal: AbortSignal | undefined,
+): ObjectStoreError {
+  if (signal?.aborted) {
+    return error instanceof ObjectWriteAbortedError
+      ? error
+      : new ObjectWriteAbortedError(`${context.key}: write aborted after ${written} rows`, context, {
+          cause: signal.reason,
+        });
+  }
+  if (error instanceof ObjectStoreError) return error;
+  return new ParquetObjectWriteError(
+    `${context.key}: write failed after ${written} rows: ${messageOf(error)}`,
+    context,
+    { cause: error },
+  );
+}
+
+async function closeQuietly(source: AsyncIterator<unknown>): Promise<void> {
+  // A finished or failed generator ignores return(); a suspended one runs its `finally` blocks,
+  // which is where a row source closes its cursor.
+  await source.return?.().catch(noop);
+}
+
+/**
+ * The stream parquetjs writes into (`write`/`end` with callbacks, which it awaits), feeding the
+ * readable the store uploads from.
+ *
+ * Why not hand parquetjs the PassThrough itself: once the readable side is full, a write's callback
+ * waits for the consumer, and if the upload fails then, destroying the PassThrough never calls
+ * that callback (Node 20), so the writer would wait forever. This sink calls every pending callback
+ * with the failure.
+ */
+class UploadSink {
+  readonly readable = new PassThrough();
+  #failure: Error | undefined;
+  readonly #pending = new Set<(error?: Error | null) => void>();
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  write(chunk: Buffer, callback: (error?: Error | null) => void): boolean {
+    if (this.#failure) {
+      process.nextTick(callback, this.#failure);
+      return false;
+    }
+    return this.readable.write(chunk, this.#track(callback));
+  }
+
+  end(callback: (error?: Error | null) => void): void {
+    if (this.#failure) {
+      process.nextTick(callback, this.#failure);
+      return;
+    }
+    this.readable.end(this.#track(callback));
+  }
+
+  /** Destroy the pipe with `error` (the store then discards the object) and release waiters. */
+  fail(error: unknown): void {
+    if (this.#failure) return;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.#failure = failure;
+    this.readable.destroy(failure);
+    // Writes that went through have their success callbacks queued already (process.nextTick) and
+    // must get them: parquetjs never awaits its header write, so failing that one would be an
+    // unhandled rejection. What is still pending after them is stuck behind the failed consumer.
+    setImmediate(() => {
+      for (const callback of [...this.#pending]) callback(failure);
+    });
+  }
+
+  #track(callback: (error?: Error | null) => void): (error?: Error | null) => void {
+    let settled = false;
+    const once = (error?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      this.#pending.delete(once);
+      callback(error);
+    };
+    this.#pending.add(once);
+    return once;
+  }
+}
+
+function noop(): void {}
