@@ -22,4 +22,4 @@ bash scripts/prisma-generate.sh
 
 bash scripts/stack.sh start
 # Pending support-database migrations, applied the way `prisma migrate deploy` would.
-(source scripts/stack.env && LOG_LEVEL=warn node_modules/.bin/tsx pipeline/support/migrate-cli.ts)
+LOG_LEVEL=warn bash scripts/lakehouse.sh migrate

@@ -6,7 +6,7 @@
 # `prisma generate` needs no engine, but the CLI first makes sure the schema engine binary exists
 # and would download it (binaries.prisma.sh is unreachable here). Pointing
 # PRISMA_SCHEMA_ENGINE_BINARY at any executable satisfies that check; generate never runs it.
-# Migrations are applied by pipeline/support/migrate-cli.ts instead (docs/adr/0004).
+# Migrations are applied by `scripts/lakehouse.sh migrate` instead (docs/adr/0004).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

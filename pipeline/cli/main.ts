@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { PipelineError } from "../errors.js";
 import { localCommand } from "./local.js";
+import { migrateCommand } from "./migrate.js";
 import { registryCommand } from "./registry.js";
 import { snapshotCommand } from "./snapshot.js";
 
@@ -9,7 +10,8 @@ const program = new Command("lakehouse")
   .description("oven lakehouse: local pipeline runs and tools")
   .addCommand(localCommand())
   .addCommand(snapshotCommand())
-  .addCommand(registryCommand());
+  .addCommand(registryCommand())
+  .addCommand(migrateCommand());
 
 try {
   await program.parseAsync(process.argv);
