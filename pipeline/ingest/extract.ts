@@ -11,10 +11,10 @@ import { writeParquetObject } from "../lake/parquet-object.js";
 import { VariableLogSlotSchema } from "../schema/collections.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type LakeRow, toLakeRow } from "../schema/validate.js";
-import { quarantineKey, rawObjectKey } from "./keys.js";
+import { quarantineKey, rawObjectKey, untimedQuarantineKey } from "./keys.js";
 import type { QuarantineRecord, WrittenObject } from "./ledger.js";
 import { pivotSlots } from "./pivot.js";
-import { windowQuery } from "./queries.js";
+import { untimedQuery, windowQuery } from "./queries.js";
 import type { Window } from "./windows.js";
 
 /** Documents per cursor batch; `variable_logs` slots are ~10 KB each, so fewer of them. */
@@ -49,6 +49,38 @@ export interface ExtractContext {
   readonly idDevice: number;
   readonly window: Window;
   readonly rowGroupSize?: number;
+}
+
+/**
+ * Quarantine the device's documents that no window can select (see `untimedQuery`). Their
+ * objects are keyed by document id, so a repeated pass rewrites them.
+ */
+export async function quarantineUntimed(
+  source: Db,
+  store: ObjectStore,
+  entry: CollectionEntry,
+  idDevice: number,
+): Promise<QuarantineRecord[]> {
+  const query = untimedQuery(entry, idDevice);
+  const field = entry.sourceTimestampField;
+  const records: QuarantineRecord[] = [];
+  for await (const doc of source.collection(entry.name).find(query.filter, { sort: query.sort })) {
+    const documentId = idOf(doc);
+    const value = doc[field];
+    const reason =
+      `${entry.name} document ${documentId ?? "<no _id>"} cannot be windowed: ${field} ` +
+      (value === undefined ? "is missing" : value === null ? "is null" : `is a ${typeof value}, not a date`);
+    const objectKey = untimedQuarantineKey(entry.name, idDevice, documentId ?? `no-id-${records.length}`);
+    const body = JSON.stringify({
+      collection: entry.name,
+      idDevice,
+      reason,
+      document: EJSON.serialize(doc, { relaxed: true }),
+    });
+    await store.putBuffer(objectKey, Buffer.from(body));
+    records.push({ documentId, reason, objectKey });
+  }
+  return records;
 }
 
 function idOf(doc: Document): string | null {

@@ -24,3 +24,12 @@ export function quarantineKey(
   const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
   return `_quarantine/${rawObjectKey(collection, idDevice, window).replace(/\.parquet$/, "")}/${safeId}.json`;
 }
+
+/**
+ * Quarantine key of a document that no time window can select (timestamp missing, null or not a
+ * date), found by the worker's first pass over a device.
+ */
+export function untimedQuarantineKey(collection: string, idDevice: number, documentId: string): string {
+  const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
+  return `_quarantine/${collection}/idDevice=${idDevice}/untimed/${safeId}.json`;
+}

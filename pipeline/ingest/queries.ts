@@ -24,7 +24,24 @@ export function windowQuery(entry: CollectionEntry, idDevice: number, window: Wi
   return { filter, sort: { [ts]: 1 } };
 }
 
-/** The device's oldest document, where a device without `lastts` starts (not October 2015). */
+/**
+ * The device's oldest dated document, where a device without `lastts` starts (not October 2015).
+ * Only dates: MongoDB sorts missing and null (and strings) before dates, so an untimed document
+ * would otherwise pose as the first one and hide the rest.
+ */
 export function firstDocumentQuery(entry: CollectionEntry, idDevice: number): SourceQuery & { limit: 1 } {
-  return { filter: { idDevice }, sort: { [entry.sourceTimestampField]: 1 }, limit: 1 };
+  const ts = entry.sourceTimestampField;
+  return { filter: { idDevice, [ts]: { $type: "date" } }, sort: { [ts]: 1 }, limit: 1 };
+}
+
+/**
+ * A device's documents that no window query can select: timestamp missing, null or of another
+ * type (a date stored as a string). Range queries skip them by type, so without this pass they
+ * would be lost silently; the worker quarantines them when it first meets the device.
+ */
+export function untimedQuery(entry: CollectionEntry, idDevice: number): SourceQuery {
+  return {
+    filter: { idDevice, [entry.sourceTimestampField]: { $not: { $type: "date" } } },
+    sort: { _id: 1 },
+  };
 }

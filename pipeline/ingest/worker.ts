@@ -11,8 +11,8 @@ import { PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
-import { extractWindow } from "./extract.js";
-import type { IngestLedger } from "./ledger.js";
+import { extractWindow, quarantineUntimed } from "./extract.js";
+import type { IngestLedger, QuarantineRecord } from "./ledger.js";
 import { firstDocumentQuery } from "./queries.js";
 import { DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
@@ -104,8 +104,17 @@ export async function runWorker(
   let processed = 0;
   let pending = 0;
 
-  const commitBookmarkOnly = (idDevice: number, lastts: Date, queriesRun: number) =>
-    deps.ledger.commitWindow({
+  /** Untimed documents found on a device's first pass, committed with its first commit. */
+  const untimed = new Map<number, QuarantineRecord[]>();
+  const takeUntimed = (idDevice: number) => {
+    const records = untimed.get(idDevice) ?? [];
+    untimed.delete(idDevice);
+    return records;
+  };
+
+  const commitBookmarkOnly = (idDevice: number, lastts: Date, queriesRun: number) => {
+    const quarantined = takeUntimed(idDevice);
+    return deps.ledger.commitWindow({
       runId,
       planId,
       collection: entry.name,
@@ -113,21 +122,31 @@ export async function runWorker(
       window: null,
       lastts,
       object: null,
-      quarantined: [],
+      quarantined,
       drift: new Map(),
       counters: {
-        documentsRead: 0,
+        documentsRead: quarantined.length,
         documentsUploaded: 0,
-        documentsQuarantined: 0,
+        documentsQuarantined: quarantined.length,
         bytesUploaded: 0,
         queriesRun,
         computationMs: 0,
       },
     });
+  };
 
   async function startOf(target: DeviceTarget): Promise<Date | null> {
     const bookmark = bookmarks.get(target.idDevice);
     if (bookmark) return bookmark;
+    // First pass over this device: documents no time window can select are quarantined now,
+    // never skipped silently. (Later arrivals of that kind are the reconcile step's to find.)
+    const records = await quarantineUntimed(deps.source, deps.store, entry, target.idDevice);
+    totals.queriesRun++;
+    if (records.length) {
+      untimed.set(target.idDevice, records);
+      totals.documentsRead += records.length;
+      totals.documentsQuarantined += records.length;
+    }
     const q = firstDocumentQuery(entry, target.idDevice);
     totals.queriesRun++;
     const first = await deps.source
@@ -178,6 +197,7 @@ export async function runWorker(
         rowGroupSize: options.rowGroupSize,
       });
       const computationMs = Math.round(performance.now() - t0);
+      const early = takeUntimed(target.idDevice);
       await deps.ledger.commitWindow({
         runId,
         planId,
@@ -186,12 +206,12 @@ export async function runWorker(
         window,
         lastts: window.to,
         object: extract.object,
-        quarantined: extract.quarantined,
+        quarantined: [...early, ...extract.quarantined],
         drift: extract.drift,
         counters: {
-          documentsRead: extract.documentsRead,
+          documentsRead: extract.documentsRead + early.length,
           documentsUploaded: extract.documentsAccepted,
-          documentsQuarantined: extract.quarantined.length,
+          documentsQuarantined: extract.quarantined.length + early.length,
           bytesUploaded: extract.object?.bytes ?? 0,
           queriesRun: 1,
           computationMs,

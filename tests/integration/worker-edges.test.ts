@@ -179,3 +179,39 @@ describe("bad documents", () => {
     ]);
   });
 });
+
+describe("documents no window can select", () => {
+  it("quarantines a device's documents with a missing, null or string timestamp on its first pass", async () => {
+    const ok = { _id: new ObjectId(), idDevice: 11, timestamp: at(0, 1000), type: "door", source: "hmi" };
+    const untimed = [
+      { _id: new ObjectId(), idDevice: 11, type: "door", source: "hmi" },
+      { _id: new ObjectId(), idDevice: 11, timestamp: null, type: "door", source: "hmi" },
+      { _id: new ObjectId(), idDevice: 11, timestamp: "2024-01-01T10:00:00Z", type: "door", source: "hmi" },
+    ];
+    await source.collection("events").insertMany([ok, ...untimed]);
+    const result = await work("events", 11, at(1), "u1");
+    expect(result).toMatchObject({
+      documentsRead: 4,
+      rowsWritten: 1,
+      documentsQuarantined: 3,
+      complete: true,
+    });
+    const records = await support.quarantine.findMany({ where: { runId: "u1" } });
+    expect(records.map((q) => q.documentId).sort()).toEqual(untimed.map((d) => d._id.toHexString()).sort());
+    expect(records.map((q) => q.reason.replace(/document \w+ /, "")).sort()).toEqual([
+      "events cannot be windowed: timestamp is a string, not a date",
+      "events cannot be windowed: timestamp is missing",
+      "events cannot be windowed: timestamp is null",
+    ]);
+    for (const q of records)
+      expect(JSON.parse((await store.get(q.objectKey)).toString()).reason).toBe(q.reason);
+    const metric = await support.metric.findUniqueOrThrow({
+      where: { runId_collection: { runId: "u1", collection: "events" } },
+    });
+    expect(metric).toMatchObject({ documentsRead: 4, documentsUploaded: 1, documentsQuarantined: 3 });
+    // A later run over the same device does not quarantine them again.
+    await source.collection("events").insertOne({ ...ok, _id: new ObjectId(), timestamp: at(1, 5) });
+    const next = await work("events", 11, at(2), "u2");
+    expect(next).toMatchObject({ documentsRead: 1, documentsQuarantined: 0 });
+  });
+});

@@ -27,9 +27,9 @@ describe("windowQuery", () => {
     });
   });
 
-  it("finds a new device's first document instead of starting in 2015", () => {
+  it("finds a new device's first dated document instead of starting in 2015", () => {
     expect(firstDocumentQuery(collection("events"), 3)).toEqual({
-      filter: { idDevice: 3 },
+      filter: { idDevice: 3, timestamp: { $type: "date" } },
       sort: { timestamp: 1 },
       limit: 1,
     });
