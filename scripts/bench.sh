@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run bench`: benchmarks that print figures (never part of `npm test`).
-# Today: Parquet writer memory against row count and row-group size. The worker-vs-cursor and
-# DuckDB comparisons of the MongoDB ingestion issue, and the Alarms report timings, join here.
+# Today: Parquet writer memory against row count and row-group size; the MongoDB → raw worker
+# against a bare cursor read and our Parquet encode against DuckDB. The Alarms report timings join
+# here. Arguments go to the Parquet memory bench; BENCH_INGEST_ARGS to the ingestion bench
+# (e.g. BENCH_INGEST_ARGS="--devices 20 --days 10").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,3 +11,7 @@ cd "$ROOT"
 source scripts/stack.env
 echo "== Parquet writer memory (variable_logs rows, local folder store)"
 node_modules/.bin/tsx scripts/bench/parquet-memory.ts "$@"
+echo
+echo "== MongoDB → raw ingestion: worker vs bare cursor, Parquet encode vs DuckDB (throwaway databases)"
+# shellcheck disable=SC2086 # word splitting of the flags is intended
+node_modules/.bin/tsx scripts/bench/ingest.ts ${BENCH_INGEST_ARGS:-}
