@@ -14,7 +14,7 @@ import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
 import { extractWindow, quarantineUntimed } from "./extract.js";
 import type { IngestLedger, QuarantineRecord } from "./ledger.js";
 import { firstDocumentQuery } from "./queries.js";
-import { DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
+import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
 /** Devices extracted at once by one worker: the seed's async queue of 5. */
 export const DEFAULT_DEVICE_CONCURRENCY = 5;
@@ -155,8 +155,9 @@ export async function runWorker(
       .next();
     const ts = first?.[entry.sourceTimestampField];
     if (!(ts instanceof Date)) {
-      // Nothing before last_log_date (complete by definition): mark it so the device is not due again.
-      await commitBookmarkOnly(target.idDevice, target.lastLogDate, 1);
+      // Nothing before last_log_date (complete by definition): mark it so the device is not due
+      // again. Floored to whole units: a 6-hour slot that starts before the mark may still appear.
+      await commitBookmarkOnly(target.idDevice, completeUntil(target.lastLogDate, alignMs), 1);
       return null;
     }
     return alignMs ? new Date(Math.floor(ts.getTime() / alignMs) * alignMs) : ts;

@@ -215,3 +215,16 @@ describe("documents no window can select", () => {
     expect(next).toMatchObject({ documentsRead: 1, documentsQuarantined: 0 });
   });
 });
+
+describe("devices without documents", () => {
+  it("bookmarks last_log_date, floored to a whole slot for variable_logs, so a late slot is not skipped", async () => {
+    const lld = at(0, 12 * 3_600_000 + 59 * 60_000);
+    await work("variable_logs", 21, lld, "n1");
+    await work("events", 21, lld, "n1");
+    const marks = await support.lastts.findMany({ where: { idDevice: 21 }, orderBy: { collection: "asc" } });
+    expect(marks.map((m) => [m.collection, m.lastts.toISOString()])).toEqual([
+      ["events", "2024-01-01T12:59:00.000Z"],
+      ["variable_logs", "2024-01-01T12:00:00.000Z"],
+    ]);
+  });
+});
