@@ -1,6 +1,7 @@
 /** The project's command line: `tsx pipeline/cli/main.ts <command>` (npm start runs `local`). */
 import { Command } from "commander";
 import { PipelineError } from "../errors.js";
+import { ingestCommand } from "./ingest.js";
 import { localCommand } from "./local.js";
 import { migrateCommand } from "./migrate.js";
 import { registryCommand } from "./registry.js";
@@ -9,6 +10,7 @@ import { snapshotCommand } from "./snapshot.js";
 const program = new Command("lakehouse")
   .description("oven lakehouse: local pipeline runs and tools")
   .addCommand(localCommand())
+  .addCommand(ingestCommand())
   .addCommand(snapshotCommand())
   .addCommand(registryCommand())
   .addCommand(migrateCommand());

@@ -51,20 +51,21 @@ export function prismaIngestLedger(db: SupportClient): IngestLedger {
             update: { lastts: c.lastts },
           });
           if (c.object && c.window) {
-            // Upsert: a replayed window rewrote the same object key.
-            const ledger = {
-              collection: c.collection,
-              idDevice: c.idDevice,
-              windowFrom: c.window.from,
-              windowTo: c.window.to,
-              rows: c.object.rows,
-              bytes: c.object.bytes,
-              runId: c.runId,
-            };
-            await tx.fileLedger.upsert({
-              where: { objectKey: c.object.key },
-              create: { objectKey: c.object.key, ...ledger },
-              update: ledger,
+            // A replayed window rewrote the same object key (an operator moved the bookmark
+            // back). Its row is replaced, not updated, so it takes a new id past the curate
+            // job's position and the rewritten object is curated again (merged on its key).
+            await tx.fileLedger.deleteMany({ where: { objectKey: c.object.key } });
+            await tx.fileLedger.create({
+              data: {
+                objectKey: c.object.key,
+                collection: c.collection,
+                idDevice: c.idDevice,
+                windowFrom: c.window.from,
+                windowTo: c.window.to,
+                rows: c.object.rows,
+                bytes: c.object.bytes,
+                runId: c.runId,
+              },
             });
           }
           if (c.quarantined.length) {
