@@ -35,13 +35,12 @@ export function parseEnv<S extends z.ZodObject>(
   schema: S,
   what: string,
   env: NodeJS.ProcessEnv = process.env,
+  hint = "run through npm start / npm test, or source scripts/stack.env",
 ): Readonly<z.infer<S>> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
-    throw new ConfigError(
-      `${what}: ${detail} (run through npm start / npm test, or source scripts/stack.env)`,
-    );
+    throw new ConfigError(`${what}: ${detail} (${hint})`);
   }
   return Object.freeze(parsed.data);
 }

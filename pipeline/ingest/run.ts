@@ -11,12 +11,12 @@ import { collection, collections } from "../schema/registry.js";
 import type { IngestMode } from "./batches.js";
 import type { Budget } from "./budget.js";
 import type { IngestLedger } from "./ledger.js";
-import { type DeviceRow, planBatches } from "./plan.js";
+import { type DeviceRow, type PlannedBatch, planBatches } from "./plan.js";
 import type { IngestSettings } from "./settings.js";
 import { runWorker, type WorkerResult } from "./worker.js";
 
 export interface IngestPassDeps {
-  readonly ddc: pg.ClientBase;
+  readonly ddc: pg.ClientBase | pg.Pool;
   readonly source: Db;
   readonly store: ObjectStore;
   readonly ledger: IngestLedger;
@@ -44,17 +44,23 @@ export interface IngestPassReport {
 }
 
 /** Devices and their completeness marks, as the planner reads them from `ddc`. */
-export async function readDevices(ddc: pg.ClientBase): Promise<DeviceRow[]> {
+export async function readDevices(ddc: pg.ClientBase | pg.Pool): Promise<DeviceRow[]> {
   const { rows } = await ddc.query<{ id: string; last_log_date: Date | null }>(
     "SELECT id, last_log_date FROM device ORDER BY id",
   );
   return rows.map((r) => ({ idDevice: Number(r.id), lastLogDate: r.last_log_date }));
 }
 
-export async function runIngestPass(
-  deps: IngestPassDeps,
-  options: IngestPassOptions,
-): Promise<IngestPassReport> {
+export interface PassPlan {
+  readonly devices: readonly DeviceRow[];
+  readonly batches: readonly PlannedBatch[];
+}
+
+/** Devices from `ddc`, bookmarks from the ledger, cut into batches: the plan step's work. */
+export async function planPass(
+  deps: Pick<IngestPassDeps, "ddc" | "ledger">,
+  options: { mode: IngestMode; workers: IngestSettings["workers"]; collections?: readonly string[] },
+): Promise<PassPlan> {
   const devices = await readDevices(deps.ddc);
   const names = options.collections ?? collections.map((c) => c.name);
   const ids = devices.map((d) => d.idDevice);
@@ -66,8 +72,20 @@ export async function runIngestPass(
     mode: options.mode,
     devices,
     bookmarks,
-    workers: options.settings.workers,
+    workers: options.workers,
     collections: names,
+  });
+  return { devices, batches };
+}
+
+export async function runIngestPass(
+  deps: IngestPassDeps,
+  options: IngestPassOptions,
+): Promise<IngestPassReport> {
+  const { devices, batches } = await planPass(deps, {
+    mode: options.mode,
+    workers: options.settings.workers,
+    collections: options.collections,
   });
   deps.log?.info({ batches: batches.length, devices: devices.length }, "ingestion planned");
   const results: WorkerResult[] = [];

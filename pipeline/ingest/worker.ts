@@ -7,7 +7,7 @@
 import type { Db } from "mongodb";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import { PipelineError } from "../errors.js";
+import { type ErrorContext, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
@@ -68,6 +68,13 @@ export interface WorkerResult {
 /** Some devices failed; what was committed stays, and a rerun resumes at the bookmarks. */
 export class WorkerDevicesFailedError extends PipelineError {
   readonly retryable = true;
+  /** What the run did before failing: counters of the devices that succeeded, and the errors. */
+  readonly result: WorkerResult;
+
+  constructor(message: string, context: ErrorContext, result: WorkerResult) {
+    super(message, context);
+    this.result = result;
+  }
 }
 
 interface Totals {
@@ -283,6 +290,7 @@ export async function runWorker(
         .map((e) => `${e.idDevice}: ${e.error}`)
         .join("; ")})`,
       { collection: entry.name, runId },
+      result,
     );
   }
   return result;

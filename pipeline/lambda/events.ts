@@ -1,0 +1,87 @@
+/**
+ * The events between the state machine and the functions, as zod schemas: each function checks
+ * its input at the boundary, and the types below are what the steps see. Outputs stay small (a
+ * Map's results share the 256 KiB state payload limit): device lists live in the stored plan.
+ */
+import { z } from "zod";
+import { collections } from "../schema/registry.js";
+
+const collectionName = z.enum(collections.map((c) => c.name) as [string, ...string[]], {
+  error: "is not a collection of the registry",
+});
+
+export const PlanEventSchema = z
+  .object({
+    /** `auto`: bulk when no bookmark exists yet (the first load), else operations. */
+    mode: z.enum(["auto", "bulk", "operations"]).default("auto"),
+    /** Restrict the plan to these collections (default: every collection). */
+    collections: z.array(collectionName).min(1).optional(),
+  })
+  .default({ mode: "auto" });
+export type PlanEvent = z.infer<typeof PlanEventSchema>;
+
+export const BatchRefSchema = z.object({
+  planId: z.uuid(),
+  collection: collectionName,
+  batch: z.int().min(0),
+});
+
+export interface PlanOutput {
+  readonly planId: string;
+  readonly mode: "bulk" | "operations";
+  readonly devices: number;
+  readonly items: readonly z.infer<typeof BatchRefSchema>[];
+}
+
+export const WorkerEventSchema = BatchRefSchema;
+export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
+
+export const WorkerOutputSchema = BatchRefSchema.extend({
+  complete: z.boolean(),
+  devicesToQuery: z.int(),
+  devicesProcessed: z.int(),
+  devicesPending: z.int(),
+  windows: z.int(),
+  documentsRead: z.int(),
+  rowsWritten: z.int(),
+  documentsQuarantined: z.int(),
+  bytesUploaded: z.int(),
+});
+export type WorkerOutput = z.infer<typeof WorkerOutputSchema>;
+
+/** A Map item whose worker failed after its retries: the Catch keeps the item and adds the error. */
+export const FailedBatchSchema = BatchRefSchema.extend({
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+export type FailedBatch = z.infer<typeof FailedBatchSchema>;
+
+export const SummarizeEventSchema = z.object({
+  planId: z.uuid(),
+  results: z.array(z.union([FailedBatchSchema, WorkerOutputSchema])),
+});
+export type SummarizeEvent = z.infer<typeof SummarizeEventSchema>;
+
+export interface CollectionSummary {
+  readonly collection: string;
+  readonly batches: number;
+  readonly failedBatches: number;
+  readonly devicesPending: number;
+  readonly documentsUploaded: number;
+  readonly documentsQuarantined: number;
+  readonly bytesUploaded: number;
+  readonly devicesDone: number;
+  readonly devicesWithData: number;
+  readonly documentsUploadedTotal: number;
+  readonly sourceDocuments: number | null;
+}
+
+export interface SummaryOutput {
+  readonly planId: string;
+  readonly status: "succeeded" | "failed";
+  readonly failedBatches: number;
+  /** Devices left by workers whose time budget ran out; the next execution continues them. */
+  readonly devicesPending: number;
+  readonly collections: readonly CollectionSummary[];
+  /** First few failures, for the execution's history and the alarm's message. */
+  readonly failures: readonly { collection: string; batch: number; error: string }[];
+}

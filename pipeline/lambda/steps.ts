@@ -1,0 +1,196 @@
+/**
+ * The three ingestion steps the state machine calls: plan, worker (one per Map item) and
+ * summarize. Each takes a {@link Runtime} and a validated event, so the same code runs in Lambda
+ * and under the local runner; `handler.ts` adds the Lambda edge (validation, logs, metrics,
+ * error names).
+ */
+import type { MetricsLogger } from "aws-embedded-metrics";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { Budget } from "../ingest/budget.js";
+import { refsOf } from "../ingest/plan-store.js";
+import { planPass, readDevices } from "../ingest/run.js";
+import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
+import { collection, collections } from "../schema/registry.js";
+import { prismaIngestLedger } from "../support/ingest-ledger.js";
+import { prismaPlanStore } from "../support/plan-store.js";
+import { ingestionProgress } from "../support/progress.js";
+import {
+  type FailedBatch,
+  PlanEventSchema,
+  type PlanOutput,
+  SummarizeEventSchema,
+  type SummaryOutput,
+  WorkerEventSchema,
+  type WorkerOutput,
+} from "./events.js";
+import { METRIC, Unit } from "./metrics.js";
+import type { Runtime } from "./runtime.js";
+
+export interface StepContext {
+  readonly requestId: string;
+  readonly budget: Budget;
+  readonly log: Logger;
+  readonly metrics: MetricsLogger;
+}
+
+export interface Step<S extends z.ZodType, O> {
+  readonly name: "plan" | "worker" | "summarize";
+  readonly schema: S;
+  run(rt: Runtime, event: z.infer<S>, ctx: StepContext): Promise<O>;
+}
+
+export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
+  name: "plan",
+  schema: PlanEventSchema,
+  async run(rt, event, { log, metrics }) {
+    const support = await rt.support();
+    const ddc = await rt.ddc();
+    const mode =
+      event.mode === "auto" ? ((await support.lastts.count()) === 0 ? "bulk" : "operations") : event.mode;
+    const { devices, batches } = await planPass(
+      { ddc, ledger: prismaIngestLedger(support) },
+      { mode, workers: rt.settings.workers, collections: event.collections },
+    );
+    const planId = await prismaPlanStore(support).save(mode, batches);
+    const perCollection = new Map<string, number>();
+    for (const b of batches) perCollection.set(b.collection, (perCollection.get(b.collection) ?? 0) + 1);
+    metrics.setProperty("PlanId", planId);
+    // One EMF record per collection: a record's metrics apply to all of its dimension sets.
+    for (const [name, count] of perCollection) {
+      metrics.setDimensions({ Collection: name });
+      metrics.putMetric(METRIC.batchesPlanned, count, Unit.Count);
+      await metrics.flush();
+    }
+    log.info({ planId, mode, devices: devices.length, batches: batches.length }, "ingestion planned");
+    return { planId, mode, devices: devices.length, items: refsOf(planId, batches) };
+  },
+};
+
+export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
+  name: "worker",
+  schema: WorkerEventSchema,
+  async run(rt, event, { requestId, budget, log, metrics }) {
+    const support = await rt.support();
+    const devices = await prismaPlanStore(support).load(event);
+    const source = await rt.source();
+    const publish = (r: WorkerResult) => {
+      metrics.setDimensions({ Collection: event.collection });
+      metrics.putMetric(METRIC.documentsRead, r.documentsRead, Unit.Count);
+      metrics.putMetric(METRIC.documentsUploaded, r.documentsRead - r.documentsQuarantined, Unit.Count);
+      metrics.putMetric(METRIC.documentsQuarantined, r.documentsQuarantined, Unit.Count);
+      metrics.putMetric(METRIC.bytesUploaded, r.bytesUploaded, Unit.Bytes);
+      metrics.putMetric(METRIC.windows, r.windows, Unit.Count);
+      metrics.putMetric(METRIC.devicesPending, r.devicesPending, Unit.Count);
+      metrics.putMetric(METRIC.workerErrors, r.errors.length, Unit.Count);
+      metrics.setProperty("PlanId", event.planId);
+      metrics.setProperty("Batch", event.batch);
+    };
+    let result: WorkerResult;
+    try {
+      result = await runWorker(
+        { runId: requestId, planId: event.planId, entry: collection(event.collection), devices },
+        { source, store: rt.store(), ledger: prismaIngestLedger(support), log },
+        {
+          windowMs: rt.settings.windowMs,
+          concurrency: rt.settings.deviceConcurrency,
+          budget,
+          safetyMarginMs: rt.config.INGEST_SAFETY_MARGIN_SECONDS * 1000,
+        },
+      );
+    } catch (error) {
+      if (error instanceof WorkerDevicesFailedError) publish(error.result);
+      throw error;
+    }
+    publish(result);
+    log.info({ ...event, ...countersOf(result) }, "batch done");
+    return { ...event, ...countersOf(result) };
+  },
+};
+
+function countersOf(r: WorkerResult) {
+  return {
+    complete: r.complete,
+    devicesToQuery: r.devicesToQuery,
+    devicesProcessed: r.devicesProcessed,
+    devicesPending: r.devicesPending,
+    windows: r.windows,
+    documentsRead: r.documentsRead,
+    rowsWritten: r.rowsWritten,
+    documentsQuarantined: r.documentsQuarantined,
+    bytesUploaded: r.bytesUploaded,
+  };
+}
+
+/** Failures named in the summary's output; the rest are counted (the history keeps them all). */
+const FAILURES_SHOWN = 10;
+
+export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
+  name: "summarize",
+  schema: SummarizeEventSchema,
+  async run(rt, event, { log, metrics }) {
+    const support = await rt.support();
+    const ddc = await rt.ddc();
+    const failed = event.results.filter((r): r is FailedBatch => "error" in r);
+    const done = event.results.filter((r): r is WorkerOutput => !("error" in r));
+    const order = collections.map((c) => c.name);
+    const names = order.filter((n) => event.results.some((r) => r.collection === n));
+    const sourceCounts = rt.config.SUMMARY_SOURCE_COUNTS ? await countSources(rt, names) : undefined;
+    const progress = await ingestionProgress(support, {
+      planId: event.planId,
+      collections: names,
+      devices: await readDevices(ddc),
+      sourceCounts,
+    });
+    const status = failed.length ? "failed" : "succeeded";
+    await prismaPlanStore(support).setStatus(event.planId, status);
+
+    const summary: SummaryOutput = {
+      planId: event.planId,
+      status,
+      failedBatches: failed.length,
+      devicesPending: done.reduce((a, r) => a + r.devicesPending, 0),
+      collections: progress.map((p) => {
+        const mine = event.results.filter((r) => r.collection === p.collection);
+        return {
+          collection: p.collection,
+          batches: mine.length,
+          failedBatches: mine.filter((r) => "error" in r).length,
+          devicesPending: done
+            .filter((r) => r.collection === p.collection)
+            .reduce((a, r) => a + r.devicesPending, 0),
+          documentsUploaded: p.run.documentsUploaded,
+          documentsQuarantined: p.run.documentsQuarantined,
+          bytesUploaded: p.run.bytesUploaded,
+          devicesDone: p.devicesDone,
+          devicesWithData: p.devicesWithData,
+          documentsUploadedTotal: p.documentsUploadedTotal,
+          sourceDocuments: p.sourceDocuments,
+        };
+      }),
+      failures: failed.slice(0, FAILURES_SHOWN).map((f) => ({
+        collection: f.collection,
+        batch: f.batch,
+        error: `${f.error.Error}: ${(f.error.Cause ?? "").slice(0, 500)}`,
+      })),
+    };
+    metrics.setProperty("PlanId", event.planId);
+    for (const c of summary.collections) {
+      metrics.setDimensions({ Collection: c.collection });
+      metrics.putMetric(METRIC.failedBatches, c.failedBatches, Unit.Count);
+      if (c.devicesWithData)
+        metrics.putMetric(METRIC.devicesDoneRatio, c.devicesDone / c.devicesWithData, Unit.None);
+      await metrics.flush();
+    }
+    log.info({ planId: event.planId, status, failedBatches: failed.length }, "ingestion summarized");
+    return summary;
+  },
+};
+
+async function countSources(rt: Runtime, names: readonly string[]): Promise<Map<string, number>> {
+  const db = await rt.source();
+  const counts = new Map<string, number>();
+  // One at a time: on FerretDB each count is a scan, and they would only contend.
+  for (const name of names) counts.set(name, await db.collection(name).estimatedDocumentCount());
+  return counts;
+}

@@ -1,0 +1,187 @@
+/**
+ * The pipeline's one state machine (DESIGN §6), as Amazon States Language. The deployment
+ * (`infra/`) renders it with the real function ARNs and job names; the local runner executes the
+ * very same definition with aws-local-stepfunctions, binding each Task state by name to a local
+ * handler. So the state names below are a contract: {@link TASK} lists them.
+ *
+ *   Extract (Parallel) ─┬─ PostgresExtract (Glue job)
+ *                       └─ Plan → Ingest (Map over batches: Worker) → Summarize
+ *   → Curate (Glue job) → Analytics (Glue job) → Outcome (Choice) → Done | Failed
+ *
+ * Every stage catches its own failure into the state (`$.<stage>Error`), so the stages after it
+ * still run on what did land (curation is exactly-once through the ledger; analytics works on the
+ * last good tables); the final Choice then fails the execution, naming the stages that failed.
+ * Nothing is swallowed: the execution's status says it failed and the history says why.
+ */
+import { RETRYABLE_ERROR } from "../lambda/errors.js";
+
+export interface StateMachineTargets {
+  readonly planFunctionArn: string;
+  readonly workerFunctionArn: string;
+  readonly summarizeFunctionArn: string;
+  readonly postgresExtractJob: string;
+  readonly curateJob: string;
+  readonly analyticsJob: string;
+}
+
+export interface StateMachineOptions {
+  /** Workers running at once (the Map's MaxConcurrency). */
+  readonly maxConcurrency: number;
+  /** Worker attempts after a retryable failure, with exponential backoff. */
+  readonly workerRetries?: number;
+}
+
+/** Task state names, for local bindings and tests. */
+export const TASK = {
+  postgresExtract: "PostgresExtract",
+  plan: "Plan",
+  worker: "Worker",
+  summarize: "Summarize",
+  curate: "Curate",
+  analytics: "Analytics",
+} as const;
+
+/** Lambda's own transient failures, retried on every function task. */
+const LAMBDA_TRANSIENT = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+];
+
+type State = Record<string, unknown>;
+
+const lambdaRetry = (maxAttempts: number) => [
+  {
+    ErrorEquals: [RETRYABLE_ERROR, ...LAMBDA_TRANSIENT],
+    IntervalSeconds: 2,
+    MaxAttempts: maxAttempts,
+    BackoffRate: 2,
+    JitterStrategy: "FULL",
+  },
+];
+
+/**
+ * A Glue job run to completion. Its run id and final state land in `$.<slot>`; a failure is
+ * caught into `$.<slot>Error` (a sibling, since a path into a missing object cannot be written).
+ */
+function glueJob(jobName: string, slot: string, next: string): State {
+  return {
+    Type: "Task",
+    Resource: "arn:aws:states:::glue:startJobRun.sync",
+    Parameters: { JobName: jobName },
+    ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
+    ResultPath: `$.${slot}`,
+    Retry: GLUE_RETRY,
+    Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: `$.${slot}Error`, Next: next }],
+    Next: next,
+  };
+}
+
+/** Glue refuses a run while another of the same job is running or the account is throttled. */
+const GLUE_RETRY = [
+  {
+    ErrorEquals: ["Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException"],
+    IntervalSeconds: 30,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+  },
+];
+
+export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
+  const retries = o.workerRetries ?? 2;
+  const postgresBranch = {
+    StartAt: TASK.postgresExtract,
+    States: {
+      [TASK.postgresExtract]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::glue:startJobRun.sync",
+        Parameters: { JobName: t.postgresExtractJob },
+        ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
+        Retry: GLUE_RETRY,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "PostgresFailed" }],
+        End: true,
+      },
+      PostgresFailed: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
+    },
+  };
+  const mongoBranch = {
+    StartAt: TASK.plan,
+    States: {
+      [TASK.plan]: {
+        Type: "Task",
+        // The execution input: `{}` from the schedule (mode auto), or e.g. {"mode": "bulk"}.
+        Resource: t.planFunctionArn,
+        Retry: lambdaRetry(3),
+        Next: "Ingest",
+      },
+      Ingest: {
+        Type: "Map",
+        ItemsPath: "$.items",
+        MaxConcurrency: o.maxConcurrency,
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "INLINE" },
+          StartAt: TASK.worker,
+          States: {
+            [TASK.worker]: {
+              Type: "Task",
+              Resource: t.workerFunctionArn,
+              Retry: lambdaRetry(retries),
+              // One failed batch never fails the others: the item keeps its ref and its error.
+              Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "BatchFailed" }],
+              End: true,
+            },
+            BatchFailed: { Type: "Pass", End: true },
+          },
+        },
+        ResultSelector: { "results.$": "$" },
+        ResultPath: "$.ingest",
+        Next: TASK.summarize,
+      },
+      [TASK.summarize]: {
+        Type: "Task",
+        Resource: t.summarizeFunctionArn,
+        Parameters: { "planId.$": "$.planId", "results.$": "$.ingest.results" },
+        Retry: lambdaRetry(3),
+        End: true,
+      },
+    },
+  };
+
+  return {
+    Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
+    StartAt: "Extract",
+    States: {
+      Extract: {
+        Type: "Parallel",
+        Branches: [postgresBranch, mongoBranch],
+        ResultSelector: { "postgres.$": "$[0]", "ingestion.$": "$[1]" },
+        // A failure the branches did not catch themselves (the plan or the summary failing):
+        // curation still runs on what the ledger holds.
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.extractError", Next: TASK.curate }],
+        Next: TASK.curate,
+      },
+      [TASK.curate]: glueJob(t.curateJob, "curate", TASK.analytics),
+      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", "Outcome"),
+      Outcome: {
+        Type: "Choice",
+        // In order: after an uncaught Extract failure `$.ingestion` does not exist.
+        Choices: [
+          { Variable: "$.extractError", IsPresent: true, Next: "Failed" },
+          { Variable: "$.postgres.error", IsPresent: true, Next: "Failed" },
+          { Variable: "$.ingestion.failedBatches", NumericGreaterThan: 0, Next: "Failed" },
+          { Variable: "$.curateError", IsPresent: true, Next: "Failed" },
+          { Variable: "$.analyticsError", IsPresent: true, Next: "Failed" },
+        ],
+        Default: "Done",
+      },
+      Done: { Type: "Succeed" },
+      Failed: {
+        Type: "Fail",
+        Error: "PipelineFailed",
+        Cause:
+          "a stage failed: see extractError, postgres.error, ingestion.failures, curateError and analyticsError",
+      },
+    },
+  };
+}
