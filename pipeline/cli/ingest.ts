@@ -1,31 +1,28 @@
 /**
- * `ingest`: one MongoDB → raw pass against the local stack (plan, every batch through the worker,
- * a summary). `npm start` runs the same pass; this command lets a test or a user run it alone,
- * into any folder, with the databases the environment names.
+ * `ingest`: MongoDB → raw once, as the deployed state machine's ingestion branch (plan, a Map of
+ * workers, summary) executed locally, with progress bars. `npm start` runs the same branch inside
+ * the whole pipeline; this command lets a test or a user run it alone, into any folder, with the
+ * databases the environment names.
  */
 import { join } from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { loadLocalConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
-import { runIngestPass } from "../ingest/run.js";
-import { loadIngestSettings } from "../ingest/settings.js";
-import type { WorkerResult } from "../ingest/worker.js";
-import { LocalObjectStore } from "../lake/local-store.js";
+import type { SummaryOutput } from "../lambda/events.js";
+import type { LocalExecution } from "../orchestration/local-machine.js";
+import { LOCAL_MAP_CONCURRENCY, type LocalRunReport, runLocalIngestion } from "../orchestration/local-run.js";
 import { collections } from "../schema/registry.js";
-import { openTargets, readSnapshotConnections } from "../snapshot/index.js";
-import { formatTable } from "../snapshot/show.js";
-import { createSupportClient } from "../support/client.js";
-import { prismaIngestLedger } from "../support/ingest-ledger.js";
+import { ingestProgress } from "./progress.js";
 
 /** Where local runs keep their lake artefacts (git-ignored). */
 export const LOCAL_LAKE_DIR = ".local/lake";
 
-export interface LocalIngestOptions {
-  readonly rawDir: string;
-  readonly collections?: readonly string[];
-  readonly mode?: "auto" | "bulk" | "operations";
-}
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a whole number ≥ 1");
+  return n;
+};
 
 export function ingestCommand(): Command {
   return new Command("ingest")
@@ -37,59 +34,118 @@ export function ingestCommand(): Command {
         .choices(["auto", "bulk", "operations"])
         .default("auto"),
     )
-    .action(async (opts: { rawDir: string; collections?: string; mode: LocalIngestOptions["mode"] }) => {
-      const names = opts.collections?.split(",").map((s) => s.trim());
-      const unknown = names?.filter((n) => !collections.some((c) => c.name === n)) ?? [];
-      if (unknown.length) throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
-      const failed = await runLocalIngest({ rawDir: opts.rawDir, collections: names, mode: opts.mode });
-      if (failed) process.exitCode = 1;
-    });
-}
-
-/** Runs one pass and prints a per-collection table; returns the number of failed batches. */
-export async function runLocalIngest(options: LocalIngestOptions): Promise<number> {
-  const config = loadLocalConfig();
-  const log = pino({ name: "ingest", level: process.env.LOG_LEVEL ?? "info" }, pino.destination(2));
-  const targets = await openTargets(readSnapshotConnections());
-  const support = createSupportClient(config.SUPPORT_DATABASE_URL);
-  const store = new LocalObjectStore(options.rawDir);
-  const started = performance.now();
-  try {
-    const ledger = prismaIngestLedger(support);
-    const first = (await support.lastts.count()) === 0;
-    const mode = options.mode === "auto" || !options.mode ? (first ? "bulk" : "operations") : options.mode;
-    console.log(`\ningesting MongoDB → raw (${mode}) into ${store.location}`);
-    const report = await runIngestPass(
-      { ddc: targets.pg, source: targets.mongo, store, ledger, log },
-      {
-        runId: `local-${new Date().toISOString()}`,
-        mode,
-        settings: loadIngestSettings(),
-        collections: options.collections,
-        onBatch: (r, done, total) => {
-          if ("error" in r) console.log(`  [${done}/${total}] ${r.collection}: FAILED ${String(r.error)}`);
-        },
+    .option(
+      "--concurrency <n>",
+      "workers at once (the Map's MaxConcurrency)",
+      positiveInt,
+      LOCAL_MAP_CONCURRENCY,
+    )
+    .option("--budget-seconds <s>", "each worker's time budget, as a Lambda's (default: none)", positiveInt)
+    .option("--no-source-counts", "skip estimatedDocumentCount in the summary (a scan on FerretDB)")
+    .option("--json", "print the summary as JSON", false)
+    .action(
+      async (opts: {
+        rawDir: string;
+        collections?: string;
+        mode: "auto" | "bulk" | "operations";
+        concurrency: number;
+        budgetSeconds?: number;
+        sourceCounts: boolean;
+        json: boolean;
+      }) => {
+        const names = opts.collections?.split(",").map((s) => s.trim());
+        const unknown = names?.filter((n) => !collections.some((c) => c.name === n)) ?? [];
+        if (unknown.length)
+          throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
+        const report = await localIngest({
+          rawDir: opts.rawDir,
+          collections: names,
+          mode: opts.mode,
+          mapConcurrency: opts.concurrency,
+          budgetMs: opts.budgetSeconds === undefined ? undefined : opts.budgetSeconds * 1000,
+          sourceCounts: opts.sourceCounts,
+          quiet: opts.json,
+        });
+        if (opts.json) console.log(JSON.stringify(report.summary, null, 2));
+        if (!succeeded(report)) process.exitCode = 1;
       },
     );
-    const byCollection = new Map<string, WorkerResult[]>();
-    for (const r of report.results)
-      byCollection.set(r.collection, [...(byCollection.get(r.collection) ?? []), r]);
-    const sum = (rs: WorkerResult[], k: keyof WorkerResult) => rs.reduce((a, r) => a + Number(r[k]), 0);
-    const lines = [...byCollection].map(
-      ([c, rs]) =>
-        [
-          c,
-          `${sum(rs, "devicesProcessed")} devices, ${sum(rs, "documentsRead")} read, ${sum(rs, "rowsWritten")} rows, ` +
-            `${sum(rs, "documentsQuarantined")} quarantined, ${(sum(rs, "bytesUploaded") / 1e6).toFixed(2)} MB`,
-        ] as const,
-    );
-    console.log(lines.length ? formatTable("collection", lines) : "nothing new since the last run");
-    console.log(
-      `${report.batches} batches in ${((performance.now() - started) / 1000).toFixed(1)} s, ${report.failures.length} failed`,
-    );
-    return report.failures.length;
+}
+
+export interface LocalIngestOptions {
+  readonly rawDir: string;
+  readonly collections?: readonly string[];
+  readonly mode?: "auto" | "bulk" | "operations";
+  readonly mapConcurrency?: number;
+  readonly budgetMs?: number;
+  readonly sourceCounts?: boolean;
+  readonly quiet?: boolean;
+}
+
+export async function localIngest(options: LocalIngestOptions): Promise<LocalRunReport> {
+  const config = loadLocalConfig();
+  const log = pino({ name: "ingest", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+  const progress = ingestProgress();
+  const started = performance.now();
+  if (!options.quiet) console.log(`ingesting MongoDB → raw into ${options.rawDir}`);
+  let report: LocalRunReport;
+  try {
+    report = await runLocalIngestion(config, {
+      ...options,
+      metricsFile: join(LOCAL_LAKE_DIR, "metrics.emf.jsonl"),
+      log,
+      hooks: options.quiet ? {} : progress,
+    });
   } finally {
-    await support.$disconnect();
-    await targets.close();
+    progress.stop();
   }
+  if (!options.quiet) {
+    if (report.summary) console.log(`\n${formatIngestSummary(report.summary)}`);
+    console.log(describeExecution(report.execution, (performance.now() - started) / 1000));
+  }
+  return report;
+}
+
+/** The execution ended well and no batch failed (failed batches do not fail the branch itself). */
+export function succeeded(report: LocalRunReport): boolean {
+  return report.execution.status === "SUCCEEDED" && report.summary?.status !== "failed";
+}
+
+/** One line per collection: this run's work, and how far the whole collection is. */
+export function formatIngestSummary(s: SummaryOutput): string {
+  if (!s.collections.length) return "nothing new since the last run";
+  const head = [
+    "collection",
+    "batches",
+    "failed",
+    "uploaded",
+    "quarantined",
+    "MB",
+    "devices done",
+    "total / source",
+  ];
+  const rows = s.collections.map((c) => [
+    c.collection,
+    String(c.batches),
+    String(c.failedBatches),
+    c.documentsUploaded.toLocaleString("en-US"),
+    c.documentsQuarantined.toLocaleString("en-US"),
+    (c.bytesUploaded / 1e6).toFixed(2),
+    `${c.devicesDone}/${c.devicesWithData}`,
+    `${c.documentsUploadedTotal.toLocaleString("en-US")} / ${c.sourceDocuments?.toLocaleString("en-US") ?? "-"}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) =>
+    r.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ");
+  const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  if (s.devicesPending) out.push(`${s.devicesPending} devices left for the next run (time budget)`);
+  for (const f of s.failures) out.push(`FAILED ${f.collection} batch ${f.batch}: ${f.error}`);
+  return out.join("\n");
+}
+
+export function describeExecution(e: LocalExecution, seconds: number): string {
+  const retried = [...e.retries].map(([state, n]) => `${state} ×${n}`).join(", ");
+  return e.status === "SUCCEEDED"
+    ? `execution succeeded in ${seconds.toFixed(1)} s${retried ? ` (retries: ${retried})` : ""}`
+    : `execution FAILED in ${seconds.toFixed(1)} s: ${e.error}: ${e.cause}${retried ? ` (retries: ${retried})` : ""}`;
 }

@@ -18,7 +18,7 @@ import {
   showSnapshot,
 } from "../snapshot/index.js";
 import { iso } from "../snapshot/time.js";
-import { LOCAL_LAKE_DIR, runLocalIngest } from "./ingest.js";
+import { LOCAL_LAKE_DIR, localIngest, succeeded } from "./ingest.js";
 
 export function localCommand(): Command {
   return new Command("local")
@@ -44,7 +44,8 @@ export function localCommand(): Command {
       } finally {
         await targets.close();
       }
-      if (await runLocalIngest({ rawDir: join(LOCAL_LAKE_DIR, "raw") })) process.exitCode = 1;
+      const ingestion = await localIngest({ rawDir: join(LOCAL_LAKE_DIR, "raw") });
+      if (!succeeded(ingestion)) process.exitCode = 1;
 
       await mkdir(LOCAL_LAKE_DIR, { recursive: true });
       const tablesFile = join(LOCAL_LAKE_DIR, "job-tables.json");

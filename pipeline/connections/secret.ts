@@ -87,3 +87,22 @@ export function connectionUrl(c: ConnectionSecret): string {
 export function describeConnection(c: ConnectionSecret): string {
   return connectionUrl({ ...c, password: c.password === undefined ? undefined : "***" });
 }
+
+/**
+ * The secret for a driver URL: how local runs and tests put the local stack's settings into
+ * (moto's) Secrets Manager, so the functions read them exactly as they do in AWS.
+ */
+export function secretFromUrl(url: string, dbname?: string): ConnectionSecret {
+  const u = new URL(url);
+  const engine = u.protocol.replace(/:$/, "").replace(/^postgresql$/, "postgres");
+  const path = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  return ConnectionSecretSchema.parse({
+    engine,
+    host: u.hostname,
+    port: u.port || undefined,
+    dbname: dbname ?? path,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    options: Object.fromEntries(u.searchParams),
+  });
+}

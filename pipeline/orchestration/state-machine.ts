@@ -88,24 +88,15 @@ const GLUE_RETRY = [
   },
 ];
 
-export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
-  const retries = o.workerRetries ?? 2;
-  const postgresBranch = {
-    StartAt: TASK.postgresExtract,
-    States: {
-      [TASK.postgresExtract]: {
-        Type: "Task",
-        Resource: "arn:aws:states:::glue:startJobRun.sync",
-        Parameters: { JobName: t.postgresExtractJob },
-        ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
-        Retry: GLUE_RETRY,
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "PostgresFailed" }],
-        End: true,
-      },
-      PostgresFailed: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
-    },
-  };
-  const mongoBranch = {
+/**
+ * MongoDB → raw on its own: plan, the Map of workers, the summary. A branch of the full machine,
+ * and a machine by itself for the local `ingest` command.
+ */
+export function ingestionBranch(
+  t: Pick<StateMachineTargets, "planFunctionArn" | "workerFunctionArn" | "summarizeFunctionArn">,
+  o: StateMachineOptions,
+): Record<string, unknown> {
+  return {
     StartAt: TASK.plan,
     States: {
       [TASK.plan]: {
@@ -126,7 +117,7 @@ export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions
             [TASK.worker]: {
               Type: "Task",
               Resource: t.workerFunctionArn,
-              Retry: lambdaRetry(retries),
+              Retry: lambdaRetry(o.workerRetries ?? 2),
               // One failed batch never fails the others: the item keeps its ref and its error.
               Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "BatchFailed" }],
               End: true,
@@ -147,6 +138,25 @@ export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions
       },
     },
   };
+}
+
+export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
+  const postgresBranch = {
+    StartAt: TASK.postgresExtract,
+    States: {
+      [TASK.postgresExtract]: {
+        Type: "Task",
+        Resource: "arn:aws:states:::glue:startJobRun.sync",
+        Parameters: { JobName: t.postgresExtractJob },
+        ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
+        Retry: GLUE_RETRY,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "PostgresFailed" }],
+        End: true,
+      },
+      PostgresFailed: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
+    },
+  };
+  const mongoBranch = ingestionBranch(t, o);
 
   return {
     Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",

@@ -26,6 +26,7 @@ import {
   readMigrations,
   type SupportClient,
 } from "../../pipeline/support/index.js";
+import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
 
 const { SUPPORT_DATABASE_URL } = parseEnv(
   LocalConfigSchema.pick({ SUPPORT_DATABASE_URL: true }),
@@ -407,6 +408,40 @@ describe("Prisma client on the migrated schema", () => {
     });
     expect(since.map((r) => r.objectKey)).toEqual([b.objectKey]);
     expect(await prismaCode(db.fileLedger.create({ data: row(1_700_000_000_123) }))).toBe("P2002");
+  });
+
+  it("ledger commit: a replayed window replaces its row with a new id past the curate position", async () => {
+    const ledger = prismaIngestLedger(db);
+    const window = { from: new Date(1_700_000_000_000), to: new Date(1_700_086_400_000) };
+    const commit = (runId: string, rows: number) =>
+      ledger.commitWindow({
+        runId,
+        planId: null,
+        collection: "events",
+        idDevice: 42,
+        window,
+        lastts: window.to,
+        object: { key: "events/idDevice=42/1700000000000.parquet", rows, bytes: 1000 },
+        quarantined: [],
+        drift: new Map(),
+        counters: {
+          documentsRead: rows,
+          documentsUploaded: rows,
+          documentsQuarantined: 0,
+          bytesUploaded: 1000,
+          queriesRun: 1,
+          computationMs: 1,
+        },
+      });
+    await commit(randomUUID(), 10);
+    const first = await db.fileLedger.findUniqueOrThrow({
+      where: { objectKey: "events/idDevice=42/1700000000000.parquet" },
+    });
+    await commit(randomUUID(), 12);
+    const rows = await db.fileLedger.findMany({ where: { objectKey: first.objectKey } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.id).toBeGreaterThan(first.id);
+    expect(rows[0]?.rows).toBe(12);
   });
 
   it("plan and batches: round-trip, unique (planId, collection, batchIndex), cascade on delete", async () => {

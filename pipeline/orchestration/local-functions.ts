@@ -1,0 +1,140 @@
+/**
+ * The local stand-ins for the deployed tasks (DESIGN §7): the plan, worker and summarize steps
+ * behind the very handler wrapper Lambda uses, with connections read from moto's Secrets
+ * Manager; and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Logger } from "pino";
+import type { LocalConfig } from "../config.js";
+import { putSecret } from "../connections/local-secrets.js";
+import { secretFromUrl } from "../connections/secret.js";
+import type { PlanOutput, SummaryOutput, WorkerEvent, WorkerOutput } from "../lambda/events.js";
+import { defineHandler, type InvocationContext } from "../lambda/handler.js";
+import { emfLines } from "../lambda/metrics.js";
+import { openRuntime, type Runtime } from "../lambda/runtime.js";
+import { planStep, summarizeStep, workerStep } from "../lambda/steps.js";
+import type { JSONValue, TaskBinding } from "./local-machine.js";
+import { TASK } from "./state-machine.js";
+
+/** Secret names of the local run: fixed per prefix, rewritten on every run. */
+export const LOCAL_SECRET_PREFIX = "lakehouse/local";
+export const localSecretNames = (prefix = LOCAL_SECRET_PREFIX) =>
+  ({ ddc: `${prefix}/ddc`, mongodb: `${prefix}/mongodb`, support: `${prefix}/support` }) as const;
+
+export interface LocalFunctionHooks {
+  onPlan?(plan: PlanOutput): void;
+  onWorkerDone?(event: WorkerEvent, output: WorkerOutput): void;
+  onWorkerFailed?(event: WorkerEvent, error: Error): void;
+  onSummary?(summary: SummaryOutput): void;
+}
+
+export interface LocalFunctionOptions {
+  readonly rawDir: string;
+  /** EMF lines go here (stdout is the CLI's). */
+  readonly metricsFile: string;
+  /** A worker's time budget; unlimited when unset (a local run drains the backlog). */
+  readonly budgetMs?: number;
+  /** The summary's `estimatedDocumentCount`s (a scan per collection on FerretDB). */
+  readonly sourceCounts?: boolean;
+  readonly log: Logger;
+  readonly hooks?: LocalFunctionHooks;
+  /** Secret names' prefix; tests use their own so parallel runs do not share secrets. */
+  readonly secretPrefix?: string;
+  /** Extra function environment (INGEST_* settings, a safety margin for a budget test). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface LocalFunctions {
+  readonly bindings: Record<string, TaskBinding>;
+  readonly runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/** Puts the local stack's connection settings where the functions look for them. */
+export async function writeLocalSecrets(config: LocalConfig, prefix?: string): Promise<void> {
+  const names = localSecretNames(prefix);
+  const client = new SecretsManagerClient({});
+  try {
+    await putSecret(client, names.ddc, secretFromUrl(config.DDC_DATABASE_URL));
+    await putSecret(client, names.support, secretFromUrl(config.SUPPORT_DATABASE_URL));
+    await putSecret(client, names.mongodb, secretFromUrl(config.MONGODB_URL, config.MONGODB_DATABASE));
+  } finally {
+    client.destroy();
+  }
+}
+
+export async function localFunctions(
+  config: LocalConfig,
+  options: LocalFunctionOptions,
+): Promise<LocalFunctions> {
+  await writeLocalSecrets(config, options.secretPrefix);
+  const secrets = localSecretNames(options.secretPrefix);
+  await mkdir(dirname(options.metricsFile), { recursive: true });
+  const metricsOut = createWriteStream(options.metricsFile, { flags: "a" });
+  const runtime = openRuntime(
+    {
+      ...process.env,
+      DDC_SECRET_ID: secrets.ddc,
+      MONGODB_SECRET_ID: secrets.mongodb,
+      SUPPORT_SECRET_ID: secrets.support,
+      RAW_LAKE_URL: pathToFileURL(options.rawDir).href,
+      SUMMARY_SOURCE_COUNTS: String(options.sourceCounts ?? true),
+      ...(options.budgetMs === undefined ? { INGEST_SAFETY_MARGIN_SECONDS: "0" } : {}),
+      ...options.env,
+    },
+    options.log,
+  );
+  const deps = {
+    runtime: () => runtime,
+    metrics: emfLines((line) => metricsOut.write(`${line}\n`)),
+    log: options.log,
+  };
+  const plan = defineHandler(planStep, deps);
+  const worker = defineHandler(workerStep, deps);
+  const summarize = defineHandler(summarizeStep, deps);
+  let invocations = 0;
+  const context = (): InvocationContext => {
+    const deadline =
+      options.budgetMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.budgetMs;
+    return {
+      awsRequestId: `local-${Date.now()}-${++invocations}`,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    };
+  };
+  const hooks = options.hooks ?? {};
+
+  const bindings: Record<string, TaskBinding> = {
+    [TASK.plan]: async (input: JSONValue) => {
+      const out = await plan(input, context());
+      hooks.onPlan?.(out);
+      return out;
+    },
+    [TASK.worker]: async (input: JSONValue) => {
+      try {
+        const out = await worker(input, context());
+        hooks.onWorkerDone?.(input as WorkerEvent, out);
+        return out;
+      } catch (error) {
+        hooks.onWorkerFailed?.(input as WorkerEvent, error as Error);
+        throw error;
+      }
+    },
+    [TASK.summarize]: async (input: JSONValue) => {
+      const out = await summarize(input, context());
+      hooks.onSummary?.(out);
+      return out;
+    },
+  };
+  return {
+    bindings,
+    runtime,
+    async close() {
+      await runtime.close();
+      await new Promise((done) => metricsOut.end(done));
+    },
+  };
+}

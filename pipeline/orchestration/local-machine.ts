@@ -1,0 +1,70 @@
+/**
+ * Runs a state machine definition on this machine with aws-local-stepfunctions (DESIGN §7): the
+ * same ASL the deployment creates, with each Task state bound by name to a local function.
+ * Reports how the execution ended and the state the `Fail` state saw, so a caller can say which
+ * stage failed and why.
+ */
+// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 needs the es-shims polyfill.
+import "promise.withresolvers/auto";
+import { StateMachine } from "aws-local-stepfunctions";
+
+/** A state's JSON (the library does not export its own name for it). */
+// biome-ignore lint/suspicious/noExplicitAny: JSON values crossing the interpreter are untyped
+export type JSONValue = any;
+
+export type TaskBinding = (input: JSONValue) => Promise<JSONValue>;
+
+export interface LocalExecution {
+  readonly status: "SUCCEEDED" | "FAILED";
+  readonly output: JSONValue | null;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The input of the state that ended the execution (`Fail` or `Succeed`): the run's report. */
+  readonly finalState: JSONValue | null;
+  /** Retries the execution made, by task state name. */
+  readonly retries: ReadonlyMap<string, number>;
+}
+
+export async function executeLocally(
+  definition: Record<string, unknown>,
+  input: JSONValue,
+  bindings: Readonly<Record<string, TaskBinding>>,
+  /** Milliseconds between retries, by state name, instead of the definition's backoff (tests). */
+  retryIntervals?: Readonly<Record<string, number>>,
+): Promise<LocalExecution> {
+  const machine = new StateMachine(definition as never, {});
+  const execution = machine.run(input, {
+    overrides: { taskResourceLocalHandlers: bindings, retryIntervalOverrides: retryIntervals },
+  });
+  let finalState: JSONValue | null = null;
+  const retries = new Map<string, number>();
+  const ends = new Set(
+    Object.entries(definition.States as Record<string, { Type: string }>)
+      .filter(([, s]) => s.Type === "Fail" || s.Type === "Succeed")
+      .map(([name]) => name),
+  );
+  const watch = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === "StateEntered" && event.index === undefined && ends.has(event.state.name))
+        finalState = event.state.input;
+      if (event.type === "StateRetried")
+        retries.set(event.state.name, (retries.get(event.state.name) ?? 0) + 1);
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await watch;
+    return { status: "SUCCEEDED", output, finalState, retries };
+  } catch (error) {
+    await watch.catch(() => undefined);
+    const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+    return {
+      status: "FAILED",
+      output: null,
+      error: cause?.name ?? (error as Error).name,
+      cause: cause?.message ?? (error as Error).message,
+      finalState,
+      retries,
+    };
+  }
+}

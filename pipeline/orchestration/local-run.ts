@@ -1,0 +1,107 @@
+/**
+ * Local executions of the deployed state machine: the ingestion branch alone (`lakehouse ingest`)
+ * or the whole pipeline (`npm start`), with the tasks bound to local functions and jobs.
+ */
+import type { Logger } from "pino";
+import type { LocalConfig } from "../config.js";
+import type { SummaryOutput } from "../lambda/events.js";
+import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
+import { executeLocally, type LocalExecution, type TaskBinding } from "./local-machine.js";
+import { buildStateMachine, ingestionBranch, type StateMachineTargets } from "./state-machine.js";
+
+/** Stand-in ARNs and names: locally the Task states are bound by state name, never by ARN. */
+export const LOCAL_TARGETS: StateMachineTargets = {
+  planFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-plan",
+  workerFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-worker",
+  summarizeFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-summarize",
+  postgresExtractJob: "lakehouse-local-postgres-extract",
+  curateJob: "lakehouse-local-mongodb-curate",
+  analyticsJob: "lakehouse-local-analytics",
+};
+
+/** Workers at once: two cores here, and the workers share one event loop. */
+export const LOCAL_MAP_CONCURRENCY = 2;
+
+export interface LocalIngestionOptions {
+  readonly rawDir: string;
+  readonly metricsFile: string;
+  readonly mode?: "auto" | "bulk" | "operations";
+  readonly collections?: readonly string[];
+  readonly mapConcurrency?: number;
+  readonly budgetMs?: number;
+  readonly sourceCounts?: boolean;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly secretPrefix?: string;
+  /** Milliseconds between retries by state name, instead of the definition's backoff. */
+  readonly retryIntervals?: Readonly<Record<string, number>>;
+  readonly hooks?: LocalFunctionHooks;
+  readonly log: Logger;
+}
+
+export interface LocalRunReport {
+  readonly execution: LocalExecution;
+  /** The ingestion summary, when the summarize step ran. */
+  readonly summary: SummaryOutput | null;
+}
+
+async function run(
+  config: LocalConfig,
+  options: LocalIngestionOptions,
+  definition: Record<string, unknown>,
+  extra: Readonly<Record<string, TaskBinding>>,
+): Promise<LocalRunReport> {
+  let summary: SummaryOutput | null = null;
+  const functions = await localFunctions(config, {
+    rawDir: options.rawDir,
+    metricsFile: options.metricsFile,
+    budgetMs: options.budgetMs,
+    sourceCounts: options.sourceCounts,
+    env: options.env,
+    secretPrefix: options.secretPrefix,
+    log: options.log,
+    hooks: {
+      ...options.hooks,
+      onSummary: (s) => {
+        summary = s;
+        options.hooks?.onSummary?.(s);
+      },
+    },
+  });
+  try {
+    const input = {
+      mode: options.mode ?? "auto",
+      ...(options.collections && { collections: options.collections }),
+    };
+    const execution = await executeLocally(
+      definition,
+      input,
+      { ...functions.bindings, ...extra },
+      options.retryIntervals,
+    );
+    return { execution, summary };
+  } finally {
+    await functions.close();
+  }
+}
+
+export function runLocalIngestion(
+  config: LocalConfig,
+  options: LocalIngestionOptions,
+): Promise<LocalRunReport> {
+  const definition = ingestionBranch(LOCAL_TARGETS, {
+    maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
+  });
+  return run(config, options, definition, {});
+}
+
+/** The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics). */
+export function runLocalPipeline(
+  config: LocalConfig,
+  options: LocalIngestionOptions,
+  jobs: Readonly<Record<string, TaskBinding>>,
+): Promise<LocalRunReport> {
+  const definition = buildStateMachine(LOCAL_TARGETS, {
+    maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
+  });
+  return run(config, options, definition, jobs);
+}

@@ -1,0 +1,182 @@
+/**
+ * The state machine definition: valid ASL (asl-validator), and its routing executed by the
+ * aws-local-stepfunctions interpreter with the Task states bound to small functions, so each
+ * failure path is exercised: a failed batch, a retried batch, a failed Glue job, a failed plan.
+ */
+import aslValidator from "asl-validator";
+import { describe, expect, it } from "vitest";
+import { executeLocally, type TaskBinding } from "../../pipeline/orchestration/local-machine.js";
+import { buildStateMachine, ingestionBranch, TASK } from "../../pipeline/orchestration/state-machine.js";
+
+const targets = {
+  planFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:plan",
+  workerFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:worker",
+  summarizeFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:summarize",
+  postgresExtractJob: "postgres-extract",
+  curateJob: "mongodb-curate",
+  analyticsJob: "analytics",
+};
+const definition = buildStateMachine(targets, { maxConcurrency: 3 });
+const noWait = { [TASK.worker]: 0, [TASK.plan]: 0, [TASK.summarize]: 0 };
+
+const named = (name: string, message = name) => Object.assign(new Error(message), { name });
+const jobRun = (id: string) => async () => ({ JobRunState: "SUCCEEDED", Id: id });
+
+/** Bindings for a run where everything works; tests replace one to break it. */
+function bindings(calls: string[]): Record<string, TaskBinding> {
+  return {
+    [TASK.postgresExtract]: async () => {
+      calls.push("postgres");
+      return { JobRunState: "SUCCEEDED", Id: "jr_pg" };
+    },
+    [TASK.plan]: async (input) => {
+      calls.push(`plan:${input.mode ?? "none"}`);
+      return {
+        planId: "p1",
+        mode: "operations",
+        devices: 3,
+        items: [0, 1, 2].map((batch) => ({ planId: "p1", collection: "events", batch })),
+      };
+    },
+    [TASK.worker]: async (input) => {
+      calls.push(`worker:${input.batch}`);
+      return { ...input, complete: true };
+    },
+    [TASK.summarize]: async (input) => {
+      calls.push("summarize");
+      const failed = input.results.filter((r: { error?: unknown }) => r.error);
+      return { planId: input.planId, failedBatches: failed.length, results: input.results };
+    },
+    [TASK.curate]: async () => {
+      calls.push("curate");
+      return { JobRunState: "SUCCEEDED", Id: "jr_cur" };
+    },
+    [TASK.analytics]: jobRun("jr_an"),
+  };
+}
+
+describe("state machine definition", () => {
+  it("is valid Amazon States Language, alone and as the ingestion branch", () => {
+    const full = aslValidator(definition);
+    expect(full.errorsText()).toBe("");
+    expect(full.isValid).toBe(true);
+    const branch = aslValidator(ingestionBranch(targets, { maxConcurrency: 1 }));
+    expect(branch.isValid).toBe(true);
+  });
+
+  it("names the declared functions and jobs as its task resources", () => {
+    const text = JSON.stringify(definition);
+    for (const arn of [targets.planFunctionArn, targets.workerFunctionArn, targets.summarizeFunctionArn])
+      expect(text).toContain(`"Resource":"${arn}"`);
+    for (const job of [targets.postgresExtractJob, targets.curateJob, targets.analyticsJob])
+      expect(text).toContain(`"JobName":"${job}"`);
+    expect(text).toContain('"MaxConcurrency":3');
+  });
+});
+
+describe("state machine routing (local interpreter)", () => {
+  it("runs extraction in parallel, then curation and analytics, and succeeds", async () => {
+    const calls: string[] = [];
+    const run = await executeLocally(definition, { mode: "bulk" }, bindings(calls), noWait);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(calls).toEqual(
+      expect.arrayContaining(["postgres", "plan:bulk", "worker:0", "worker:1", "worker:2", "summarize"]),
+    );
+    expect(calls.indexOf("curate")).toBeGreaterThan(calls.indexOf("summarize"));
+    expect(calls.indexOf("curate")).toBeGreaterThan(calls.indexOf("postgres"));
+    expect(run.finalState).toMatchObject({
+      postgres: { state: "SUCCEEDED", jobRunId: "jr_pg" },
+      ingestion: { failedBatches: 0 },
+      curate: { state: "SUCCEEDED", jobRunId: "jr_cur" },
+      analytics: { state: "SUCCEEDED", jobRunId: "jr_an" },
+    });
+  });
+
+  it("keeps the other batches when one fails, still curates, and fails the execution", async () => {
+    const calls: string[] = [];
+    const b = bindings(calls);
+    b[TASK.worker] = async (input) => {
+      calls.push(`worker:${input.batch}`);
+      if (input.batch === 1) throw named("TerminalError", "DocumentStoreError: disk full");
+      return { ...input, complete: true };
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("PipelineFailed");
+    // A terminal error is not retried: one call per batch.
+    expect(calls.filter((c) => c.startsWith("worker:"))).toHaveLength(3);
+    expect(calls).toContain("curate");
+    const results = run.finalState.ingestion.results;
+    expect(results.filter((r: { complete?: boolean }) => r.complete)).toHaveLength(2);
+    expect(results.find((r: { batch: number }) => r.batch === 1)).toMatchObject({
+      planId: "p1",
+      collection: "events",
+      batch: 1,
+      error: { Error: "TerminalError" },
+    });
+  });
+
+  it("retries a retryable worker failure and succeeds", async () => {
+    const calls: string[] = [];
+    const b = bindings(calls);
+    let failures = 0;
+    b[TASK.worker] = async (input) => {
+      if (input.batch === 2 && failures++ < 2) throw named("RetryableError", "MongoNetworkError: reset");
+      return { ...input, complete: true };
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(failures).toBe(3);
+    expect(run.retries.get(TASK.worker)).toBe(2);
+  });
+
+  it("gives up after the retries and records the batch as failed", async () => {
+    const b = bindings([]);
+    let attempts = 0;
+    b[TASK.worker] = async (input) => {
+      if (input.batch === 0) {
+        attempts++;
+        throw named("RetryableError", "still down");
+      }
+      return { ...input, complete: true };
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(attempts).toBe(3);
+    expect(run.status).toBe("FAILED");
+    expect(run.finalState.ingestion.failedBatches).toBe(1);
+  });
+
+  it("catches a failed Glue job into the state and fails the execution at the end", async () => {
+    const calls: string[] = [];
+    const b = bindings(calls);
+    b[TASK.postgresExtract] = async () => {
+      throw named("States.TaskFailed", "postgres_extract: table device missing");
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(run.status).toBe("FAILED");
+    expect(calls).toContain("curate");
+    expect(run.finalState.postgres.error).toMatchObject({ Error: "States.TaskFailed" });
+  });
+
+  it("still curates when the plan itself fails, and says so", async () => {
+    const calls: string[] = [];
+    const b = bindings(calls);
+    b[TASK.plan] = async () => {
+      throw named("TerminalError", "ConfigError: secret missing");
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(run.status).toBe("FAILED");
+    expect(calls).toContain("curate");
+    expect(run.finalState.extractError).toMatchObject({ Error: "TerminalError" });
+  });
+
+  it("fails on an analytics failure after everything else succeeded", async () => {
+    const b = bindings([]);
+    b[TASK.analytics] = async () => {
+      throw named("States.TaskFailed", "analytics failed");
+    };
+    const run = await executeLocally(definition, {}, b, noWait);
+    expect(run.status).toBe("FAILED");
+    expect(run.finalState.analyticsError).toMatchObject({ Error: "States.TaskFailed" });
+  });
+});
