@@ -11,6 +11,12 @@ export function rawObjectKey(collection: string, idDevice: number, window: Windo
   return `${collection}/idDevice=${idDevice}/${window.from.getTime()}.parquet`;
 }
 
+/** The device of a raw object key of `collection`, or null for any other key. */
+export function deviceOfRawKey(collection: string, key: string): number | null {
+  const match = /^([a-z0-9_]+)\/idDevice=(\d+)\//.exec(key);
+  return match && match[1] === collection ? Number(match[2]) : null;
+}
+
 /**
  * Where a refused document is kept, with its reason, for a person to look at. Deterministic like
  * the raw key, so a replayed window rewrites its quarantine objects instead of orphaning them.

@@ -12,6 +12,7 @@ import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
 import { extractWindow, quarantineUntimed } from "./extract.js";
+import { deviceOfRawKey } from "./keys.js";
 import type { IngestLedger, QuarantineRecord } from "./ledger.js";
 import { firstDocumentQuery } from "./queries.js";
 import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
@@ -86,6 +87,25 @@ interface Totals {
   queriesRun: number;
 }
 
+/**
+ * A worker killed mid-upload (Lambda timeout, out of memory) leaves an incomplete multipart
+ * upload (or a temp file) no object shows. The plan gives each device to one batch, so this run
+ * owns its devices' keys and may remove those; the bucket's lifecycle rule catches the rest.
+ */
+async function removeKilledUploads(deps: WorkerDeps, collection: string, devices: readonly number[]) {
+  const mine = new Set(devices);
+  try {
+    const removed = await deps.store.removePartial(`${collection}/`, (key) => {
+      const id = deviceOfRawKey(collection, key);
+      return id !== null && mine.has(id);
+    });
+    if (removed.length) deps.log?.warn({ collection, removed }, "removed uploads left by a killed run");
+  } catch (error) {
+    // Not data: the rerun rewrites those keys anyway. Say so and go on.
+    deps.log?.warn({ collection, err: error }, "could not remove uploads left by a killed run");
+  }
+}
+
 export async function runWorker(
   input: WorkerInput,
   deps: WorkerDeps,
@@ -99,6 +119,7 @@ export async function runWorker(
   const alignMs = entry.alignMs;
   const ids = input.devices.map((d) => d.idDevice);
   const bookmarks = await deps.ledger.bookmarks(entry.name, ids);
+  await removeKilledUploads(deps, entry.name, ids);
   const totals: Totals = {
     windows: 0,
     documentsRead: 0,

@@ -11,7 +11,7 @@
 import { type ErrorContext, PipelineError } from "../errors.js";
 
 /** Operations of an {@link ObjectStore}, named in errors. */
-export type ObjectStoreOperation = "put" | "get" | "head" | "delete" | "list";
+export type ObjectStoreOperation = "put" | "get" | "head" | "delete" | "list" | "removePartial";
 
 /** Context of an object-store error: which object, where, during which operation. */
 export interface ObjectStoreErrorContext extends ErrorContext {

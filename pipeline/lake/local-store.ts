@@ -161,6 +161,44 @@ export class LocalObjectStore implements ObjectStore {
     yield* found;
   }
 
+  async removePartial(prefix: string, owned: (key: string) => boolean): Promise<string[]> {
+    assertValidPrefix(prefix, this.location);
+    const temps: string[] = [];
+    const collect = async (folderKey: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(join(this.#root, ...folderKey.split("/")), { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const key = folderKey + entry.name;
+        if (entry.isDirectory()) {
+          const sub = `${key}/`;
+          if (sub.startsWith(prefix) || prefix.startsWith(sub)) await collect(sub);
+        } else if (TEMP_FILE.test(entry.name)) {
+          temps.push(key);
+        }
+      }
+    };
+    const removed: string[] = [];
+    try {
+      await collect(prefix.slice(0, prefix.lastIndexOf("/") + 1));
+      for (const temp of temps) {
+        // `.<name>.<uuid>.tmp` belongs to the key `<folder>/<name>`.
+        const slash = temp.lastIndexOf("/") + 1;
+        const key = temp.slice(0, slash) + temp.slice(slash + 1).replace(/\.[0-9a-f-]{36}\.tmp$/, "");
+        if (!key.startsWith(prefix) || !owned(key)) continue;
+        await rm(join(this.#root, ...temp.split("/")), { force: true });
+        removed.push(key);
+      }
+    } catch (error) {
+      throw this.#error(error, prefix, "removePartial");
+    }
+    return removed;
+  }
+
   async #walk(folderKey: string, prefix: string, found: ListedObject[]): Promise<void> {
     let entries: Dirent[];
     try {

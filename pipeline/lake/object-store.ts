@@ -75,6 +75,15 @@ export interface ObjectStore {
    * in ascending UTF-8 byte order of keys, listed page by page.
    */
   list(prefix: string): AsyncIterable<ListedObject>;
+
+  /**
+   * Remove what writes killed mid-way left under `prefix` (S3's incomplete multipart uploads, a
+   * folder's temp files), for the keys `owned` accepts. A write that fails cleans up after
+   * itself; only a killed process leaves these, and only their owner may remove them, since a
+   * live writer's upload looks the same.
+   * @returns the keys whose leftovers were removed.
+   */
+  removePartial(prefix: string, owned: (key: string) => boolean): Promise<string[]>;
 }
 
 /**

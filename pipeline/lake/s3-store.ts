@@ -7,11 +7,13 @@
  */
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
@@ -234,6 +236,44 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       throw this.#error(error, prefix, "list");
     }
+  }
+
+  async removePartial(prefix: string, owned: (key: string) => boolean): Promise<string[]> {
+    assertValidPrefix(prefix, this.location);
+    const removed: string[] = [];
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            KeyMarker,
+            UploadIdMarker,
+          }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          if (upload.Key === undefined || upload.UploadId === undefined) continue;
+          const key = upload.Key.slice(this.#prefix.length);
+          if (!owned(key)) continue;
+          await this.#client.send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.#bucket,
+              Key: upload.Key,
+              UploadId: upload.UploadId,
+            }),
+          );
+          removed.push(key);
+        }
+        if (!page.IsTruncated) break;
+        KeyMarker = page.NextKeyMarker;
+        UploadIdMarker = page.NextUploadIdMarker;
+      }
+    } catch (error) {
+      throw this.#error(error, prefix, "removePartial");
+    }
+    return removed;
   }
 
   async #deleteBatch(keys: readonly string[]): Promise<void> {

@@ -276,6 +276,7 @@ describe("a store that fails while the writer waits on backpressure", () => {
       delete: async () => {},
       deleteMany: async () => {},
       list: async function* () {},
+      removePartial: async () => [],
     };
     const entry = collection("alarm");
     const { rows, state } = rowSource(entry, 20_000);

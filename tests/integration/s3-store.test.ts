@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   HeadObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -49,7 +50,25 @@ afterAll(async () => {
   client.destroy();
 });
 
-objectStoreContract("S3ObjectStore", () => ({ store, leftovers: () => pendingUploads(client, bucket) }));
+objectStoreContract("S3ObjectStore", () => ({
+  store,
+  leftovers: () => pendingUploads(client, bucket),
+  // A killed multipart upload: started, one part sent, never completed nor aborted.
+  leaveBehind: async (key) => {
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: `raw/${key}` }),
+    );
+    await client.send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: `raw/${key}`,
+        UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(1024, 1),
+      }),
+    );
+  },
+}));
 
 /** `bytes` of deterministic pseudo-random data in 1 MiB chunks, generated lazily, with its MD5. */
 function generated(bytes: number): { body: Readable; md5: () => string } {

@@ -17,6 +17,8 @@ export interface StoreUnderTest {
   readonly store: ObjectStore;
   /** What a failed write could leave behind: temp files, pending multipart uploads. Empty if clean. */
   leftovers(): Promise<string[]>;
+  /** Leave at `key` exactly what a writer killed mid-way would (a process kill runs no cleanup). */
+  leaveBehind(key: string): Promise<void>;
 }
 
 /** A body that arrives in several chunks, as a Parquet writer produces it. */
@@ -45,6 +47,25 @@ export function objectStoreContract(name: string, open: () => StoreUnderTest): v
   describe(`${name}: ObjectStore contract`, () => {
     // Each test writes under its own prefix, so tests never see each other's objects.
     const base = () => `contract-${randomUUID().slice(0, 8)}`;
+
+    it("removePartial removes what killed writers left, only for the keys the caller owns", async () => {
+      const { store, leftovers, leaveBehind } = open();
+      const prefix = `${base()}/events/`;
+      const mine = `${prefix}idDevice=1/1443657600000.parquet`;
+      const theirs = `${prefix}idDevice=2/1443657600000.parquet`;
+      await leaveBehind(mine);
+      await leaveBehind(theirs);
+      const before = (await leftovers()).length;
+      expect(await keysOf(store, prefix)).toEqual([]);
+
+      expect(await store.removePartial(prefix, (key) => key.includes("idDevice=1/"))).toEqual([mine]);
+      expect((await leftovers()).length).toBe(before - 1);
+      // Nothing of another prefix is touched, and a second sweep finds nothing of its own.
+      expect(await store.removePartial(`${base()}/`, () => true)).toEqual([]);
+      expect(await store.removePartial(prefix, (key) => key.includes("idDevice=1/"))).toEqual([]);
+      expect(await store.removePartial(prefix, () => true)).toEqual([theirs]);
+      expect((await leftovers()).length).toBe(before - 2);
+    });
 
     it("puts a streamed body and reads it back with get, getStream and head", async () => {
       const { store } = open();

@@ -2,9 +2,11 @@
  * The folder store keeps the ObjectStore contract, and its file-system specifics: the S3 key
  * layout on disk, atomic writes through a hidden temp file, and no way out of the root folder.
  */
+
+import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,6 +43,12 @@ async function filesUnder(dir: string): Promise<string[]> {
 objectStoreContract("LocalObjectStore", () => ({
   store,
   leftovers: async () => (await filesUnder(root)).filter((f) => f.endsWith(".tmp")),
+  // A killed write: its temp file, named as put names it, never renamed nor removed.
+  leaveBehind: async (key) => {
+    const path = join(root, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`), "PAR1 partial");
+  },
 }));
 
 describe("LocalObjectStore on disk", () => {
