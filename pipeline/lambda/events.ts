@@ -68,6 +68,8 @@ export interface CollectionSummary {
   readonly devicesPending: number;
   readonly documentsUploaded: number;
   readonly documentsQuarantined: number;
+  /** Documents without a usable idDevice found by this summary's sweep (also in documentsQuarantined). */
+  readonly orphansQuarantined: number;
   readonly bytesUploaded: number;
   readonly devicesDone: number;
   readonly devicesWithData: number;

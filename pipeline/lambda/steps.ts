@@ -8,6 +8,7 @@ import type { MetricsLogger } from "aws-embedded-metrics";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Budget } from "../ingest/budget.js";
+import { sweepOrphans } from "../ingest/orphans.js";
 import { planPass, readDevices } from "../ingest/plan-pass.js";
 import { refsOf } from "../ingest/plan-store.js";
 import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
@@ -128,13 +129,14 @@ const FAILURES_SHOWN = 10;
 export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
   name: "summarize",
   schema: SummarizeEventSchema,
-  async run(rt, event, { log, metrics }) {
+  async run(rt, event, { requestId, log, metrics }) {
     const support = await rt.support();
     const ddc = await rt.ddc();
     const failed = event.results.filter((r): r is FailedBatch => "error" in r);
     const done = event.results.filter((r): r is WorkerOutput => !("error" in r));
     const order = collections.map((c) => c.name);
     const names = order.filter((n) => event.results.some((r) => r.collection === n));
+    const orphans = await quarantineOrphans(rt, names, requestId, event.planId, log);
     const sourceCounts = rt.config.SUMMARY_SOURCE_COUNTS ? await countSources(rt, names) : undefined;
     const progress = await ingestionProgress(support, {
       planId: event.planId,
@@ -161,6 +163,7 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
             .reduce((a, r) => a + r.devicesPending, 0),
           documentsUploaded: p.run.documentsUploaded,
           documentsQuarantined: p.run.documentsQuarantined,
+          orphansQuarantined: orphans.get(p.collection) ?? 0,
           bytesUploaded: p.run.bytesUploaded,
           devicesDone: p.devicesDone,
           devicesWithData: p.devicesWithData,
@@ -186,6 +189,64 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
     return summary;
   },
 };
+
+/**
+ * Documents without a usable `idDevice` in the plan's collections, quarantined once each: a
+ * document id already quarantined as an orphan is skipped. Counted in this step's metric row.
+ */
+async function quarantineOrphans(
+  rt: Runtime,
+  names: readonly string[],
+  runId: string,
+  planId: string,
+  log: Logger,
+): Promise<Map<string, number>> {
+  const support = await rt.support();
+  const source = await rt.source();
+  const found = new Map<string, number>();
+  for (const collection of names) {
+    const known = await support.quarantine.findMany({
+      where: { collection, idDevice: null, documentId: { not: null } },
+      select: { documentId: true },
+    });
+    const records = await sweepOrphans(
+      source,
+      rt.store(),
+      collection,
+      new Set(known.map((k) => k.documentId as string)),
+    );
+    found.set(collection, records.length);
+    if (!records.length) continue;
+    await support.$transaction([
+      support.quarantine.createMany({
+        data: records.map((r) => ({
+          runId,
+          collection,
+          idDevice: null,
+          documentId: r.documentId,
+          reason: r.reason.slice(0, 4000),
+          objectKey: r.objectKey,
+        })),
+      }),
+      support.metric.upsert({
+        where: { runId_collection: { runId, collection } },
+        create: {
+          runId,
+          planId,
+          collection,
+          documentsRead: records.length,
+          documentsQuarantined: records.length,
+        },
+        update: {
+          documentsRead: { increment: records.length },
+          documentsQuarantined: { increment: records.length },
+        },
+      }),
+    ]);
+    log.warn({ collection, orphans: records.length }, "documents without a device quarantined");
+  }
+  return found;
+}
 
 async function countSources(rt: Runtime, names: readonly string[]): Promise<Map<string, number>> {
   const db = await rt.source();

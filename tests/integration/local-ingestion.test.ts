@@ -228,6 +228,36 @@ describe("local ingestion through the state machine", () => {
   }, 120_000);
 });
 
+describe("documents without a device", () => {
+  it("are quarantined once each by the summary's sweep, with their reason, and counted", async () => {
+    const events = targets.mongo.collection<{ _id: string } & Record<string, unknown>>("events");
+    const at = new Date(Date.UTC(2024, 4, 20));
+    await events.insertMany([
+      { _id: `${name}-missing`, timestamp: at, type: "door", source: "s" },
+      { _id: `${name}-null`, idDevice: null, timestamp: at, type: "door", source: "s" },
+      { _id: `${name}-string`, idDevice: "1001", timestamp: at, type: "door", source: "s" },
+    ]);
+    await advanceSnapshot(targets, { days: 1 });
+    const first = await ingest(join(work, "raw"), { collections: ["events"] });
+    const row = first.summary?.collections.find((c) => c.collection === "events");
+    expect(row?.orphansQuarantined).toBe(3);
+    const records = await support.quarantine.findMany({ where: { collection: "events", idDevice: null } });
+    expect(records.map((r) => r.documentId).sort()).toEqual([
+      `${name}-missing`,
+      `${name}-null`,
+      `${name}-string`,
+    ]);
+    expect(records.find((r) => r.documentId === `${name}-string`)?.reason).toMatch(/idDevice is a string/);
+    const copy = JSON.parse(await readFile(join(work, "raw", records[0]?.objectKey ?? ""), "utf8"));
+    expect(copy.document._id).toBe(records[0]?.documentId);
+
+    await advanceSnapshot(targets, { days: 1 });
+    const again = await ingest(join(work, "raw"), { collections: ["events"] });
+    expect(again.summary?.collections.find((c) => c.collection === "events")?.orphansQuarantined).toBe(0);
+    expect(await support.quarantine.count({ where: { collection: "events", idDevice: null } })).toBe(3);
+  }, 120_000);
+});
+
 describe("function edges", () => {
   it("refuses an invalid event as TerminalError naming the field", async () => {
     const fns = await localFunctions(config, {
