@@ -1,18 +1,209 @@
 /**
- * The Pulumi program: one ComponentResource per concern, composed here (DESIGN §5–6).
- *
- * Not built yet: the components arrive with the issue "Pulumi program: the whole AWS deployment
- * from one program". Until then the program declares no resources; it only proves the layering
- * (infra imports the pipeline library's registry, never the reverse) and exports what the catalog
- * will be built from.
+ * The Pulumi program: the whole AWS deployment of one stack (DESIGN §4–6), one ComponentResource
+ * per concern, composed here. Everything it knows about tables, functions and the state machine
+ * comes from the pipeline library; everything it knows about the stack comes from
+ * `Pulumi.<stack>.yaml`, parsed once (infra/config.ts). The program holds no business logic.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { collections, tables } from "../pipeline/schema/index.js";
+import * as aws from "@pulumi/aws";
+import { Analytics } from "./analytics.js";
+import { bundleFunctions } from "./bundle.js";
+import { Catalog } from "./catalog.js";
+import { parseStackConfig } from "./config.js";
+import { checkFunctionSettings, IngestionFunctions } from "./functions.js";
+import { GlueJobs } from "./glue-jobs.js";
+import { SupportMigrations } from "./migrations.js";
+import { Monitoring } from "./monitoring.js";
+import { Network } from "./network.js";
+import { Pipeline } from "./orchestration.js";
+import { SourceConnections } from "./sources.js";
+import { LakeStorage } from "./storage.js";
+import { SUPPORT_DB_PORT, SupportDatabase } from "./support-database.js";
 
-const config = new pulumi.Config();
+/** Default ports when a source secret names none (mongodb+srv never does). */
+const DEFAULT_PORT = { postgres: 5432, mongodb: 27017 } as const;
 
-export const environment = config.require("environment");
-export const catalogTables = {
-  mongodb: collections.map((c) => c.name),
-  postgres: tables.map((t) => t.name),
+const config = parseStackConfig();
+checkFunctionSettings(config);
+
+const region = config.region;
+const accountId = aws.getCallerIdentityOutput().accountId;
+const [firstSubnet] = config.subnetIds as [string, ...string[]];
+
+const network = new Network("lakehouse", {
+  region,
+  vpcId: config.vpcId,
+  subnetIds: config.subnetIds,
+  routeTableIds: config.routeTableIds,
+  sourcePorts: [
+    SUPPORT_DB_PORT,
+    config.ddcConnection.port ?? DEFAULT_PORT.postgres,
+    config.mongodbConnection.port ?? DEFAULT_PORT.mongodb,
+  ],
+});
+
+const storage = new LakeStorage("lake", {
+  quarantineDays: config.retention.quarantineDays,
+  tempDays: config.retention.tempDays,
+  queryResultsDays: config.retention.queryResultsDays,
+  retainOnDelete: config.deletionProtection,
+});
+const buckets = storage.buckets;
+
+const database = new SupportDatabase("support", {
+  vpcId: config.vpcId,
+  subnetIds: config.subnetIds,
+  clientSecurityGroupIds: [network.functionsSecurityGroupId, network.glueSecurityGroupId],
+  instanceClass: config.supportDatabase.instanceClass,
+  allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
+  engineVersion: config.supportDatabase.engineVersion,
+  backupRetentionDays: config.supportDatabase.backupRetentionDays,
+  multiAz: config.supportDatabase.multiAz,
+  deletionProtection: config.deletionProtection,
+});
+
+const sources = new SourceConnections("sources", {
+  ddc: config.ddcConnection,
+  mongodb: config.mongodbConnection,
+  subnetId: firstSubnet,
+  glueSecurityGroupId: network.glueSecurityGroupId,
+  retain: config.deletionProtection,
+});
+
+const catalog = new Catalog("catalog", {
+  accountId,
+  region,
+  buckets,
+  optimizers: {
+    snapshotRetentionDays: config.retention.snapshotRetentionDays,
+    snapshotsToRetain: config.retention.snapshotsToRetain,
+    orphanFileRetentionDays: config.retention.orphanFileRetentionDays,
+    historyRetentionDays: config.retention.historyDays,
+  },
+});
+
+const glueSize = (workers: number) => ({
+  workerType: config.glue.workerType,
+  workers,
+  timeoutMinutes: config.glue.timeoutMinutes,
+});
+const glue = new GlueJobs("glue", {
+  region,
+  accountId,
+  environment: config.environment,
+  buckets,
+  catalog,
+  ddc: { connection: sources.ddcConnection, secretArn: sources.ddcSecret.arn },
+  support: {
+    address: database.address,
+    port: database.port,
+    dbName: database.dbName,
+    secretArn: database.secretArn,
+  },
+  subnetId: firstSubnet,
+  subnetIds: config.subnetIds,
+  securityGroupId: network.glueSecurityGroupId,
+  sizes: {
+    postgresExtract: glueSize(config.glue.postgresExtractWorkers),
+    curate: glueSize(config.glue.curateWorkers),
+    analytics: glueSize(config.glue.analyticsWorkers),
+  },
+  logRetentionDays: config.logRetentionDays,
+});
+
+const bundles = bundleFunctions();
+const functionNetwork = {
+  region,
+  accountId,
+  subnetIds: config.subnetIds,
+  securityGroupIds: [network.functionsSecurityGroupId],
 };
+
+const functions = new IngestionFunctions("ingest", {
+  environment: config.environment,
+  settings: config.functions,
+  codeDirs: bundles.dirs,
+  refs: {
+    ddcSecretArn: sources.ddcSecret.arn,
+    mongodbSecretArn: sources.mongodbSecret.arn,
+    supportSecretArn: database.secretArn,
+    supportDbHost: database.address,
+    supportDbPort: database.port.apply(String),
+    supportDbName: database.dbName,
+    rawLakeUrl: buckets.mongodbRaw.url,
+  },
+  rawBucketArn: buckets.mongodbRaw.arn,
+  network: functionNetwork,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const migrations = new SupportMigrations("support", {
+  environment: config.environment,
+  codeDir: bundles.dirs.migrate,
+  database: {
+    instance: database.instance,
+    address: database.address,
+    port: database.port,
+    dbName: database.dbName,
+    secretArn: database.secretArn,
+  },
+  network: functionNetwork,
+  logRetentionDays: config.logRetentionDays,
+});
+
+const pipeline = new Pipeline("pipeline", {
+  region,
+  accountId,
+  environment: config.environment,
+  functions: functions.functions,
+  jobs: glue.jobs,
+  maxConcurrency: config.orchestration.mapConcurrency,
+  workerRetries: config.orchestration.workerRetries,
+  scheduleExpression: config.orchestration.scheduleExpression,
+  scheduleTimezone: config.orchestration.scheduleTimezone,
+  logRetentionDays: config.logRetentionDays,
+  readyAfter: [migrations.invocation],
+});
+
+const analytics = new Analytics("analytics", {
+  region,
+  accountId,
+  environment: config.environment,
+  bytesScannedLimit: config.athenaBytesScannedLimit,
+  buckets,
+  catalog,
+  quicksightPrincipalArn: config.quicksightPrincipalArn,
+});
+
+const monitoring = new Monitoring("monitoring", {
+  stateMachineArn: pipeline.stateMachine.arn,
+  alarmEmail: config.alarmEmail,
+});
+
+export const environment = config.environment;
+export const bucketNames = Object.fromEntries(Object.entries(buckets).map(([k, b]) => [k, b.name]));
+export const rawLakeUrl = buckets.mongodbRaw.url;
+export const supportDatabase = {
+  address: database.address,
+  port: database.port,
+  secretArn: database.secretArn,
+};
+export const sourceSecretArns = { ddc: sources.ddcSecret.arn, mongodb: sources.mongodbSecret.arn };
+export const functionNames = {
+  plan: functions.functions.plan.name,
+  worker: functions.functions.worker.name,
+  summarize: functions.functions.summarize.name,
+  migrate: migrations.function.name,
+};
+export const glueJobNames = {
+  postgresExtract: glue.jobs.postgresExtract.name,
+  curate: glue.jobs.curate.name,
+  analytics: glue.jobs.analytics.name,
+};
+export const jobTablesUrl = glue.jobTablesUrl;
+export const stateMachineArn = pipeline.stateMachine.arn;
+/** The cutover script enables this schedule (created disabled). */
+export const scheduleName = pipeline.schedule.name;
+export const athenaWorkgroup = analytics.workgroup.name;
+export const alarmsDashboardId = analytics.dashboard.id;
+export const alarmTopicArn = monitoring.topic.arn;
+export const migrationsChecksum = migrations.checksum;

@@ -17,6 +17,9 @@ if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# actionlint, which the infra tests run on .github/workflows (built from the Go module proxy).
+bash scripts/install-actionlint.sh
+
 # The support database's client is generated code (git-ignored): typecheck and tests need it.
 bash scripts/prisma-generate.sh
 

@@ -1,0 +1,304 @@
+/**
+ * Catalog (DESIGN §5): the Glue databases `postgres`, `mongodb` and `analytics`, and every table
+ * declared from the zod registry instead of crawled: the raw Parquet tables of the MongoDB
+ * collections (`mongodb.raw_<collection>`), their curated Iceberg tables (`mongodb.<collection>`,
+ * with the registry's hidden partitioning and sort order) and the Iceberg tables of `ddc`
+ * (`postgres.<table>`). Every Iceberg table gets Glue's table optimizers: compaction, snapshot
+ * retention and orphan-file deletion. The `analytics` tables are created by the analytics job.
+ *
+ * Database names are fixed (the jobs and the reports use them), so each stack needs its own
+ * AWS account (or region): Glue database names are unique per account and region.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  type CollectionEntry,
+  collections,
+  glueColumnsOf,
+  icebergPartitionOf,
+  icebergSchemaOf,
+  icebergSortOf,
+  PARQUET_COMPRESSION,
+  type RegistryEntry,
+  type TableEntry,
+  tables,
+} from "../pipeline/schema/index.js";
+import { allow, assumedBy, policyDocument, s3ReadWrite } from "./policies.js";
+import type { LakeBucket } from "./storage.js";
+
+export const DATABASE = { postgres: "postgres", mongodb: "mongodb", analytics: "analytics" } as const;
+
+/** Raw tables sit beside the curated ones in `mongodb`, prefixed so analysts pick curated by default. */
+export const RAW_TABLE_PREFIX = "raw_";
+
+export const rawTableName = (c: CollectionEntry) => `${RAW_TABLE_PREFIX}${c.name}`;
+
+const PARQUET_HIVE = {
+  inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+  outputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+  serdeInfo: { serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" },
+} as const;
+
+/** Iceberg properties of every table we declare: what the jobs would otherwise set per write. */
+export const ICEBERG_PROPERTIES = {
+  "format-version": "2",
+  "write.parquet.compression-codec": "zstd",
+  // Readers of a merge table see deletes applied on read; compaction folds them in later.
+  "write.delete.mode": "merge-on-read",
+  "write.update.mode": "merge-on-read",
+  "write.merge.mode": "merge-on-read",
+} as const;
+
+/** Iceberg's default name of a partition field: `<column>_<transform>` (`id_device_bucket`). */
+function partitionFieldName(column: string, transform: string): string {
+  return `${column}_${transform.replace(/\[.*$/, "")}`;
+}
+
+/** The Glue `icebergTableInput` of a registry entry: schema, partition spec and sort order. */
+export function icebergTableInput(entry: RegistryEntry, location: pulumi.Input<string>) {
+  const schema = icebergSchemaOf(entry);
+  const fieldId = (column: string) => {
+    const f = schema.fields.find((x) => x.name === column);
+    if (!f) throw new Error(`${entry.name}: no column ${column} in the Iceberg schema`);
+    return f.id;
+  };
+  const collection = entry.kind === "collection" ? entry : undefined;
+  return {
+    location,
+    properties: { ...ICEBERG_PROPERTIES },
+    schema: {
+      schemaId: schema["schema-id"],
+      type: schema.type,
+      fields: schema.fields.map((f) => ({ id: f.id, name: f.name, required: f.required, type: f.type })),
+    },
+    ...(collection
+      ? {
+          partitionSpec: {
+            specId: 0,
+            fields: icebergPartitionOf(collection).map((p, i) => ({
+              // Iceberg numbers partition fields from 1000.
+              fieldId: 1000 + i,
+              name: partitionFieldName(p.column, p.transform),
+              sourceId: fieldId(p.column),
+              transform: p.transform,
+            })),
+          },
+          sortOrder: {
+            orderId: 1,
+            fields: icebergSortOf(collection).map((column) => ({
+              sourceId: fieldId(column),
+              transform: "identity",
+              direction: "asc",
+              nullOrder: "nulls-first",
+            })),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Storage descriptor of a raw collection: Parquet under `<collection>/` (any `idDevice=` folder). */
+export function rawStorageDescriptor(c: CollectionEntry, rawBucketUrl: pulumi.Input<string>) {
+  return {
+    location: pulumi.interpolate`${rawBucketUrl}${c.name}/`,
+    ...PARQUET_HIVE,
+    compressed: true,
+    columns: glueColumnsOf(c).map((col) => ({ ...col })),
+  };
+}
+
+export interface OptimizerSettings {
+  readonly snapshotRetentionDays: number;
+  readonly snapshotsToRetain: number;
+  readonly orphanFileRetentionDays: number;
+  /** Merge tables keep their history (time travel) this long. */
+  readonly historyRetentionDays: number;
+}
+
+export interface CatalogArgs {
+  readonly accountId: pulumi.Input<string>;
+  readonly region: string;
+  readonly buckets: {
+    readonly postgres: LakeBucket;
+    readonly mongodbRaw: LakeBucket;
+    readonly mongodbCurated: LakeBucket;
+    readonly analytics: LakeBucket;
+  };
+  readonly optimizers: OptimizerSettings;
+}
+
+/** The Iceberg table optimizer types Glue offers. */
+export const OPTIMIZER_TYPES = ["compaction", "retention", "orphanFileDeletion"] as const;
+
+export class Catalog extends pulumi.ComponentResource {
+  readonly databases: Record<keyof typeof DATABASE, aws.glue.CatalogDatabase>;
+  /** ARNs a job role may need: catalog, databases and their tables. */
+  readonly arns: {
+    readonly catalog: pulumi.Output<string>;
+    database(db: keyof typeof DATABASE): pulumi.Output<string>;
+    tables(db: keyof typeof DATABASE): pulumi.Output<string>;
+  };
+  readonly optimizerRole: aws.iam.Role;
+
+  constructor(name: string, args: CatalogArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:catalog:Catalog", name, {}, opts);
+    const parent = { parent: this };
+    const arn = (what: string) => pulumi.interpolate`arn:aws:glue:${args.region}:${args.accountId}:${what}`;
+    this.arns = {
+      catalog: arn("catalog"),
+      database: (db) => arn(`database/${DATABASE[db]}`),
+      tables: (db) => arn(`table/${DATABASE[db]}/*`),
+    };
+
+    const location: Record<keyof typeof DATABASE, pulumi.Output<string>> = {
+      postgres: args.buckets.postgres.url,
+      mongodb: args.buckets.mongodbCurated.url,
+      analytics: args.buckets.analytics.url,
+    };
+    const descriptions = {
+      postgres: "ddc PostgreSQL tables (Iceberg), from the postgres_extract job",
+      mongodb: "MongoDB collections: raw_<collection> (Parquet) and curated <collection> (Iceberg)",
+      analytics: "pre-aggregated report tables (Iceberg), from the analytics job",
+    };
+    const databases = {} as Record<keyof typeof DATABASE, aws.glue.CatalogDatabase>;
+    for (const key of Object.keys(DATABASE) as (keyof typeof DATABASE)[]) {
+      databases[key] = new aws.glue.CatalogDatabase(
+        `${name}-${key}`,
+        { name: DATABASE[key], description: descriptions[key], locationUri: location[key] },
+        parent,
+      );
+    }
+    this.databases = databases;
+
+    // The role Glue assumes to run the optimizers (docs: "Table optimization prerequisites").
+    this.optimizerRole = new aws.iam.Role(
+      `${name}-optimizer`,
+      { assumeRolePolicy: assumedBy("glue.amazonaws.com", args.accountId) },
+      parent,
+    );
+    const icebergBuckets = [args.buckets.postgres, args.buckets.mongodbCurated];
+    new aws.iam.RolePolicy(
+      `${name}-optimizer`,
+      {
+        role: this.optimizerRole.id,
+        policy: policyDocument([
+          ...icebergBuckets.flatMap((b, i) => s3ReadWrite(`IcebergData${i}`, b.arn)),
+          allow(
+            "IcebergTables",
+            ["glue:GetTable", "glue:UpdateTable"],
+            [
+              this.arns.catalog,
+              this.arns.database("postgres"),
+              this.arns.database("mongodb"),
+              this.arns.tables("postgres"),
+              this.arns.tables("mongodb"),
+            ],
+          ),
+          allow(
+            "OptimizerLogs",
+            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            ["iceberg-compaction", "iceberg-retention", "iceberg-orphan-file-deletion"].map(
+              (g) =>
+                pulumi.interpolate`arn:aws:logs:${args.region}:${args.accountId}:log-group:/aws-glue/${g}/logs:*`,
+            ),
+          ),
+        ]),
+      },
+      { parent: this.optimizerRole },
+    );
+
+    for (const c of collections) {
+      new aws.glue.CatalogTable(
+        `${name}-${rawTableName(c)}`,
+        {
+          databaseName: databases.mongodb.name,
+          name: rawTableName(c),
+          description: `raw ${c.name} documents (Parquet, one object per device and window)`,
+          tableType: "EXTERNAL_TABLE",
+          parameters: { classification: "parquet", "parquet.compression": PARQUET_COMPRESSION },
+          storageDescriptor: rawStorageDescriptor(c, args.buckets.mongodbRaw.url),
+        },
+        parent,
+      );
+      this.icebergTable(name, "mongodb", c, pulumi.interpolate`${location.mongodb}${c.name}`, args);
+    }
+    for (const t of tables) {
+      this.icebergTable(name, "postgres", t, pulumi.interpolate`${location.postgres}${t.name}`, args);
+    }
+
+    this.registerOutputs({
+      databases: Object.fromEntries(Object.entries(databases).map(([k, d]) => [k, d.name])),
+      optimizerRoleArn: this.optimizerRole.arn,
+    });
+  }
+
+  private icebergTable(
+    name: string,
+    db: "mongodb" | "postgres",
+    entry: CollectionEntry | TableEntry,
+    location: pulumi.Output<string>,
+    args: CatalogArgs,
+  ): void {
+    const table = new aws.glue.CatalogTable(
+      `${name}-${db}-${entry.name}`,
+      {
+        databaseName: this.databases[db].name,
+        name: entry.name,
+        description: db === "mongodb" ? `curated ${entry.name} (Iceberg)` : `ddc.${entry.name} (Iceberg)`,
+        openTableFormatInput: {
+          icebergInput: {
+            metadataOperation: "CREATE",
+            version: "2",
+            icebergTableInput: icebergTableInput(entry, location),
+          },
+        },
+      },
+      // The jobs evolve the table (schema, snapshots) through Iceberg commits; Glue then changes
+      // its parameters and descriptor, which are not Pulumi's to reset.
+      { parent: this, ignoreChanges: ["parameters", "storageDescriptor", "tableType"] },
+    );
+    const o = args.optimizers;
+    const keepsHistory = entry.kind === "table" && entry.behaviour === "merge";
+    const configuration: Record<
+      (typeof OPTIMIZER_TYPES)[number],
+      aws.types.input.glue.CatalogTableOptimizerConfiguration
+    > = {
+      compaction: {
+        enabled: true,
+        roleArn: this.optimizerRole.arn,
+        compactionConfiguration: { icebergConfiguration: { strategy: "binpack" } },
+      },
+      retention: {
+        enabled: true,
+        roleArn: this.optimizerRole.arn,
+        retentionConfiguration: {
+          icebergConfiguration: {
+            snapshotRetentionPeriodInDays: keepsHistory ? o.historyRetentionDays : o.snapshotRetentionDays,
+            numberOfSnapshotsToRetain: o.snapshotsToRetain,
+            cleanExpiredFiles: true,
+          },
+        },
+      },
+      orphanFileDeletion: {
+        enabled: true,
+        roleArn: this.optimizerRole.arn,
+        orphanFileDeletionConfiguration: {
+          icebergConfiguration: { orphanFileRetentionPeriodInDays: o.orphanFileRetentionDays },
+        },
+      },
+    };
+    for (const type of OPTIMIZER_TYPES) {
+      new aws.glue.CatalogTableOptimizer(
+        `${name}-${db}-${entry.name}-${type}`,
+        {
+          catalogId: args.accountId,
+          databaseName: this.databases[db].name,
+          tableName: table.name,
+          type,
+          configuration: configuration[type],
+        },
+        { parent: table },
+      );
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The stack's configuration (`Pulumi.<stack>.yaml`), parsed once by zod at program start into a
+ * frozen object. Every error names the key as it is written in the stack file
+ * (`oven-lakehouse:vpcId is not set`), so a bad stack fails at `pulumi preview`, before any
+ * resource is touched. dev and prod differ only in these values.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { ConnectionSecretSchema } from "../pipeline/connections/secret.js";
+
+/** The project name in Pulumi.yaml: the namespace of every key below. */
+export const NAMESPACE = "oven-lakehouse";
+
+/** Retention values CloudWatch Logs accepts (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Athena refuses a per-query cutoff below 10 MB. */
+export const ATHENA_MIN_BYTES_SCANNED = 10_485_760;
+
+/** Defaults for the values a stack rarely changes; named so the stack files stay short. */
+export const DEFAULTS = {
+  scheduleTimezone: "UTC",
+  supportDbEngineVersion: "16",
+  quarantineDays: 90,
+  tempDays: 7,
+  queryResultsDays: 30,
+  snapshotRetentionDays: 7,
+  snapshotsToRetain: 5,
+  orphanFileRetentionDays: 3,
+  /** Merge tables (ddc `device`) keep Iceberg snapshots this long: their history is time travel. */
+  historyDays: 1825,
+  glueTimeoutMinutes: 240,
+} as const;
+
+// Pulumi hands every value over as a string: scalars as written, objects and lists as JSON.
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+const id = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`);
+
+const FunctionSize = z.object({
+  memoryMb: int(128, 10_240),
+  timeoutSeconds: int(1, 900),
+});
+
+const Workers = z.record(z.string(), z.int().min(1).max(1000));
+
+export const StackConfigSchema = z.object({
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
+  environment: z.enum(["dev", "prod"]),
+  vpcId: id("vpc"),
+  /** Private subnets for the functions, the Glue connections and RDS (two AZs at least). */
+  subnetIds: z.array(id("subnet")).min(2, "needs at least two subnets (RDS spans two AZs)"),
+  /** Route tables of those subnets: the S3 gateway endpoint adds its route to them. */
+  routeTableIds: z.array(id("rtb")).min(1),
+  supportDatabase: z.object({
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS class such as db.t4g.micro"),
+    allocatedStorageGb: int(20, 65_536),
+    backupRetentionDays: int(1, 35),
+    multiAz: flag,
+    engineVersion: z.string().default(DEFAULTS.supportDbEngineVersion),
+  }),
+  /** RDS deletion protection and final snapshot; also keeps buckets from being force-destroyed. */
+  deletionProtection: flag,
+  functions: z.object({
+    plan: FunctionSize,
+    worker: FunctionSize,
+    summarize: FunctionSize,
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
+    windowDays: int(1, 3650),
+    deviceConcurrency: int(1, 64),
+    safetyMarginSeconds: int(0, 900),
+    summarySourceCounts: flag,
+    /** Overrides of the workers per collection and mode (pipeline/ingest/settings.ts). */
+    workers: z.object({ bulk: Workers.optional(), operations: Workers.optional() }).default({}),
+  }),
+  orchestration: z.object({
+    /** Workers running at once: bounded by the support database's connection slots. */
+    mapConcurrency: int(1, 1000),
+    workerRetries: int(0, 10),
+    scheduleExpression: z
+      .string()
+      .regex(
+        /^(rate|cron|at)\(.+\)$/,
+        "must be an EventBridge Scheduler expression: rate(...), cron(...) or at(...)",
+      ),
+    scheduleTimezone: z.string().default(DEFAULTS.scheduleTimezone),
+  }),
+  glue: z.object({
+    workerType: z.enum(["G.1X", "G.2X", "G.4X", "G.8X"]),
+    postgresExtractWorkers: int(2, 299),
+    curateWorkers: int(2, 299),
+    analyticsWorkers: int(2, 299),
+    timeoutMinutes: int(1, 2880).default(DEFAULTS.glueTimeoutMinutes),
+  }),
+  alarmEmail: z.email().optional(),
+  quicksightPrincipalArn: z
+    .string()
+    .regex(
+      /^arn:aws:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/.+$/,
+      "must be a QuickSight user or group ARN",
+    ),
+  logRetentionDays: z.coerce.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  }),
+  athenaBytesScannedLimit: z.coerce.number().int().min(ATHENA_MIN_BYTES_SCANNED),
+  retention: z
+    .object({
+      quarantineDays: int(1, 3650).default(DEFAULTS.quarantineDays),
+      tempDays: int(1, 365).default(DEFAULTS.tempDays),
+      queryResultsDays: int(1, 365).default(DEFAULTS.queryResultsDays),
+      snapshotRetentionDays: int(1, 365).default(DEFAULTS.snapshotRetentionDays),
+      snapshotsToRetain: int(1, 1000).default(DEFAULTS.snapshotsToRetain),
+      orphanFileRetentionDays: int(1, 365).default(DEFAULTS.orphanFileRetentionDays),
+      historyDays: int(1, 3650).default(DEFAULTS.historyDays),
+    })
+    .default({
+      quarantineDays: DEFAULTS.quarantineDays,
+      tempDays: DEFAULTS.tempDays,
+      queryResultsDays: DEFAULTS.queryResultsDays,
+      snapshotRetentionDays: DEFAULTS.snapshotRetentionDays,
+      snapshotsToRetain: DEFAULTS.snapshotsToRetain,
+      orphanFileRetentionDays: DEFAULTS.orphanFileRetentionDays,
+      historyDays: DEFAULTS.historyDays,
+    }),
+  /**
+   * Connection settings of the sources (pipeline/connections/secret.ts format), set with
+   * `pulumi config set --secret`: stored encrypted in the stack file, written by Pulumi into one
+   * Secrets Manager secret per source, never into an environment variable.
+   */
+  ddcConnection: ConnectionSecretSchema,
+  mongodbConnection: ConnectionSecretSchema,
+});
+
+export type StackConfig = Readonly<z.infer<typeof StackConfigSchema>>;
+
+/** Keys holding JSON (objects, lists) rather than scalars: Pulumi passes those as JSON text. */
+const JSON_KEYS: ReadonlySet<string> = new Set([
+  "subnetIds",
+  "routeTableIds",
+  "supportDatabase",
+  "functions",
+  "orchestration",
+  "glue",
+  "retention",
+  "ddcConnection",
+  "mongodbConnection",
+]);
+
+/** Thrown at program start; the message names every bad key, never a secret's value. */
+export class StackConfigError extends Error {
+  override readonly name = "StackConfigError";
+}
+
+/** Raw config lookup: `oven-lakehouse:vpcId` → its string, as the Pulumi engine passes it. */
+export type RawConfig = (fullKey: string) => string | undefined;
+
+const pulumiRaw: RawConfig = (k) => pulumi.runtime.getConfig(k);
+
+/**
+ * Parse the stack configuration.
+ * @throws StackConfigError naming each key: `oven-lakehouse:vpcId is not set`.
+ */
+export function parseStackConfig(raw: RawConfig = pulumiRaw): StackConfig {
+  const input: Record<string, unknown> = {};
+  const jsonErrors: string[] = [];
+  for (const key of Object.keys(StackConfigSchema.shape)) {
+    const full = key === "region" ? "aws:region" : `${NAMESPACE}:${key}`;
+    const value = raw(full);
+    if (value === undefined) continue;
+    if (JSON_KEYS.has(key)) {
+      try {
+        input[key] = JSON.parse(value);
+      } catch {
+        // Never echo the value: it may be a secret.
+        jsonErrors.push(`${full} must be JSON (an object or a list)`);
+      }
+    } else input[key] = value;
+  }
+  const parsed = StackConfigSchema.safeParse(input, {
+    error: (issue) => (issue.input === undefined ? "is not set" : undefined),
+  });
+  const issues = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  if (jsonErrors.length > 0 || issues.length > 0)
+    throw new StackConfigError(`stack configuration: ${[...jsonErrors, ...issues].join("; ")}`);
+  return deepFreeze(parsed.data as StackConfig);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const [key, ...rest] = issue.path.map(String);
+  const full = key === "region" ? "aws:region" : `${NAMESPACE}:${key}`;
+  return `${[full, ...rest].join(".")} ${issue.message}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,166 @@
+/**
+ * Network: the lake's private paths inside an existing VPC (given by config). The functions and
+ * the Glue jobs run in its private subnets and reach AWS APIs through VPC endpoints, so lake
+ * data never crosses the internet: S3 through a gateway endpoint (free, routes in the subnets'
+ * route tables), the other APIs they call through interface endpoints.
+ *
+ * The sources (ddc PostgreSQL, MongoDB) may live outside the VPC; reaching them is the VPC's
+ * routing (NAT, peering, PrivateLink), which this program does not own.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Interface endpoints, each with the client that needs it. */
+export const INTERFACE_ENDPOINTS = {
+  /** Lambdas read their connection secrets at cold start; Glue connections resolve SECRET_ID. */
+  secretsmanager: "secretsmanager",
+  /** Glue jobs in the VPC call the Data Catalog (Iceberg GlueCatalog). */
+  glue: "glue",
+  /** Glue continuous logging from inside the VPC. */
+  logs: "logs",
+  /** Glue job metrics (`--enable-metrics`). */
+  monitoring: "monitoring",
+} as const;
+
+export const HTTPS = 443;
+
+export interface NetworkArgs {
+  readonly region: string;
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** Route tables of those subnets; the S3 gateway endpoint adds its prefix-list route. */
+  readonly routeTableIds: readonly string[];
+  /** Ports of the sources the functions and jobs connect to (PostgreSQL, MongoDB). */
+  readonly sourcePorts: readonly number[];
+}
+
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  /** Security group of the Lambda functions. */
+  readonly functionsSecurityGroupId: pulumi.Output<string>;
+  /** Security group of the Glue connections (Glue requires a self-referencing rule). */
+  readonly glueSecurityGroupId: pulumi.Output<string>;
+  readonly s3Endpoint: aws.ec2.VpcEndpoint;
+  readonly interfaceEndpoints: Record<keyof typeof INTERFACE_ENDPOINTS, aws.ec2.VpcEndpoint>;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:network:Network", name, {}, opts);
+    const parent = { parent: this };
+    this.vpcId = args.vpcId;
+    this.subnetIds = args.subnetIds;
+
+    this.s3Endpoint = new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId: args.vpcId,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: [...args.routeTableIds],
+      },
+      parent,
+    );
+
+    const group = (suffix: string, description: string) =>
+      new aws.ec2.SecurityGroup(`${name}-${suffix}`, { vpcId: args.vpcId, description }, parent);
+    const functions = group("functions", "oven lakehouse Lambda functions");
+    const glue = group("glue", "oven lakehouse Glue job connections");
+    const endpoints = group("endpoints", "oven lakehouse interface VPC endpoints");
+    this.functionsSecurityGroupId = functions.id;
+    this.glueSecurityGroupId = glue.id;
+
+    const egress = (
+      rule: string,
+      sg: aws.ec2.SecurityGroup,
+      to: Partial<aws.vpc.SecurityGroupEgressRuleArgs>,
+    ) =>
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-${rule}`,
+        { securityGroupId: sg.id, ipProtocol: "tcp", ...to } as aws.vpc.SecurityGroupEgressRuleArgs,
+        parent,
+      );
+    for (const [sgName, sg] of [
+      ["functions", functions],
+      ["glue", glue],
+    ] as const) {
+      egress(`${sgName}-to-endpoints`, sg, {
+        fromPort: HTTPS,
+        toPort: HTTPS,
+        referencedSecurityGroupId: endpoints.id,
+        description: "AWS APIs through interface endpoints",
+      });
+      egress(`${sgName}-to-s3`, sg, {
+        fromPort: HTTPS,
+        toPort: HTTPS,
+        prefixListId: this.s3Endpoint.prefixListId,
+        description: "S3 through the gateway endpoint",
+      });
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-endpoints-from-${sgName}`,
+        {
+          securityGroupId: endpoints.id,
+          ipProtocol: "tcp",
+          fromPort: HTTPS,
+          toPort: HTTPS,
+          referencedSecurityGroupId: sg.id,
+          description: `HTTPS from the ${sgName} security group`,
+        },
+        parent,
+      );
+      // The sources' addresses change at cutover (a secret update), so the rule names ports only.
+      for (const port of new Set(args.sourcePorts)) {
+        egress(`${sgName}-to-sources-${port}`, sg, {
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: "0.0.0.0/0",
+          description: "source databases and the support database",
+        });
+      }
+    }
+    // Glue's workers talk to each other: AWS requires an all-TCP rule referencing the group itself.
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-glue-self-ingress`,
+      {
+        securityGroupId: glue.id,
+        ipProtocol: "tcp",
+        fromPort: 0,
+        toPort: 65535,
+        referencedSecurityGroupId: glue.id,
+        description: "Glue workers (required self-reference)",
+      },
+      parent,
+    );
+    egress("glue-self-egress", glue, {
+      fromPort: 0,
+      toPort: 65535,
+      referencedSecurityGroupId: glue.id,
+      description: "Glue workers (required self-reference)",
+    });
+
+    const interfaceEndpoints = {} as Record<keyof typeof INTERFACE_ENDPOINTS, aws.ec2.VpcEndpoint>;
+    for (const [key, service] of Object.entries(INTERFACE_ENDPOINTS) as [
+      keyof typeof INTERFACE_ENDPOINTS,
+      string,
+    ][]) {
+      interfaceEndpoints[key] = new aws.ec2.VpcEndpoint(
+        `${name}-${key}`,
+        {
+          vpcId: args.vpcId,
+          serviceName: `com.amazonaws.${args.region}.${service}`,
+          vpcEndpointType: "Interface",
+          subnetIds: [...args.subnetIds],
+          securityGroupIds: [endpoints.id],
+          privateDnsEnabled: true,
+        },
+        parent,
+      );
+    }
+    this.interfaceEndpoints = interfaceEndpoints;
+
+    this.registerOutputs({
+      functionsSecurityGroupId: this.functionsSecurityGroupId,
+      glueSecurityGroupId: this.glueSecurityGroupId,
+      s3EndpointId: this.s3Endpoint.id,
+    });
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Orchestration (DESIGN §6): the pipeline's one state machine and the schedule that starts it.
+ * The definition is `buildStateMachine` from pipeline/orchestration, the very function the local
+ * runner executes, rendered here with the deployed function ARNs and job names.
+ *
+ * The schedule is created DISABLED: the cutover script enables it once the production sources
+ * are switched in. Pulumi then leaves its state alone (`ignoreChanges`), so a later `pulumi up`
+ * never silently stops (or starts) the pipeline.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { buildStateMachine } from "../pipeline/orchestration/state-machine.js";
+import { allow, assumedBy, policyDocument } from "./policies.js";
+
+/** Glue's `.sync` integration polls the run (docs: "Step Functions IAM policies for AWS Glue"). */
+export const GLUE_SYNC_ACTIONS = [
+  "glue:StartJobRun",
+  "glue:GetJobRun",
+  "glue:GetJobRuns",
+  "glue:BatchStopJobRun",
+] as const;
+
+/** Vended log delivery for execution logs (docs: "Logging Step Functions using CloudWatch Logs"). */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+] as const;
+
+export interface PipelineArgs {
+  readonly region: string;
+  readonly accountId: pulumi.Input<string>;
+  readonly environment: string;
+  readonly functions: {
+    readonly plan: aws.lambda.Function;
+    readonly worker: aws.lambda.Function;
+    readonly summarize: aws.lambda.Function;
+  };
+  readonly jobs: {
+    readonly postgresExtract: aws.glue.Job;
+    readonly curate: aws.glue.Job;
+    readonly analytics: aws.glue.Job;
+  };
+  readonly maxConcurrency: number;
+  readonly workerRetries: number;
+  readonly scheduleExpression: string;
+  readonly scheduleTimezone: string;
+  readonly logRetentionDays: number;
+  /** Resources that must exist before an execution can succeed (the migrated support database). */
+  readonly readyAfter?: pulumi.Resource[];
+}
+
+export class Pipeline extends pulumi.ComponentResource {
+  readonly stateMachine: aws.sfn.StateMachine;
+  readonly role: aws.iam.Role;
+  readonly schedule: aws.scheduler.Schedule;
+  /** The rendered ASL, as deployed. */
+  readonly definition: pulumi.Output<string>;
+
+  constructor(name: string, args: PipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:orchestration:Pipeline", name, {}, opts);
+    const parent = { parent: this };
+    const f = args.functions;
+    const j = args.jobs;
+    const jobArn = (job: aws.glue.Job) =>
+      pulumi.interpolate`arn:aws:glue:${args.region}:${args.accountId}:job/${job.name}`;
+
+    this.role = new aws.iam.Role(
+      `${name}-states`,
+      { assumeRolePolicy: assumedBy("states.amazonaws.com", args.accountId) },
+      parent,
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-states`,
+      {
+        role: this.role.id,
+        policy: policyDocument([
+          allow("InvokeSteps", ["lambda:InvokeFunction"], [f.plan.arn, f.worker.arn, f.summarize.arn]),
+          allow("RunJobs", GLUE_SYNC_ACTIONS, [
+            jobArn(j.postgresExtract),
+            jobArn(j.curate),
+            jobArn(j.analytics),
+          ]),
+          allow("ExecutionLogs", LOG_DELIVERY_ACTIONS, "*"),
+        ]),
+      },
+      { parent: this.role },
+    );
+
+    this.definition = pulumi
+      .all([
+        f.plan.arn,
+        f.worker.arn,
+        f.summarize.arn,
+        j.postgresExtract.name,
+        j.curate.name,
+        j.analytics.name,
+      ])
+      .apply(
+        ([
+          planFunctionArn,
+          workerFunctionArn,
+          summarizeFunctionArn,
+          postgresExtractJob,
+          curateJob,
+          analyticsJob,
+        ]) =>
+          JSON.stringify(
+            buildStateMachine(
+              {
+                planFunctionArn,
+                workerFunctionArn,
+                summarizeFunctionArn,
+                postgresExtractJob,
+                curateJob,
+                analyticsJob,
+              },
+              { maxConcurrency: args.maxConcurrency, workerRetries: args.workerRetries },
+            ),
+          ),
+      );
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-executions`,
+      { name: `/oven-lakehouse/${args.environment}/states/pipeline`, retentionInDays: args.logRetentionDays },
+      parent,
+    );
+    this.stateMachine = new aws.sfn.StateMachine(
+      name,
+      {
+        type: "STANDARD",
+        roleArn: this.role.arn,
+        definition: this.definition,
+        loggingConfiguration: {
+          level: "ERROR",
+          includeExecutionData: true,
+          logDestination: pulumi.interpolate`${logGroup.arn}:*`,
+        },
+      },
+      { ...parent, dependsOn: [policy, ...(args.readyAfter ?? [])] },
+    );
+
+    const schedulerRole = new aws.iam.Role(
+      `${name}-scheduler`,
+      { assumeRolePolicy: assumedBy("scheduler.amazonaws.com", args.accountId) },
+      parent,
+    );
+    const schedulerPolicy = new aws.iam.RolePolicy(
+      `${name}-scheduler`,
+      {
+        role: schedulerRole.id,
+        policy: policyDocument([allow("StartPipeline", ["states:StartExecution"], [this.stateMachine.arn])]),
+      },
+      { parent: schedulerRole },
+    );
+    this.schedule = new aws.scheduler.Schedule(
+      `${name}-schedule`,
+      {
+        description: "starts the oven lakehouse pipeline; enabled by the cutover script",
+        scheduleExpression: args.scheduleExpression,
+        scheduleExpressionTimezone: args.scheduleTimezone,
+        flexibleTimeWindow: { mode: "OFF" },
+        state: "DISABLED",
+        target: {
+          arn: this.stateMachine.arn,
+          roleArn: schedulerRole.arn,
+          // The plan's mode `auto`: bulk on the first load, operations after.
+          input: JSON.stringify({}),
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        },
+      },
+      { ...parent, dependsOn: [schedulerPolicy], ignoreChanges: ["state"] },
+    );
+
+    this.registerOutputs({ stateMachineArn: this.stateMachine.arn, scheduleName: this.schedule.name });
+  }
+}

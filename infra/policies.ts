@@ -1,0 +1,186 @@
+/**
+ * Small typed helpers for least-privilege IAM documents. Every statement names its actions one by
+ * one (a `*` in an action is refused here, so `s3:*` cannot slip in) and its resources by ARN;
+ * `Resource: "*"` is allowed only for the few actions AWS cannot scope to a resource
+ * ({@link UNSCOPED_ACTIONS}).
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Statement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Principal?: Record<string, pulumi.Input<string> | pulumi.Input<string>[]> | "*";
+  readonly Action: readonly string[];
+  readonly Resource: "*" | readonly pulumi.Input<string>[];
+  readonly Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
+}
+
+/**
+ * Actions that support no resource-level permissions, so their statement must say `"*"`
+ * (Service Authorization Reference): describing network interfaces for Lambda and Glue in a VPC,
+ * CloudWatch metrics (limited by namespace through a condition instead) and log delivery setup.
+ * None of them reads or writes lake data.
+ */
+export const UNSCOPED_ACTIONS: ReadonlySet<string> = new Set([
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeVpcs",
+  "ec2:DescribeVpcEndpoints",
+  "ec2:DescribeRouteTables",
+  "ec2:DescribeVpcAttribute",
+  "cloudwatch:PutMetricData",
+  // CloudWatch Logs vended delivery (Step Functions execution logs): account-level APIs.
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+]);
+
+export class PolicyError extends Error {
+  override readonly name = "PolicyError";
+}
+
+/** An Allow statement; refuses wildcard actions and `"*"` resources for scoped actions. */
+export function allow(
+  sid: string,
+  actions: readonly string[],
+  resources: "*" | readonly pulumi.Input<string>[],
+  condition?: Statement["Condition"],
+): Statement {
+  for (const a of actions) {
+    if (a.includes("*")) throw new PolicyError(`${sid}: wildcard action ${a}`);
+    if (resources === "*" && !UNSCOPED_ACTIONS.has(a))
+      throw new PolicyError(`${sid}: ${a} must name its resources, not "*"`);
+  }
+  if (resources !== "*" && resources.length === 0) throw new PolicyError(`${sid}: no resources`);
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: actions,
+    Resource: resources,
+    ...(condition ? { Condition: condition } : {}),
+  };
+}
+
+/** A policy document as the JSON string IAM takes. */
+export function policyDocument(statements: readonly Statement[]): pulumi.Output<string> {
+  return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** Trust policy: only `service` may assume the role (optionally only for `sourceArn`'s account). */
+export function assumedBy(service: string, sourceAccount?: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: "sts:AssumeRole",
+        ...(sourceAccount ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+      },
+    ],
+  });
+}
+
+const objects = (bucketArn: pulumi.Input<string>, prefix = "") => pulumi.interpolate`${bucketArn}/${prefix}*`;
+
+/** Read objects under `prefix` of a bucket and list that prefix. */
+export function s3Read(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
+  return [
+    allow(`${sid}Objects`, ["s3:GetObject"], [objects(bucketArn, prefix)]),
+    allow(
+      `${sid}List`,
+      ["s3:ListBucket", "s3:GetBucketLocation"],
+      [bucketArn],
+      prefix ? { StringLike: { "s3:prefix": [`${prefix}*`] } } : undefined,
+    ),
+  ];
+}
+
+/** Read, write and delete objects under `prefix` (Iceberg commits rewrite and expire files). */
+export function s3ReadWrite(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
+  return [
+    allow(
+      `${sid}Objects`,
+      ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+      [objects(bucketArn, prefix)],
+    ),
+    allow(
+      `${sid}List`,
+      ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+      [bucketArn],
+      prefix ? { StringLike: { "s3:prefix": [`${prefix}*`] } } : undefined,
+    ),
+  ];
+}
+
+/** Bucket policy statement refusing any request not made over TLS (aws:SecureTransport). */
+export function denyInsecureTransport(bucketArn: pulumi.Input<string>): Statement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: ["s3:*"],
+    Resource: [bucketArn, objects(bucketArn)],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/** Reading one secret's current value. */
+export function readSecrets(sid: string, secretArns: readonly pulumi.Input<string>[]): Statement {
+  return allow(sid, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], secretArns);
+}
+
+/** Where a service may place its network interfaces: these subnets and security groups. */
+export interface NetworkScope {
+  readonly region: pulumi.Input<string>;
+  readonly accountId: pulumi.Input<string>;
+  readonly subnetIds: readonly pulumi.Input<string>[];
+  readonly securityGroupIds: readonly pulumi.Input<string>[];
+}
+
+/**
+ * The network-interface actions a Lambda function or a Glue job in a VPC needs (what
+ * AWSLambdaVPCAccessExecutionRole and AWSGlueServiceRole grant on `*`), with the create scoped
+ * to our subnets and security groups. `extraDescribe` adds Glue's look-ups of the VPC.
+ */
+export function vpcNetworkInterfaces(
+  scope: NetworkScope,
+  extraDescribe: readonly string[] = [],
+): Statement[] {
+  const arn = (what: pulumi.Input<string>) =>
+    pulumi.interpolate`arn:aws:ec2:${scope.region}:${scope.accountId}:${what}`;
+  const eni = arn("network-interface/*");
+  return [
+    allow("EniDescribe", ["ec2:DescribeNetworkInterfaces", ...extraDescribe], "*"),
+    allow(
+      "EniCreate",
+      ["ec2:CreateNetworkInterface"],
+      [
+        eni,
+        ...scope.subnetIds.map((s) => arn(pulumi.interpolate`subnet/${s}`)),
+        ...scope.securityGroupIds.map((g) => arn(pulumi.interpolate`security-group/${g}`)),
+      ],
+    ),
+    allow(
+      "EniManage",
+      [
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+        "ec2:CreateTags",
+      ],
+      [eni],
+    ),
+  ];
+}
+
+/** Writing a function's own log group (created by the deployment, so no CreateLogGroup). */
+export function writeLogs(sid: string, logGroupArn: pulumi.Input<string>): Statement {
+  return allow(sid, ["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.interpolate`${logGroupArn}:*`]);
+}

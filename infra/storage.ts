@@ -1,0 +1,144 @@
+/**
+ * Storage: one S3 bucket per lake layer and helper use (DESIGN §4–5). Every bucket blocks public
+ * access, is owned by the bucket owner (ACLs off), encrypts at rest by default with SSE-KMS
+ * (the AWS-managed `aws/s3` key with S3 Bucket Keys: no key policy to keep, and every role that
+ * may read an object may decrypt it) and refuses requests without TLS. Lifecycle rules expire
+ * what is temporary: Glue's temp files, quarantined documents (after review time) and Athena
+ * query results; incomplete multipart uploads (a worker killed mid-upload) are aborted everywhere.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, policyDocument } from "./policies.js";
+
+/** The buckets, by the layer or use they hold. */
+export const BUCKETS = {
+  /** `postgres` database: Iceberg tables written by the postgres_extract job. */
+  postgres: "postgres",
+  /** MongoDB raw layer: Parquet objects from the worker, `_quarantine/` documents. */
+  mongodbRaw: "mongodb-raw",
+  /** MongoDB curated layer: Iceberg tables written by the mongodb_curate job (the warehouse). */
+  mongodbCurated: "mongodb-curated",
+  /** `analytics` database: pre-aggregated report tables. */
+  analytics: "analytics",
+  /** Athena query results (workgroup output). */
+  athenaResults: "athena-results",
+  /** Glue job scripts, the shared Python package, the job table list, Spark temp files. */
+  glueAssets: "glue-assets",
+} as const;
+
+export type BucketKey = keyof typeof BUCKETS;
+
+/** Prefixes the lifecycle rules and the jobs agree on. */
+export const PREFIX = {
+  quarantine: "_quarantine/",
+  glueTemp: "temp/",
+  glueScripts: "scripts/",
+  glueLibraries: "lib/",
+  glueConfig: "config/",
+  sparkEvents: "spark-events/",
+} as const;
+
+/** An incomplete multipart upload older than this is aborted (its parts cost money, invisibly). */
+export const ABORT_MULTIPART_DAYS = 2;
+
+export interface LakeStorageArgs {
+  /** Days quarantined documents stay for review before they expire. */
+  readonly quarantineDays: number;
+  /** Days Glue's temp files live. */
+  readonly tempDays: number;
+  /** Days Athena query results live. */
+  readonly queryResultsDays: number;
+  /** Keep buckets (and their data) when the stack is destroyed; prod. */
+  readonly retainOnDelete: boolean;
+}
+
+export interface LakeBucket {
+  readonly bucket: aws.s3.Bucket;
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  /** `s3://<bucket>/` */
+  readonly url: pulumi.Output<string>;
+}
+
+export class LakeStorage extends pulumi.ComponentResource {
+  readonly buckets: Record<BucketKey, LakeBucket>;
+
+  constructor(name: string, args: LakeStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:storage:LakeStorage", name, {}, opts);
+    const expiring: Partial<Record<BucketKey, { id: string; prefix: string; days: number }[]>> = {
+      mongodbRaw: [{ id: "expire-quarantine", prefix: PREFIX.quarantine, days: args.quarantineDays }],
+      glueAssets: [
+        { id: "expire-temp", prefix: PREFIX.glueTemp, days: args.tempDays },
+        { id: "expire-spark-events", prefix: PREFIX.sparkEvents, days: args.tempDays },
+      ],
+      athenaResults: [{ id: "expire-query-results", prefix: "", days: args.queryResultsDays }],
+    };
+    const buckets = {} as Record<BucketKey, LakeBucket>;
+    for (const [key, suffix] of Object.entries(BUCKETS) as [BucketKey, string][]) {
+      buckets[key] = this.bucket(`${name}-${suffix}`, expiring[key] ?? [], args.retainOnDelete);
+    }
+    this.buckets = buckets;
+    this.registerOutputs(Object.fromEntries(Object.entries(buckets).map(([k, b]) => [k, b.name])));
+  }
+
+  private bucket(
+    name: string,
+    expirations: readonly { id: string; prefix: string; days: number }[],
+    retainOnDelete: boolean,
+  ): LakeBucket {
+    const parent = { parent: this };
+    const bucket = new aws.s3.Bucket(name, { forceDestroy: !retainOnDelete }, { ...parent, retainOnDelete });
+    const child = { parent: bucket };
+    new aws.s3.BucketPublicAccessBlock(
+      name,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      child,
+    );
+    new aws.s3.BucketOwnershipControls(
+      name,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      child,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      name,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+      },
+      child,
+    );
+    new aws.s3.BucketPolicy(
+      name,
+      { bucket: bucket.id, policy: policyDocument([denyInsecureTransport(bucket.arn)]) },
+      child,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      name,
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: { prefix: "" },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
+          },
+          ...expirations.map((e) => ({
+            id: e.id,
+            status: "Enabled",
+            filter: { prefix: e.prefix },
+            expiration: { days: e.days },
+          })),
+        ],
+      },
+      child,
+    );
+    return { bucket, name: bucket.bucket, arn: bucket.arn, url: pulumi.interpolate`s3://${bucket.bucket}/` };
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Runs the Pulumi program (infra/index.ts) under Pulumi's mocks for a stack of this repository:
+ * the stack's real `Pulumi.<stack>.yaml` becomes the config, every resource registration is
+ * recorded as `{ type, name, inputs }`, and any provider function call (invoke) that is not
+ * mocked here fails the run. The program modules are loaded afresh per run (`vi.resetModules`),
+ * as a Pulumi program is one module graph per stack.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { vi } from "vitest";
+import { parse } from "yaml";
+
+export const ROOT = join(import.meta.dirname, "..", "..");
+export const PROJECT = "oven-lakehouse";
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "eu-west-1";
+
+export type StackName = "dev" | "prod";
+
+export interface Recorded {
+  readonly type: string;
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: resource inputs are untyped JSON from the engine.
+  readonly inputs: any;
+  readonly id: string;
+}
+
+/** Fake source connections, as the CLI would pass them after decrypting the stack's secrets. */
+export const FAKE_SECRETS = {
+  "oven-lakehouse:ddcConnection": JSON.stringify({
+    engine: "postgres",
+    host: "ddc.example.internal",
+    port: 5432,
+    dbname: "ddc",
+    username: "lakehouse_reader",
+    password: "ddc-password-never-in-env",
+    options: { sslmode: "require" },
+  }),
+  "oven-lakehouse:mongodbConnection": JSON.stringify({
+    engine: "mongodb",
+    host: "mongo.example.internal",
+    port: 27017,
+    dbname: "iot",
+    username: "lakehouse_reader",
+    password: "mongo-password-never-in-env",
+    options: { tls: true, authSource: "admin" },
+  }),
+} as const;
+
+/** Config as the Pulumi engine hands it to a program: every value a string, objects as JSON. */
+export function stackConfig(stack: StackName): Record<string, string> {
+  const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return Object.fromEntries(
+    Object.entries(file.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+/** Provider calls the program may make, with deterministic answers. */
+const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>> = {
+  "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+    accountId: ACCOUNT_ID,
+    arn: `arn:aws:iam::${ACCOUNT_ID}:user/deployer`,
+    userId: "AIDAEXAMPLE",
+    id: ACCOUNT_ID,
+  }),
+  "aws:ec2/getSubnet:getSubnet": (inputs) => ({
+    id: inputs.id,
+    availabilityZone: `${REGION}a`,
+    vpcId: "vpc-0123456789abcdef0",
+  }),
+};
+
+/** Outputs a real provider would compute, per resource type. */
+function fakeState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const service = type.split(":")[1]?.split("/")[0] ?? "x";
+  const state: Record<string, unknown> = {
+    arn: `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${name}`,
+    name: inputs.name ?? `${name}-0a1b2c3`,
+    ...inputs,
+  };
+  switch (type) {
+    case "aws:s3/bucket:Bucket":
+      state.bucket = inputs.bucket ?? `${name}-0a1b2c3`;
+      state.arn = `arn:aws:s3:::${state.bucket}`;
+      break;
+    case "aws:rds/instance:Instance":
+      state.address = `${name}.abcdefghij.${REGION}.rds.amazonaws.com`;
+      state.port = inputs.port ?? 5432;
+      state.masterUserSecrets = [
+        {
+          secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:rds!db-${name}`,
+          kmsKeyId: "alias/aws/secretsmanager",
+          secretStatus: "active",
+        },
+      ];
+      break;
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      state.prefixListId = "pl-6da54004";
+      break;
+    case "aws:ec2/securityGroup:SecurityGroup":
+      state.id = `sg-${name}`;
+      break;
+    case "aws:lambda/function:Function":
+      state.arn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${state.name}`;
+      break;
+    case "aws:glue/job:Job":
+      state.arn = `arn:aws:glue:${REGION}:${ACCOUNT_ID}:job/${state.name}`;
+      break;
+    case "aws:sfn/stateMachine:StateMachine":
+      state.arn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:${state.name}`;
+      break;
+  }
+  return state;
+}
+
+export interface StackRun {
+  readonly stack: StackName;
+  readonly resources: readonly Recorded[];
+  // biome-ignore lint/suspicious/noExplicitAny: stack outputs, resolved.
+  readonly outputs: Record<string, any>;
+  readonly unmockedCalls: readonly string[];
+}
+
+/**
+ * Run the program for `stack` with its config file, `overrides` on top (undefined removes a key).
+ * @throws whatever the program throws (config errors), or when outputs do not resolve.
+ */
+export async function runStack(
+  stack: StackName,
+  overrides: Record<string, string | undefined> = {},
+  secrets: Record<string, string> = FAKE_SECRETS,
+): Promise<StackRun> {
+  const config: Record<string, string> = { ...stackConfig(stack), ...secrets };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete config[k];
+    else config[k] = v;
+  }
+  pulumi.runtime.setAllConfig(config, Object.keys(secrets));
+
+  const resources: Recorded[] = [];
+  const unmockedCalls: string[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: ({ type, name, inputs }) => {
+        const state = fakeState(type, name, inputs);
+        const id = String(state.id ?? `${name}-id`);
+        resources.push({ type, name, inputs, id });
+        return { id, state };
+      },
+      call: ({ token, inputs }) => {
+        const mock = CALLS[token];
+        if (!mock) {
+          unmockedCalls.push(token);
+          throw new Error(`unmocked provider call ${token}`);
+        }
+        return mock(inputs);
+      },
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+
+  vi.resetModules();
+  const program = (await import("../../infra/index.js")) as Record<string, unknown>;
+  const outputs = await new Promise<Record<string, unknown>>((resolve) =>
+    pulumi
+      .all(program as Record<string, pulumi.Input<unknown>>)
+      .apply((o) => resolve(o as Record<string, unknown>)),
+  );
+  await settle(resources);
+  return { stack, resources, outputs, unmockedCalls };
+}
+
+/** Wait until no resource registration is in flight (some are declared inside `apply`). */
+async function settle(resources: readonly Recorded[]): Promise<void> {
+  const wait = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  let last = -1;
+  for (let i = 0; i < 100 && last !== resources.length; i++) {
+    last = resources.length;
+    await wait?.();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The recorded resources of one type. */
+export function ofType(run: StackRun, type: string): Recorded[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+/** The one recorded resource of `type` named `name`. */
+export function named(run: StackRun, type: string, name: string): Recorded {
+  const found = run.resources.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+  return found[0] as Recorded;
+}

@@ -1,0 +1,658 @@
+/**
+ * The whole program under Pulumi's mocks, for both stacks: every component and its wiring,
+ * the security rules, the catalog against the registry, the state machine, and what differs
+ * between dev and prod. Both stacks run once (beforeAll); the tests read the recordings.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
+import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
+import { FunctionEnvSchema } from "../../pipeline/lambda/env.js";
+import { buildStateMachine, TASK } from "../../pipeline/orchestration/state-machine.js";
+import {
+  collections,
+  glueColumnsOf,
+  icebergSchemaOf,
+  jobTables,
+  tables,
+} from "../../pipeline/schema/index.js";
+import {
+  ACCOUNT_ID,
+  FAKE_SECRETS,
+  named,
+  ofType,
+  REGION,
+  type Recorded,
+  ROOT,
+  runStack,
+  type StackRun,
+  stackConfig,
+} from "./harness.js";
+
+const require = createRequire(import.meta.url);
+const aslValidator = require("asl-validator") as (definition: unknown) => {
+  isValid: boolean;
+  errorsText(separator?: string): string;
+};
+
+const T = {
+  bucket: "aws:s3/bucket:Bucket",
+  publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+  encryption: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  object: "aws:s3/bucketObjectv2:BucketObjectv2",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  fn: "aws:lambda/function:Function",
+  invocation: "aws:lambda/invocation:Invocation",
+  job: "aws:glue/job:Job",
+  connection: "aws:glue/connection:Connection",
+  database: "aws:glue/catalogDatabase:CatalogDatabase",
+  table: "aws:glue/catalogTable:CatalogTable",
+  optimizer: "aws:glue/catalogTableOptimizer:CatalogTableOptimizer",
+  stateMachine: "aws:sfn/stateMachine:StateMachine",
+  schedule: "aws:scheduler/schedule:Schedule",
+  rds: "aws:rds/instance:Instance",
+  parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+  secret: "aws:secretsmanager/secret:Secret",
+  secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
+  endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  workgroup: "aws:athena/workgroup:Workgroup",
+  namedQuery: "aws:athena/namedQuery:NamedQuery",
+  qsDataSource: "aws:quicksight/dataSource:DataSource",
+  qsDataSet: "aws:quicksight/dataSet:DataSet",
+  cloudcontrol: "aws:cloudcontrol/resource:Resource",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
+} as const;
+
+/** Pulumi's wire form of a secret value: the value beside a signature key. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+// biome-ignore lint/suspicious/noExplicitAny: recorded inputs.
+const unwrap = (v: any): any => (v && typeof v === "object" && SECRET_SIG in v ? v.value : v);
+const isSecret = (v: unknown) => Boolean(v && typeof v === "object" && SECRET_SIG in v);
+
+interface PolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+}
+const statementsOf = (r: Recorded): PolicyStatement[] => JSON.parse(unwrap(r.inputs.policy)).Statement;
+const asList = <V>(v: V | V[]): V[] => (Array.isArray(v) ? v : [v]);
+
+/** The role policy attached to the role whose ARN a resource names. */
+function policyOfRole(run: StackRun, roleArn: string): PolicyStatement[] {
+  const role = ofType(run, T.role).find((r) => roleArn.endsWith(`:${r.name}`));
+  if (!role) throw new Error(`no role for ${roleArn}`);
+  const policies = ofType(run, T.rolePolicy).filter((p) => p.inputs.role === role.id);
+  expect(policies).toHaveLength(1);
+  return statementsOf(policies[0] as Recorded);
+}
+
+const actionsOn = (statements: PolicyStatement[], action: string) =>
+  statements.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+
+let dev: StackRun;
+let prod: StackRun;
+
+beforeAll(async () => {
+  dev = await runStack("dev");
+  prod = await runStack("prod");
+}, 120_000);
+
+describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
+  const run = () => (stack === "dev" ? dev : prod);
+
+  it("calls no provider function it did not declare", () => {
+    expect(run().unmockedCalls).toEqual([]);
+  });
+
+  it("declares one component per concern", () => {
+    const components = run()
+      .resources.filter((r) => r.type.startsWith("lakehouse:"))
+      .map((r) => r.type)
+      .sort();
+    expect(components).toEqual(
+      [
+        "lakehouse:analytics:Analytics",
+        "lakehouse:catalog:Catalog",
+        "lakehouse:database:SupportDatabase",
+        "lakehouse:database:SupportMigrations",
+        "lakehouse:functions:IngestionFunctions",
+        "lakehouse:glue:GlueJobs",
+        "lakehouse:monitoring:Monitoring",
+        "lakehouse:network:Network",
+        "lakehouse:orchestration:Pipeline",
+        "lakehouse:sources:SourceConnections",
+        "lakehouse:storage:LakeStorage",
+      ].sort(),
+    );
+  });
+
+  describe("network", () => {
+    it("has an S3 gateway endpoint on the configured route tables and the interface endpoints", () => {
+      const endpoints = ofType(run(), T.endpoint);
+      const gateway = endpoints.filter((e) => e.inputs.vpcEndpointType === "Gateway");
+      expect(gateway.map((e) => e.inputs.serviceName)).toEqual([`com.amazonaws.${REGION}.s3`]);
+      const config = stackConfig(stack);
+      expect(gateway[0]?.inputs.routeTableIds).toEqual(
+        JSON.parse(config["oven-lakehouse:routeTableIds"] ?? "[]"),
+      );
+      const services = endpoints
+        .filter((e) => e.inputs.vpcEndpointType === "Interface")
+        .map((e) => e.inputs.serviceName.split(".").at(-1))
+        .sort();
+      expect(services).toEqual(["glue", "logs", "monitoring", "secretsmanager"]);
+      for (const e of endpoints) expect(e.inputs.vpcId).toBe(config["oven-lakehouse:vpcId"]);
+    });
+  });
+
+  describe("storage", () => {
+    it("has one bucket per layer, none public, all encrypted, TLS only, with lifecycle rules", () => {
+      const buckets = ofType(run(), T.bucket);
+      expect(buckets.map((b) => b.name).sort()).toEqual(
+        ["analytics", "athena-results", "glue-assets", "mongodb-curated", "mongodb-raw", "postgres"]
+          .map((s) => `lake-${s}`)
+          .sort(),
+      );
+      for (const b of buckets) {
+        const pab = named(run(), T.publicAccessBlock, b.name).inputs;
+        expect(pab).toMatchObject({
+          bucket: b.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        });
+        const sse = named(run(), T.encryption, b.name).inputs;
+        expect(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("aws:kms");
+        const policy = named(run(), T.bucketPolicy, b.name);
+        expect(policy.inputs.bucket).toBe(b.id);
+        const deny = statementsOf(policy).find((s) => s.Effect === "Deny");
+        expect(deny).toMatchObject({ Condition: { Bool: { "aws:SecureTransport": "false" } } });
+        expect(deny?.Resource).toEqual([
+          `arn:aws:s3:::${b.name}-0a1b2c3`,
+          `arn:aws:s3:::${b.name}-0a1b2c3/*`,
+        ]);
+        expect(statementsOf(policy).filter((s) => s.Effect === "Allow")).toEqual([]);
+        const rules = named(run(), T.lifecycle, b.name).inputs.rules;
+        expect(rules[0]).toMatchObject({ id: "abort-incomplete-uploads", status: "Enabled" });
+      }
+      const expiring = (bucket: string) =>
+        named(run(), T.lifecycle, `lake-${bucket}`)
+          .inputs.rules.filter((r: { expiration?: unknown }) => r.expiration)
+          .map((r: { filter: { prefix: string } }) => r.filter.prefix);
+      expect(expiring("mongodb-raw")).toEqual(["_quarantine/"]);
+      expect(expiring("glue-assets")).toEqual(["temp/", "spark-events/"]);
+      expect(expiring("athena-results")).toEqual([""]);
+      expect(expiring("mongodb-curated")).toEqual([]);
+    });
+  });
+
+  describe("support database", () => {
+    it("is encrypted, private, TLS only, with an RDS-managed password and backups", () => {
+      const db = ofType(run(), T.rds);
+      expect(db).toHaveLength(1);
+      const i = db[0]?.inputs;
+      expect(i).toMatchObject({
+        engine: "postgres",
+        storageEncrypted: true,
+        publiclyAccessible: false,
+        manageMasterUserPassword: true,
+        deletionProtection: stack === "prod",
+        skipFinalSnapshot: stack !== "prod",
+      });
+      expect(i.password).toBeUndefined();
+      expect(i.backupRetentionPeriod).toBeGreaterThanOrEqual(1);
+      const params = ofType(run(), T.parameterGroup)[0]?.inputs.parameters;
+      expect(params).toContainEqual({ name: "rds.force_ssl", value: "1" });
+    });
+
+    it("applies the migrations through the migrate function, keyed on their checksum", () => {
+      const invocation = ofType(run(), T.invocation);
+      expect(invocation).toHaveLength(1);
+      const migrate = named(run(), T.fn, "support-migrate");
+      expect(invocation[0]?.inputs.functionName).toBe(`${migrate.name}-0a1b2c3`);
+      expect(invocation[0]?.inputs.triggers.migrations).toMatch(/^[0-9a-f]{64}$/);
+      expect(invocation[0]?.inputs.triggers.migrations).toBe(run().outputs.migrationsChecksum);
+      const statements = policyOfRole(run(), migrate.inputs.role);
+      expect(actionsOn(statements, "secretsmanager:GetSecretValue")).toEqual([
+        run().outputs.supportDatabase.secretArn,
+      ]);
+    });
+  });
+
+  describe("source connections", () => {
+    it("keeps one secret per source, written from secret config, and the Glue connection references it", () => {
+      const secrets = ofType(run(), T.secret);
+      expect(secrets.map((s) => s.name).sort()).toEqual(["sources-ddc", "sources-mongodb"]);
+      for (const [source, key] of [
+        ["ddc", "oven-lakehouse:ddcConnection"],
+        ["mongodb", "oven-lakehouse:mongodbConnection"],
+      ] as const) {
+        const version = named(run(), T.secretVersion, `sources-${source}`).inputs;
+        expect(isSecret(version.secretString)).toBe(true);
+        expect(JSON.parse(unwrap(version.secretString))).toMatchObject(
+          JSON.parse(FAKE_SECRETS[key]) as Record<string, unknown>,
+        );
+      }
+      const ddc = named(run(), T.connection, "sources-ddc").inputs;
+      const props = unwrap(ddc.connectionProperties);
+      expect(props.SECRET_ID).toBe("sources-ddc-0a1b2c3");
+      expect(unwrap(props.JDBC_CONNECTION_URL)).toBe(
+        "jdbc:postgresql://ddc.example.internal:5432/ddc?sslmode=require",
+      );
+      expect(JSON.stringify(ddc)).not.toMatch(/PASSWORD|USERNAME|password-never/);
+      const support = named(run(), T.connection, "glue-support").inputs;
+      expect(unwrap(support.connectionProperties)).toMatchObject({
+        SECRET_ID: run().outputs.supportDatabase.secretArn,
+        JDBC_ENFORCE_SSL: "true",
+      });
+      expect(support.physicalConnectionRequirements.availabilityZone).toBe(`${REGION}a`);
+    });
+  });
+
+  describe("catalog", () => {
+    it("declares the three databases", () => {
+      expect(
+        ofType(run(), T.database)
+          .map((d) => d.inputs.name)
+          .sort(),
+      ).toEqual(["analytics", "mongodb", "postgres"]);
+    });
+
+    it.each(collections.map((c) => [c.name, c] as const))("raw %s columns equal the registry", (name, c) => {
+      const t = named(run(), T.table, `catalog-raw_${name}`).inputs;
+      expect(t.databaseName).toBe("mongodb");
+      expect(t.storageDescriptor.columns).toEqual(glueColumnsOf(c));
+      expect(t.storageDescriptor.location).toBe(`s3://lake-mongodb-raw-0a1b2c3/${name}/`);
+    });
+
+    it.each([
+      ...collections.map((c) => ["mongodb", c.name, c] as const),
+      ...tables.map((t) => ["postgres", t.name, t] as const),
+    ])("%s.%s is an Iceberg table with the registry's schema and three optimizers", (db, _name, entry) => {
+      const t = named(run(), T.table, `catalog-${db}-${entry.name}`);
+      const input = t.inputs.openTableFormatInput.icebergInput.icebergTableInput;
+      expect(t.inputs.databaseName).toBe(db);
+      expect(input.schema.fields).toEqual(icebergSchemaOf(entry).fields);
+      const optimizers = ofType(run(), T.optimizer).filter(
+        (o) => o.inputs.tableName === entry.name && o.inputs.databaseName === db,
+      );
+      expect(optimizers.map((o) => o.inputs.type).sort()).toEqual([
+        "compaction",
+        "orphanFileDeletion",
+        "retention",
+      ]);
+      for (const o of optimizers) expect(o.inputs.configuration.enabled).toBe(true);
+    });
+
+    it("partitions curated collections by device bucket and time, sorted by device and time", () => {
+      const alarm = named(run(), T.table, "catalog-mongodb-alarm").inputs.openTableFormatInput.icebergInput
+        .icebergTableInput;
+      expect(alarm.partitionSpec.fields).toEqual([
+        { fieldId: 1000, name: "id_device_bucket", sourceId: expect.any(Number), transform: "bucket[16]" },
+        { fieldId: 1001, name: "active_ts_year", sourceId: expect.any(Number), transform: "year" },
+      ]);
+      expect(alarm.sortOrder.fields).toHaveLength(2);
+    });
+  });
+
+  describe("glue jobs", () => {
+    const jobs = {
+      postgres_extract: "postgresExtract",
+      mongodb_curate: "curate",
+      analytics: "analytics",
+    } as const;
+
+    it.each(Object.keys(jobs))(
+      "%s runs its uploaded script on Glue 5.0 with Iceberg and the registry's table list",
+      async (job) => {
+        const j = named(run(), T.job, `glue-${job}`).inputs;
+        const assets = "lake-glue-assets-0a1b2c3";
+        expect(j.glueVersion).toBe("5.0");
+        expect(j.command.scriptLocation).toBe(`s3://${assets}/scripts/${job}.py`);
+        const script = ofType(run(), T.object).find((o) => o.inputs.key === `scripts/${job}.py`);
+        expect(await script?.inputs.source.path).toBe(join(ROOT, "glue", "jobs", `${job}.py`));
+        const args = j.defaultArguments;
+        expect(args["--datalake-formats"]).toBe("iceberg");
+        expect(args["--job-tables"]).toBe(`s3://${assets}/config/job-tables.json`);
+        expect(args["--extra-py-files"]).toBe(`s3://${assets}/lib/lakehouse_glue.zip`);
+        expect(args["--conf"]).toContain(
+          "spark.sql.catalog.glue_catalog.warehouse=s3://lake-mongodb-curated-0a1b2c3/",
+        );
+        expect(args["--conf"]).toContain("org.apache.iceberg.aws.glue.GlueCatalog");
+        expect(args["--job-bookmark-option"]).toBe("job-bookmark-disable");
+        expect(j.executionProperty.maxConcurrentRuns).toBe(1);
+      },
+    );
+
+    it("passes the connections each job needs", () => {
+      const args = (job: string) => named(run(), T.job, `glue-${job}`).inputs;
+      expect(args("postgres_extract").connections).toEqual(["sources-ddc-0a1b2c3"]);
+      expect(args("postgres_extract").defaultArguments["--connection-name"]).toBe("sources-ddc-0a1b2c3");
+      expect(args("mongodb_curate").connections).toEqual(["glue-support-0a1b2c3"]);
+      expect(args("mongodb_curate").defaultArguments).toMatchObject({
+        "--support-connection-name": "glue-support-0a1b2c3",
+        "--raw-location": "s3://lake-mongodb-raw-0a1b2c3/",
+      });
+      expect(args("analytics").connections).toEqual([]);
+    });
+
+    it("uploads the registry's job tables and the shared package", async () => {
+      const tablesObject = ofType(run(), T.object).find((o) => o.inputs.key === "config/job-tables.json");
+      expect(JSON.parse(tablesObject?.inputs.content)).toEqual(jobTables());
+      const zip = ofType(run(), T.object).find((o) => o.inputs.key === "lib/lakehouse_glue.zip");
+      const files = Object.keys(await zip?.inputs.source.assets);
+      expect(files).toContain("lakehouse_glue/__init__.py");
+      expect(files.every((k) => k.startsWith("lakehouse_glue/") && k.endsWith(".py"))).toBe(true);
+    });
+
+    it("gives each job only its layers", () => {
+      const resources = (job: string, action: string) =>
+        actionsOn(policyOfRole(run(), named(run(), T.job, `glue-${job}`).inputs.roleArn), action);
+      expect(resources("postgres_extract", "s3:PutObject")).toEqual(
+        expect.arrayContaining(["arn:aws:s3:::lake-postgres-0a1b2c3/*"]),
+      );
+      expect(resources("postgres_extract", "s3:PutObject").join()).not.toMatch(/mongodb/);
+      expect(resources("mongodb_curate", "s3:PutObject").join()).not.toMatch(/mongodb-raw|postgres/);
+      expect(resources("mongodb_curate", "s3:GetObject")).toContain(
+        "arn:aws:s3:::lake-mongodb-raw-0a1b2c3/*",
+      );
+      expect(resources("analytics", "s3:PutObject").join()).not.toMatch(/mongodb|postgres/);
+      expect(resources("postgres_extract", "secretsmanager:GetSecretValue")).toEqual([
+        run().outputs.sourceSecretArns.ddc,
+      ]);
+    });
+  });
+
+  describe("functions", () => {
+    it.each(["plan", "worker", "summarize"])(
+      "%s is the bundled handler in the VPC, configured from the stack",
+      async (step) => {
+        const fn = named(run(), T.fn, `ingest-${step}`).inputs;
+        expect(fn).toMatchObject({ runtime: "nodejs20.x", handler: "index.handler" });
+        expect(await fn.code.path).toBe(join(ROOT, ".local", "build", "functions", step));
+        expect(fn.vpcConfig.securityGroupIds).toEqual(["sg-lakehouse-functions"]);
+        const env = fn.environment.variables;
+        expect(FunctionEnvSchema.safeParse(env).success).toBe(true);
+        expect(env).toMatchObject({
+          DDC_SECRET_ID: run().outputs.sourceSecretArns.ddc,
+          MONGODB_SECRET_ID: run().outputs.sourceSecretArns.mongodb,
+          SUPPORT_SECRET_ID: run().outputs.supportDatabase.secretArn,
+          SUPPORT_DB_HOST: run().outputs.supportDatabase.address,
+          RAW_LAKE_URL: "s3://lake-mongodb-raw-0a1b2c3/",
+        });
+      },
+    );
+
+    it("gives each function only the secrets and buckets its step uses", () => {
+      const statements = (step: string) =>
+        policyOfRole(run(), named(run(), T.fn, `ingest-${step}`).inputs.role);
+      const secrets = (step: string) => actionsOn(statements(step), "secretsmanager:GetSecretValue").sort();
+      const o = run().outputs;
+      expect(secrets("plan")).toEqual([o.sourceSecretArns.ddc, o.supportDatabase.secretArn].sort());
+      expect(secrets("worker")).toEqual([o.sourceSecretArns.mongodb, o.supportDatabase.secretArn].sort());
+      expect(actionsOn(statements("worker"), "s3:PutObject")).toEqual([
+        "arn:aws:s3:::lake-mongodb-raw-0a1b2c3/*",
+      ]);
+      expect(actionsOn(statements("plan"), "s3:PutObject")).toEqual([]);
+    });
+  });
+
+  describe("orchestration", () => {
+    it("deploys the pipeline's own state machine definition, and it passes asl-validator", () => {
+      const sm = ofType(run(), T.stateMachine);
+      expect(sm).toHaveLength(1);
+      const definition = JSON.parse(sm[0]?.inputs.definition);
+      const fnArn = (step: string) =>
+        `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:ingest-${step}-0a1b2c3`;
+      const job = (name: string) => `glue-${name}-0a1b2c3`;
+      const config = JSON.parse(stackConfig(stack)["oven-lakehouse:orchestration"] ?? "{}");
+      expect(definition).toEqual(
+        buildStateMachine(
+          {
+            planFunctionArn: fnArn("plan"),
+            workerFunctionArn: fnArn("worker"),
+            summarizeFunctionArn: fnArn("summarize"),
+            postgresExtractJob: job("postgres_extract"),
+            curateJob: job("mongodb_curate"),
+            analyticsJob: job("analytics"),
+          },
+          { maxConcurrency: config.mapConcurrency, workerRetries: config.workerRetries },
+        ),
+      );
+      const result = aslValidator(definition);
+      expect(result.errorsText()).toBe("");
+      expect(result.isValid).toBe(true);
+      const ingest = definition.States.Extract.Branches[1].States;
+      expect(ingest[TASK.plan].Resource).toBe(fnArn("plan"));
+      expect(ingest.Ingest.ItemProcessor.States[TASK.worker].Resource).toBe(fnArn("worker"));
+    });
+
+    it("lets the state machine invoke exactly its three functions and run exactly its three jobs", () => {
+      const sm = ofType(run(), T.stateMachine)[0] as Recorded;
+      const statements = policyOfRole(run(), sm.inputs.roleArn);
+      expect(actionsOn(statements, "lambda:InvokeFunction").sort()).toEqual(
+        ["plan", "worker", "summarize"]
+          .map((s) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:ingest-${s}-0a1b2c3`)
+          .sort(),
+      );
+      for (const action of [
+        "glue:StartJobRun",
+        "glue:GetJobRun",
+        "glue:GetJobRuns",
+        "glue:BatchStopJobRun",
+      ]) {
+        expect(actionsOn(statements, action).sort()).toEqual(
+          ["analytics", "mongodb_curate", "postgres_extract"].map(
+            (j) => `arn:aws:glue:${REGION}:${ACCOUNT_ID}:job/glue-${j}-0a1b2c3`,
+          ),
+        );
+      }
+    });
+
+    it("creates the schedule disabled, starting the state machine with its own role", () => {
+      const schedule = ofType(run(), T.schedule)[0]?.inputs;
+      expect(schedule.state).toBe("DISABLED");
+      expect(schedule.target.arn).toBe(run().outputs.stateMachineArn);
+      const statements = policyOfRole(run(), schedule.target.roleArn);
+      expect(actionsOn(statements, "states:StartExecution")).toEqual([run().outputs.stateMachineArn]);
+    });
+  });
+
+  describe("analytics", () => {
+    it("limits bytes scanned, encrypts and enforces results, and saves the Alarms report", () => {
+      const wg = ofType(run(), T.workgroup)[0]?.inputs.configuration;
+      expect(wg.enforceWorkgroupConfiguration).toBe(true);
+      expect(wg.bytesScannedCutoffPerQuery).toBeGreaterThanOrEqual(10_485_760);
+      expect(wg.resultConfiguration.encryptionConfiguration.encryptionOption).toBe("SSE_S3");
+      expect(wg.resultConfiguration.outputLocation).toBe("s3://lake-athena-results-0a1b2c3/");
+      const report = ofType(run(), T.namedQuery)[0]?.inputs;
+      expect(report).toMatchObject({ database: "analytics", query: ALARMS_REPORT_SQL });
+    });
+
+    it("shares the QuickSight data source, dataset and dashboard with the configured principal", () => {
+      const ds = ofType(run(), T.qsDataSource)[0]?.inputs;
+      expect(ds.type).toBe("ATHENA");
+      expect(ds.parameters.athena.workGroup).toBe(run().outputs.athenaWorkgroup);
+      const set = ofType(run(), T.qsDataSet)[0]?.inputs;
+      expect(set.physicalTableMaps[0].relationalTable).toMatchObject({
+        schema: "analytics",
+        name: "alarms_daily",
+      });
+      const principals = [ds, set].map((r) => r.permissions[0].principal);
+      const dashboard = JSON.parse(ofType(run(), T.cloudcontrol)[0]?.inputs.desiredState);
+      expect(dashboard.Permissions[0].Principal).toBe(principals[0]);
+      expect(new Set(principals).size).toBe(1);
+      const visuals = dashboard.Definition.Sheets[0].Visuals.map((v: object) => Object.keys(v)[0]);
+      expect(visuals).toEqual(["BarChartVisual", "TableVisual"]);
+    });
+  });
+
+  describe("monitoring", () => {
+    it("alarms on failed executions and on every collection's worker errors, failed batches and quarantine", () => {
+      const alarms = ofType(run(), T.alarm).map((a) => a.inputs);
+      const failed = alarms.find((a) => a.metricName === "ExecutionsFailed");
+      expect(failed?.dimensions.StateMachineArn).toBe(run().outputs.stateMachineArn);
+      for (const metric of ["WorkerErrors", "FailedBatches", "DocumentsQuarantined"]) {
+        const perCollection = alarms.filter(
+          (a) => a.metricName === metric && a.namespace === "OvenLakehouse",
+        );
+        expect(perCollection.map((a) => a.dimensions.Collection).sort()).toEqual(
+          collections.map((c) => c.name).sort(),
+        );
+      }
+      for (const a of alarms) expect(a.alarmActions).toEqual([run().outputs.alarmTopicArn]);
+    });
+
+    it("sets a retention on every log group", () => {
+      for (const g of ofType(run(), T.logGroup)) expect(g.inputs.retentionInDays).toBeGreaterThan(0);
+    });
+  });
+
+  describe("security", () => {
+    it("grants no wildcard action and no '*' resource on data", () => {
+      const policies = ofType(run(), T.rolePolicy);
+      expect(policies.length).toBeGreaterThanOrEqual(10);
+      for (const p of policies) {
+        for (const s of statementsOf(p)) {
+          expect(s.Effect).toBe("Allow");
+          for (const a of asList(s.Action)) expect(a, `${p.name} ${s.Sid}`).not.toContain("*");
+          if (asList(s.Resource).includes("*"))
+            for (const a of asList(s.Action))
+              expect(UNSCOPED_ACTIONS.has(a), `${p.name} ${a} on *`).toBe(true);
+        }
+      }
+    });
+
+    it("lets each role be assumed by one service only", () => {
+      for (const r of ofType(run(), T.role)) {
+        const trust = JSON.parse(r.inputs.assumeRolePolicy).Statement;
+        expect(trust).toHaveLength(1);
+        expect(Object.keys(trust[0].Principal)).toEqual(["Service"]);
+      }
+    });
+
+    it("never puts a secret in an environment variable or in plain config", () => {
+      const passwords = Object.values(FAKE_SECRETS).map(
+        (s) => (JSON.parse(s) as { password: string }).password,
+      );
+      for (const fn of ofType(run(), T.fn)) {
+        const env = fn.inputs.environment.variables as Record<string, string>;
+        for (const [k, v] of Object.entries(env)) {
+          expect(k).not.toMatch(/PASSWORD|CONNECTION/);
+          for (const p of passwords) expect(v, `${fn.name} ${k}`).not.toContain(p);
+        }
+      }
+      // Only the secret versions carry the values, and only as Pulumi secrets.
+      for (const r of run().resources.filter((x) => x.type !== T.secretVersion)) {
+        const text = JSON.stringify(r.inputs);
+        for (const p of passwords) expect(text, `${r.type} ${r.name}`).not.toContain(p);
+      }
+      const file = readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
+      for (const key of ["ddcConnection", "mongodbConnection"]) {
+        const line = file.split("\n").find((l) => l.trim().startsWith(`oven-lakehouse:${key}:`));
+        // Absent (set per deployment with --secret) or an encrypted `secure:` value.
+        if (line) expect(file).toMatch(new RegExp(`oven-lakehouse:${key}:\\s*\\n\\s+secure:`));
+      }
+      expect(file).not.toMatch(/password/i);
+    });
+  });
+});
+
+describe("dev and prod", () => {
+  /** Flattened inputs of every resource, as `type name path` → value. */
+  function flatten(run: StackRun): Map<string, string> {
+    const out = new Map<string, string>();
+    const walk = (prefix: string, v: unknown) => {
+      v = unwrap(v);
+      if (Array.isArray(v)) {
+        for (const [i, x] of v.entries()) walk(`${prefix}[${i}]`, x);
+      } else if (
+        v &&
+        typeof v === "object" &&
+        !(v instanceof Promise) &&
+        !("path" in v) &&
+        !("assets" in v)
+      ) {
+        for (const [k, x] of Object.entries(v)) walk(`${prefix}.${k}`, x);
+      } else if (typeof v === "string" && v.startsWith("{")) {
+        try {
+          walk(prefix, JSON.parse(v));
+        } catch {
+          out.set(prefix, v);
+        }
+      } else out.set(prefix, JSON.stringify(v));
+    };
+    for (const r of run.resources) walk(`${r.type} ${r.name}`, r.inputs);
+    return out;
+  }
+
+  /**
+   * Every input that may differ, by the config key it comes from: matched on the input's path
+   * (list indexes dropped) or on the values (ids that move when a list grows).
+   */
+  const FROM_CONFIG: Record<string, { path?: RegExp; value?: RegExp }> = {
+    "oven-lakehouse:environment": {
+      value: /\/oven-lakehouse\/(dev|prod)\/|oven-lakehouse-(dev|prod)|\((dev|prod)\)/,
+    },
+    "oven-lakehouse:vpcId": { path: /\.vpcId$/ },
+    "oven-lakehouse:subnetIds": { value: /subnet-0|security-group\/sg-lakehouse/ },
+    "oven-lakehouse:routeTableIds": { value: /rtb-0/ },
+    "oven-lakehouse:supportDatabase": {
+      path: /^aws:rds\/instance:Instance support\.(instanceClass|allocatedStorage|backupRetentionPeriod|multiAz)$/,
+    },
+    "oven-lakehouse:deletionProtection": {
+      path: /\.(deletionProtection|skipFinalSnapshot|finalSnapshotIdentifier|forceDestroy|recoveryWindowInDays)$/,
+    },
+    "oven-lakehouse:functions": { path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*)$/ },
+    "oven-lakehouse:orchestration": { path: /(\.scheduleExpression|\.MaxConcurrency)$/ },
+    "oven-lakehouse:glue": { path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout)$/ },
+    "oven-lakehouse:alarmEmail": { path: /^aws:sns\/topicSubscription:TopicSubscription / },
+    "oven-lakehouse:quicksightPrincipalArn": { path: /\.(principal|Principal)$/ },
+    "oven-lakehouse:logRetentionDays": { path: /\.retentionInDays$/ },
+    "oven-lakehouse:athenaBytesScannedLimit": { path: /\.bytesScannedCutoffPerQuery$/ },
+  };
+
+  it("differ exactly where their config does", () => {
+    const a = flatten(dev);
+    const b = flatten(prod);
+    const unexplained: string[] = [];
+    const explainedBy = new Set<string>();
+    for (const k of new Set([...a.keys(), ...b.keys()])) {
+      if (a.get(k) === b.get(k)) continue;
+      const path = k.replace(/\[\d+\]/g, "");
+      const values = `${a.get(k)} ${b.get(k)}`;
+      const hit = Object.entries(FROM_CONFIG).find(
+        ([, m]) => (m.path?.test(path) ?? false) || (m.value?.test(values) ?? false),
+      );
+      if (hit) explainedBy.add(hit[0]);
+      else unexplained.push(`${k}: ${a.get(k)} → ${b.get(k)}`.slice(0, 300));
+    }
+    expect(unexplained).toEqual([]);
+    // Each key whose value differs between the stack files shows in the deployments.
+    const devFile = stackConfig("dev");
+    const prodFile = stackConfig("prod");
+    const differing = Object.keys({ ...devFile, ...prodFile }).filter(
+      (k) => devFile[k] !== prodFile[k] && !k.startsWith("aws:"),
+    );
+    expect([...explainedBy].sort()).toEqual(differing.sort());
+    expect(ofType(dev, T.subscription)).toHaveLength(0);
+    expect(ofType(prod, T.subscription)).toHaveLength(1);
+  });
+
+  it("declare the same resources", () => {
+    const ids = (run: StackRun) =>
+      run.resources
+        .filter((r) => r.type !== T.subscription)
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    expect(ids(prod)).toEqual(ids(dev));
+  });
+});
