@@ -24,7 +24,7 @@ export const FUNCTION_ENTRIES = {
   plan: "pipeline/lambda/plan.ts",
   worker: "pipeline/lambda/worker.ts",
   summarize: "pipeline/lambda/summarize.ts",
-  migrate: "infra/handlers/migrate.ts",
+  migrate: "pipeline/lambda/migrate.ts",
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENTRIES;

@@ -1,6 +1,6 @@
 /**
  * The support database's migrations, applied as part of the deployment: a `migrate` function in
- * the VPC (bundle of infra/handlers/migrate.ts with `prisma/migrations` copied beside it) that
+ * the VPC (bundle of pipeline/lambda/migrate.ts with `prisma/migrations` copied beside it) that
  * `aws.lambda.Invocation` runs whenever the migrations' checksum changes, after the database
  * exists and before the functions that need its tables are used. A function, not a local step:
  * the database is private, so only something inside the VPC can reach it, and `pulumi up` from a

@@ -3,19 +3,16 @@
  * files changed (infra/migrations.ts). A thin edge around pipeline/support/migrate.ts: read the
  * RDS-managed secret (username, password) with host, port and name from the environment, apply
  * the SQL files bundled next to this file, and say what was applied.
- *
- * It belongs in `pipeline/lambda/migrate.ts` beside the other entry points; it lives here until
- * that move, so the pipeline library is not edited by the deployment issue. No Pulumi imports.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import pino from "pino";
 import { z } from "zod";
-import { parseEnv } from "../../pipeline/config.js";
-import { connectionUrl } from "../../pipeline/connections/secret.js";
-import { readConnectionSecret } from "../../pipeline/connections/secrets-manager.js";
-import { applyMigrations } from "../../pipeline/support/migrate.js";
+import { parseEnv } from "../config.js";
+import { connectionUrl } from "../connections/secret.js";
+import { readConnectionSecret } from "../connections/secrets-manager.js";
+import { applyMigrations } from "../support/migrate.js";
 
 const MigrateEnvSchema = z.object({
   SUPPORT_SECRET_ID: z.string({ error: "is not set" }).min(1),
