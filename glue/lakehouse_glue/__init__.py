@@ -6,14 +6,18 @@ importable code so pytest can run them on local Spark with the same Iceberg vers
 
 from lakehouse_glue.errors import (
     GlueJobError,
+    JobTablesError,
     SchemaMismatchError,
     SourceTableMissingError,
     SourceUnavailableError,
+    TablesFailedError,
 )
 
 __all__ = [
     "GlueJobError",
+    "JobTablesError",
     "SchemaMismatchError",
     "SourceTableMissingError",
     "SourceUnavailableError",
+    "TablesFailedError",
 ]

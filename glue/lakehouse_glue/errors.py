@@ -8,6 +8,9 @@ class name travels in the Glue job's error message, which is what a person (or a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class GlueJobError(Exception):
     """Base of every error a job raises on purpose; anything else is a bug."""
@@ -47,3 +50,28 @@ class SourceUnavailableError(GlueJobError):
     """The source database or object store did not answer; the next attempt may succeed."""
 
     retryable = True
+
+
+class JobTablesError(GlueJobError):
+    """The registry's table list (the job argument) is malformed or from another version."""
+
+
+class TablesFailedError(GlueJobError):
+    """Summary raised at the end of a run in which some tables failed; the others were written.
+
+    Retryable only when every failure was: a schema or config problem will fail again.
+    ``results`` holds the run's per-table results, so a caller can still report all of them.
+    """
+
+    def __init__(self, failures: dict[str, GlueJobError], results: Sequence[Any] = ()) -> None:
+        names = ", ".join(sorted(failures))
+        details = "; ".join(
+            f"{name}: {type(error).__name__}: {error.message}"
+            for name, error in sorted(failures.items())
+        )
+        super().__init__(
+            f"{len(failures)} table(s) failed ({names}): {details}",
+            retryable=all(error.retryable for error in failures.values()),
+        )
+        self.failures = dict(failures)
+        self.results = list(results)

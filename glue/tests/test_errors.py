@@ -6,6 +6,7 @@ import pytest
 
 from lakehouse_glue import (
     GlueJobError,
+    JobTablesError,
     SchemaMismatchError,
     SourceTableMissingError,
     SourceUnavailableError,
@@ -19,6 +20,7 @@ from lakehouse_glue import (
         (SourceTableMissingError, False),
         (SchemaMismatchError, False),
         (SourceUnavailableError, True),
+        (JobTablesError, False),
     ],
 )
 def test_each_error_is_retryable_or_terminal(error_type: type[GlueJobError], retryable: bool):

@@ -1,0 +1,288 @@
+"""The registry's table list (``registry job-tables``), loaded and checked into typed objects.
+
+The TypeScript registry (``pipeline/schema/job-tables.ts``) is the one place tables, columns and
+behaviours are declared; the Glue jobs receive its JSON as a job argument (an S3 URI in AWS, a
+file or inline JSON locally) and never keep a list of their own. Everything is checked here, once,
+before any table is touched: names end up inside SQL text, so only plain snake_case identifiers
+are accepted, and a version or behaviour this code does not know stops the job instead of being
+guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from lakehouse_glue.errors import JobTablesError
+
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands.
+JOB_TABLES_VERSION = 1
+
+Behaviour = Literal["snapshot", "append", "merge"]
+BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
+
+#: Spark SQL types the registry may name (``SPARK_TYPE`` in ``pipeline/schema/targets.ts``). They
+#: are also ``DataType.simpleString()`` of the types Spark's JDBC reader produces, so a source
+#: column is checked by comparing strings.
+SPARK_TYPES = frozenset({"string", "int", "bigint", "double", "boolean", "timestamp"})
+
+# Lake names are lowercase snake_case (ADR 0002); anything else is refused rather than quoted.
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class JobColumn:
+    name: str
+    source: str
+    type: str
+    spark_type: str
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class JobTable:
+    """One PostgreSQL table as the registry declares it."""
+
+    name: str
+    columns: tuple[JobColumn, ...]
+    behaviour: Behaviour
+    natural_key: tuple[str, ...]
+    watermark: str | None
+    tracked: tuple[str, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> JobColumn:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class JobCollection:
+    """One MongoDB collection: used by the curate job, parsed here so the format is checked once."""
+
+    name: str
+    columns: tuple[JobColumn, ...]
+    timestamp_column: str
+    updated_column: str | None
+    natural_key: tuple[str, ...]
+    partition: tuple[str, ...]
+    sort_order: tuple[str, ...]
+    payload: bool
+
+
+@dataclass(frozen=True)
+class JobTables:
+    version: int
+    collections: tuple[JobCollection, ...]
+    tables: tuple[JobTable, ...]
+
+    def table(self, name: str) -> JobTable:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise JobTablesError(f"no table {name!r} in the registry's table list", table=name)
+
+    def select(self, names: Sequence[str] | None) -> tuple[JobTable, ...]:
+        """The named tables in registry order (all of them for ``None``); unknown names fail."""
+        if names is None:
+            return self.tables
+        wanted = set(names)
+        unknown = sorted(wanted - {t.name for t in self.tables})
+        if unknown:
+            raise JobTablesError(f"tables not in the registry's table list: {', '.join(unknown)}")
+        return tuple(t for t in self.tables if t.name in wanted)
+
+
+def split_names(text: str | None) -> tuple[str, ...] | None:
+    """A comma-separated table list from a job argument; empty means all (``None``)."""
+    names = tuple(n.strip() for n in (text or "").split(",") if n.strip())
+    return names or None
+
+
+def load_job_tables(source: str) -> JobTables:
+    """Load from inline JSON, a local path, or an ``s3://`` URI (how Glue receives it)."""
+    text = source.strip()
+    if text.startswith("{"):
+        raw = text
+    elif text.startswith("s3://"):
+        raw = _read_s3(text)
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise JobTablesError(f"job tables file {path} does not exist")
+        raw = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise JobTablesError(f"job tables are not valid JSON: {error}") from error
+    return parse_job_tables(data)
+
+
+def _read_s3(uri: str) -> str:
+    # boto3 ships with Glue and with the local venv (moto); imported here so that only this path
+    # pays for it. AWS_ENDPOINT_URL points it at moto locally.
+    import boto3
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not bucket or not key:
+        raise JobTablesError(f"job tables URI {uri!r} is not s3://bucket/key")
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    return cast(bytes, body.read()).decode("utf-8")
+
+
+def parse_job_tables(data: Any) -> JobTables:
+    """Check and convert the registry JSON; every problem names where it is."""
+    obj = _mapping(data, "job tables")
+    version = obj.get("version")
+    if version != JOB_TABLES_VERSION:
+        raise JobTablesError(
+            f"job tables version {version!r} is not supported (this job reads version "
+            f"{JOB_TABLES_VERSION}); deploy the Glue job and the registry together"
+        )
+    tables = tuple(_table(t, i) for i, t in enumerate(_list(obj.get("tables"), "tables")))
+    collections = tuple(
+        _collection(c, i) for i, c in enumerate(_list(obj.get("collections", []), "collections"))
+    )
+    _unique([t.name for t in tables], "table")
+    _unique([c.name for c in collections], "collection")
+    return JobTables(version=version, collections=collections, tables=tables)
+
+
+def _table(data: Any, index: int) -> JobTable:
+    obj = _mapping(data, f"tables[{index}]")
+    name = _identifier(obj.get("name"), f"tables[{index}].name")
+    where = f"table {name}"
+    columns = _columns(obj.get("columns"), where)
+    names = {c.name for c in columns}
+    behaviour = obj.get("behaviour")
+    if behaviour not in BEHAVIOURS:
+        raise JobTablesError(
+            f"{where}: behaviour {behaviour!r} is not one of {', '.join(BEHAVIOURS)}", table=name
+        )
+    natural_key = _names(obj.get("naturalKey"), f"{where}.naturalKey", names, name)
+    if not natural_key:
+        raise JobTablesError(f"{where}: naturalKey is empty", table=name)
+    watermark_raw = obj.get("watermark")
+    watermark = (
+        None
+        if watermark_raw is None
+        else _names([watermark_raw], f"{where}.watermark", names, name)[0]
+    )
+    tracked = _names(obj.get("tracked", []), f"{where}.tracked", names, name)
+    if behaviour == "append":
+        if watermark is None:
+            raise JobTablesError(f"{where}: an append table needs a watermark column", table=name)
+        if next(c for c in columns if c.name == watermark).spark_type not in ("bigint", "int"):
+            # Partitioned JDBC reads and `> watermark` need an increasing integer key.
+            raise JobTablesError(
+                f"{where}: watermark {watermark} must be an integer column", table=name
+            )
+    if behaviour == "merge" and not tracked:
+        raise JobTablesError(f"{where}: a merge table needs tracked columns", table=name)
+    return JobTable(
+        name=name,
+        columns=columns,
+        behaviour=cast(Behaviour, behaviour),
+        natural_key=natural_key,
+        watermark=watermark,
+        tracked=tracked,
+    )
+
+
+def _collection(data: Any, index: int) -> JobCollection:
+    obj = _mapping(data, f"collections[{index}]")
+    name = _identifier(obj.get("name"), f"collections[{index}].name")
+    where = f"collection {name}"
+    columns = _columns(obj.get("columns"), where)
+    names = {c.name for c in columns}
+    updated = obj.get("updatedColumn")
+    return JobCollection(
+        name=name,
+        columns=columns,
+        timestamp_column=_names([obj.get("timestampColumn")], f"{where}.timestampColumn", names)[0],
+        updated_column=None
+        if updated is None
+        else _names([updated], f"{where}.updatedColumn", names)[0],
+        natural_key=_names(obj.get("naturalKey"), f"{where}.naturalKey", names),
+        partition=tuple(_string(p, f"{where}.partition") for p in _list(obj.get("partition"), "")),
+        sort_order=_names(obj.get("sortOrder", []), f"{where}.sortOrder", names),
+        payload=bool(obj.get("payload", False)),
+    )
+
+
+def _columns(data: Any, where: str) -> tuple[JobColumn, ...]:
+    columns = []
+    for i, raw in enumerate(_list(data, f"{where}.columns")):
+        obj = _mapping(raw, f"{where}.columns[{i}]")
+        name = _identifier(obj.get("name"), f"{where}.columns[{i}].name")
+        spark_type = obj.get("sparkType")
+        if spark_type not in SPARK_TYPES:
+            raise JobTablesError(
+                f"{where}.{name}: sparkType {spark_type!r} is not one of "
+                f"{', '.join(sorted(SPARK_TYPES))}"
+            )
+        nullable = obj.get("nullable")
+        if not isinstance(nullable, bool):
+            raise JobTablesError(f"{where}.{name}: nullable must be true or false")
+        columns.append(
+            JobColumn(
+                name=name,
+                source=_string(obj.get("source"), f"{where}.{name}.source"),
+                type=_string(obj.get("type"), f"{where}.{name}.type"),
+                spark_type=spark_type,
+                nullable=nullable,
+            )
+        )
+    if not columns:
+        raise JobTablesError(f"{where}: no columns")
+    _unique([c.name for c in columns], f"{where} column")
+    return tuple(columns)
+
+
+def _names(data: Any, where: str, known: set[str], table: str | None = None) -> tuple[str, ...]:
+    names = tuple(_identifier(n, where) for n in _list(data, where))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise JobTablesError(f"{where}: {', '.join(unknown)} not among the columns", table=table)
+    return names
+
+
+def _identifier(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        raise JobTablesError(f"{where}: {value!r} is not a lowercase snake_case name")
+    return value
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise JobTablesError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise JobTablesError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise JobTablesError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise JobTablesError(f"duplicate {what} {name!r}")
+        seen.add(name)
