@@ -1,7 +1,7 @@
 /**
  * Glue (DESIGN §4): the three PySpark jobs on Glue 5.0 with Iceberg, their scripts uploaded from
  * `glue/jobs/`, the shared package `glue/lakehouse_glue/` shipped as a zip (`--extra-py-files`),
- * and the registry's table list as `job-tables.json` (`--job-tables`), so the jobs learn every
+ * and the registry's table list as `job-tables.json` (`--job_tables`; Glue argument names use underscores, as `getResolvedOptions` returns them), so the jobs learn every
  * table and column from the same zod registry as the catalog.
  *
  * Progress is kept with the data, not in Glue job bookmarks: postgres_extract's watermarks live
@@ -218,7 +218,7 @@ export class GlueJobs extends pulumi.ComponentResource {
           catalogWrite("CatalogWrite", "postgres"),
           ...connectionAccess("Ddc", args.ddc.connection, args.ddc.secretArn),
         ],
-        args: { "--connection-name": args.ddc.connection.name },
+        args: { "--connection_name": args.ddc.connection.name },
       },
       curate: {
         connections: [this.supportConnection],
@@ -230,8 +230,8 @@ export class GlueJobs extends pulumi.ComponentResource {
           ...connectionAccess("Support", this.supportConnection, args.support.secretArn),
         ],
         args: {
-          "--raw-location": b.mongodbRaw.url,
-          "--support-connection-name": this.supportConnection.name,
+          "--raw_location": b.mongodbRaw.url,
+          "--support_connection_name": this.supportConnection.name,
         },
       },
       analytics: {
@@ -318,7 +318,7 @@ export class GlueJobs extends pulumi.ComponentResource {
           connections: spec.connections.map((conn) => conn.name),
           defaultArguments: {
             "--job-language": "python",
-            "--job-tables": this.jobTablesUrl,
+            "--job_tables": this.jobTablesUrl,
             "--extra-py-files": s3url(pkg),
             "--datalake-formats": "iceberg",
             "--conf": b.mongodbCurated.url.apply(icebergSparkConf),

@@ -15,6 +15,8 @@ interface Tally {
 }
 
 export interface IngestProgress extends LocalFunctionHooks {
+  /** A line above the bars (or plain, without a terminal). */
+  note(line: string): void;
   stop(): void;
 }
 
@@ -62,6 +64,10 @@ export function ingestProgress(stream: NodeJS.WriteStream = process.stderr): Ing
     },
     onWorkerFailed(event: WorkerEvent, error: Error) {
       const line = `  ${event.collection} batch ${event.batch}: ${error.message.split("\n")[0]}`;
+      if (multi) multi.log(`${line}\n`);
+      else stream.write(`${line}\n`);
+    },
+    note(line: string) {
       if (multi) multi.log(`${line}\n`);
       else stream.write(`${line}\n`);
     },

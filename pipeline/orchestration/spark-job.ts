@@ -21,8 +21,8 @@ export interface SparkJob {
 export interface SparkJobRun {
   readonly JobRunState: "SUCCEEDED";
   readonly Id: string;
-  /** The job's JSON summary (last JSON line of its stdout), if it printed one. */
-  readonly summary: unknown;
+  /** The JSON lines the job printed on stdout (its per-table or per-collection results). */
+  readonly results: readonly unknown[];
   readonly seconds: number;
 }
 
@@ -67,19 +67,20 @@ export async function runSparkJob(job: SparkJob): Promise<SparkJobRun> {
   return {
     JobRunState: "SUCCEEDED",
     Id: id,
-    summary: lastJson(stdout),
+    results: jsonLines(stdout),
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
 }
 
-function lastJson(text: string): unknown {
-  const lines = text.trim().split("\n").reverse();
-  for (const line of lines) {
+function jsonLines(text: string): unknown[] {
+  const out: unknown[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
     try {
-      return JSON.parse(line);
+      out.push(JSON.parse(line));
     } catch {
-      // not the summary line
+      // a log line that happens to start with a brace
     }
   }
-  return null;
+  return out;
 }

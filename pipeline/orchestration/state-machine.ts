@@ -140,7 +140,8 @@ export function ingestionBranch(
   };
 }
 
-export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
+/** The Extract stage: PostgreSQL extraction beside MongoDB ingestion. */
+function extractState(t: StateMachineTargets, o: StateMachineOptions): State {
   const postgresBranch = {
     StartAt: TASK.postgresExtract,
     States: {
@@ -156,16 +157,28 @@ export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions
       PostgresFailed: { Type: "Pass", Parameters: { "error.$": "$.error" }, End: true },
     },
   };
-  const mongoBranch = ingestionBranch(t, o);
+  return {
+    Type: "Parallel",
+    Branches: [postgresBranch, ingestionBranch(t, o)],
+    ResultSelector: { "postgres.$": "$[0]", "ingestion.$": "$[1]" },
+  };
+}
 
+/**
+ * The Extract stage as a machine by itself (both sources into the lake, no curation), for local
+ * runs while the curate and analytics jobs are not there.
+ */
+export function extractMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
+  return { StartAt: "Extract", States: { Extract: { ...extractState(t, o), End: true } } };
+}
+
+export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
   return {
     Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
     StartAt: "Extract",
     States: {
       Extract: {
-        Type: "Parallel",
-        Branches: [postgresBranch, mongoBranch],
-        ResultSelector: { "postgres.$": "$[0]", "ingestion.$": "$[1]" },
+        ...extractState(t, o),
         // A failure the branches did not catch themselves (the plan or the summary failing):
         // curation still runs on what the ledger holds.
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.extractError", Next: TASK.curate }],

@@ -321,7 +321,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         expect(await script?.inputs.source.path).toBe(join(ROOT, "glue", "jobs", `${job}.py`));
         const args = j.defaultArguments;
         expect(args["--datalake-formats"]).toBe("iceberg");
-        expect(args["--job-tables"]).toBe(`s3://${assets}/config/job-tables.json`);
+        expect(args["--job_tables"]).toBe(`s3://${assets}/config/job-tables.json`);
         expect(args["--extra-py-files"]).toBe(`s3://${assets}/lib/lakehouse_glue.zip`);
         expect(args["--conf"]).toContain(
           "spark.sql.catalog.glue_catalog.warehouse=s3://lake-mongodb-curated-0a1b2c3/",
@@ -335,11 +335,11 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
     it("passes the connections each job needs", () => {
       const args = (job: string) => named(run(), T.job, `glue-${job}`).inputs;
       expect(args("postgres_extract").connections).toEqual(["sources-ddc-0a1b2c3"]);
-      expect(args("postgres_extract").defaultArguments["--connection-name"]).toBe("sources-ddc-0a1b2c3");
+      expect(args("postgres_extract").defaultArguments["--connection_name"]).toBe("sources-ddc-0a1b2c3");
       expect(args("mongodb_curate").connections).toEqual(["glue-support-0a1b2c3"]);
       expect(args("mongodb_curate").defaultArguments).toMatchObject({
-        "--support-connection-name": "glue-support-0a1b2c3",
-        "--raw-location": "s3://lake-mongodb-raw-0a1b2c3/",
+        "--support_connection_name": "glue-support-0a1b2c3",
+        "--raw_location": "s3://lake-mongodb-raw-0a1b2c3/",
       });
       expect(args("analytics").connections).toEqual([]);
     });
