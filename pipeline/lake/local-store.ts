@@ -148,11 +148,16 @@ export class LocalObjectStore implements ObjectStore {
 
   async *list(prefix: string): AsyncIterable<ListedObject> {
     assertValidPrefix(prefix, this.location);
-    // A prefix may stop inside a name (`alarm/idDevice=1`): walk from its last complete folder.
-    const folder = prefix.slice(0, prefix.lastIndexOf("/") + 1);
     const found: ListedObject[] = [];
     try {
-      await this.#walk(folder, prefix, found);
+      for (const { key, name } of await this.#files(prefix)) {
+        if (!key.startsWith(prefix) || TEMP_FILE.test(name)) continue;
+        const info = await stat(join(this.#root, ...key.split("/"))).catch((error: unknown) => {
+          if (isMissing(error)) return null; // deleted while we listed
+          throw error;
+        });
+        if (info) found.push({ key, bytes: info.size });
+      }
     } catch (error) {
       throw this.#error(error, prefix, "list");
     }
@@ -163,8 +168,30 @@ export class LocalObjectStore implements ObjectStore {
 
   async removePartial(prefix: string, owned: (key: string) => boolean): Promise<string[]> {
     assertValidPrefix(prefix, this.location);
-    const temps: string[] = [];
-    const collect = async (folderKey: string): Promise<void> => {
+    const removed: string[] = [];
+    try {
+      for (const { key: temp, name } of await this.#files(prefix)) {
+        if (!TEMP_FILE.test(name)) continue;
+        // `.<name>.<uuid>.tmp` belongs to the key `<folder>/<name>`.
+        const key =
+          temp.slice(0, temp.length - name.length) + name.slice(1).replace(/\.[0-9a-f-]{36}\.tmp$/, "");
+        if (!key.startsWith(prefix) || !owned(key)) continue;
+        await rm(join(this.#root, ...temp.split("/")), { force: true });
+        removed.push(key);
+      }
+    } catch (error) {
+      throw this.#error(error, prefix, "removePartial");
+    }
+    return removed;
+  }
+
+  /**
+   * Every file (temp files included) in the folders a prefix can reach. A prefix may stop inside
+   * a name (`alarm/idDevice=1`): the walk starts from its last complete folder.
+   */
+  async #files(prefix: string): Promise<{ key: string; name: string }[]> {
+    const files: { key: string; name: string }[] = [];
+    const walk = async (folderKey: string): Promise<void> => {
       let entries: Dirent[];
       try {
         entries = await readdir(join(this.#root, ...folderKey.split("/")), { withFileTypes: true });
@@ -176,50 +203,14 @@ export class LocalObjectStore implements ObjectStore {
         const key = folderKey + entry.name;
         if (entry.isDirectory()) {
           const sub = `${key}/`;
-          if (sub.startsWith(prefix) || prefix.startsWith(sub)) await collect(sub);
-        } else if (TEMP_FILE.test(entry.name)) {
-          temps.push(key);
+          if (sub.startsWith(prefix) || prefix.startsWith(sub)) await walk(sub);
+        } else if (entry.isFile()) {
+          files.push({ key, name: entry.name });
         }
       }
     };
-    const removed: string[] = [];
-    try {
-      await collect(prefix.slice(0, prefix.lastIndexOf("/") + 1));
-      for (const temp of temps) {
-        // `.<name>.<uuid>.tmp` belongs to the key `<folder>/<name>`.
-        const slash = temp.lastIndexOf("/") + 1;
-        const key = temp.slice(0, slash) + temp.slice(slash + 1).replace(/\.[0-9a-f-]{36}\.tmp$/, "");
-        if (!key.startsWith(prefix) || !owned(key)) continue;
-        await rm(join(this.#root, ...temp.split("/")), { force: true });
-        removed.push(key);
-      }
-    } catch (error) {
-      throw this.#error(error, prefix, "removePartial");
-    }
-    return removed;
-  }
-
-  async #walk(folderKey: string, prefix: string, found: ListedObject[]): Promise<void> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(join(this.#root, ...folderKey.split("/")), { withFileTypes: true });
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    for (const entry of entries) {
-      const key = folderKey + entry.name;
-      if (entry.isDirectory()) {
-        const sub = `${key}/`;
-        if (sub.startsWith(prefix) || prefix.startsWith(sub)) await this.#walk(sub, prefix, found);
-      } else if (entry.isFile() && key.startsWith(prefix) && !TEMP_FILE.test(entry.name)) {
-        const info = await stat(join(this.#root, ...key.split("/"))).catch((error: unknown) => {
-          if (isMissing(error)) return null; // deleted while we listed
-          throw error;
-        });
-        if (info) found.push({ key, bytes: info.size });
-      }
-    }
+    await walk(prefix.slice(0, prefix.lastIndexOf("/") + 1));
+    return files;
   }
 
   #path(key: string): string {

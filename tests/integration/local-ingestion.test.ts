@@ -8,10 +8,8 @@ import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalConfig, loadLocalConfig } from "../../pipeline/config.js";
 import type { PlanOutput } from "../../pipeline/lambda/events.js";
 import { defineHandler } from "../../pipeline/lambda/handler.js";
 import { emfLines, METRIC, METRIC_NAMESPACE } from "../../pipeline/lambda/metrics.js";
@@ -26,22 +24,11 @@ import {
   type OpenTargets,
   openTargets,
 } from "../../pipeline/snapshot/index.js";
-import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
+import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
+import { throwawayDatabases } from "../support/throwaway.js";
 
-const base = loadLocalConfig();
-const name = `lsfn_${randomUUID().replaceAll("-", "").slice(0, 10)}`;
-const withDb = (url: string, db: string) => {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
-const config: LocalConfig = {
-  ...base,
-  DDC_DATABASE_URL: withDb(base.DDC_DATABASE_URL, `${name}_ddc`),
-  SUPPORT_DATABASE_URL: withDb(base.DDC_DATABASE_URL, `${name}_support`),
-  MONGODB_DATABASE: name,
-};
-const admin = new pg.Client({ connectionString: base.DDC_DATABASE_URL });
+const dbs = throwawayDatabases("lsfn");
+const { name, config } = dbs;
 const log = pino({ level: "silent" });
 let targets: OpenTargets;
 let support: SupportClient;
@@ -49,16 +36,13 @@ let work: string;
 let metricsFile: string;
 
 beforeAll(async () => {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}_ddc`);
-  await admin.query(`CREATE DATABASE ${name}_support`);
+  await dbs.create();
   targets = await openTargets({
     ddcDatabaseUrl: config.DDC_DATABASE_URL,
     mongodbUrl: config.MONGODB_URL,
     mongodbDatabase: name,
   });
   await loadSnapshot(targets, { seed: 11, devices: 4, days: 5, reset: true });
-  await applyMigrations(config.SUPPORT_DATABASE_URL);
   support = createSupportClient(config.SUPPORT_DATABASE_URL);
   work = await mkdtemp(join(tmpdir(), "lake-sfn-"));
   metricsFile = join(work, "metrics.emf.jsonl");
@@ -66,11 +50,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await support?.$disconnect();
-  await targets?.mongo.dropDatabase().catch(() => undefined);
   await targets?.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}_ddc WITH (FORCE)`);
-  await admin.query(`DROP DATABASE IF EXISTS ${name}_support WITH (FORCE)`);
-  await admin.end();
+  await dbs.drop();
   await rm(work, { recursive: true, force: true });
 });
 

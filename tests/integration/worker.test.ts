@@ -3,15 +3,12 @@
  * FerretDB and PostgreSQL (own databases), the support database migrated fresh, the lake in a
  * temp folder. Asserts exactly-once raw data, incremental runs, crash recovery and time budgets.
  */
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ParquetReader } from "@dsnp/parquetjs";
 import type { Db, Document } from "mongodb";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
 import type { Budget } from "../../pipeline/ingest/budget.js";
 import type { IngestLedger } from "../../pipeline/ingest/ledger.js";
 import { planBatches } from "../../pipeline/ingest/plan.js";
@@ -25,17 +22,12 @@ import {
   type OpenTargets,
   openTargets,
 } from "../../pipeline/snapshot/index.js";
-import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
+import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
 import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { throwawayDatabases } from "../support/throwaway.js";
 
-const config = loadLocalConfig();
-const name = `worker_${randomUUID().replaceAll("-", "").slice(0, 10)}`;
-const admin = new pg.Client({ connectionString: config.DDC_DATABASE_URL });
-const withDb = (url: string, db: string) => {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-};
+const dbs = throwawayDatabases("worker");
+const { name, config } = dbs;
 
 let targets: OpenTargets;
 let support: SupportClient;
@@ -48,11 +40,9 @@ let run = 0;
 let reopened: Document;
 
 beforeAll(async () => {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}_ddc`);
-  await admin.query(`CREATE DATABASE ${name}_support`);
+  await dbs.create();
   targets = await openTargets({
-    ddcDatabaseUrl: withDb(config.DDC_DATABASE_URL, `${name}_ddc`),
+    ddcDatabaseUrl: config.DDC_DATABASE_URL,
     mongodbUrl: config.MONGODB_URL,
     mongodbDatabase: name,
   });
@@ -70,9 +60,7 @@ beforeAll(async () => {
       { sort: { activeTS: -1 } },
     )) as Document;
   await source.collection("alarm").updateOne({ _id: reopened._id }, { $unset: { resetTS: "" } });
-  const supportUrl = withDb(config.DDC_DATABASE_URL, `${name}_support`);
-  await applyMigrations(supportUrl);
-  support = createSupportClient(supportUrl);
+  support = createSupportClient(config.SUPPORT_DATABASE_URL);
   ledger = prismaIngestLedger(support);
   lakeDir = await mkdtemp(join(tmpdir(), "lake-worker-"));
   store = new LocalObjectStore(lakeDir);
@@ -80,11 +68,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await support?.$disconnect();
-  await targets?.mongo.dropDatabase().catch(() => undefined);
   await targets?.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}_ddc WITH (FORCE)`);
-  await admin.query(`DROP DATABASE IF EXISTS ${name}_support WITH (FORCE)`);
-  await admin.end();
+  await dbs.drop();
   await rm(lakeDir, { recursive: true, force: true });
 });
 
