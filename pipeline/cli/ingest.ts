@@ -138,6 +138,14 @@ export function formatIngestSummary(s: SummaryOutput): string {
   const line = (r: string[]) =>
     r.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ");
   const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const drift = s.collections.filter((c) => c.topDrift.length);
+  if (drift.length) {
+    out.push("", "payload drift (fields outside the schema, folded into payload; all runs):");
+    for (const c of drift)
+      out.push(
+        `  ${c.collection}: ${c.topDrift.map((d) => `${d.key} ×${d.count.toLocaleString("en-US")}`).join(", ")}`,
+      );
+  }
   if (s.devicesPending) out.push(`${s.devicesPending} devices left for the next run (time budget)`);
   for (const f of s.failures) out.push(`FAILED ${f.collection} batch ${f.batch}: ${f.error}`);
   return out.join("\n");

@@ -75,6 +75,8 @@ export interface CollectionSummary {
   readonly devicesWithData: number;
   readonly documentsUploadedTotal: number;
   readonly sourceDocuments: number | null;
+  /** Fields outside the schema folded into `payload` (all runs), most frequent first. */
+  readonly topDrift: readonly { key: string; count: number }[];
 }
 
 export interface SummaryOutput {

@@ -169,6 +169,7 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
           devicesWithData: p.devicesWithData,
           documentsUploadedTotal: p.documentsUploadedTotal,
           sourceDocuments: p.sourceDocuments,
+          topDrift: p.topDrift,
         };
       }),
       failures: failed.slice(0, FAILURES_SHOWN).map((f) => ({

@@ -121,6 +121,14 @@ describe("local ingestion through the state machine", () => {
       }
     }
     expect(summary?.collections.map((c) => c.collection)).toContain("variable_logs");
+    // The generator adds fields outside the schema to ~2 % of documents: the summary names them.
+    const drift = await support.driftCount.findMany({ orderBy: [{ count: "desc" }, { key: "asc" }] });
+    expect(drift.length).toBeGreaterThan(0);
+    const top = drift[0];
+    expect(summary?.collections.find((c) => c.collection === top?.collection)?.topDrift[0]).toEqual({
+      key: top?.key,
+      count: Number(top?.count),
+    });
 
     // EMF: one record per worker invocation with the Collection dimension, summing to the summary.
     const records = await emfRecords();
