@@ -75,3 +75,16 @@ class TablesFailedError(GlueJobError):
         )
         self.failures = dict(failures)
         self.results = list(results)
+
+
+class JobConfigError(GlueJobError):
+    """The job's arguments or table list are wrong (unknown collection, malformed JSON)."""
+
+
+class RawObjectMissingError(GlueJobError):
+    """A raw object the ledger lists is gone: the ledger commits only after the upload, so this
+    is a deleted or moved object, not a race, and curating without it would lose rows silently."""
+
+
+class LedgerPositionError(GlueJobError):
+    """A curated table's committed ledger position cannot be read or is ahead of the ledger."""

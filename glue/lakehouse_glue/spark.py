@@ -32,6 +32,23 @@ SHUFFLE_PARTITIONS = 4
 # Glue runs its driver and executors in UTC.
 TIME_ZONE = "UTC"
 
+#: Iceberg 1.7.1's vectorized Parquet reader is unsafe on Spark 3.5.4 (the pair Glue 5.0 ships):
+#: SPARK-50235 made whole-stage-codegen ``ColumnarToRowExec`` call ``ColumnVector.closeIfFreeable``
+#: after every batch, and Iceberg's ``IcebergArrowColumnVector`` only overrides it (as a no-op)
+#: from 1.7.2 on (apache/iceberg#11802). So Spark frees the Arrow buffers Iceberg reuses for the
+#: next batch, and Iceberg, which turns Arrow's bounds checks off, writes the next batch into
+#: freed native memory: any data file with more rows than one batch (5,000) corrupts the C heap,
+#: and the JVM dies later in unrelated code (SIGSEGV in SymbolTable, G1, "double free"). Row-based
+#: Iceberg reads are unaffected. Every session turns vectorized Iceberg reads off with this
+#: setting (``disable_unsafe_iceberg_reads``); curated tables also carry the table property
+#: (``lakehouse_glue.curate.tables``), for sessions that are not ours.
+ICEBERG_VECTORIZATION_CONF = "spark.sql.iceberg.vectorization.enabled"
+#: Keeps Arrow's bounds checks on (Iceberg only turns them off when nobody configured them), so
+#: if vectorized Iceberg reads come back on by mistake, the read fails with an
+#: ``IndexOutOfBoundsException`` naming the reader instead of corrupting memory.
+ARROW_BOUNDS_CHECKS = "-Darrow.enable_unsafe_memory_access=false"
+JAVA_OPTIONS = f"-Duser.timezone={TIME_ZONE} {ARROW_BOUNDS_CHECKS}"
+
 _POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
 
@@ -89,9 +106,11 @@ def local_session(
         .config("spark.driver.extraClassPath", classpath)
         .config("spark.executor.extraClassPath", classpath)
         # Not every JVM code path honours the session zone (java.util / java.sql conversions use
-        # the JVM default); Glue's JVM runs in UTC, so ours does too.
-        .config("spark.driver.extraJavaOptions", f"-Duser.timezone={TIME_ZONE}")
-        .config("spark.executor.extraJavaOptions", f"-Duser.timezone={TIME_ZONE}")
+        # the JVM default); Glue's JVM runs in UTC, so ours does too. Arrow keeps its bounds checks.
+        .config("spark.driver.extraJavaOptions", JAVA_OPTIONS)
+        .config("spark.executor.extraJavaOptions", JAVA_OPTIONS)
+        # Row-based Iceberg reads: see ICEBERG_VECTORIZATION_CONF.
+        .config(ICEBERG_VECTORIZATION_CONF, "false")
         .config("spark.driver.memory", DRIVER_MEMORY)
         .config("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS))
         .config("spark.default.parallelism", str(SHUFFLE_PARTITIONS))
@@ -113,6 +132,12 @@ def local_session(
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session
+
+
+def disable_unsafe_iceberg_reads(spark: SparkSession) -> None:
+    """Turn Iceberg's vectorized Parquet reads off for this session (see
+    ``ICEBERG_VECTORIZATION_CONF``); the Glue entries call it on the session Glue made."""
+    spark.conf.set(ICEBERG_VECTORIZATION_CONF, "false")
 
 
 def _pin_python_time_zone() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.types import (
     DoubleType,
@@ -194,3 +195,30 @@ def test_postgres_jdbc_driver_is_on_the_jvm_classpath(spark: SparkSession) -> No
     assert driver.getName() == "org.postgresql.Driver"
     version = spark._jvm.org.postgresql.util.DriverInfo.DRIVER_VERSION
     assert version.startswith("42.7.")
+
+
+def test_files_larger_than_one_read_batch_read_back(spark: SparkSession, unique_table: str) -> None:
+    """Iceberg 1.7.1's vectorized reader on Spark 3.5.4 writes the second batch of a file into
+    buffers Spark already freed (SPARK-50235, fixed by apache/iceberg#11802 in 1.7.2): the JVM
+    crashed minutes later in unrelated code. Sessions read row-based; the Arrow bounds checks
+    the harness keeps on turn the vectorized path into an exception, which this test expects so
+    that a version bump that fixes it says the workaround can go."""
+    from lakehouse_glue.spark import ICEBERG_VECTORIZATION_CONF
+
+    spark.sql(f"CREATE TABLE {unique_table} (a BIGINT NOT NULL, b DOUBLE) USING iceberg")
+    # One file of 12,000 rows: three batches of Iceberg's default 5,000.
+    spark.sql(
+        f"INSERT INTO {unique_table} SELECT /*+ REPARTITION(1) */ id % 3, id FROM range(12000)"
+    )
+    assert spark.sql(f"SELECT count(*) FROM {unique_table}.files").first()[0] == 1
+    query = f"SELECT sum(a), sum(b), count(*) FROM (SELECT a, b FROM {unique_table} WHERE a >= 0)"
+
+    assert spark.conf.get(ICEBERG_VECTORIZATION_CONF) == "false"
+    assert tuple(spark.sql(query).first()) == (12000, 71994000.0, 12000)
+
+    spark.conf.set(ICEBERG_VECTORIZATION_CONF, "true")
+    try:
+        with pytest.raises(Exception, match="IndexOutOfBoundsException"):
+            spark.sql(query).collect()
+    finally:
+        spark.conf.set(ICEBERG_VECTORIZATION_CONF, "false")

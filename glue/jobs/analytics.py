@@ -1,0 +1,34 @@
+"""AWS Glue entry of the ``analytics`` job: parse arguments, wire, nothing else.
+
+Job arguments: ``--catalog`` (``glue_catalog``). Reads ``mongodb.alarm``, ``postgres.device`` and
+``postgres.company`` of that catalog and replaces the ``analytics`` report tables
+(``lakehouse_glue.analytics.build_alarms_report``, tested locally).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from awsglue.context import GlueContext  # type: ignore[import-not-found]
+from awsglue.job import Job  # type: ignore[import-not-found]
+from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+from pyspark.context import SparkContext
+
+from lakehouse_glue.analytics import build_alarms_report
+from lakehouse_glue.spark import disable_unsafe_iceberg_reads
+
+
+def main() -> None:
+    args = getResolvedOptions(sys.argv, ["JOB_NAME", "catalog"])
+    glue = GlueContext(SparkContext.getOrCreate())
+    # Iceberg 1.7.1's vectorized reads corrupt memory on Spark 3.5.4 (lakehouse_glue.spark).
+    disable_unsafe_iceberg_reads(glue.spark_session)
+    job = Job(glue)
+    job.init(args["JOB_NAME"], args)
+    print(json.dumps(build_alarms_report(glue.spark_session, args["catalog"])))
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Glue job ``analytics``: pre-aggregated report tables in the ``analytics`` database."""
+
+from lakehouse_glue.analytics.alarms_report import (
+    DAILY_TABLE,
+    TIME_TO_RESET_TABLE,
+    ReportSources,
+    alarm_facts,
+    alarm_time_to_reset,
+    alarms_daily,
+    build_alarms_report,
+    default_sources,
+    latest_alarms,
+)
+
+__all__ = [
+    "DAILY_TABLE",
+    "TIME_TO_RESET_TABLE",
+    "ReportSources",
+    "alarm_facts",
+    "alarm_time_to_reset",
+    "alarms_daily",
+    "build_alarms_report",
+    "default_sources",
+    "latest_alarms",
+]

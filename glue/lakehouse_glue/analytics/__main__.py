@@ -1,0 +1,50 @@
+"""Local entry of the ``analytics`` job: ``python -m lakehouse_glue.analytics --help``.
+
+Reads curated ``mongodb.alarm`` and the ``postgres.device`` / ``postgres.company`` tables of the
+same catalog, writes ``analytics.alarms_daily`` and ``analytics.alarm_time_to_reset``, prints a
+JSON summary; exits non-zero with the error's name when the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from lakehouse_glue.analytics.alarms_report import (
+    ANALYTICS_NAMESPACE,
+    build_alarms_report,
+    default_sources,
+)
+from lakehouse_glue.curate.entry import run_and_report
+from lakehouse_glue.spark import DEFAULT_CATALOG
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lakehouse_glue.analytics", description=__doc__)
+    p.add_argument("--warehouse", required=True, help="local Iceberg warehouse folder")
+    p.add_argument("--catalog", default=DEFAULT_CATALOG)
+    p.add_argument("--mongodb-namespace", default="mongodb")
+    p.add_argument("--postgres-namespace", default="postgres")
+    p.add_argument("--namespace", default=ANALYTICS_NAMESPACE)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+
+    def job() -> dict[str, Any]:
+        from lakehouse_glue.spark import local_session
+
+        spark = local_session(args.warehouse, app_name="analytics", catalog=args.catalog)
+        started = time.monotonic()
+        sources = default_sources(args.catalog, args.mongodb_namespace, args.postgres_namespace)
+        counts = build_alarms_report(spark, args.catalog, sources, args.namespace)
+        return {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
+
+    return run_and_report(job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

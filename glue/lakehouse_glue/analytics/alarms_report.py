@@ -1,0 +1,168 @@
+"""The Alarms report (DESIGN §4, §5): alarms per company, device model, alarm code and day, and
+time-to-reset percentiles, from curated alarms joined with the Postgres ``device`` and
+``company`` tables.
+
+Transforms take DataFrames, so the same code computes the report from curated Iceberg (the job)
+and from raw Parquet (the benchmark's comparison). Both tables are recomputed whole and replaced
+atomically each run: a reset can land weeks after its alarm, so any day may change, and the
+report is small next to its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lakehouse_glue.errors import SourceTableMissingError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+ANALYTICS_NAMESPACE = "analytics"
+DAILY_TABLE = "alarms_daily"
+TIME_TO_RESET_TABLE = "alarm_time_to_reset"
+#: Exact percentiles (Spark's ``percentile``: linear interpolation between closest ranks), so the
+#: report equals any independent computation; groups are small enough that approximation buys
+#: nothing.
+PERCENTILES = (0.5, 0.9)
+GROUP = ("id_company", "company_name", "device_model", "code")
+
+
+@dataclass(frozen=True)
+class ReportSources:
+    alarms: str
+    devices: str
+    companies: str
+
+
+def default_sources(
+    catalog: str, mongodb_namespace: str = "mongodb", postgres_namespace: str = "postgres"
+) -> ReportSources:
+    return ReportSources(
+        alarms=f"{catalog}.{mongodb_namespace}.alarm",
+        devices=f"{catalog}.{postgres_namespace}.device",
+        companies=f"{catalog}.{postgres_namespace}.company",
+    )
+
+
+def latest_alarms(raw: DataFrame) -> DataFrame:
+    """One row per alarm id, its latest ``reset_ts`` winning: what curated holds, computed on
+    raw objects where an alarm extracted open and again reset appears twice."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as sf
+
+    window = Window.partitionBy("id").orderBy(sf.col("reset_ts").desc_nulls_last())
+    return raw.withColumn("_rank", sf.row_number().over(window)).where("_rank = 1").drop("_rank")
+
+
+def alarm_facts(alarms: DataFrame, devices: DataFrame, companies: DataFrame) -> DataFrame:
+    """One row per alarm with its company, device model, UTC day and time to reset.
+
+    Left joins: an alarm of a device missing from ``ddc`` (deleted, or newer than the last
+    extraction) still counts, under a NULL company and model, rather than vanishing.
+    """
+    from pyspark.sql import functions as sf
+
+    a = alarms.select("id_device", "code", "active_ts", "reset_ts").alias("a")
+    d = devices.select(
+        sf.col("id").alias("d_id"), "id_company", sf.col("model").alias("device_model")
+    )
+    c = companies.select(sf.col("id").alias("c_id"), sf.col("name").alias("company_name"))
+    ttr = (sf.unix_micros("reset_ts") - sf.unix_micros("active_ts")) / sf.lit(1_000_000.0)
+    return (
+        a.join(d, sf.col("a.id_device") == sf.col("d_id"), "left")
+        .join(c, sf.col("id_company") == sf.col("c_id"), "left")
+        .select(
+            "id_company",
+            "company_name",
+            "device_model",
+            "code",
+            sf.to_date("active_ts").alias("day"),
+            sf.col("reset_ts").isNotNull().alias("is_reset"),
+            ttr.alias("ttr_seconds"),
+        )
+    )
+
+
+def _measures() -> list:  # list[Column]; pyspark's Column is only imported for type checking
+    from pyspark.sql import functions as sf
+
+    pcts = ", ".join(str(p) for p in PERCENTILES)
+    return [
+        sf.count(sf.lit(1)).alias("alarms"),
+        sf.sum(sf.col("is_reset").cast("long")).alias("alarms_reset"),
+        sf.expr(f"percentile(ttr_seconds, array({pcts}))").alias("_pct"),
+    ]
+
+
+def _split_percentiles(df: DataFrame) -> DataFrame:
+    from pyspark.sql import functions as sf
+
+    for i, p in enumerate(PERCENTILES):
+        df = df.withColumn(f"ttr_p{round(p * 100)}_seconds", sf.col("_pct")[i])
+    return df.drop("_pct")
+
+
+def alarms_daily(facts: DataFrame) -> DataFrame:
+    """Alarms per company, device model, code and UTC day of activation."""
+    return _split_percentiles(facts.groupBy(*GROUP, "day").agg(*_measures()))
+
+
+def alarm_time_to_reset(facts: DataFrame) -> DataFrame:
+    """Time to reset over the whole history per company, model and code (percentiles of days
+    cannot be combined, so this is its own table rather than a rollup of the daily one)."""
+    from pyspark.sql import functions as sf
+
+    return _split_percentiles(
+        facts.groupBy(*GROUP).agg(
+            *_measures(),
+            sf.max("ttr_seconds").alias("ttr_max_seconds"),
+            sf.min("day").alias("first_day"),
+            sf.max("day").alias("last_day"),
+        )
+    )
+
+
+def _table(spark: SparkSession, name: str) -> DataFrame:
+    if not spark.catalog.tableExists(name):
+        raise SourceTableMissingError(
+            "the Alarms report needs it: run mongodb_curate and postgres_extract first", table=name
+        )
+    return spark.table(name)
+
+
+def build_alarms_report(
+    spark: SparkSession,
+    catalog: str,
+    sources: ReportSources | None = None,
+    namespace: str = ANALYTICS_NAMESPACE,
+) -> dict[str, int]:
+    """Recompute both report tables and replace them atomically; returns their row counts."""
+    sources = sources or default_sources(catalog)
+    facts = alarm_facts(
+        _table(spark, sources.alarms),
+        _table(spark, sources.devices),
+        _table(spark, sources.companies),
+    ).cache()
+    try:
+        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
+        counts: dict[str, int] = {}
+        for name, frame in (
+            (DAILY_TABLE, alarms_daily(facts)),
+            (TIME_TO_RESET_TABLE, alarm_time_to_reset(facts)),
+        ):
+            target = f"{catalog}.{namespace}.{name}"
+            # createOrReplace is one Iceberg commit: readers see the old report or the new one.
+            (
+                frame.orderBy(*GROUP)
+                .writeTo(target)
+                .using("iceberg")
+                .tableProperty("format-version", "2")
+                .tableProperty("write.parquet.compression-codec", "zstd")
+                .tableProperty("read.parquet.vectorization.enabled", "false")  # see tables.py
+                .createOrReplace()
+            )
+            counts[name] = spark.table(target).count()
+        return counts
+    finally:
+        facts.unpersist()

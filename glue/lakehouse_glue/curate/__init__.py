@@ -1,0 +1,31 @@
+"""Glue job ``mongodb_curate``: raw Parquet objects listed in the ledger → curated Iceberg."""
+
+from lakehouse_glue.curate.compaction import CompactionResult, compact
+from lakehouse_glue.curate.curate import (
+    CollectionResult,
+    CurateSettings,
+    committed_position,
+    curate_collection,
+    run_curate,
+)
+from lakehouse_glue.curate.ledger import JdbcSource, LedgerEntry
+from lakehouse_glue.curate.spec import CollectionSpec, JobTables, load_job_tables
+from lakehouse_glue.curate.tables import CURATED_NAMESPACE, POSITION_PROPERTY, TableLayout
+
+__all__ = [
+    "CURATED_NAMESPACE",
+    "POSITION_PROPERTY",
+    "CollectionResult",
+    "CollectionSpec",
+    "CompactionResult",
+    "CurateSettings",
+    "JdbcSource",
+    "JobTables",
+    "LedgerEntry",
+    "TableLayout",
+    "committed_position",
+    "compact",
+    "curate_collection",
+    "load_job_tables",
+    "run_curate",
+]

@@ -1,0 +1,342 @@
+"""Raw Parquet objects listed in the ledger → curated Iceberg tables (DESIGN §4).
+
+Per collection: read the ledger rows past the table's committed position, read their objects,
+conform them to the registry (drift folds into ``payload``), keep one row per natural key, and
+``MERGE INTO`` the table with the new position in the same commit. A rerun, a replayed ledger
+row or an object a retried worker rewrote can only match rows already there, so curated never
+holds a document twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from lakehouse_glue.curate.commit import latest_property, with_commit_properties
+from lakehouse_glue.curate.ledger import (
+    DEFAULT_LAG_SECONDS,
+    JdbcSource,
+    LedgerEntry,
+    ledger_bounds,
+    pending_entries,
+)
+from lakehouse_glue.curate.spec import PAYLOAD_COLUMN, CollectionSpec, JobTables
+from lakehouse_glue.curate.tables import (
+    CURATED_NAMESPACE,
+    POSITION_PROPERTY,
+    TableLayout,
+    ensure_curated_table,
+)
+from lakehouse_glue.errors import (
+    LedgerPositionError,
+    RawObjectMissingError,
+    SchemaMismatchError,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql.types import DataType
+
+log = logging.getLogger(__name__)
+
+LEDGER_ID = "_ledger_id"
+OBJECT_KEY = "_object_key"
+#: One commit per this many raw objects: bounds a commit's memory and a failure's rework on a
+#: bulk backlog, while an hourly run of the operations mode fits in one.
+DEFAULT_MAX_FILES_PER_COMMIT = 2000
+#: ``<collection>/idDevice=<id>/<from-ms>.parquet`` at the end of a file's path (keys.ts).
+_OBJECT_KEY_PATTERN = r"([a-z0-9_]+/idDevice=[0-9]+/[0-9]+\.parquet)$"
+
+# Raw types that widen losslessly to the registry's type; anything else is a schema mismatch
+# (a cast would silently turn bad values into NULL).
+_WIDENS_TO: dict[str, set[str]] = {
+    "bigint": {"int", "smallint", "tinyint"},
+    "int": {"smallint", "tinyint"},
+    "double": {"float", "int", "bigint", "smallint", "tinyint"},
+    "timestamp": {"timestamp_ntz"},
+}
+
+
+@dataclass(frozen=True)
+class CurateSettings:
+    catalog: str
+    raw_root: str
+    namespace: str = CURATED_NAMESPACE
+    layout: TableLayout = field(default_factory=TableLayout)
+    lag_seconds: int = DEFAULT_LAG_SECONDS
+    max_files_per_commit: int = DEFAULT_MAX_FILES_PER_COMMIT
+
+
+@dataclass
+class CollectionResult:
+    collection: str
+    table: str
+    position_before: int
+    position_after: int
+    objects: int = 0
+    ledger_rows: int = 0
+    rows_read: int = 0
+    commits: int = 0
+    added_records: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def object_uri(raw_root: str, object_key: str) -> str:
+    return f"{raw_root.rstrip('/')}/{object_key}"
+
+
+def committed_position(spark: SparkSession, table: str) -> int:
+    value = latest_property(spark, table, POSITION_PROPERTY)
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except ValueError as error:
+        raise LedgerPositionError(
+            f"snapshot property {POSITION_PROPERTY}={value!r} is not an id", table=table
+        ) from error
+
+
+def read_raw(spark: SparkSession, raw_root: str, entries: Sequence[LedgerEntry]) -> DataFrame:
+    """The rows of the listed objects, each tagged with its ledger id (newer objects win ties)."""
+    from pyspark.sql import functions as sf
+    from pyspark.sql.utils import AnalysisException
+
+    paths = [object_uri(raw_root, e.object_key) for e in entries]
+    try:
+        # mergeSchema: objects written before and after a registry change differ in columns.
+        raw = spark.read.option("mergeSchema", "true").parquet(*paths)
+    except AnalysisException as error:
+        if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
+            raise RawObjectMissingError(
+                f"a raw object listed in the ledger is missing: {str(error).splitlines()[0]}",
+                table=entries[0].collection,
+            ) from error
+        raise
+    tags = spark.createDataFrame(
+        [(e.object_key, e.id) for e in entries], f"{OBJECT_KEY} STRING, {LEDGER_ID} BIGINT"
+    )
+    tagged = raw.withColumn(
+        OBJECT_KEY, sf.regexp_extract(sf.input_file_name(), _OBJECT_KEY_PATTERN, 1)
+    )
+    return tagged.join(sf.broadcast(tags), OBJECT_KEY, "inner").drop(OBJECT_KEY)
+
+
+def _simple(data_type: DataType) -> str:
+    return data_type.simpleString()
+
+
+def _json_object_concat(left: Column, right: Column) -> Column:
+    """Concatenate two JSON object texts (``{"a":1}`` + ``{"b":2}``), either may be NULL/empty."""
+    from pyspark.sql import functions as sf
+
+    left_empty = left.isNull() | (sf.trim(left) == sf.lit("{}"))
+    right_empty = right.isNull() | (right == sf.lit("{}"))
+    trimmed = sf.rtrim(left)
+    body = trimmed.substr(sf.lit(1), sf.length(trimmed) - sf.lit(1))
+    return (
+        sf.when(right_empty, left)
+        .when(left_empty, right)
+        .otherwise(sf.concat(body, sf.lit(","), right.substr(sf.lit(2), sf.length(right))))
+    )
+
+
+def conform(df: DataFrame, spec: CollectionSpec) -> tuple[DataFrame, list[str]]:
+    """Registry columns in registry order and types, plus the ledger id.
+
+    A column the raw object has but the registry does not (the worker was deployed with a newer
+    schema than this job's table list) folds into ``payload`` as JSON, like any unknown field;
+    a collection without payload ignores it and reports it. A missing nullable column is NULL;
+    a missing required column or an incompatible type is a ``SchemaMismatchError``.
+    Returns the frame and the names of the columns folded or ignored.
+    """
+    from pyspark.sql import functions as sf
+
+    present = {f.name: f.dataType for f in df.schema.fields}
+    wanted = set(spec.column_names)
+    # Spark may add the Hive-style path segment `idDevice=` as a partition column; it repeats
+    # id_device, so it is neither data nor drift.
+    internal = {LEDGER_ID, "idDevice"}
+    extras = sorted(n for n in present if n not in wanted and n not in internal)
+
+    selected: list[Column] = []
+    for col in spec.columns:
+        if col.name not in present:
+            if not col.nullable:
+                raise SchemaMismatchError(
+                    f"raw objects lack the required column {col.name}", table=spec.name
+                )
+            selected.append(sf.lit(None).cast(col.spark_type).alias(col.name))
+            continue
+        have = _simple(present[col.name])
+        if have != col.spark_type and have not in _WIDENS_TO.get(col.spark_type, set()):
+            raise SchemaMismatchError(
+                f"column {col.name} is {have} in raw objects, the registry says {col.spark_type}",
+                table=spec.name,
+            )
+        value = sf.col(f"`{col.name}`").cast(col.spark_type)
+        if col.name == PAYLOAD_COLUMN and spec.payload and extras:
+            drift = sf.to_json(sf.struct(*[sf.col(f"`{n}`") for n in extras]))
+            value = _json_object_concat(value, drift)
+        selected.append(value.alias(col.name))
+    if spec.payload and extras and PAYLOAD_COLUMN not in present:
+        # Objects from before payload existed: the drift alone is the payload.
+        idx = spec.column_names.index(PAYLOAD_COLUMN)
+        selected[idx] = sf.to_json(sf.struct(*[sf.col(f"`{n}`") for n in extras])).alias(
+            PAYLOAD_COLUMN
+        )
+    selected.append(sf.col(LEDGER_ID))
+    return df.select(*selected), extras
+
+
+def latest_per_key(df: DataFrame, spec: CollectionSpec) -> DataFrame:
+    """One row per natural key: the latest ``updated_column`` (alarm: ``reset_ts``, a reset beats
+    an open alarm), then the newest ledger row (a replayed object beats the one it replaced)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as sf
+
+    order: list[Column] = []
+    if spec.updated_column:
+        order.append(sf.col(spec.updated_column).desc_nulls_last())
+    order.append(sf.col(LEDGER_ID).desc())
+    window = Window.partitionBy(*[sf.col(k) for k in spec.natural_key]).orderBy(*order)
+    return (
+        df.withColumn("_rank", sf.row_number().over(window))
+        .where(sf.col("_rank") == 1)
+        .drop("_rank", LEDGER_ID)
+    )
+
+
+def merge_sql(table: str, source_view: str, spec: CollectionSpec) -> str:
+    # id_device never changes for a document; repeating it in the ON clause lets Iceberg prune
+    # the target's device buckets instead of joining against the whole table.
+    keys = list(spec.natural_key)
+    if "id_device" not in keys:
+        keys.append("id_device")
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    clauses = []
+    if spec.updated_column:
+        u = spec.updated_column
+        # Only a later value replaces the curated row: an older extraction replayed after a
+        # newer one (or a rerun) changes nothing and writes no delete file.
+        clauses.append(
+            f"WHEN MATCHED AND s.`{u}` IS NOT NULL AND (t.`{u}` IS NULL OR s.`{u}` > t.`{u}`) "
+            "THEN UPDATE SET *"
+        )
+    # Other documents never change at the source: a match is the same document seen again.
+    clauses.append("WHEN NOT MATCHED THEN INSERT *")
+    return f"MERGE INTO {table} t USING {source_view} s ON {on}\n" + "\n".join(clauses)
+
+
+def _chunks(entries: Sequence[LedgerEntry], size: int) -> list[Sequence[LedgerEntry]]:
+    size = max(1, size)
+    return [entries[i : i + size] for i in range(0, len(entries), size)]
+
+
+def _current_snapshot(spark: SparkSession, table: str) -> tuple[int | None, dict[str, str]]:
+    rows = spark.sql(
+        f"SELECT snapshot_id, summary FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1"
+    ).collect()
+    if not rows:
+        return None, {}
+    return rows[0]["snapshot_id"], dict(rows[0]["summary"] or {})
+
+
+def curate_entries(
+    spark: SparkSession,
+    spec: CollectionSpec,
+    table: str,
+    entries: Sequence[LedgerEntry],
+    raw_root: str,
+    result: CollectionResult,
+) -> None:
+    """Merge one chunk of ledger entries; the commit carries the chunk's highest ledger id."""
+    raw = read_raw(spark, raw_root, entries)
+    conformed, extras = conform(raw, spec)
+    for name in extras:
+        if name not in result.ignored_columns:
+            result.ignored_columns.append(name)
+    source = latest_per_key(conformed, spec)
+    view = f"curate_source_{spec.name}"
+    source.createOrReplaceTempView(view)
+    position = max(e.id for e in entries)
+    before, _ = _current_snapshot(spark, table)
+    with_commit_properties(
+        spark,
+        {POSITION_PROPERTY: str(position)},
+        lambda: spark.sql(merge_sql(table, view, spec)).collect(),
+    )
+    after, summary = _current_snapshot(spark, table)
+    if after == before:
+        # Nothing to write (every row already curated): Iceberg made no snapshot, so the
+        # position must be committed on its own, or these objects are re-read every run.
+        _commit_position_only(spark, table, position)
+    spark.catalog.dropTempView(view)
+    result.commits += 1
+    result.added_records += int(summary.get("added-records", 0)) if after != before else 0
+    result.position_after = position
+    result.objects += len(entries)
+    result.ledger_rows += sum(e.rows for e in entries)
+
+
+def _commit_position_only(spark: SparkSession, table: str, position: int) -> None:
+    """An empty append whose only effect is a snapshot carrying the position."""
+    empty = spark.table(table).limit(0)
+    empty.writeTo(table).option(f"snapshot-property.{POSITION_PROPERTY}", str(position)).append()
+
+
+def curate_collection(
+    spark: SparkSession,
+    spec: CollectionSpec,
+    settings: CurateSettings,
+    entries_for: tuple[JdbcSource, int, int] | Sequence[LedgerEntry],
+) -> CollectionResult:
+    """Curate one collection. ``entries_for`` is either the ledger to read, with the safe and
+    highest ids, or the entries themselves (tests and replays that bypass the ledger)."""
+    started = time.monotonic()
+    table = ensure_curated_table(spark, settings.catalog, spec, settings.layout, settings.namespace)
+    position = committed_position(spark, table)
+    result = CollectionResult(
+        collection=spec.name, table=table, position_before=position, position_after=position
+    )
+    if isinstance(entries_for, tuple):
+        source, safe, highest = entries_for
+        if position > highest:
+            raise LedgerPositionError(
+                f"table is at ledger id {position} but the ledger ends at {highest}: was the "
+                "support database recreated? New objects would be skipped; re-curate on purpose",
+                table=table,
+            )
+        entries = pending_entries(spark, source, spec.name, position, safe)
+    else:
+        entries = sorted((e for e in entries_for if e.id > position), key=lambda e: e.id)
+    for chunk in _chunks(entries, settings.max_files_per_commit):
+        curate_entries(spark, spec, table, chunk, settings.raw_root, result)
+    if entries:
+        # Read back, not derived: proves the commit carried the position.
+        result.position_after = committed_position(spark, table)
+    result.rows_read = result.ledger_rows
+    result.seconds = round(time.monotonic() - started, 3)
+    log.info("curated %s", asdict(result))
+    return result
+
+
+def run_curate(
+    spark: SparkSession,
+    job_tables: JobTables,
+    settings: CurateSettings,
+    ledger: JdbcSource,
+    collections: Sequence[str] | None = None,
+) -> list[CollectionResult]:
+    """Curate the chosen collections (all by default), each table with its own position."""
+    specs = (
+        [job_tables.collection(n) for n in collections]
+        if collections
+        else list(job_tables.collections)
+    )
+    safe, highest = ledger_bounds(spark, ledger, settings.lag_seconds)
+    return [curate_collection(spark, spec, settings, (ledger, safe, highest)) for spec in specs]

@@ -1,0 +1,95 @@
+"""Test helpers around the lake: the Postgres tables the analytics job joins, table contents,
+and what the sources say the lake should hold."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from lakehouse_glue.curate.ledger import JdbcSource
+from lakehouse_glue.curate.spec import JobTables
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+SLOT = timedelta(hours=6)
+STEP = timedelta(seconds=30)
+
+
+def load_tool(name: str) -> ModuleType:
+    """Import ``glue/tools/<name>.py`` (a script folder, not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def copy_postgres_tables(
+    spark: SparkSession,
+    ddc: JdbcSource,
+    job_tables: JobTables,
+    namespace: str,
+    names: Iterable[str] = ("device", "company"),
+) -> None:
+    """Stand-in for ``postgres_extract``: ddc tables into ``namespace`` with the registry's
+    columns and types, so the analytics tests do not depend on that job."""
+    from pyspark.sql import functions as sf
+
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespace}")
+    for name in names:
+        spec = job_tables.table(name)
+        cols = ", ".join(c.name for c in spec.columns)
+        df = (
+            spark.read.format("jdbc")
+            .options(**ddc.options())
+            .option("query", f"SELECT {cols} FROM {name}")
+            .load()
+        )
+        df = df.select(*[sf.col(c.name).cast(c.spark_type).alias(c.name) for c in spec.columns])
+        df.writeTo(f"{namespace}.{name}").using("iceberg").createOrReplace()
+
+
+def rows(spark: SparkSession, table: str, order: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in spark.sql(f"SELECT * FROM {table} ORDER BY {order}").collect()]
+
+
+def as_utc(value: datetime) -> datetime:
+    """Collected Spark timestamps are naive UTC (the harness pins the zone); Mongo's are aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def expected_keys(
+    mongo_db: Any, collection: str, ts_field: str, last_log: dict[int, datetime]
+) -> set[Any]:
+    """What the lake must hold per the worker's contract: every document timestamped before its
+    device's ``last_log_date`` (``_id`` as text; ``variable_logs``: (device, instant) pairs with
+    a reading, from slots that ended by then)."""
+    keys: set[Any] = set()
+    if collection == "variable_logs":
+        for doc in mongo_db[collection].find({}, {"idDevice": 1, "day": 1, "samples": 1}):
+            mark = last_log.get(int(doc["idDevice"]))
+            day = as_utc(doc["day"])
+            if mark is None or day + SLOT > mark:
+                continue
+            for sample in doc["samples"]:
+                for i, value in enumerate(sample["values"]):
+                    if value is not None:
+                        at = day + timedelta(hours=sample["hour"]) + i * STEP
+                        keys.add((int(doc["idDevice"]), at))
+        return keys
+    for doc in mongo_db[collection].find({}, {"_id": 1, "idDevice": 1, ts_field: 1}):
+        mark = last_log.get(int(doc["idDevice"]))
+        ts = doc.get(ts_field)
+        if mark is not None and isinstance(ts, datetime) and as_utc(ts) < mark:
+            keys.add(str(doc["_id"]))
+    return keys

@@ -1,0 +1,250 @@
+"""Benchmark (not a test): raw → curated, and the Alarms report three ways, in one run.
+
+A synthetic snapshot is loaded into throwaway databases (PostgreSQL ``bench_<id>_ddc`` and
+``bench_<id>_support``, MongoDB ``bench_<id>``; dropped at the end unless ``--keep``), ingested by
+the TypeScript CLI into a temporary raw folder, curated by ``mongodb_curate``'s code
+(``run_curate``), then compacted the way the Glue table optimizer would. It prints:
+
+- raw objects (files, bytes) against curated data and delete files, per collection and in total;
+- the Alarms report (``alarms_daily`` + ``alarm_time_to_reset``, computed and collected) timed
+  three ways on the same data: curated Iceberg (the analytics job's transforms), raw Parquet
+  (the same transforms over ``spark.read.parquet(raw/alarm)``, deduplicated per alarm id, which is
+  what querying the raw layer needs), and the old way (``glue/tools/alarms_old_way.py``: pymongo
+  + psycopg + Python). Spark ways get one warm-up run, then the median of ``--runs``.
+  The three results are compared (groups, alarms, resets) and the verdict printed with them.
+
+Usage: .local/venv/bin/python scripts/bench/curate_analytics.py [--devices 60 --days 30]
+       [--collections alarm,events] [--advances 6] [--runs 3] [--keep]
+Ports come from the environment (scripts/stack.env), like every other script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "glue"))
+sys.path.insert(0, str(ROOT / "glue" / "tests"))  # sources.py, lake_helpers.py: the test fixtures
+
+from lake_helpers import copy_postgres_tables, load_tool  # noqa: E402
+from sources import Sources  # noqa: E402
+
+from lakehouse_glue.analytics import (  # noqa: E402
+    alarm_facts,
+    alarm_time_to_reset,
+    alarms_daily,
+    latest_alarms,
+)
+from lakehouse_glue.curate import CurateSettings, compact, load_job_tables, run_curate  # noqa: E402
+from lakehouse_glue.curate.ledger import JdbcSource  # noqa: E402
+from lakehouse_glue.spark import DEFAULT_CATALOG, local_session  # noqa: E402
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def folder_files(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*.parquet") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.2f} MB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--devices", type=int, default=60)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--collections", help="comma-separated (default: every collection)")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument(
+        "--advances",
+        type=int,
+        default=0,
+        help="then N times: snapshot advance --days 1, ingest, curate (the hourly/daily runs that "
+        "add one raw object per device and collection each time, and one commit per table)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the databases and folders")
+    args = p.parse_args(argv)
+
+    sources = Sources(prefix=f"bench_{uuid.uuid4().hex[:8]}")
+    work = Path(tempfile.mkdtemp(prefix="lakehouse-bench-curate-"))
+    raw_dir, warehouse = work / "raw", work / "warehouse"
+    say(f"scale: {args.devices} devices x {args.days} days, seed {args.seed}; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; work folder {work}")  # fmt: skip
+    sources.create()
+    try:
+        seconds, _ = timed(lambda: sources.load(args.devices, args.days, args.seed))
+        say(f"snapshot load: {seconds:.1f} s")
+        extra = ["--collections", args.collections] if args.collections else []
+        seconds, _ = timed(lambda: sources.ingest(raw_dir, *extra))
+        say(f"ingest (TypeScript CLI, MongoDB → raw): {seconds:.1f} s")
+
+        job_tables = load_job_tables(sources.job_tables(work / "job-tables.json"))
+        spark = local_session(str(warehouse), app_name="bench-curate-analytics")
+        settings = CurateSettings(catalog=DEFAULT_CATALOG, raw_root=str(raw_dir), lag_seconds=0)
+        ledger = JdbcSource(
+            sources.jdbc_url(sources.support_db), sources.pg_user, sources.pg_password
+        )
+        names = args.collections.split(",") if args.collections else None
+        seconds, results = timed(lambda: run_curate(spark, job_tables, settings, ledger, names))
+        commits = sum(r.commits for r in results)
+        rows = sum(r.ledger_rows for r in results)
+        objects = sum(r.objects for r in results)
+        say(f"curate: {seconds:.1f} s, {commits} commits, {rows:,} rows from {objects:,} objects")
+        for i in range(args.advances):
+            sources.cli("snapshot", "advance", "--days", "1")
+            ingest_s, _ = timed(lambda: sources.ingest(raw_dir, *extra))
+            seconds, more = timed(lambda: run_curate(spark, job_tables, settings, ledger, names))
+            rows = sum(r.ledger_rows for r in more)
+            objects = sum(r.objects for r in more)
+            say(f"advance {i + 1}: ingest {ingest_s:.1f} s, curate {seconds:.1f} s, "
+                f"{rows:,} rows from {objects:,} objects")  # fmt: skip
+        before = {r.table: _curated_files(spark, r.table) for r in results}
+        seconds, _ = timed(lambda: [compact(spark, r.table) for r in results])
+        say(f"compaction (the Glue optimizer's procedures): {seconds:.1f} s")
+
+        say("")
+        say(f"{'collection':<24}{'raw files':>10}{'raw bytes':>13}{'curated files':>15}"
+            f"{'(before compaction)':>21}{'curated bytes':>15}")  # fmt: skip
+        totals = [0, 0, 0, 0, 0]
+        for r in results:
+            rf, rb = folder_files(raw_dir / r.collection)
+            cf, cb = _curated_files(spark, r.table)
+            row = (rf, rb, cf, before[r.table][0], cb)
+            totals = [a + b for a, b in zip(totals, row, strict=True)]
+            say(f"{r.collection:<24}{rf:>10}{mb(rb):>13}{cf:>15}{row[3]:>21}{mb(cb):>15}")
+        say(f"{'total':<24}{totals[0]:>10}{mb(totals[1]):>13}{totals[2]:>15}{totals[3]:>21}"
+            f"{mb(totals[4]):>15}")  # fmt: skip
+
+        if names is None or "alarm" in names:
+            _alarms_report(spark, sources, job_tables, raw_dir, args.runs)
+        spark.stop()
+    finally:
+        if args.keep:
+            say(f"kept: databases {sources.prefix}_*, MongoDB {sources.mongo_db}, folder {work}")
+        else:
+            sources.drop()
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _curated_files(spark: Any, table: str) -> tuple[int, int]:
+    """Data and delete files of the current snapshot (the ``files`` metadata table has both)."""
+    row = spark.sql(
+        f"SELECT count(*) AS n, coalesce(sum(file_size_in_bytes), 0) AS b FROM {table}.files"
+    ).first()
+    return int(row["n"]), int(row["b"])
+
+
+def _alarms_report(spark: Any, sources: Sources, job_tables: Any, raw_dir: Path, runs: int) -> None:
+    from pyspark.sql import functions as sf
+
+    old_way = load_tool("alarms_old_way")
+    postgres = f"{DEFAULT_CATALOG}.postgres"
+    ddc = JdbcSource(sources.jdbc_url(sources.ddc_db), sources.pg_user, sources.pg_password)
+    copy_postgres_tables(spark, ddc, job_tables, postgres)
+    devices = spark.table(f"{postgres}.device")
+    companies = spark.table(f"{postgres}.company")
+
+    def spark_report(alarms: Callable[[], Any]) -> tuple[list[Any], list[Any]]:
+        facts = alarm_facts(alarms(), devices, companies).cache()
+        try:
+            return alarms_daily(facts).collect(), alarm_time_to_reset(facts).collect()
+        finally:
+            facts.unpersist()
+
+    def curated() -> tuple[list[Any], list[Any]]:
+        return spark_report(lambda: spark.table(f"{DEFAULT_CATALOG}.mongodb.alarm"))
+
+    def raw() -> tuple[list[Any], list[Any]]:
+        # The raw layer as it is: every object listed and read, an alarm extracted open and
+        # again reset appears twice, so the latest reset wins per id (what MERGE does once).
+        def frame() -> Any:
+            df = spark.read.option("mergeSchema", "true").parquet(str(raw_dir / "alarm"))
+            return latest_alarms(df.drop("idDevice")).withColumn("code", sf.col("code").cast("int"))
+
+        return spark_report(frame)
+
+    def old() -> tuple[dict[Any, Any], dict[Any, Any]]:
+        with sources.mongo() as client, sources.ddc() as conn:
+            alarms = old_way.fetch_alarms(client[sources.mongo_db])
+            devs = old_way.fetch_devices(conn)
+            comps = old_way.fetch_companies(conn)
+        return old_way.report(old_way.extracted(alarms, devs), devs, comps)
+
+    ways: dict[str, Callable[[], Any]] = {
+        "curated Iceberg": curated,
+        "raw Parquet (Spark)": raw,
+        "old way (pymongo + Python)": old,
+    }
+    figures: dict[str, float] = {}
+    outputs: dict[str, Any] = {}
+    for name, fn in ways.items():
+        if name != "old way (pymongo + Python)":
+            timed(fn)  # warm-up: JIT, file listing caches, broadcast of the small tables
+        samples = []
+        for _ in range(max(1, runs)):
+            seconds, outputs[name] = timed(fn)
+            samples.append(seconds)
+        figures[name] = statistics.median(samples)
+
+    summaries = {}
+    for name, (daily, ttr) in outputs.items():
+        rows = list(daily.values()) if isinstance(daily, dict) else daily
+        summaries[name] = (
+            len(daily),
+            len(ttr),
+            sum(r["alarms"] for r in rows),
+            sum(r["alarms_reset"] for r in rows),
+        )
+    # Resets the lake may not have yet: an alarm extracted open whose reset MongoDB got after
+    # the device's last log reaches the lake with the next extraction; one already reset when
+    # extracted is reset in the lake too. Only these may differ between the lake and MongoDB.
+    with sources.mongo() as client, sources.ddc() as conn:
+        devs = old_way.fetch_devices(conn)
+        in_flight = sum(
+            1
+            for a in old_way.extracted(old_way.fetch_alarms(client[sources.mongo_db]), devs)
+            if a.reset_ts is not None and a.reset_ts >= devs[a.id_device].last_log_date
+        )
+    lake = {summaries["curated Iceberg"], summaries["raw Parquet (Spark)"]}
+    old_summary = summaries["old way (pymongo + Python)"]
+    agree = (
+        len(lake) == 1
+        and next(iter(lake))[:3] == old_summary[:3]
+        and abs(next(iter(lake))[3] - old_summary[3]) <= in_flight
+    )
+    daily_rows, ttr_rows, alarms, resets = summaries["curated Iceberg"]
+    say("")
+    say(f"Alarms report: {alarms:,} alarms ({resets:,} reset), {daily_rows:,} daily rows, "
+        f"{ttr_rows:,} time-to-reset rows; median of {runs} runs")  # fmt: skip
+    say(f"  results: {'agree' if agree else 'DISAGREE'} {summaries} "
+        f"(resets after the device's last log, which may differ: {in_flight})")  # fmt: skip
+    base = figures["curated Iceberg"]
+    for name, seconds in figures.items():
+        ratio = "" if name == "curated Iceberg" else f"   curated is {seconds / base:.1f}x faster"
+        say(f"  {name:<28}{seconds:>8.3f} s{ratio}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
