@@ -20,13 +20,16 @@ from lakehouse_glue.spark import disable_unsafe_iceberg_reads
 
 
 def main() -> None:
-    args = getResolvedOptions(sys.argv, ["JOB_NAME", "catalog"])
+    args = getResolvedOptions(sys.argv, ["JOB_NAME"])
+    # The catalog Pulumi configures (`--conf` on the job) is glue_catalog; `--catalog` overrides.
+    if "--catalog" in sys.argv:
+        args.update(getResolvedOptions(sys.argv, ["catalog"]))
     glue = GlueContext(SparkContext.getOrCreate())
     # Iceberg 1.7.1's vectorized reads corrupt memory on Spark 3.5.4 (lakehouse_glue.spark).
     disable_unsafe_iceberg_reads(glue.spark_session)
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
-    print(json.dumps(build_alarms_report(glue.spark_session, args["catalog"])))
+    print(json.dumps(build_alarms_report(glue.spark_session, args.get("catalog", "glue_catalog"))))
     job.commit()
 
 

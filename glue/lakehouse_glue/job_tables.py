@@ -110,6 +110,12 @@ def split_names(text: str | None) -> tuple[str, ...] | None:
 
 def load_job_tables(source: str) -> JobTables:
     """Load from inline JSON, a local path, or an ``s3://`` URI (how Glue receives it)."""
+    return parse_job_tables(read_job_tables_json(source))
+
+
+def read_job_tables_json(source: str) -> Any:
+    """The registry JSON from inline text, a local path or an ``s3://`` URI, not yet validated
+    (each job validates the part it uses)."""
     text = source.strip()
     if text.startswith("{"):
         raw = text
@@ -121,10 +127,9 @@ def load_job_tables(source: str) -> JobTables:
             raise JobTablesError(f"job tables file {path} does not exist")
         raw = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as error:
         raise JobTablesError(f"job tables are not valid JSON: {error}") from error
-    return parse_job_tables(data)
 
 
 def _read_s3(uri: str) -> str:

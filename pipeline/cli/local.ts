@@ -80,8 +80,46 @@ export function localCommand(): Command {
           progress,
           jobResults,
         ),
+        [TASK.curate]: sparkBinding(
+          {
+            name: "mongodb_curate",
+            module: "lakehouse_glue.curate",
+            args: [
+              "--job-tables",
+              resolve(tablesFile),
+              "--warehouse",
+              resolve(LOCAL_WAREHOUSE),
+              "--raw-dir",
+              resolve(LOCAL_LAKE_DIR, "raw"),
+              "--support-jdbc-url",
+              jdbcUrl(config.SUPPORT_DATABASE_URL),
+              "--user",
+              decodeURIComponent(new URL(config.SUPPORT_DATABASE_URL).username),
+              "--password-env",
+              "SUPPORT_DB_PASSWORD",
+              // The ledger lag guards against workers still committing; here the state machine
+              // runs curation after every worker has finished, and nothing else writes.
+              "--lag-seconds",
+              "0",
+            ],
+            env: { SUPPORT_DB_PASSWORD: decodeURIComponent(new URL(config.SUPPORT_DATABASE_URL).password) },
+          },
+          progress,
+          jobResults,
+        ),
+        [TASK.analytics]: sparkBinding(
+          {
+            name: "analytics",
+            module: "lakehouse_glue.analytics",
+            args: ["--warehouse", resolve(LOCAL_WAREHOUSE)],
+          },
+          progress,
+          jobResults,
+        ),
       };
-      console.log(`\nexecuting the state machine locally: PostgreSQL → ${LOCAL_WAREHOUSE} ∥ MongoDB → raw`);
+      console.log(
+        `\nexecuting the state machine locally: (PostgreSQL → Iceberg ∥ MongoDB → raw) → curated → analytics, in ${LOCAL_WAREHOUSE}`,
+      );
       const started = performance.now();
       let run: Awaited<ReturnType<typeof runLocalPipeline>>;
       try {
@@ -92,8 +130,6 @@ export function localCommand(): Command {
             metricsFile: join(LOCAL_LAKE_DIR, "metrics.emf.jsonl"),
             log,
             hooks: progress,
-            // The curate and analytics jobs are not built yet: run the Extract stage only.
-            stages: "extract",
           },
           jobs,
         );
@@ -103,18 +139,35 @@ export function localCommand(): Command {
       if (run.summary) console.log(`\n${formatIngestSummary(run.summary)}`);
       const extract = jobResults.get("postgres_extract");
       if (extract) console.log(`\n${formatTableResults(extract)}`);
+      const curated = jobResults.get("mongodb_curate")?.at(-1);
+      if (curated) console.log(`\n${formatCurateResult(curated)}`);
+      const report = jobResults.get("analytics")?.at(-1) as { tables?: Record<string, number> } | undefined;
+      if (report?.tables)
+        console.log(
+          `\nAlarms report (lake.analytics.*): ${Object.entries(report.tables)
+            .map(([t, n]) => `${t} ${n} rows`)
+            .join(", ")}`,
+        );
       console.log(`\n${describeExecution(run.execution, (performance.now() - started) / 1000)}`);
-      console.log("not yet in the local run: Glue jobs mongodb_curate and analytics, the Alarms report");
-      const failed =
-        run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed" || extractFailed(run);
-      if (failed) process.exitCode = 1;
+      // The Outcome state fails the execution when any stage (a caught Glue failure too) failed.
+      if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") process.exitCode = 1;
     });
 }
 
-/** The postgres branch catches its job's failure into the state; the local run must still fail. */
-function extractFailed(run: Awaited<ReturnType<typeof runLocalPipeline>>): boolean {
-  const output = run.execution.output as { postgres?: { error?: unknown } } | null;
-  return Boolean(output?.postgres?.error);
+/** `postgres://user:pass@host:port/db` → `jdbc:postgresql://host:port/db` (credentials apart). */
+function jdbcUrl(url: string): string {
+  const u = new URL(url);
+  return `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`;
+}
+
+/** One line per collection from the curate job's summary. */
+function formatCurateResult(result: unknown): string {
+  const collections = (result as { collections?: Record<string, unknown>[] }).collections ?? [];
+  const lines = collections.map(
+    (c) =>
+      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(c.seconds)} s`,
+  );
+  return [`mongodb_curate → ${LOCAL_WAREHOUSE} (lake.mongodb.*)`, ...lines].join("\n");
 }
 
 function sparkBinding(

@@ -7,12 +7,7 @@ import type { LocalConfig } from "../config.js";
 import type { SummaryOutput } from "../lambda/events.js";
 import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
 import { executeLocally, type LocalExecution, type TaskBinding } from "./local-machine.js";
-import {
-  buildStateMachine,
-  extractMachine,
-  ingestionBranch,
-  type StateMachineTargets,
-} from "./state-machine.js";
+import { buildStateMachine, ingestionBranch, type StateMachineTargets } from "./state-machine.js";
 
 /** Stand-in ARNs and names: locally the Task states are bound by state name, never by ARN. */
 export const LOCAL_TARGETS: StateMachineTargets = {
@@ -99,20 +94,14 @@ export function runLocalIngestion(
   return run(config, options, definition, {});
 }
 
-/**
- * The whole state machine (`stages: "all"`), or only its Extract stage (`"extract"`: both sources
- * into the lake, no curation); `jobs` binds the Glue task states (PostgresExtract, Curate,
- * Analytics) to local Spark runs.
- */
+/** The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics). */
 export function runLocalPipeline(
   config: LocalConfig,
-  options: LocalIngestionOptions & { readonly stages: "all" | "extract" },
+  options: LocalIngestionOptions,
   jobs: Readonly<Record<string, TaskBinding>>,
 ): Promise<LocalRunReport> {
-  const machineOptions = { maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY };
-  const definition =
-    options.stages === "all"
-      ? buildStateMachine(LOCAL_TARGETS, machineOptions)
-      : extractMachine(LOCAL_TARGETS, machineOptions);
+  const definition = buildStateMachine(LOCAL_TARGETS, {
+    maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
+  });
   return run(config, options, definition, jobs);
 }

@@ -164,14 +164,6 @@ function extractState(t: StateMachineTargets, o: StateMachineOptions): State {
   };
 }
 
-/**
- * The Extract stage as a machine by itself (both sources into the lake, no curation), for local
- * runs while the curate and analytics jobs are not there.
- */
-export function extractMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
-  return { StartAt: "Extract", States: { Extract: { ...extractState(t, o), End: true } } };
-}
-
 export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
   return {
     Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
