@@ -4,7 +4,7 @@
  * chart of alarms per day by code, one table per company, model and code). Pure data, no Pulumi.
  *
  * Contract with glue/jobs/analytics.py: the table `analytics.alarms_daily`, one row per company,
- * device model, alarm code and day, with the columns of {@link ALARMS_DAILY_COLUMNS}.
+ * device model, alarm code and day, with the columns of {@link ALARMS_DAILY_COLUMNS} (as `lakehouse_glue.analytics.alarms_report` writes them).
  */
 
 export const ALARMS_DAILY = { database: "analytics", table: "alarms_daily" } as const;
@@ -13,15 +13,15 @@ export const ALARMS_DAILY = { database: "analytics", table: "alarms_daily" } as 
 export type QuickSightType = "STRING" | "INTEGER" | "DECIMAL" | "DATETIME";
 
 export const ALARMS_DAILY_COLUMNS: readonly { readonly name: string; readonly type: QuickSightType }[] = [
-  { name: "company_id", type: "INTEGER" },
+  { name: "id_company", type: "INTEGER" },
   { name: "company_name", type: "STRING" },
   { name: "device_model", type: "STRING" },
-  { name: "code", type: "STRING" },
+  { name: "code", type: "INTEGER" },
   { name: "day", type: "DATETIME" },
   { name: "alarms", type: "INTEGER" },
-  { name: "reset", type: "INTEGER" },
-  { name: "p50_time_to_reset_seconds", type: "DECIMAL" },
-  { name: "p90_time_to_reset_seconds", type: "DECIMAL" },
+  { name: "alarms_reset", type: "INTEGER" },
+  { name: "ttr_p50_seconds", type: "DECIMAL" },
+  { name: "ttr_p90_seconds", type: "DECIMAL" },
 ];
 
 /** The Alarms report of the last 90 days, saved as an Athena named query. */
@@ -32,10 +32,10 @@ SELECT
   code,
   day,
   alarms,
-  reset,
-  alarms - reset AS still_open,
-  p50_time_to_reset_seconds,
-  p90_time_to_reset_seconds
+  alarms_reset,
+  alarms - alarms_reset AS still_open,
+  ttr_p50_seconds,
+  ttr_p90_seconds
 FROM ${ALARMS_DAILY.database}.${ALARMS_DAILY.table}
 WHERE day >= current_date - INTERVAL '90' DAY
 ORDER BY day DESC, alarms DESC, company_name, device_model, code`;
@@ -45,7 +45,11 @@ export const DATASET_IDENTIFIER = "alarms_daily";
 
 const column = (name: string) => ({ DataSetIdentifier: DATASET_IDENTIFIER, ColumnName: name });
 const title = (text: string) => ({ Visibility: "VISIBLE", FormatText: { PlainText: text } });
-const dimension = (name: string) => ({ CategoricalDimensionField: { FieldId: name, Column: column(name) } });
+/** Numbers (the alarm code) are numerical dimensions in QuickSight, text categorical. */
+const dimension = (name: string) =>
+  ALARMS_DAILY_COLUMNS.find((c) => c.name === name)?.type === "INTEGER"
+    ? { NumericalDimensionField: { FieldId: name, Column: column(name) } }
+    : { CategoricalDimensionField: { FieldId: name, Column: column(name) } };
 const measure = (name: string, aggregation: "SUM" | "AVERAGE" | "MAX") => ({
   NumericalMeasureField: {
     FieldId: `${name}_${aggregation.toLowerCase()}`,
@@ -97,9 +101,9 @@ export function alarmsDashboardDefinition(dataSetArn: string) {
                     GroupBy: [dimension("company_name"), dimension("device_model"), dimension("code")],
                     Values: [
                       measure("alarms", "SUM"),
-                      measure("reset", "SUM"),
-                      measure("p50_time_to_reset_seconds", "AVERAGE"),
-                      measure("p90_time_to_reset_seconds", "MAX"),
+                      measure("alarms_reset", "SUM"),
+                      measure("ttr_p50_seconds", "AVERAGE"),
+                      measure("ttr_p90_seconds", "MAX"),
                     ],
                   },
                 },
