@@ -20,9 +20,8 @@ from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
 from pyspark.context import SparkContext
 
 from lakehouse_glue.curate import CurateSettings, JdbcSource, run_curate
-from lakehouse_glue.curate.spec import parse_job_tables
 from lakehouse_glue.jdbc import jdbc_url_from_glue_conf
-from lakehouse_glue.job_tables import read_job_tables_json
+from lakehouse_glue.job_tables import load_job_tables
 from lakehouse_glue.spark import disable_unsafe_iceberg_reads
 
 REQUIRED = ["JOB_NAME", "job_tables", "raw_location", "support_connection_name"]
@@ -49,7 +48,7 @@ def main() -> None:
     names = optional["collections"].split(",") if optional.get("collections") else None
     results = run_curate(
         glue.spark_session,
-        parse_job_tables(read_job_tables_json(args["job_tables"])),
+        load_job_tables(args["job_tables"]),
         settings,
         JdbcSource(url, str(conf["user"]), str(conf["password"])),
         names,

@@ -11,6 +11,7 @@ guessed at.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -78,12 +79,29 @@ class JobCollection:
     sort_order: tuple[str, ...]
     payload: bool
 
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> JobColumn:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise JobTablesError(f"{self.name} has no column {name}", table=self.name)
+
 
 @dataclass(frozen=True)
 class JobTables:
     version: int
     collections: tuple[JobCollection, ...]
     tables: tuple[JobTable, ...]
+
+    def collection(self, name: str) -> JobCollection:
+        for collection in self.collections:
+            if collection.name == name:
+                return collection
+        known = ", ".join(c.name for c in self.collections)
+        raise JobTablesError(f"unknown collection {name} (known: {known})", table=name)
 
     def table(self, name: str) -> JobTable:
         for table in self.tables:
@@ -108,14 +126,12 @@ def split_names(text: str | None) -> tuple[str, ...] | None:
     return names or None
 
 
-def load_job_tables(source: str) -> JobTables:
+def load_job_tables(source: str | os.PathLike[str]) -> JobTables:
     """Load from inline JSON, a local path, or an ``s3://`` URI (how Glue receives it)."""
-    return parse_job_tables(read_job_tables_json(source))
+    return parse_job_tables(_read_json(str(source)))
 
 
-def read_job_tables_json(source: str) -> Any:
-    """The registry JSON from inline text, a local path or an ``s3://`` URI, not yet validated
-    (each job validates the part it uses)."""
+def _read_json(source: str) -> Any:
     text = source.strip()
     if text.startswith("{"):
         raw = text
