@@ -44,6 +44,10 @@ class JobColumn:
     nullable: bool
 
 
+def _find_column(columns: tuple[JobColumn, ...], name: str) -> JobColumn | None:
+    return next((c for c in columns if c.name == name), None)
+
+
 @dataclass(frozen=True)
 class JobTable:
     """One PostgreSQL table as the registry declares it."""
@@ -60,10 +64,10 @@ class JobTable:
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> JobColumn:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
+        found = _find_column(self.columns, name)
+        if found is None:
+            raise KeyError(name)
+        return found
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,10 @@ class JobCollection:
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> JobColumn:
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise JobTablesError(f"{self.name} has no column {name}", table=self.name)
+        found = _find_column(self.columns, name)
+        if found is None:
+            raise JobTablesError(f"{self.name} has no column {name}", table=self.name)
+        return found
 
 
 @dataclass(frozen=True)
