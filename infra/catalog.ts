@@ -15,6 +15,7 @@ import {
   type CollectionEntry,
   collections,
   glueColumnsOf,
+  ICEBERG_TABLE_PROPERTIES,
   icebergPartitionOf,
   icebergSchemaOf,
   icebergSortOf,
@@ -39,16 +40,6 @@ const PARQUET_HIVE = {
   serdeInfo: { serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" },
 } as const;
 
-/** Iceberg properties of every table we declare: what the jobs would otherwise set per write. */
-export const ICEBERG_PROPERTIES = {
-  "format-version": "2",
-  "write.parquet.compression-codec": "zstd",
-  // Readers of a merge table see deletes applied on read; compaction folds them in later.
-  "write.delete.mode": "merge-on-read",
-  "write.update.mode": "merge-on-read",
-  "write.merge.mode": "merge-on-read",
-} as const;
-
 /** Iceberg's default name of a partition field: `<column>_<transform>` (`id_device_bucket`). */
 function partitionFieldName(column: string, transform: string): string {
   return `${column}_${transform.replace(/\[.*$/, "")}`;
@@ -65,7 +56,7 @@ export function icebergTableInput(entry: RegistryEntry, location: pulumi.Input<s
   const collection = entry.kind === "collection" ? entry : undefined;
   return {
     location,
-    properties: { ...ICEBERG_PROPERTIES },
+    properties: { ...ICEBERG_TABLE_PROPERTIES },
     schema: {
       schemaId: schema["schema-id"],
       type: schema.type,

@@ -16,12 +16,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import JobTablesError
 
 #: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands.
-JOB_TABLES_VERSION = 1
+JOB_TABLES_VERSION = 2
 
 Behaviour = Literal["snapshot", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
@@ -82,6 +83,8 @@ class JobCollection:
     partition: tuple[str, ...]
     sort_order: tuple[str, ...]
     payload: bool
+    #: Iceberg table properties, the same Pulumi declares (pipeline/schema/iceberg.ts).
+    properties: Mapping[str, str]
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -241,7 +244,13 @@ def _collection(data: Any, index: int) -> JobCollection:
         partition=tuple(_string(p, f"{where}.partition") for p in _list(obj.get("partition"), "")),
         sort_order=_names(obj.get("sortOrder", []), f"{where}.sortOrder", names),
         payload=bool(obj.get("payload", False)),
+        properties=_properties(obj.get("properties"), f"{where}.properties"),
     )
+
+
+def _properties(data: Any, where: str) -> Mapping[str, str]:
+    obj = _mapping(data, where)
+    return MappingProxyType({_string(k, where): _string(v, f"{where}.{k}") for k, v in obj.items()})
 
 
 def _columns(data: Any, where: str) -> tuple[JobColumn, ...]:

@@ -163,6 +163,9 @@ def test_curated_tables_have_the_registry_layout(spark: SparkSession, fleet: Fle
     spec = fleet.job_tables.collection("alarm")
     assert schema == {c.name: (c.spark_type, c.nullable) for c in spec.columns}
     props = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+    # Every property Pulumi declares for the table in Glue (the registry's, via job tables).
+    assert spec.properties
+    assert {k: props.get(k) for k in spec.properties} == dict(spec.properties)
     assert props["write.parquet.compression-codec"] == "zstd"
     assert props["write.target-file-size-bytes"] == str(128 * 1024 * 1024)
     # Row-based reads for any session (Iceberg 1.7.1 + Spark 3.5.4, see lakehouse_glue.spark).

@@ -105,8 +105,8 @@ def test_a_broken_table_entry_is_refused_by_name(
 
 
 def test_unknown_version_and_column_types_are_refused(registry: dict[str, Any]) -> None:
-    with pytest.raises(JobTablesError, match="version 2 is not supported"):
-        parse_job_tables({**registry, "version": 2})
+    with pytest.raises(JobTablesError, match="version 3 is not supported"):
+        parse_job_tables({**registry, "version": 3})
     doc = copy.deepcopy(registry)
     _table(doc, "company")["columns"][0]["sparkType"] = "decimal(10,2)"
     with pytest.raises(JobTablesError, match=r"table company\.id: sparkType 'decimal\(10,2\)'"):

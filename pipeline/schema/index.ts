@@ -2,6 +2,7 @@ export { COLUMN_TYPES, type ColumnSpec, type ColumnType, columnsOf, lakeColumnNa
 export * as fields from "./fields.js";
 export { type GlueColumn, glueColumnsOf } from "./glue.js";
 export {
+  ICEBERG_TABLE_PROPERTIES,
   type IcebergField,
   type IcebergPartitionField,
   type IcebergSchema,

@@ -2,11 +2,12 @@
  * The table list the Glue jobs receive (as a job argument in AWS, as a file locally): the one
  * place Python learns which tables exist, their columns and behaviour. Plain JSON, versioned.
  */
-import { icebergPartitionOf, icebergSortOf } from "./iceberg.js";
+import { ICEBERG_TABLE_PROPERTIES, icebergPartitionOf, icebergSortOf } from "./iceberg.js";
 import { type CollectionEntry, collections, lakeName, type TableEntry, tables } from "./registry.js";
 import { SPARK_TYPE } from "./targets.js";
 
-export const JOB_TABLES_VERSION = 1;
+/** 2: collections carry their Iceberg table properties. */
+export const JOB_TABLES_VERSION = 2;
 
 export interface JobColumn {
   readonly name: string;
@@ -25,6 +26,8 @@ export interface JobCollection {
   readonly partition: readonly string[];
   readonly sortOrder: readonly string[];
   readonly payload: boolean;
+  /** What the curate job sets when it creates the table: the same as Pulumi declares. */
+  readonly properties: Readonly<Record<string, string>>;
 }
 
 export interface JobTable {
@@ -58,6 +61,7 @@ export function jobTables(): JobTables {
       partition: icebergPartitionOf(c).map((p) => p.sql),
       sortOrder: icebergSortOf(c),
       payload: c.payload,
+      properties: { ...ICEBERG_TABLE_PROPERTIES },
     })),
     tables: tables.map((t: TableEntry) => ({
       name: t.name,

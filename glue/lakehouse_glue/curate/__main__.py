@@ -22,8 +22,6 @@ from lakehouse_glue.curate.ledger import DEFAULT_LAG_SECONDS, JdbcSource
 from lakehouse_glue.curate.spec import load_job_tables
 from lakehouse_glue.curate.tables import (
     CURATED_NAMESPACE,
-    DEFAULT_COMPRESSION,
-    DEFAULT_TARGET_FILE_SIZE,
     TableLayout,
 )
 from lakehouse_glue.spark import DEFAULT_CATALOG
@@ -46,8 +44,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--collections", help="comma-separated (default: every collection)")
     p.add_argument("--lag-seconds", type=int, default=DEFAULT_LAG_SECONDS)
     p.add_argument("--max-files-per-commit", type=int, default=DEFAULT_MAX_FILES_PER_COMMIT)
-    p.add_argument("--target-file-size-bytes", type=int, default=DEFAULT_TARGET_FILE_SIZE)
-    p.add_argument("--compression", default=DEFAULT_COMPRESSION)
+    # Unset: the registry's table properties (what Pulumi declares in Glue).
+    p.add_argument("--target-file-size-bytes", type=int)
+    p.add_argument("--compression")
     p.add_argument("--compact", action="store_true", help="compact each table after curating")
     return p
 

@@ -19,23 +19,19 @@ CURATED_NAMESPACE = "mongodb"
 #: Snapshot-summary key holding the highest ``file_ledger.id`` a table has curated.
 POSITION_PROPERTY = "lakehouse.ledger-position"
 
-#: 128 MiB: the Glue optimizer's and Athena's sweet spot, and Iceberg's own default target.
-DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024
-#: zstd: about a third smaller than snappy on these rows at similar read speed; Athena, Glue and
-#: Spark all read it.
-DEFAULT_COMPRESSION = "zstd"
-
-
 #: Row-based Iceberg reads for every Spark session that opens the table, not only ours: Iceberg
 #: 1.7.1's vectorized reader corrupts native memory on Spark 3.5.4 (see
-#: ``lakehouse_glue.spark.ICEBERG_VECTORIZATION_CONF``). Drop it with Iceberg >= 1.7.2.
+#: ``lakehouse_glue.spark.ICEBERG_VECTORIZATION_CONF``). Also in the registry's properties; kept
+#: here to repair tables created before it was. Drop it with Iceberg >= 1.7.2.
 SAFE_READ_PROPERTIES = {"read.parquet.vectorization.enabled": "false"}
 
 
 @dataclass(frozen=True)
 class TableLayout:
-    target_file_size_bytes: int = DEFAULT_TARGET_FILE_SIZE
-    compression: str = DEFAULT_COMPRESSION
+    """Local or benchmark overrides of the registry's file layout; ``None``: as declared."""
+
+    target_file_size_bytes: int | None = None
+    compression: str | None = None
 
 
 def curated_table(catalog: str, collection: str, namespace: str = CURATED_NAMESPACE) -> str:
@@ -43,20 +39,12 @@ def curated_table(catalog: str, collection: str, namespace: str = CURATED_NAMESP
 
 
 def table_properties(spec: CollectionSpec, layout: TableLayout) -> dict[str, str]:
-    props = {
-        # v2 for row-level deletes: alarm updates write position deletes instead of rewriting
-        # every data file that holds a matched alarm.
-        "format-version": "2",
-        "write.parquet.compression-codec": layout.compression,
-        "write.target-file-size-bytes": str(layout.target_file_size_bytes),
-        "write.merge.mode": "merge-on-read",
-        "write.update.mode": "merge-on-read",
-        "write.delete.mode": "merge-on-read",
-        # One metadata.json per commit otherwise piles up forever on a job that commits hourly.
-        "write.metadata.delete-after-commit.enabled": "true",
-        "write.metadata.previous-versions-max": "50",
-        **SAFE_READ_PROPERTIES,
-    }
+    """The registry's properties (what Pulumi declares in Glue), with the layout's overrides."""
+    props = {**spec.properties, **SAFE_READ_PROPERTIES}
+    if layout.compression is not None:
+        props["write.parquet.compression-codec"] = layout.compression
+    if layout.target_file_size_bytes is not None:
+        props["write.target-file-size-bytes"] = str(layout.target_file_size_bytes)
     return props
 
 
