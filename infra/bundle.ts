@@ -16,7 +16,7 @@
  */
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
-import { buildSync, type Metafile } from "esbuild";
+import { type BuildOptions, buildSync, type Metafile } from "esbuild";
 import { BUILD_DIR, PROJECT_ROOT } from "./paths.js";
 
 /** The function entry points, by function name. */
@@ -68,6 +68,24 @@ const BANNER = [
 ].join("\n");
 
 /**
+ * How every Node bundle of the project is built: the functions, and the ingestion benchmark's
+ * children, which measure the code as the Lambda runs it.
+ */
+export const BUNDLE_OPTIONS = {
+  absWorkingDir: PROJECT_ROOT,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  external: [...OPTIONAL_EXTERNALS],
+  keepNames: true,
+  legalComments: "none",
+  banner: { js: BANNER },
+  metafile: true,
+  logLevel: "silent",
+} as const satisfies BuildOptions;
+
+/**
  * Bundle every function into `outDir` (default `.local/build/functions`), replacing what was
  * there. Synchronous: the Pulumi program needs the files before it declares the functions.
  */
@@ -75,22 +93,12 @@ export function bundleFunctions(outDir: string = join(BUILD_DIR, "functions")): 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = buildSync({
-    absWorkingDir: PROJECT_ROOT,
+    ...BUNDLE_OPTIONS,
     entryPoints: Object.fromEntries(
       Object.entries(FUNCTION_ENTRIES).map(([name, entry]) => [`${name}/index`, entry]),
     ),
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    external: [...OPTIONAL_EXTERNALS],
-    keepNames: true,
-    legalComments: "none",
-    banner: { js: BANNER },
-    metafile: true,
-    logLevel: "silent",
   });
   cpSync(join(PROJECT_ROOT, "prisma", "migrations"), join(outDir, "migrate", MIGRATIONS_DIR_NAME), {
     recursive: true,

@@ -12,7 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { IngestSettingsSchema } from "../pipeline/ingest/settings.js";
-import { FunctionEnvSchema } from "../pipeline/lambda/env.js";
+import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../pipeline/lambda/env.js";
 import { HANDLER } from "./bundle.js";
 import { NAMESPACE, type StackConfig } from "./config.js";
 import {
@@ -253,7 +253,11 @@ export class IngestionFunctions extends pulumi.ComponentResource {
           codeDir: args.codeDirs[step],
           memoryMb: size.memoryMb,
           timeoutSeconds: size.timeoutSeconds,
-          environment,
+          // The worker's heap cap (pipeline/lambda/env.ts) keeps its memory at what it uses.
+          environment:
+            step === "worker"
+              ? environment.apply((env) => ({ ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS }))
+              : environment,
           statements: access[step].statements,
           network: args.network,
           logRetentionDays: args.logRetentionDays,

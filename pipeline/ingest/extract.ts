@@ -69,7 +69,7 @@ export async function quarantineUntimed(
     const value = doc[field];
     const reason =
       `${entry.name} document ${documentId ?? "<no _id>"} cannot be windowed: ${field} ` +
-      (value === undefined ? "is missing" : value === null ? "is null" : `is a ${typeof value}, not a date`);
+      (value === undefined ? "is missing" : value === null ? "is null" : `is ${typeName(value)}, not a date`);
     const objectKey = untimedQuarantineKey(entry.name, idDevice, documentId ?? `no-id-${records.length}`);
     const body = JSON.stringify({
       collection: entry.name,
@@ -81,6 +81,14 @@ export async function quarantineUntimed(
     records.push({ documentId, reason, objectKey });
   }
   return records;
+}
+
+/** How a value's type reads in a reason: BSON wrappers by their BSON name (`a Timestamp`). */
+function typeName(value: unknown): string {
+  const bson = (value as { _bsontype?: unknown })._bsontype;
+  if (typeof bson === "string") return `a ${bson}`;
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
 function idOf(doc: Document): string | null {

@@ -1,6 +1,6 @@
 /**
- * What the worker needs from the support database, as an interface: bookmarks in, one atomic
- * commit per window out. The Prisma implementation lives in `pipeline/support`; keeping the
+ * What the worker needs from the support database, as an interface: bookmarks in, atomic
+ * commits of windows out. The Prisma implementation lives in `pipeline/support`; keeping the
  * worker on this interface keeps it free of the client and lets tests inject failures.
  */
 import type { Window } from "./windows.js";
@@ -56,8 +56,11 @@ export interface RunSummary {
 export interface IngestLedger {
   /** Bookmarks of these devices for the collection; absent devices have none. */
   bookmarks(collection: string, devices: readonly number[]): Promise<Map<number, Date>>;
-  /** Bookmark, ledger row, quarantine rows, drift counts and metric counters, all or nothing. */
-  commitWindow(commit: WindowCommit): Promise<void>;
+  /**
+   * Bookmarks, ledger rows, quarantine rows, drift counts and metric counters of these windows,
+   * all or nothing (the worker groups the windows that finish while a commit is in flight).
+   */
+  commitWindows(commits: readonly WindowCommit[]): Promise<void>;
   /** Close the run's metric row (devices processed, errors); counters came with each commit. */
   finishRun(summary: RunSummary): Promise<void>;
 }

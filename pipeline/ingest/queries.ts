@@ -35,6 +35,22 @@ export function firstDocumentQuery(entry: CollectionEntry, idDevice: number): So
 }
 
 /**
+ * The device's document at one end of the timestamp field's sort order (`1`: lowest, `-1`:
+ * highest). MongoDB sorts mixed types in BSON order: missing and null, numbers, strings (and
+ * the other types) before dates, then timestamps, regular expressions and MaxKey after them.
+ * So when both ends are dates (or the device has no documents), the device has no untimed
+ * document, and the low end is its first one: two index seeks on `{idDevice, <ts>}` instead of
+ * the {@link untimedQuery} scan of every document of the device.
+ */
+export function edgeQuery(
+  entry: CollectionEntry,
+  idDevice: number,
+  direction: 1 | -1,
+): SourceQuery & { limit: 1 } {
+  return { filter: { idDevice }, sort: { [entry.sourceTimestampField]: direction }, limit: 1 };
+}
+
+/**
  * A device's documents that no window query can select: timestamp missing, null or of another
  * type (a date stored as a string). Range queries skip them by type, so without this pass they
  * would be lost silently; the worker quarantines them when it first meets the device.

@@ -1,8 +1,9 @@
 /**
  * The MongoDB → raw worker: for each device of its batch (a few at a time), windows from the
  * bookmark up to `last_log_date`; each window is extracted to its raw object, then committed
- * (bookmark, ledger, quarantine, drift, metrics) in one transaction. A crash anywhere leaves the
- * bookmark where it was, and the rerun rewrites the same object key: no loss, no duplicate.
+ * (bookmark, ledger, quarantine, drift, metrics) atomically, grouped with the windows of other
+ * devices that finish meanwhile. A crash anywhere leaves the bookmark where it was, and the rerun
+ * rewrites the same object key: no loss, no duplicate.
  */
 import type { Db } from "mongodb";
 import pLimit from "p-limit";
@@ -12,9 +13,10 @@ import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
 import { extractWindow, quarantineUntimed } from "./extract.js";
+import { probeFirstPass } from "./first-pass.js";
+import { groupCommits } from "./group-commit.js";
 import { deviceOfRawKey } from "./keys.js";
 import type { IngestLedger, QuarantineRecord } from "./ledger.js";
-import { firstDocumentQuery } from "./queries.js";
 import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
 /** Devices extracted at once by one worker: the seed's async queue of 5. */
@@ -119,6 +121,7 @@ export async function runWorker(
   const alignMs = entry.alignMs;
   const ids = input.devices.map((d) => d.idDevice);
   const bookmarks = await deps.ledger.bookmarks(entry.name, ids);
+  const commitWindow = groupCommits(deps.ledger);
   await removeKilledUploads(deps, entry.name, ids);
   const totals: Totals = {
     windows: 0,
@@ -142,7 +145,7 @@ export async function runWorker(
 
   const commitBookmarkOnly = (idDevice: number, lastts: Date, queriesRun: number) => {
     const quarantined = takeUntimed(idDevice);
-    return deps.ledger.commitWindow({
+    return commitWindow({
       runId,
       planId,
       collection: entry.name,
@@ -168,20 +171,18 @@ export async function runWorker(
     if (bookmark) return bookmark;
     // First pass over this device: documents no time window can select are quarantined now,
     // never skipped silently. (Later arrivals of that kind are the reconcile step's to find.)
-    const records = await quarantineUntimed(deps.source, deps.store, entry, target.idDevice);
-    totals.queriesRun++;
-    if (records.length) {
-      untimed.set(target.idDevice, records);
-      totals.documentsRead += records.length;
-      totals.documentsQuarantined += records.length;
+    const probe = await probeFirstPass(deps.source.collection(entry.name), entry, target.idDevice);
+    totals.queriesRun += probe.queriesRun;
+    if (probe.hasUntimed) {
+      const records = await quarantineUntimed(deps.source, deps.store, entry, target.idDevice);
+      totals.queriesRun++;
+      if (records.length) {
+        untimed.set(target.idDevice, records);
+        totals.documentsRead += records.length;
+        totals.documentsQuarantined += records.length;
+      }
     }
-    const q = firstDocumentQuery(entry, target.idDevice);
-    totals.queriesRun++;
-    const first = await deps.source
-      .collection(entry.name)
-      .find(q.filter, { sort: q.sort, limit: q.limit, projection: { [entry.sourceTimestampField]: 1 } })
-      .next();
-    const ts = first?.[entry.sourceTimestampField];
+    const ts = probe.first;
     if (!(ts instanceof Date)) {
       // Nothing before last_log_date (complete by definition): mark it so the device is not due
       // again. Floored to whole units: a 6-hour slot that starts before the mark may still appear.
@@ -227,7 +228,7 @@ export async function runWorker(
       });
       const computationMs = Math.round(performance.now() - t0);
       const early = takeUntimed(target.idDevice);
-      await deps.ledger.commitWindow({
+      await commitWindow({
         runId,
         planId,
         collection: entry.name,

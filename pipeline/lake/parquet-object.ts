@@ -26,9 +26,18 @@ import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
 /** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
 export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
 
+/**
+ * Estimated bytes of row data per row group at most. Rows differ by three orders of magnitude
+ * (a 100-byte event, a 6 KB request, a document with a huge payload): a row count alone would let
+ * a row group of wide rows hold tens of megabytes, times the worker's concurrent devices.
+ */
+export const ROW_GROUP_BYTES = 4 * 1024 * 1024;
+
 export interface WriteParquetObjectOptions {
   /** Rows per row group; {@link PARQUET_WRITER_OPTIONS} when unset. Bounds the writer's memory. */
   readonly rowGroupSize?: number;
+  /** A row group also ends once its rows' estimated size reaches this; {@link ROW_GROUP_BYTES}. */
+  readonly rowGroupBytes?: number;
   /** Stops the write: nothing is left at the key and `ObjectWriteAbortedError` is thrown. */
   readonly signal?: AbortSignal;
 }
@@ -67,6 +76,8 @@ export async function writeParquetObject(
   if (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1) {
     throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`);
   }
+  const rowGroupBytes = options.rowGroupBytes ?? ROW_GROUP_BYTES;
+  if (!(rowGroupBytes > 0)) throw new RangeError(`rowGroupBytes must be positive, got ${rowGroupBytes}`);
   assertValidKey(key, store.location);
   const context: ObjectStoreErrorContext = {
     key,
@@ -115,14 +126,26 @@ export async function writeParquetObject(
   upload.catch(noop); // awaited below; this only keeps a rejection during the row loop handled
 
   let written = 0;
+  let groupRows = 0;
+  let groupBytes = 0;
   try {
     const envelope = writer.envelopeWriter;
     while (!next.done) {
       if (sink.failure) throw sink.failure;
       signal?.throwIfAborted();
+      groupRows++;
+      groupBytes += estimatedBytes(next.value);
+      const full = groupRows >= rowGroupSize || groupBytes >= rowGroupBytes;
+      // parquetjs ends a row group when it holds `rowGroupSize` rows: lower it for this row.
+      if (full) writer.setRowGroupSize(groupRows);
       // Resolves at once for most rows; at a row-group boundary it waits until the encoded group
       // is accepted by the pipe, which waits for the store: backpressure reaches the row source.
       await writer.appendRow(next.value);
+      if (full) {
+        writer.setRowGroupSize(rowGroupSize);
+        groupRows = 0;
+        groupBytes = 0;
+      }
       written++;
       next = await source.next();
     }
@@ -143,6 +166,17 @@ export async function writeParquetObject(
     await closeQuietly(source);
     throw failureOf(error, context, written, signal);
   }
+}
+
+/** A row's size as encoded, roughly: what its values add to a row group. */
+function estimatedBytes(row: LakeRow): number {
+  let bytes = 0;
+  for (const value of Object.values(row)) {
+    if (typeof value === "string") bytes += value.length;
+    else if (value instanceof Uint8Array) bytes += value.byteLength;
+    else if (value !== null && value !== undefined) bytes += 8;
+  }
+  return bytes;
 }
 
 /** The error to report: the store's as it is, an abort as such, anything else wrapped with the key. */

@@ -2,7 +2,7 @@
  * What a function invocation works with: the support database, `ddc`, the MongoDB source and the
  * raw object store, opened from Secrets Manager at first use and kept for the container's later
  * invocations (a cold start pays once). Each is opened only when a step asks for it: the worker
- * never connects to `ddc`.
+ * never connects to `ddc`, and never loads the Prisma client (it uses `supportPool`).
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Db, MongoClient } from "mongodb";
@@ -14,12 +14,15 @@ import { type IngestSettings, loadIngestSettings } from "../ingest/settings.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import { openObjectStore } from "../lake/open-store.js";
 import { createSupportClient, type SupportClient } from "../support/client.js";
+import { createSupportPool } from "../support/pool.js";
 import { type FunctionConfig, loadFunctionConfig } from "./env.js";
 
 export interface Runtime {
   readonly config: FunctionConfig;
   readonly settings: IngestSettings;
   support(): Promise<SupportClient>;
+  /** The support database on plain node-postgres: what the worker uses (support/pool.ts). */
+  supportPool(): Promise<pg.Pool>;
   ddc(): Promise<pg.Pool>;
   source(): Promise<Db>;
   store(): ObjectStore;
@@ -49,7 +52,7 @@ export function openRuntime(env: NodeJS.ProcessEnv = process.env, log?: Logger):
   const config = loadFunctionConfig(env);
   const settings = loadIngestSettings(env);
   const secrets = new SecretsManagerClient({});
-  const support = lazy(async () => {
+  const supportUrl = lazy(async () => {
     const secret = await readConnectionSecret(secrets, config.SUPPORT_SECRET_ID, {
       engine: "postgres",
       host: config.SUPPORT_DB_HOST,
@@ -57,7 +60,13 @@ export function openRuntime(env: NodeJS.ProcessEnv = process.env, log?: Logger):
       dbname: config.SUPPORT_DB_NAME,
     });
     log?.debug({ secret: config.SUPPORT_SECRET_ID }, "support database connection read");
-    return createSupportClient(connectionUrl(secret));
+    return connectionUrl(secret);
+  });
+  const support = lazy(async () => createSupportClient(await supportUrl.get()));
+  const supportPool = lazy(async () => {
+    const pool = createSupportPool(await supportUrl.get());
+    pool.on("error", (error) => log?.warn({ err: error }, "support idle connection error"));
+    return pool;
   });
   const ddc = lazy(async () => {
     const secret = await readConnectionSecret(secrets, config.DDC_SECRET_ID, { engine: "postgres" });
@@ -78,6 +87,7 @@ export function openRuntime(env: NodeJS.ProcessEnv = process.env, log?: Logger):
     config,
     settings,
     support: support.get,
+    supportPool: supportPool.get,
     ddc: ddc.get,
     source: source.get,
     store: () => {
@@ -87,6 +97,7 @@ export function openRuntime(env: NodeJS.ProcessEnv = process.env, log?: Logger):
     async close() {
       await Promise.allSettled([
         support.peek()?.then((c) => c.$disconnect()),
+        supportPool.peek()?.then((p) => p.end()),
         ddc.peek()?.then((p) => p.end()),
         mongoClient?.close(),
       ]);

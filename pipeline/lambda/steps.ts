@@ -13,8 +13,9 @@ import { planPass, readDevices } from "../ingest/plan-pass.js";
 import { refsOf } from "../ingest/plan-store.js";
 import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
 import { collection, collections } from "../schema/registry.js";
-import { prismaIngestLedger } from "../support/ingest-ledger.js";
-import { prismaPlanStore } from "../support/plan-store.js";
+import { sqlIngestLedger } from "../support/ingest-ledger.js";
+import { loadPlanBatch, prismaPlanStore } from "../support/plan-store.js";
+import { prismaRunner } from "../support/pool.js";
 import { ingestionProgress } from "../support/progress.js";
 import {
   type FailedBatch,
@@ -50,7 +51,7 @@ export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
     const mode =
       event.mode === "auto" ? ((await support.lastts.count()) === 0 ? "bulk" : "operations") : event.mode;
     const { devices, batches } = await planPass(
-      { ddc, ledger: prismaIngestLedger(support) },
+      { ddc, ledger: sqlIngestLedger(prismaRunner(support)) },
       { mode, workers: rt.settings.workers, collections: event.collections },
     );
     const planId = await prismaPlanStore(support).save(mode, batches);
@@ -72,8 +73,8 @@ export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
   name: "worker",
   schema: WorkerEventSchema,
   async run(rt, event, { requestId, budget, log, metrics }) {
-    const support = await rt.support();
-    const devices = await prismaPlanStore(support).load(event);
+    const support = await rt.supportPool();
+    const devices = await loadPlanBatch(support, event);
     const source = await rt.source();
     const publish = (r: WorkerResult) => {
       metrics.setDimensions({ Collection: event.collection });
@@ -91,7 +92,7 @@ export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
     try {
       result = await runWorker(
         { runId: requestId, planId: event.planId, entry: collection(event.collection), devices },
-        { source, store: rt.store(), ledger: prismaIngestLedger(support), log },
+        { source, store: rt.store(), ledger: sqlIngestLedger(support), log },
         {
           windowMs: rt.settings.windowMs,
           concurrency: rt.settings.deviceConcurrency,

@@ -1,124 +1,80 @@
 /**
- * The worker's {@link IngestLedger} on the support database. One short interactive transaction
- * per window: bookmark, ledger row, quarantine rows, drift counts and the run's metric counters
- * commit together or not at all (DESIGN §4 "Write").
+ * The worker's {@link IngestLedger} on the support database, in SQL over {@link SqlRunner} (see
+ * pool.ts for why not the Prisma client). A group of window commits is one statement
+ * (commit-statement.ts): bookmarks, ledger rows, quarantine rows, drift counts and the run's
+ * metric counters commit together or not at all (DESIGN §4 "Write").
  */
 import pRetry, { AbortError } from "p-retry";
-import { Prisma } from "../generated/prisma/client.js";
 import type { IngestLedger, RunSummary, WindowCommit } from "../ingest/ledger.js";
-import type { SupportClient } from "./client.js";
-
-/** Interactive transaction limits: a window commit is a handful of statements. */
-const TX = { maxWait: 10_000, timeout: 20_000 } as const;
+import { commitStatement } from "./commit-statement.js";
+import type { SqlRunner } from "./pool.js";
 
 /**
- * Concurrent windows of one run share the metric row and drift rows, so a commit can lose a
- * write conflict (Prisma P2034). The transaction rolled back whole; running it again is safe.
+ * Concurrent workers of one collection share drift rows, so a commit can lose a deadlock or
+ * serialization conflict. The statement rolled back whole; running it again is safe.
  */
 const COMMIT_RETRIES = { retries: 4, minTimeout: 50, maxTimeout: 1000, randomize: true } as const;
+
+/** SQLSTATE of a serialization failure and of a deadlock; Prisma reports both as P2034. */
+const CONFLICT_CODES = new Set(["40001", "40P01", "P2034"]);
+
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const meta = (error as { meta?: { code?: unknown } } | null)?.meta?.code;
+  return CONFLICT_CODES.has(String(code)) || CONFLICT_CODES.has(String(meta));
+}
 
 function retryOnConflict<T>(commit: () => Promise<T>): Promise<T> {
   return pRetry(async () => {
     try {
       return await commit();
     } catch (error) {
-      const conflict = error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2034";
-      throw conflict ? error : new AbortError(error as Error);
+      throw isConflict(error) ? error : new AbortError(error as Error);
     }
   }, COMMIT_RETRIES);
 }
 
-export function prismaIngestLedger(db: SupportClient): IngestLedger {
+const BOOKMARKS = `SELECT id_device, lastts FROM lastts WHERE collection = $1 AND id_device = ANY($2::int[])`;
+
+const FINISH_RUN = `
+INSERT INTO metric (run_id, plan_id, collection, first_device, last_device, devices_to_query,
+  devices_processed, errors, finished_at)
+VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (run_id, collection) DO UPDATE SET
+  first_device = EXCLUDED.first_device, last_device = EXCLUDED.last_device,
+  devices_to_query = EXCLUDED.devices_to_query, devices_processed = EXCLUDED.devices_processed,
+  errors = EXCLUDED.errors, finished_at = EXCLUDED.finished_at
+`;
+
+export function sqlIngestLedger(db: SqlRunner): IngestLedger {
   return {
     async bookmarks(collection, devices) {
-      const rows = await db.lastts.findMany({
-        where: { collection, idDevice: { in: [...devices] } },
-        select: { idDevice: true, lastts: true },
-      });
-      return new Map(rows.map((r) => [r.idDevice, r.lastts]));
+      const { rows } = await db.query<{ id_device: number; lastts: Date }>(BOOKMARKS, [
+        collection,
+        [...devices],
+      ]);
+      return new Map(rows.map((r) => [r.id_device, r.lastts]));
     },
 
-    async commitWindow(c: WindowCommit) {
-      const now = new Date();
-      // Shared rows are locked in one order (drift keys sorted, metric last) so two commits of
-      // the same run never wait on each other in a cycle.
-      const drift = [...c.drift].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      await retryOnConflict(() =>
-        db.$transaction(async (tx) => {
-          await tx.lastts.upsert({
-            where: { idDevice_collection: { idDevice: c.idDevice, collection: c.collection } },
-            create: { idDevice: c.idDevice, collection: c.collection, lastts: c.lastts },
-            update: { lastts: c.lastts },
-          });
-          if (c.object && c.window) {
-            // A replayed window rewrote the same object key (an operator moved the bookmark
-            // back). Its row is replaced, not updated, so it takes a new id past the curate
-            // job's position and the rewritten object is curated again (merged on its key).
-            await tx.fileLedger.deleteMany({ where: { objectKey: c.object.key } });
-            await tx.fileLedger.create({
-              data: {
-                objectKey: c.object.key,
-                collection: c.collection,
-                idDevice: c.idDevice,
-                windowFrom: c.window.from,
-                windowTo: c.window.to,
-                rows: c.object.rows,
-                bytes: c.object.bytes,
-                runId: c.runId,
-              },
-            });
-          }
-          if (c.quarantined.length) {
-            await tx.quarantine.createMany({
-              data: c.quarantined.map((q) => ({
-                runId: c.runId,
-                collection: c.collection,
-                idDevice: c.idDevice,
-                documentId: q.documentId,
-                reason: q.reason.slice(0, 4000),
-                objectKey: q.objectKey,
-              })),
-            });
-          }
-          for (const [key, count] of drift) {
-            await tx.driftCount.upsert({
-              where: { collection_key: { collection: c.collection, key } },
-              create: { collection: c.collection, key, count, firstSeen: now, lastSeen: now },
-              update: { count: { increment: count }, lastSeen: now },
-            });
-          }
-          const k = c.counters;
-          await tx.metric.upsert({
-            where: { runId_collection: { runId: c.runId, collection: c.collection } },
-            create: { runId: c.runId, planId: c.planId, collection: c.collection, ...k },
-            update: {
-              documentsRead: { increment: k.documentsRead },
-              documentsUploaded: { increment: k.documentsUploaded },
-              documentsQuarantined: { increment: k.documentsQuarantined },
-              bytesUploaded: { increment: k.bytesUploaded },
-              queriesRun: { increment: k.queriesRun },
-              computationMs: { increment: k.computationMs },
-            },
-          });
-        }, TX),
-      );
+    async commitWindows(commits: readonly WindowCommit[]) {
+      if (!commits.length) return;
+      const { sql, values } = commitStatement(commits, new Date());
+      await retryOnConflict(() => db.query(sql, values));
     },
 
     async finishRun(s: RunSummary) {
       const sorted = [...s.devices].sort((a, b) => a - b);
-      const fields = {
-        firstDevice: sorted[0] ?? null,
-        lastDevice: sorted.at(-1) ?? null,
-        devicesToQuery: s.devices.length,
-        devicesProcessed: s.devicesProcessed,
-        errors: s.errors,
-        finishedAt: new Date(),
-      };
-      await db.metric.upsert({
-        where: { runId_collection: { runId: s.runId, collection: s.collection } },
-        create: { runId: s.runId, planId: s.planId, collection: s.collection, ...fields },
-        update: fields,
-      });
+      await db.query(FINISH_RUN, [
+        s.runId,
+        s.planId,
+        s.collection,
+        sorted[0] ?? null,
+        sorted.at(-1) ?? null,
+        s.devices.length,
+        s.devicesProcessed,
+        s.errors,
+        new Date(),
+      ]);
     },
   };
 }

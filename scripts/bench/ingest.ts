@@ -7,12 +7,13 @@
  * `--keep`. Per collection, each measurement runs in its own child process, so peak RSS is that
  * measurement's alone:
  *
- * - cursor:  the worker's queries (per device: the untimed-document query and the first-document
- *            probe of a first pass, then `windowQuery` over each window the worker cuts up to
+ * - cursor:  the worker's queries (per device: the first pass's edge probes, and the untimed scan
+ *            if an edge is untimed, then `windowQuery` over each window the worker cuts up to
  *            `last_log_date`), same batch size and device concurrency, decoded by the driver and
  *            nothing else done per document: the ceiling the worker is compared with.
  * - worker:  `runWorker` over the same devices into a LocalObjectStore, fresh support database (all
- *            devices due), default options; the ledger is wrapped to time its commits.
+ *            devices due), default options, under the worker function's NODE_OPTIONS; the ledger
+ *            is wrapped to time its commits.
  * - stages:  the worker's path again, one device at a time with each stage timed on its own:
  *            probes → fetch (raw cursor; gives the BSON bytes) → BSON decode → validate (zod) →
  *            pivot (`variable_logs`) → Parquet encode (into memory) → write (folder store) →
@@ -23,13 +24,20 @@
  *            on the same file, same row-group size, 1 thread and all threads; and from a table
  *            already in memory (encode only).
  *
+ * Every child runs from one esbuild bundle of this file, built as the functions are
+ * (infra/bundle.ts): the Lambda runs a bundle, not TypeScript through a loader.
+ *
  * Server CPU (FerretDB process, PostgreSQL cluster) is read from /proc around each measurement:
  * it shows where the time goes outside Node. The cluster serves every client of the local stack,
  * so other work running at the same time shows up there (the load average is printed).
  *
  * Usage: npx tsx scripts/bench/ingest.ts                 (40 devices × 20 days, seed 42; 3-4 min on 2 cores)
  *        npx tsx scripts/bench/ingest.ts --devices 20 --days 10 --collections events,alarm --keep
- *        npx tsx scripts/bench/ingest.ts --max-old-space 96   (the worker child under a capped V8 heap)
+ *        npx tsx scripts/bench/ingest.ts --max-old-space 96   (the worker child's V8 heap cap in MiB; 0: V8's
+ *                                                               default; unset: the worker function's
+ *                                                               NODE_OPTIONS, WORKER_NODE_OPTIONS)
+ *        npx tsx scripts/bench/ingest.ts --profile .local/bench/prof   (a V8 CPU profile of each worker child)
+ *        npx tsx scripts/bench/ingest.ts --from-source   (children run the TypeScript through tsx, not the bundle)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -48,22 +56,28 @@ import pg from "pg";
 import { loadLocalConfig } from "../../pipeline/config.js";
 import { DocumentValidationError } from "../../pipeline/errors.js";
 import { CURSOR_BATCH } from "../../pipeline/ingest/extract.js";
+import { probeFirstPass } from "../../pipeline/ingest/first-pass.js";
 import type { IngestLedger } from "../../pipeline/ingest/ledger.js";
 import { pivotSlots } from "../../pipeline/ingest/pivot.js";
-import { firstDocumentQuery, untimedQuery, windowQuery } from "../../pipeline/ingest/queries.js";
+import { untimedQuery, windowQuery } from "../../pipeline/ingest/queries.js";
 import { DEFAULT_WINDOW_MS, nextWindow, type Window } from "../../pipeline/ingest/windows.js";
 import { DEFAULT_DEVICE_CONCURRENCY, type DeviceTarget, runWorker } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import type { ListedObject, ObjectInfo, ObjectStore } from "../../pipeline/lake/object-store.js";
 import { PARQUET_WRITER_OPTIONS } from "../../pipeline/lake/parquet-file.js";
 import { writeParquetObject } from "../../pipeline/lake/parquet-object.js";
+import { WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
 import { type VariableLogSlot, VariableLogSlotSchema } from "../../pipeline/schema/collections.js";
 import type { ColumnType } from "../../pipeline/schema/columns.js";
 import { type CollectionEntry, collection, type LakeRow, toLakeRow } from "../../pipeline/schema/index.js";
-import { applyMigrations, createSupportClient } from "../../pipeline/support/index.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { applyMigrations } from "../../pipeline/support/index.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The repository; the bundled children learn it from the parent (their file lives in `.local/build`). */
+const ROOT = process.env.INGEST_BENCH_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The children run from one esbuild bundle, built as the Lambda functions are (infra/bundle.ts). */
+const CHILD_BUNDLE = join(ROOT, ".local/build/bench/ingest.mjs");
 const DEFAULT_COLLECTIONS = ["events", "request", "variable_logs", "alarm"];
 const DEFAULTS = { devices: 40, days: 20, seed: 42 } as const;
 const MiB = 1024 * 1024;
@@ -120,8 +134,10 @@ interface WorkerReport {
   readonly objectBytes: number;
   readonly complete: boolean;
   readonly run: Timed;
-  /** Sum of the commit transactions' latencies (they overlap across devices). */
+  /** Sum of the group commits' latencies (one in flight at a time). */
   readonly commitMs: number;
+  /** Group commits: statements that committed the run's windows. */
+  readonly commitGroups: number;
   readonly setupRssMiB: number;
   readonly peakRssMiB: number;
   /** `process.memoryUsage()` (MiB) of the sample with the highest RSS, taken every 50 ms. */
@@ -284,31 +300,31 @@ const targetsOf = (ctx: Context): DeviceTarget[] =>
   ctx.devices.map((d) => ({ idDevice: d.idDevice, lastLogDate: new Date(d.lastLogDate) }));
 
 /**
- * What the worker reads first from a device without a bookmark: its documents no window can
- * select (the worker quarantines them), then its first dated document.
+ * What the worker reads first from a device without a bookmark (`probeFirstPass`: its two edge
+ * probes, and the untimed scan if an edge is untimed), and the windows it then cuts up to
+ * `last_log_date`.
  */
-async function untimedOf(coll: Collection, entry: CollectionEntry, target: DeviceTarget): Promise<number> {
-  const q = untimedQuery(entry, target.idDevice);
-  let n = 0;
-  for await (const _ of coll.find(q.filter, { sort: q.sort })) n++;
-  return n;
-}
-
-/** The windows the worker cuts for a device without a bookmark (its first-document probe included). */
-async function windowsOf(coll: Collection, entry: CollectionEntry, target: DeviceTarget): Promise<Window[]> {
-  const q = firstDocumentQuery(entry, target.idDevice);
-  const first = await coll
-    .find(q.filter, { sort: q.sort, limit: q.limit, projection: { [entry.sourceTimestampField]: 1 } })
-    .next();
-  const ts = first?.[entry.sourceTimestampField];
-  if (!(ts instanceof Date)) return [];
+async function firstPassOf(
+  coll: Collection,
+  entry: CollectionEntry,
+  target: DeviceTarget,
+): Promise<{ untimed: number; queries: number; windows: Window[] }> {
+  const probe = await probeFirstPass(coll, entry, target.idDevice);
+  let untimed = 0;
+  let queries = probe.queriesRun;
+  if (probe.hasUntimed) {
+    const q = untimedQuery(entry, target.idDevice);
+    queries++;
+    for await (const _ of coll.find(q.filter, { sort: q.sort })) untimed++;
+  }
+  const windows: Window[] = [];
+  if (!probe.first) return { untimed, queries, windows };
   const alignMs = entry.alignMs;
-  let start = alignMs ? new Date(Math.floor(ts.getTime() / alignMs) * alignMs) : ts;
-  const out: Window[] = [];
+  let start = alignMs ? new Date(Math.floor(probe.first.getTime() / alignMs) * alignMs) : probe.first;
   for (;;) {
     const w = nextWindow({ start, lastLogDate: target.lastLogDate, windowMs: DEFAULT_WINDOW_MS, alignMs });
-    if (!w) return out;
-    out.push(w);
+    if (!w) return { untimed, queries, windows };
+    windows.push(w);
     start = w.to;
   }
 }
@@ -342,11 +358,10 @@ async function cursorMode(ctx: Context): Promise<CursorReport> {
         targets.map((target) =>
           limit(async () => {
             // Not `documents += await ...`: that reads `documents` before the await and loses counts.
-            const untimed = await untimedOf(coll, entry, target);
-            documents += untimed;
-            const ws = await windowsOf(coll, entry, target);
-            queries += 2;
-            for (const w of ws) {
+            const first = await firstPassOf(coll, entry, target);
+            documents += first.untimed;
+            queries += first.queries;
+            for (const w of first.windows) {
               const q = windowQuery(entry, target.idDevice, w);
               queries++;
               windows++;
@@ -372,17 +387,19 @@ async function cursorMode(ctx: Context): Promise<CursorReport> {
 async function workerMode(ctx: Context): Promise<WorkerReport> {
   const entry = collection(ctx.collection);
   const { client, coll } = await openSource(ctx);
-  const support = createSupportClient(ctx.supportUrl);
+  const support = createSupportPool(ctx.supportUrl);
   try {
-    await support.$queryRaw`SELECT 1`;
-    const base = prismaIngestLedger(support);
+    await support.query("SELECT 1");
+    const base = sqlIngestLedger(support);
     let commitMs = 0;
+    let commitGroups = 0;
     const ledger: IngestLedger = {
       bookmarks: (name, devices) => base.bookmarks(name, devices),
-      async commitWindow(commit) {
+      async commitWindows(commits) {
         const t0 = performance.now();
+        commitGroups++;
         try {
-          await base.commitWindow(commit);
+          await base.commitWindows(commits);
         } finally {
           commitMs += performance.now() - t0;
         }
@@ -412,6 +429,7 @@ async function workerMode(ctx: Context): Promise<WorkerReport> {
       complete: result.complete,
       run: timing,
       commitMs,
+      commitGroups,
       setupRssMiB,
       peakRssMiB: peakRssMiB(),
       atPeak: {
@@ -424,7 +442,7 @@ async function workerMode(ctx: Context): Promise<WorkerReport> {
       maxOldSpaceMiB: oldSpace ? Number(oldSpace.split("=")[1]) : null,
     };
   } finally {
-    await support.$disconnect();
+    await support.end();
     await client.close();
   }
 }
@@ -551,9 +569,9 @@ async function stagesMode(ctx: Context): Promise<StagesReport> {
     commit: 0,
     commitCpu: 0,
   };
-  const support = createSupportClient(ctx.stagesSupportUrl);
-  await support.$queryRaw`SELECT 1`;
-  const ledger = prismaIngestLedger(support);
+  const support = createSupportPool(ctx.stagesSupportUrl);
+  await support.query("SELECT 1");
+  const ledger = sqlIngestLedger(support);
   const runId = `bench-stages-${randomUUID()}`;
   let documents = 0;
   let bytes = 0;
@@ -570,14 +588,11 @@ async function stagesMode(ctx: Context): Promise<StagesReport> {
   };
   try {
     for (const target of targetsOf(ctx)) {
-      const probe = await timed(async () => {
-        const untimed = await untimedOf(coll, entry, target);
-        documents += untimed;
-        return windowsOf(coll, entry, target);
-      });
+      const probe = await timed(() => firstPassOf(coll, entry, target));
+      documents += probe.value.untimed;
       ms.probe += probe.timing.ms;
       addServer(probe.timing.server);
-      for (const window of probe.value) {
+      for (const window of probe.value.windows) {
         const q = windowQuery(entry, target.idDevice, window);
         const fetched = await timed(async () => {
           const cursor = coll.find(q.filter, { sort: q.sort, batchSize: batchSizeOf(entry), raw: true });
@@ -612,25 +627,27 @@ async function stagesMode(ctx: Context): Promise<StagesReport> {
         }
 
         const commit = await timed(() =>
-          ledger.commitWindow({
-            runId,
-            planId: null,
-            collection: entry.name,
-            idDevice: target.idDevice,
-            window,
-            lastts: window.to,
-            object,
-            quarantined: [],
-            drift,
-            counters: {
-              documentsRead: docs.length,
-              documentsUploaded: docs.length,
-              documentsQuarantined: 0,
-              bytesUploaded: object?.bytes ?? 0,
-              queriesRun: 1,
-              computationMs: 0,
+          ledger.commitWindows([
+            {
+              runId,
+              planId: null,
+              collection: entry.name,
+              idDevice: target.idDevice,
+              window,
+              lastts: window.to,
+              object,
+              quarantined: [],
+              drift,
+              counters: {
+                documentsRead: docs.length,
+                documentsUploaded: docs.length,
+                documentsQuarantined: 0,
+                bytesUploaded: object?.bytes ?? 0,
+                queriesRun: 1,
+                computationMs: 0,
+              },
             },
-          }),
+          ]),
         );
         ms.commit += commit.timing.ms;
         ms.commitCpu += commit.timing.cpuMs;
@@ -651,7 +668,7 @@ async function stagesMode(ctx: Context): Promise<StagesReport> {
     await new Promise<void>((done, fail) =>
       out.end((error?: Error | null) => (error ? fail(error) : done())),
     );
-    await support.$disconnect();
+    await support.end();
     await client.close();
   }
   return {
@@ -767,14 +784,35 @@ async function duckdbMode(ctx: Context): Promise<DuckReport> {
 
 const CHILDREN = new Set<ChildProcess>();
 
+/**
+ * Bundle this script for the children, with the functions' esbuild options: the Lambda runs a
+ * bundle, not TypeScript through a loader, and the loader's own work and memory would otherwise
+ * count against the worker (and against the bare cursor read it is compared with).
+ */
+async function bundleChildren(): Promise<void> {
+  const { buildSync } = await import("esbuild");
+  const { BUNDLE_OPTIONS, OPTIONAL_EXTERNALS } = await import("../../infra/bundle.js");
+  buildSync({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile: CHILD_BUNDLE,
+    // DuckDB is a native add-on: loaded from node_modules, never bundled.
+    external: [...OPTIONAL_EXTERNALS, "@duckdb/node-api"],
+    metafile: false,
+  });
+}
+
+/** How the children run: the bundle (default), or this file through the parent's loader (`--from-source`). */
+let childEntry: { script: string; execArgv: readonly string[] } = { script: CHILD_BUNDLE, execArgv: [] };
+
 function runChild<T>(mode: Mode, contextPath: string, nodeFlags: readonly string[] = []): Promise<T> {
-  const script = fileURLToPath(import.meta.url);
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      [...nodeFlags, ...process.execArgv, script, "--child", mode, "--context", contextPath],
+      [...nodeFlags, ...childEntry.execArgv, childEntry.script, "--child", mode, "--context", contextPath],
       {
         stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, INGEST_BENCH_ROOT: ROOT },
       },
     );
     CHILDREN.add(child);
@@ -885,8 +923,8 @@ function details(r: CollectionResult): string {
     `           RSS ${fmt(w.setupRssMiB)} MiB after setup, ${fmt(w.peakRssMiB, 1)} MiB peak` +
       `${w.maxOldSpaceMiB ? ` (--max-old-space-size=${w.maxOldSpaceMiB})` : ""}; at the peak sample (${fmt(w.atPeak.rss)} MiB): V8 heap ` +
       `${fmt(w.atPeak.heapTotal)} MiB (${fmt(w.atPeak.heapUsed)} used), external ${fmt(w.atPeak.external)} ` +
-      `(ArrayBuffers ${fmt(w.atPeak.arrayBuffers)}); commits ${fmt(w.commitMs / Math.max(1, w.windows), 1)} ms each, ` +
-      `overlapping; JS-thread capacity ${fmt(rate(w.documents, w.run.ms * w.run.elu))} docs/s` +
+      `(ArrayBuffers ${fmt(w.atPeak.arrayBuffers)}); ${w.windows} windows committed in ${w.commitGroups} groups, ` +
+      `${fmt(w.commitMs / Math.max(1, w.commitGroups), 1)} ms each; JS-thread capacity ${fmt(rate(w.documents, w.run.ms * w.run.elu))} docs/s` +
       `${w.quarantined ? `; ${w.quarantined} quarantined` : ""}${w.complete ? "" : "; INCOMPLETE"}`,
     `  stages   one device at a time: probes ${fmt(s.ms.probe)} ms, fetch ${fmt(s.ms.fetch)} (raw cursor${
       s.fetchServer
@@ -908,7 +946,7 @@ function limits(r: CollectionResult): string {
   const s = r.stages;
   const w = r.worker.run;
   const parts: [string, number][] = [
-    ["first-pass probes (untimed + first document)", s.ms.probe],
+    ["first-pass probes (edges of the device; untimed scan if one is untimed)", s.ms.probe],
     ["window fetch (FerretDB + wire)", s.ms.fetch],
     ["BSON decode", s.ms.decode],
     ["zod validate", s.ms.validate],
@@ -950,8 +988,12 @@ async function parent(values: {
   keep: boolean;
   collections: string[];
   maxOldSpaceMiB: number | null;
+  profileDir: string | null;
+  fromSource: boolean;
 }): Promise<void> {
   const started = performance.now();
+  if (values.fromSource) childEntry = { script: fileURLToPath(import.meta.url), execArgv: process.execArgv };
+  else await bundleChildren();
   for (const name of values.collections) collection(name); // fail early on a typo
   // The snapshot generator only here, so the children's RSS does not carry it.
   const { loadSnapshot, openTargets } = await import("../../pipeline/snapshot/index.js");
@@ -997,7 +1039,7 @@ async function parent(values: {
     const load0 = loadavg();
     console.log(
       `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} cores, ` +
-        `load average ${load0.map((l) => l.toFixed(2)).join(" ")}; one child process per measurement`,
+        `load average ${load0.map((l) => l.toFixed(2)).join(" ")}; one child process per measurement, ${values.fromSource ? "TypeScript through tsx" : "from an esbuild bundle as the Lambda runs"}`,
     );
     await admin.query(`CREATE DATABASE ${ddcDb}`);
     await admin.query(`CREATE DATABASE ${supportDb}`);
@@ -1047,11 +1089,15 @@ async function parent(values: {
       await writeFile(contextPath, JSON.stringify(ctx));
       const t0 = performance.now();
       const cursor = await runChild<CursorReport>("cursor", contextPath);
-      const worker = await runChild<WorkerReport>(
-        "worker",
-        contextPath,
-        values.maxOldSpaceMiB ? [`--max-old-space-size=${values.maxOldSpaceMiB}`] : [],
-      );
+      const worker = await runChild<WorkerReport>("worker", contextPath, [
+        // As deployed: the worker function's NODE_OPTIONS, unless --max-old-space says otherwise.
+        ...(values.maxOldSpaceMiB === null
+          ? WORKER_NODE_OPTIONS.split(" ")
+          : values.maxOldSpaceMiB > 0
+            ? [`--max-old-space-size=${values.maxOldSpaceMiB}`]
+            : []),
+        ...(values.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(values.profileDir, coll)}`] : []),
+      ]);
       const stages = await runChild<StagesReport>("stages", contextPath);
       const encode = await runChild<EncodeReport>("encode", contextPath);
       const duck = await runChild<DuckReport>("duckdb", contextPath);
@@ -1118,6 +1164,8 @@ async function main(): Promise<void> {
       collections: { type: "string", default: DEFAULT_COLLECTIONS.join(",") },
       keep: { type: "boolean", default: false },
       "max-old-space": { type: "string" },
+      profile: { type: "string" },
+      "from-source": { type: "boolean", default: false },
       child: { type: "string" },
       context: { type: "string" },
     },
@@ -1136,7 +1184,10 @@ async function main(): Promise<void> {
     days: int("days", values.days),
     seed: int("seed", values.seed),
     keep: values.keep,
-    maxOldSpaceMiB: values["max-old-space"] ? int("max-old-space", values["max-old-space"]) : null,
+    maxOldSpaceMiB:
+      values["max-old-space"] !== undefined ? int("max-old-space", values["max-old-space"]) : null,
+    profileDir: values.profile ?? null,
+    fromSource: values["from-source"],
     collections: values.collections
       .split(",")
       .map((s) => s.trim())

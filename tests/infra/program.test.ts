@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
 import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
-import { FunctionEnvSchema } from "../../pipeline/lambda/env.js";
+import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
 import { buildStateMachine, TASK } from "../../pipeline/orchestration/state-machine.js";
 import {
   collections,
   glueColumnsOf,
+  ICEBERG_TABLE_PROPERTIES,
   icebergSchemaOf,
   jobTables,
   tables,
@@ -301,6 +302,16 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       ]);
       expect(alarm.sortOrder.fields).toHaveLength(2);
     });
+
+    it("declares each curated table with the properties the curate job sets when it creates one", () => {
+      for (const c of jobTables().collections) {
+        const input = named(run(), T.table, `catalog-mongodb-${c.name}`).inputs.openTableFormatInput
+          .icebergInput.icebergTableInput;
+        expect(input.properties).toEqual(c.properties);
+      }
+      // The crash workaround must reach Glue's own sessions too (pipeline/schema/iceberg.ts).
+      expect(ICEBERG_TABLE_PROPERTIES["read.parquet.vectorization.enabled"]).toBe("false");
+    });
   });
 
   describe("glue jobs", () => {
@@ -388,6 +399,8 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
           SUPPORT_DB_HOST: run().outputs.supportDatabase.address,
           RAW_LAKE_URL: "s3://lake-mongodb-raw-0a1b2c3/",
         });
+        // Only the worker runs with the benchmarked heap cap.
+        expect(env.NODE_OPTIONS).toBe(step === "worker" ? WORKER_NODE_OPTIONS : undefined);
       },
     );
 

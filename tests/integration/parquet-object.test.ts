@@ -129,6 +129,34 @@ describe.each(["local", "s3"] as const)("%s store", (which) => {
     },
   );
 
+  it("ends a row group early when its rows' size reaches rowGroupBytes: wide rows stay bounded", async () => {
+    const { store } = stores[which];
+    const entry = collection("request");
+    const key = `${entry.name}/idDevice=77/1443657600000.parquet`;
+    // 40 rows of about 10 KB each: by count one group of 1,000; by size 32 KB a group, 4 rows.
+    const wide = sampleRows(entry, 40).map((row, i) => ({
+      ...row,
+      payload: JSON.stringify({ i, blob: "x".repeat(10_000) }),
+    }));
+    const written = await writeParquetObject(
+      entry,
+      (async function* () {
+        yield* wide;
+      })(),
+      store,
+      key,
+      {
+        rowGroupSize: 1_000,
+        rowGroupBytes: 32 * 1024,
+      },
+    );
+    expect(written?.rows).toBe(40);
+    const report = await arrowReport(store, key);
+    expect(report.num_rows).toBe(40);
+    expect(report.num_row_groups).toBe(10);
+    expect(report.rows.map((r) => JSON.parse(r.payload as string).i)).toEqual(wide.map((_, i) => i));
+  });
+
   it("writes no object for zero rows and returns null", async () => {
     const { store } = stores[which];
     const key = "alarm/idDevice=0/0.parquet";

@@ -26,7 +26,8 @@ import {
   readMigrations,
   type SupportClient,
 } from "../../pipeline/support/index.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 
 const { SUPPORT_DATABASE_URL } = parseEnv(
   LocalConfigSchema.pick({ SUPPORT_DATABASE_URL: true }),
@@ -286,15 +287,18 @@ describe("applyMigrations", () => {
 describe("Prisma client on the migrated schema", () => {
   let url: string;
   let db: SupportClient;
+  let pool: ReturnType<typeof createSupportPool>;
 
   beforeAll(async () => {
     url = await freshDatabase();
     await applyMigrations(url);
     db = createSupportClient(url);
+    pool = createSupportPool(url);
   });
 
   afterAll(async () => {
     await db?.$disconnect();
+    await pool?.end();
   });
 
   /** The Prisma error code of a rejected promise (P2002: unique constraint). */
@@ -411,28 +415,30 @@ describe("Prisma client on the migrated schema", () => {
   });
 
   it("ledger commit: a replayed window replaces its row with a new id past the curate position", async () => {
-    const ledger = prismaIngestLedger(db);
+    const ledger = sqlIngestLedger(pool);
     const window = { from: new Date(1_700_000_000_000), to: new Date(1_700_086_400_000) };
     const commit = (runId: string, rows: number) =>
-      ledger.commitWindow({
-        runId,
-        planId: null,
-        collection: "events",
-        idDevice: 42,
-        window,
-        lastts: window.to,
-        object: { key: "events/idDevice=42/1700000000000.parquet", rows, bytes: 1000 },
-        quarantined: [],
-        drift: new Map(),
-        counters: {
-          documentsRead: rows,
-          documentsUploaded: rows,
-          documentsQuarantined: 0,
-          bytesUploaded: 1000,
-          queriesRun: 1,
-          computationMs: 1,
+      ledger.commitWindows([
+        {
+          runId,
+          planId: null,
+          collection: "events",
+          idDevice: 42,
+          window,
+          lastts: window.to,
+          object: { key: "events/idDevice=42/1700000000000.parquet", rows, bytes: 1000 },
+          quarantined: [],
+          drift: new Map(),
+          counters: {
+            documentsRead: rows,
+            documentsUploaded: rows,
+            documentsQuarantined: 0,
+            bytesUploaded: 1000,
+            queriesRun: 1,
+            computationMs: 1,
+          },
         },
-      });
+      ]);
     await commit(randomUUID(), 10);
     const first = await db.fileLedger.findUniqueOrThrow({
       where: { objectKey: "events/idDevice=42/1700000000000.parquet" },
@@ -442,6 +448,145 @@ describe("Prisma client on the migrated schema", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.id).toBeGreaterThan(first.id);
     expect(rows[0]?.rows).toBe(12);
+  });
+
+  it("ledger commit: a group of windows commits every row and sums, in one statement", async () => {
+    const ledger = sqlIngestLedger(pool);
+    const runId = randomUUID();
+    const day = 86_400_000;
+    const base = 1_710_000_000_000;
+    const counters = (read: number, uploaded: number, quarantined: number, bytes: number) => ({
+      documentsRead: read,
+      documentsUploaded: uploaded,
+      documentsQuarantined: quarantined,
+      bytesUploaded: bytes,
+      queriesRun: 1,
+      computationMs: 3,
+    });
+    const windowOf = (from: number) => ({ from: new Date(from), to: new Date(from + day) });
+    await db.driftCount.create({
+      data: {
+        collection: "alarm",
+        key: "firmware",
+        count: 5,
+        firstSeen: new Date(base),
+        lastSeen: new Date(base),
+      },
+    });
+    await ledger.commitWindows([
+      {
+        runId,
+        planId: null,
+        collection: "alarm",
+        idDevice: 7,
+        window: windowOf(base),
+        lastts: new Date(base + day),
+        object: { key: `alarm/idDevice=7/${base}.parquet`, rows: 3, bytes: 300 },
+        quarantined: [
+          { documentId: "a1", reason: "resetTS: not a date", objectKey: "quarantine/alarm/a1.json" },
+        ],
+        drift: new Map([
+          ["firmware", 2],
+          ["zone", 1],
+        ]),
+        counters: counters(4, 3, 1, 300),
+      },
+      {
+        runId,
+        planId: null,
+        collection: "alarm",
+        idDevice: 8,
+        window: windowOf(base + day),
+        lastts: new Date(base + 2 * day),
+        object: { key: `alarm/idDevice=8/${base + day}.parquet`, rows: 2, bytes: 200 },
+        quarantined: [],
+        drift: new Map([["firmware", 1]]),
+        counters: counters(2, 2, 0, 200),
+      },
+      {
+        // A device with nothing before its last_log_date: bookmark only, no ledger row.
+        runId,
+        planId: null,
+        collection: "alarm",
+        idDevice: 9,
+        window: null,
+        lastts: new Date(base + 3 * day),
+        object: null,
+        quarantined: [
+          { documentId: null, reason: "activeTS is missing", objectKey: "quarantine/alarm/x.json" },
+        ],
+        drift: new Map(),
+        counters: counters(1, 0, 1, 0),
+      },
+    ]);
+    const bookmarks = await db.lastts.findMany({
+      where: { collection: "alarm", idDevice: { in: [7, 8, 9] } },
+      orderBy: { idDevice: "asc" },
+    });
+    expect(bookmarks.map((b) => [b.idDevice, b.lastts.getTime()])).toEqual([
+      [7, base + day],
+      [8, base + 2 * day],
+      [9, base + 3 * day],
+    ]);
+    const ledgerRows = await db.fileLedger.findMany({ where: { runId }, orderBy: { idDevice: "asc" } });
+    expect(
+      ledgerRows.map((r) => [r.objectKey, r.idDevice, r.windowFrom.getTime(), r.rows, Number(r.bytes)]),
+    ).toEqual([
+      [`alarm/idDevice=7/${base}.parquet`, 7, base, 3, 300],
+      [`alarm/idDevice=8/${base + day}.parquet`, 8, base + day, 2, 200],
+    ]);
+    const quarantined = await db.quarantine.findMany({ where: { runId }, orderBy: { objectKey: "asc" } });
+    expect(quarantined.map((q) => [q.idDevice, q.documentId, q.reason])).toEqual([
+      [7, "a1", "resetTS: not a date"],
+      [9, null, "activeTS is missing"],
+    ]);
+    const drift = await db.driftCount.findMany({ where: { collection: "alarm" }, orderBy: { key: "asc" } });
+    expect(drift.map((d) => [d.key, Number(d.count)])).toEqual([
+      ["firmware", 8],
+      ["zone", 1],
+    ]);
+    const metric = await db.metric.findUniqueOrThrow({
+      where: { runId_collection: { runId, collection: "alarm" } },
+    });
+    expect(metric).toMatchObject({
+      documentsRead: 7,
+      documentsUploaded: 5,
+      documentsQuarantined: 2,
+      queriesRun: 3,
+      computationMs: 9,
+    });
+    expect(Number(metric.bytesUploaded)).toBe(500);
+  });
+
+  it("ledger commit: a group that fails leaves none of its rows", async () => {
+    const ledger = sqlIngestLedger(pool);
+    const runId = randomUUID();
+    const window = { from: new Date(1_720_000_000_000), to: new Date(1_720_086_400_000) };
+    const commit = (idDevice: number) => ({
+      runId,
+      planId: null,
+      collection: "events",
+      idDevice,
+      window,
+      lastts: window.to,
+      // The same key twice in one group is a bug upstream; the statement must refuse it whole.
+      object: { key: "events/idDevice=1/1720000000000.parquet", rows: 1, bytes: 10 },
+      quarantined: [],
+      drift: new Map([["extra", 1]]),
+      counters: {
+        documentsRead: 1,
+        documentsUploaded: 1,
+        documentsQuarantined: 0,
+        bytesUploaded: 10,
+        queriesRun: 1,
+        computationMs: 1,
+      },
+    });
+    await expect(ledger.commitWindows([commit(501), commit(502)])).rejects.toThrow();
+    expect(await db.lastts.count({ where: { idDevice: { in: [501, 502] } } })).toBe(0);
+    expect(await db.fileLedger.count({ where: { runId } })).toBe(0);
+    expect(await db.metric.count({ where: { runId } })).toBe(0);
+    expect(await db.driftCount.count({ where: { collection: "events", key: "extra" } })).toBe(0);
   });
 
   it("plan and batches: round-trip, unique (planId, collection, batchIndex), cascade on delete", async () => {

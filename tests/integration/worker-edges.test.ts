@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ParquetReader } from "@dsnp/parquetjs";
-import { type Db, MongoClient, ObjectId } from "mongodb";
+import { type Db, MongoClient, ObjectId, Timestamp } from "mongodb";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLocalConfig } from "../../pipeline/config.js";
@@ -16,7 +16,8 @@ import { runWorker } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection } from "../../pipeline/schema/index.js";
 import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 
 const config = loadLocalConfig();
 const name = `edges_${randomUUID().replaceAll("-", "").slice(0, 10)}`;
@@ -27,6 +28,7 @@ const at = (days: number, ms = 0) => new Date(t0.getTime() + days * DAY_MS + ms)
 
 let source: Db;
 let support: SupportClient;
+let pool: ReturnType<typeof createSupportPool>;
 let store: LocalObjectStore;
 let lakeDir: string;
 
@@ -37,6 +39,7 @@ beforeAll(async () => {
   url.pathname = `/${name}`;
   await applyMigrations(url.toString());
   support = createSupportClient(url.toString());
+  pool = createSupportPool(url.toString());
   await mongo.connect();
   source = mongo.db(name);
   lakeDir = await mkdtemp(join(tmpdir(), "lake-edges-"));
@@ -45,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await support?.$disconnect();
+  await pool?.end();
   await source?.dropDatabase().catch(() => undefined);
   await mongo.close();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -70,7 +74,7 @@ async function rowsOf(collectionName: string) {
 const work = (collectionName: string, idDevice: number, lastLogDate: Date, runId: string) =>
   runWorker(
     { runId, planId: null, entry: collection(collectionName), devices: [{ idDevice, lastLogDate }] },
-    { source, store, ledger: prismaIngestLedger(support) },
+    { source, store, ledger: sqlIngestLedger(pool) },
     { windowMs: DAY_MS },
   );
 
@@ -213,6 +217,44 @@ describe("documents no window can select", () => {
     await source.collection("events").insertOne({ ...ok, _id: new ObjectId(), timestamp: at(1, 5) });
     const next = await work("events", 11, at(2), "u2");
     expect(next).toMatchObject({ documentsRead: 1, documentsQuarantined: 0 });
+  });
+});
+
+describe("first-pass probes", () => {
+  it("finds an untimed document that sorts after dates (a BSON Timestamp) and quarantines it", async () => {
+    const ok = { _id: new ObjectId(), idDevice: 12, timestamp: at(0, 1000), type: "door", source: "hmi" };
+    const late = {
+      _id: new ObjectId(),
+      idDevice: 12,
+      timestamp: new Timestamp({ t: 1_704_103_200, i: 1 }),
+      type: "door",
+      source: "hmi",
+    };
+    await source.collection("events").insertMany([ok, late]);
+    const result = await work("events", 12, at(1), "p1");
+    expect(result).toMatchObject({
+      documentsRead: 2,
+      rowsWritten: 1,
+      documentsQuarantined: 1,
+      complete: true,
+    });
+    const records = await support.quarantine.findMany({ where: { runId: "p1" } });
+    expect(records.map((q) => q.documentId)).toEqual([late._id.toHexString()]);
+    expect(records[0]?.reason).toMatch(/timestamp is a Timestamp, not a date/);
+  });
+
+  it("a device whose documents are all dated costs two index-sized probes, not a scan for untimed ones", async () => {
+    const docs = [0, 1].map((h) => ({
+      _id: new ObjectId(),
+      idDevice: 13,
+      timestamp: at(0, h * 3_600_000),
+      type: "door",
+      source: "hmi",
+    }));
+    await source.collection("events").insertMany(docs);
+    const result = await work("events", 13, at(1), "p2");
+    // Two edge probes and one window query.
+    expect(result).toMatchObject({ documentsRead: 2, rowsWritten: 2, queriesRun: 3, complete: true });
   });
 });
 

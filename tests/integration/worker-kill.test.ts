@@ -17,7 +17,8 @@ import { runWorker } from "../../pipeline/ingest/worker.js";
 import { S3ObjectStore } from "../../pipeline/lake/s3-store.js";
 import { collection } from "../../pipeline/schema/registry.js";
 import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 import { createTestBucket, deleteTestBucket, motoClient, pendingUploads } from "../support/s3-bucket.js";
 import type { WorkerChildSettings } from "../support/worker-child.js";
 
@@ -36,6 +37,7 @@ const day = Date.UTC(2024, 4, 1);
 let mongo: MongoClient;
 let source: Db;
 let support: SupportClient;
+let pool: ReturnType<typeof createSupportPool>;
 let client: S3Client;
 let bucket: string;
 
@@ -44,6 +46,7 @@ beforeAll(async () => {
   await admin.query(`CREATE DATABASE ${name}_support`);
   await applyMigrations(supportUrl);
   support = createSupportClient(supportUrl);
+  pool = createSupportPool(supportUrl);
   mongo = new MongoClient(config.MONGODB_URL);
   source = mongo.db(name);
   // Random base64 does not compress: the object is about DOCUMENTS × PAYLOAD_BYTES.
@@ -63,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await support?.$disconnect();
+  await pool?.end();
   await source?.dropDatabase().catch(() => undefined);
   await mongo?.close();
   await admin.query(`DROP DATABASE IF EXISTS ${name}_support WITH (FORCE)`);
@@ -131,7 +135,7 @@ it("a worker killed mid-upload leaves no object and no commit; the rerun cleans 
       entry: collection("events"),
       devices: [{ idDevice: ID_DEVICE, lastLogDate }],
     },
-    { source, store, ledger: prismaIngestLedger(support) },
+    { source, store, ledger: sqlIngestLedger(pool) },
     { rowGroupSize: 16 },
   );
   expect(result.complete).toBe(true);

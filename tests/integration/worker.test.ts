@@ -23,7 +23,8 @@ import {
   openTargets,
 } from "../../pipeline/snapshot/index.js";
 import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 import { throwawayDatabases } from "../support/throwaway.js";
 
 const dbs = throwawayDatabases("worker");
@@ -32,6 +33,7 @@ const { name, config } = dbs;
 let targets: OpenTargets;
 let support: SupportClient;
 let ledger: IngestLedger;
+let pool: ReturnType<typeof createSupportPool>;
 let store: LocalObjectStore;
 let lakeDir: string;
 let source: Db;
@@ -61,13 +63,15 @@ beforeAll(async () => {
     )) as Document;
   await source.collection("alarm").updateOne({ _id: reopened._id }, { $unset: { resetTS: "" } });
   support = createSupportClient(config.SUPPORT_DATABASE_URL);
-  ledger = prismaIngestLedger(support);
+  pool = createSupportPool(config.SUPPORT_DATABASE_URL);
+  ledger = sqlIngestLedger(pool);
   lakeDir = await mkdtemp(join(tmpdir(), "lake-worker-"));
   store = new LocalObjectStore(lakeDir);
 }, 180_000);
 
 afterAll(async () => {
   await support?.$disconnect();
+  await pool?.end();
   await targets?.close();
   await dbs.drop();
   await rm(lakeDir, { recursive: true, force: true });
@@ -292,9 +296,10 @@ describe("failures", () => {
     let commits = 0;
     const flaky: IngestLedger = {
       ...ledger,
-      async commitWindow(c) {
-        if (c.object && ++commits % 2 === 0) throw new Error("injected: connection lost before commit");
-        return ledger.commitWindow(c);
+      async commitWindows(group) {
+        if (group.some((c) => c.object) && ++commits % 2 === 0)
+          throw new Error("injected: connection lost before commit");
+        return ledger.commitWindows(group);
       },
     };
     const crashed = await runAll({ ledger: flaky, names: ["events", "alarm"] });

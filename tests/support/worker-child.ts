@@ -6,8 +6,8 @@ import { MongoClient } from "mongodb";
 import { runWorker } from "../../pipeline/ingest/worker.js";
 import { S3ObjectStore } from "../../pipeline/lake/s3-store.js";
 import { collection } from "../../pipeline/schema/registry.js";
-import { createSupportClient } from "../../pipeline/support/client.js";
-import { prismaIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { createSupportPool } from "../../pipeline/support/pool.js";
 import { motoClient } from "./s3-bucket.js";
 
 export interface WorkerChildSettings {
@@ -23,7 +23,7 @@ export interface WorkerChildSettings {
 
 const settings = JSON.parse(process.argv[2] ?? "{}") as WorkerChildSettings;
 const mongo = new MongoClient(settings.mongodbUrl);
-const support = createSupportClient(settings.supportUrl);
+const support = createSupportPool(settings.supportUrl);
 try {
   const result = await runWorker(
     {
@@ -35,12 +35,12 @@ try {
     {
       source: mongo.db(settings.database),
       store: new S3ObjectStore({ client: motoClient(), bucket: settings.bucket }),
-      ledger: prismaIngestLedger(support),
+      ledger: sqlIngestLedger(support),
     },
     { rowGroupSize: settings.rowGroupSize },
   );
   console.log(JSON.stringify(result));
 } finally {
-  await support.$disconnect();
+  await support.end();
   await mongo.close();
 }
