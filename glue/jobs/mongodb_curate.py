@@ -19,7 +19,7 @@ from awsglue.job import Job  # type: ignore[import-not-found]
 from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
 from pyspark.context import SparkContext
 
-from lakehouse_glue.curate import CurateSettings, JdbcSource, run_curate
+from lakehouse_glue.curate import CurateSettings, run_curate, support_source
 from lakehouse_glue.jdbc import jdbc_url_from_glue_conf
 from lakehouse_glue.job_tables import load_job_tables
 from lakehouse_glue.spark import disable_unsafe_iceberg_reads
@@ -50,7 +50,7 @@ def main() -> None:
         glue.spark_session,
         load_job_tables(args["job_tables"]),
         settings,
-        JdbcSource(url, str(conf["user"]), str(conf["password"])),
+        support_source(url, str(conf["user"]), str(conf["password"])),
         names,
     )
     print(json.dumps([r.__dict__ for r in results], default=str))

@@ -38,7 +38,8 @@ DEFAULT_MAX_PARTITIONS = 8
 # Fail fast on an unreachable host instead of the driver's default of waiting forever for the
 # socket (a wrong security group otherwise hangs the job until Glue's timeout).
 DEFAULT_CONNECT_TIMEOUT_S = 10
-APPLICATION_NAME = "lakehouse-postgres_extract"
+#: What ``pg_stat_activity`` shows for the job's sessions; each job names itself.
+DEFAULT_APPLICATION_NAME = "lakehouse-postgres_extract"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -55,6 +56,7 @@ class JdbcSource:
     partition_rows: int = DEFAULT_PARTITION_ROWS
     max_partitions: int = DEFAULT_MAX_PARTITIONS
     connect_timeout_s: int = DEFAULT_CONNECT_TIMEOUT_S
+    application_name: str = DEFAULT_APPLICATION_NAME
 
     def __post_init__(self) -> None:
         if not self.url.startswith("jdbc:postgresql://"):
@@ -104,7 +106,7 @@ def base_options(source: JdbcSource) -> dict[str, str]:
         "fetchsize": str(source.fetch_size),
         # Passed through to the driver as connection properties.
         "connectTimeout": str(source.connect_timeout_s),
-        "ApplicationName": APPLICATION_NAME,
+        "ApplicationName": source.application_name,
         "readOnly": "true",
     }
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pyspark.sql import SparkSession
 
-from lakehouse_glue.curate.ledger import JdbcSource
 from lakehouse_glue.curate.spec import JobTables
+from lakehouse_glue.jdbc import JdbcSource, base_options
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 SLOT = timedelta(hours=6)
@@ -51,7 +51,7 @@ def copy_postgres_tables(
         cols = ", ".join(c.name for c in spec.columns)
         df = (
             spark.read.format("jdbc")
-            .options(**ddc.options())
+            .options(**base_options(ddc))
             .option("query", f"SELECT {cols} FROM {name}")
             .load()
         )

@@ -23,12 +23,21 @@ export interface SqlRunner {
   ): Promise<{ rows: R[] }>;
 }
 
+/**
+ * No statement of the worker runs longer, a group commit waiting on another worker's drift rows
+ * included. The curate job relies on it: it reads ledger ids only once their rows are older
+ * than its lag (2 minutes, glue/lakehouse_glue/curate/ledger.py), so a commit still running past
+ * that could have its lower id skipped.
+ */
+export const SUPPORT_STATEMENT_TIMEOUT_MS = 20_000;
+
 export function createSupportPool(databaseUrl: string, options: SupportClientOptions = {}): pg.Pool {
   return new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? SUPPORT_POOL_MAX,
     connectionTimeoutMillis: SUPPORT_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: SUPPORT_IDLE_TIMEOUT_MS,
+    statement_timeout: SUPPORT_STATEMENT_TIMEOUT_MS,
     application_name: "lakehouse-worker",
   });
 }

@@ -8,7 +8,7 @@ from lakehouse_glue.curate.curate import (
     curate_collection,
     run_curate,
 )
-from lakehouse_glue.curate.ledger import JdbcSource, LedgerEntry
+from lakehouse_glue.curate.ledger import JdbcSource, LedgerEntry, support_source
 from lakehouse_glue.curate.spec import CollectionSpec, JobTables, load_job_tables
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE, POSITION_PROPERTY, TableLayout
 
@@ -28,4 +28,5 @@ __all__ = [
     "curate_collection",
     "load_job_tables",
     "run_curate",
+    "support_source",
 ]

@@ -18,7 +18,7 @@ from lakehouse_glue.curate.curate import (
     run_curate,
 )
 from lakehouse_glue.curate.entry import password_from_env, run_and_report
-from lakehouse_glue.curate.ledger import DEFAULT_LAG_SECONDS, JdbcSource
+from lakehouse_glue.curate.ledger import DEFAULT_LAG_SECONDS, support_source
 from lakehouse_glue.curate.spec import load_job_tables
 from lakehouse_glue.curate.tables import (
     CURATED_NAMESPACE,
@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         from lakehouse_glue.spark import local_session
 
         job_tables = load_job_tables(args.job_tables)
-        ledger = JdbcSource(args.support_jdbc_url, args.user, password_from_env(args.password_env))
+        ledger = support_source(
+            args.support_jdbc_url, args.user, password_from_env(args.password_env)
+        )
         spark = local_session(args.warehouse, app_name="mongodb_curate", catalog=args.catalog)
         settings = CurateSettings(
             catalog=args.catalog,

@@ -3,10 +3,11 @@
 The worker uploads an object, then commits its ledger row with the bookmark (DESIGN §4), so the
 ledger is the list of raw objects to curate; the curate job never lists the bucket. Ledger ids
 are taken at insert, not at commit, so a reader of ``id > position`` could see id 12 before a
-slower transaction commits id 11 and then skip 11 forever. Window commits are bounded
-(Prisma ``maxWait`` 10 s + ``timeout`` 20 s, see ``prisma/schema.prisma``), so the reader stops
-at the highest id whose row is older than a lag (two minutes by default): every lower id was
-inserted earlier, by a transaction that has finished by then, so it is visible or never will be.
+slower transaction commits id 11 and then skip 11 forever. Window commits are bounded (one
+statement under the worker's ``statement_timeout`` of 20 s, ``pipeline/support/pool.ts``), so
+the reader stops at the highest id whose row is older than a lag (two minutes by default): every
+lower id was inserted earlier, by a statement that has finished by then, so it is visible or
+never will be.
 """
 
 from __future__ import annotations
@@ -16,28 +17,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.errors import SourceTableMissingError, SourceUnavailableError
+from lakehouse_glue.jdbc import JdbcSource, base_options
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 LEDGER_TABLE = "file_ledger"
+APPLICATION_NAME = "lakehouse-mongodb_curate"
 #: See the module docstring; tests that ingest and curate in one breath pass 0.
 DEFAULT_LAG_SECONDS = 120
 
 
-@dataclass(frozen=True)
-class JdbcSource:
-    url: str
-    user: str
-    password: str
-
-    def options(self) -> dict[str, str]:
-        return {
-            "url": self.url,
-            "user": self.user,
-            "password": self.password,
-            "driver": "org.postgresql.Driver",
-        }
+def support_source(url: str, user: str, password: str) -> JdbcSource:
+    """The support database as the curate job reads it (the ledger is small: no partitioning)."""
+    return JdbcSource(url, user, password, application_name=APPLICATION_NAME)
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,7 @@ class LedgerEntry:
 
 def _query(spark: SparkSession, source: JdbcSource, sql: str) -> DataFrame:
     try:
-        return spark.read.format("jdbc").options(**source.options()).option("query", sql).load()
+        return spark.read.format("jdbc").options(**base_options(source)).option("query", sql).load()
     except Exception as error:  # py4j wraps every JVM failure; sort them by their message
         text = str(error)
         if f'relation "{LEDGER_TABLE}" does not exist' in text:
