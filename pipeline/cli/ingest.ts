@@ -12,6 +12,7 @@ import { ConfigError } from "../errors.js";
 import type { SummaryOutput } from "../lambda/events.js";
 import type { LocalExecution } from "../orchestration/local-machine.js";
 import { LOCAL_MAP_CONCURRENCY, type LocalRunReport, runLocalIngestion } from "../orchestration/local-run.js";
+import { failedStages } from "../orchestration/state-machine.js";
 import { collections } from "../schema/registry.js";
 import { ingestProgress } from "./progress.js";
 
@@ -153,7 +154,8 @@ export function formatIngestSummary(s: SummaryOutput): string {
 
 export function describeExecution(e: LocalExecution, seconds: number): string {
   const retried = [...e.retries].map(([state, n]) => `${state} ×${n}`).join(", ");
-  return e.status === "SUCCEEDED"
-    ? `execution succeeded in ${seconds.toFixed(1)} s${retried ? ` (retries: ${retried})` : ""}`
-    : `execution FAILED in ${seconds.toFixed(1)} s: ${e.error}: ${e.cause}${retried ? ` (retries: ${retried})` : ""}`;
+  if (e.status === "SUCCEEDED")
+    return `execution succeeded in ${seconds.toFixed(1)} s${retried ? ` (retries: ${retried})` : ""}`;
+  const stages = failedStages(e.finalState).map((f) => `\n  ${f.stage} failed: ${f.error}`);
+  return `execution FAILED in ${seconds.toFixed(1)} s: ${e.error}: ${e.cause}${retried ? ` (retries: ${retried})` : ""}${stages.join("")}`;
 }

@@ -164,6 +164,42 @@ function extractState(t: StateMachineTargets, o: StateMachineOptions): State {
   };
 }
 
+/** A stage the `Outcome` state found failed, with what its error said. */
+export interface FailedStage {
+  readonly stage: string;
+  readonly error: string;
+}
+
+/** Step Functions' caught-error shape: `{Error, Cause}`, the cause often JSON or a long trace. */
+function describeCaught(value: unknown): string {
+  const e = value as { Error?: unknown; Cause?: unknown } | null;
+  const cause = typeof e?.Cause === "string" ? e.Cause.split("\n")[0]?.slice(0, 500) : "";
+  return `${String(e?.Error ?? "error")}${cause ? `: ${cause}` : ""}`;
+}
+
+/**
+ * The stages `Outcome` fails an execution for, read from the state it saw (the `Failed` state's
+ * input): the same fields, so a person sees which stage failed and why, not just that one did.
+ */
+export function failedStages(state: unknown): FailedStage[] {
+  const s = (state ?? {}) as Record<string, unknown>;
+  const out: FailedStage[] = [];
+  if (s.extractError) out.push({ stage: "extract", error: describeCaught(s.extractError) });
+  const postgres = s.postgres as { error?: unknown } | undefined;
+  if (postgres?.error) out.push({ stage: "postgres_extract", error: describeCaught(postgres.error) });
+  const ingestion = s.ingestion as
+    | { failedBatches?: number; failures?: { collection?: string; batch?: number; error?: unknown }[] }
+    | undefined;
+  if ((ingestion?.failedBatches ?? 0) > 0) {
+    const first = ingestion?.failures?.[0];
+    const example = first ? ` (first: ${first.collection} batch ${first.batch}: ${String(first.error)})` : "";
+    out.push({ stage: "ingestion", error: `${ingestion?.failedBatches} failed batches${example}` });
+  }
+  if (s.curateError) out.push({ stage: "mongodb_curate", error: describeCaught(s.curateError) });
+  if (s.analyticsError) out.push({ stage: "analytics", error: describeCaught(s.analyticsError) });
+  return out;
+}
+
 export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
   return {
     Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
@@ -195,7 +231,7 @@ export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions
         Type: "Fail",
         Error: "PipelineFailed",
         Cause:
-          "a stage failed: see extractError, postgres.error, ingestion.failures, curateError and analyticsError",
+          "a stage failed: see extractError, postgres.error, ingestion.failedBatches, curateError and analyticsError",
       },
     },
   };

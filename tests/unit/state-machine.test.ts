@@ -6,7 +6,12 @@
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { executeLocally, type TaskBinding } from "../../pipeline/orchestration/local-machine.js";
-import { buildStateMachine, ingestionBranch, TASK } from "../../pipeline/orchestration/state-machine.js";
+import {
+  buildStateMachine,
+  failedStages,
+  ingestionBranch,
+  TASK,
+} from "../../pipeline/orchestration/state-machine.js";
 
 const targets = {
   planFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:plan",
@@ -144,6 +149,7 @@ describe("state machine routing (local interpreter)", () => {
     expect(attempts).toBe(3);
     expect(run.status).toBe("FAILED");
     expect(run.finalState.ingestion.failedBatches).toBe(1);
+    expect(failedStages(run.finalState).map((f) => f.stage)).toEqual(["ingestion"]);
   });
 
   it("catches a failed Glue job into the state and fails the execution at the end", async () => {
@@ -156,6 +162,9 @@ describe("state machine routing (local interpreter)", () => {
     expect(run.status).toBe("FAILED");
     expect(calls).toContain("curate");
     expect(run.finalState.postgres.error).toMatchObject({ Error: "States.TaskFailed" });
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "postgres_extract", error: "States.TaskFailed: postgres_extract: table device missing" },
+    ]);
   });
 
   it("still curates when the plan itself fails, and says so", async () => {
@@ -168,6 +177,9 @@ describe("state machine routing (local interpreter)", () => {
     expect(run.status).toBe("FAILED");
     expect(calls).toContain("curate");
     expect(run.finalState.extractError).toMatchObject({ Error: "TerminalError" });
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "extract", error: "TerminalError: ConfigError: secret missing" },
+    ]);
   });
 
   it("fails on an analytics failure after everything else succeeded", async () => {
@@ -178,5 +190,8 @@ describe("state machine routing (local interpreter)", () => {
     const run = await executeLocally(definition, {}, b, noWait);
     expect(run.status).toBe("FAILED");
     expect(run.finalState.analyticsError).toMatchObject({ Error: "States.TaskFailed" });
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "analytics", error: "States.TaskFailed: analytics failed" },
+    ]);
   });
 });
