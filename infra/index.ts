@@ -5,6 +5,7 @@
  * `Pulumi.<stack>.yaml`, parsed once (infra/config.ts). The program holds no business logic.
  */
 import * as aws from "@pulumi/aws";
+import { taskTimeouts } from "../pipeline/orchestration/state-machine.js";
 import { Analytics } from "./analytics.js";
 import { bundleFunctions } from "./bundle.js";
 import { Catalog } from "./catalog.js";
@@ -158,6 +159,14 @@ const pipeline = new Pipeline("pipeline", {
   jobs: glue.jobs,
   maxConcurrency: config.orchestration.mapConcurrency,
   workerRetries: config.orchestration.workerRetries,
+  timeouts: taskTimeouts({
+    functionSeconds: {
+      plan: config.functions.plan.timeoutSeconds,
+      worker: config.functions.worker.timeoutSeconds,
+      summarize: config.functions.summarize.timeoutSeconds,
+    },
+    glueJobMinutes: config.glue.timeoutMinutes,
+  }),
   scheduleExpression: config.orchestration.scheduleExpression,
   scheduleTimezone: config.orchestration.scheduleTimezone,
   logRetentionDays: config.logRetentionDays,

@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { buildStateMachine } from "../pipeline/orchestration/state-machine.js";
+import { buildStateMachine, type TaskTimeouts } from "../pipeline/orchestration/state-machine.js";
 import { allow, assumedBy, policyDocument } from "./policies.js";
 
 /** Glue's `.sync` integration polls the run (docs: "Step Functions IAM policies for AWS Glue"). */
@@ -48,6 +48,8 @@ export interface PipelineArgs {
   };
   readonly maxConcurrency: number;
   readonly workerRetries: number;
+  /** Each task state's TimeoutSeconds (`taskTimeouts` of the functions' and jobs' limits). */
+  readonly timeouts: TaskTimeouts;
   readonly scheduleExpression: string;
   readonly scheduleTimezone: string;
   readonly logRetentionDays: number;
@@ -120,7 +122,11 @@ export class Pipeline extends pulumi.ComponentResource {
                 curateJob,
                 analyticsJob,
               },
-              { maxConcurrency: args.maxConcurrency, workerRetries: args.workerRetries },
+              {
+                maxConcurrency: args.maxConcurrency,
+                workerRetries: args.workerRetries,
+                timeouts: args.timeouts,
+              },
             ),
           ),
       );

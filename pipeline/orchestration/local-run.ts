@@ -7,7 +7,12 @@ import type { LocalConfig } from "../config.js";
 import type { SummaryOutput } from "../lambda/events.js";
 import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
 import { executeLocally, type LocalExecution, type TaskBinding } from "./local-machine.js";
-import { buildStateMachine, ingestionBranch, type StateMachineTargets } from "./state-machine.js";
+import {
+  buildStateMachine,
+  ingestionBranch,
+  type StateMachineTargets,
+  type TaskTimeouts,
+} from "./state-machine.js";
 
 /** Stand-in ARNs and names: locally the Task states are bound by state name, never by ARN. */
 export const LOCAL_TARGETS: StateMachineTargets = {
@@ -21,6 +26,19 @@ export const LOCAL_TARGETS: StateMachineTargets = {
 
 /** Workers at once: two cores here, and the workers share one event loop. */
 export const LOCAL_MAP_CONCURRENCY = 2;
+
+/**
+ * A local worker has no time budget (it drains the backlog) and a Spark job may wait for the
+ * machine's cores: an hour each, so only a hung task times out.
+ */
+export const LOCAL_TASK_TIMEOUTS: TaskTimeouts = {
+  plan: 3600,
+  worker: 3600,
+  summarize: 3600,
+  postgresExtract: 3600,
+  curate: 3600,
+  analytics: 3600,
+};
 
 export interface LocalIngestionOptions {
   readonly rawDir: string;
@@ -90,6 +108,7 @@ export function runLocalIngestion(
 ): Promise<LocalRunReport> {
   const definition = ingestionBranch(LOCAL_TARGETS, {
     maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
+    timeouts: LOCAL_TASK_TIMEOUTS,
   });
   return run(config, options, definition, {});
 }
@@ -102,6 +121,7 @@ export function runLocalPipeline(
 ): Promise<LocalRunReport> {
   const definition = buildStateMachine(LOCAL_TARGETS, {
     maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
+    timeouts: LOCAL_TASK_TIMEOUTS,
   });
   return run(config, options, definition, jobs);
 }

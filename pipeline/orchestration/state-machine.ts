@@ -29,6 +29,34 @@ export interface StateMachineOptions {
   readonly maxConcurrency: number;
   /** Worker attempts after a retryable failure, with exponential backoff. */
   readonly workerRetries?: number;
+  /** Seconds each task may take before it fails with `States.Timeout` ({@link taskTimeouts}). */
+  readonly timeouts: TaskTimeouts;
+}
+
+/**
+ * Every task state carries its own `TimeoutSeconds`. Without one, AWS waits as long as the
+ * service call does (a hung Glue run holds the execution until the job's own timeout), and the
+ * local runner gives up after 60 s, which a Spark job on a loaded two-core machine exceeds.
+ */
+export type TaskTimeouts = Readonly<Record<keyof typeof TASK, number>>;
+
+/** What the tasks may take when deployed: each function's or job's own limit, plus a margin. */
+export function taskTimeouts(limits: {
+  readonly functionSeconds: Readonly<Record<"plan" | "worker" | "summarize", number>>;
+  readonly glueJobMinutes: number;
+}): TaskTimeouts {
+  // Lambda reports its own timeout as an error within seconds of the limit; Glue may spend
+  // minutes starting workers before its job timeout starts counting.
+  const fn = (seconds: number) => seconds + 60;
+  const glue = limits.glueJobMinutes * 60 + 900;
+  return {
+    plan: fn(limits.functionSeconds.plan),
+    worker: fn(limits.functionSeconds.worker),
+    summarize: fn(limits.functionSeconds.summarize),
+    postgresExtract: glue,
+    curate: glue,
+    analytics: glue,
+  };
 }
 
 /** Task state names, for local bindings and tests. */
@@ -65,11 +93,12 @@ const lambdaRetry = (maxAttempts: number) => [
  * A Glue job run to completion. Its run id and final state land in `$.<slot>`; a failure is
  * caught into `$.<slot>Error` (a sibling, since a path into a missing object cannot be written).
  */
-function glueJob(jobName: string, slot: string, next: string): State {
+function glueJob(jobName: string, slot: string, next: string, timeoutSeconds: number): State {
   return {
     Type: "Task",
     Resource: "arn:aws:states:::glue:startJobRun.sync",
     Parameters: { JobName: jobName },
+    TimeoutSeconds: timeoutSeconds,
     ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
     ResultPath: `$.${slot}`,
     Retry: GLUE_RETRY,
@@ -103,6 +132,7 @@ export function ingestionBranch(
         Type: "Task",
         // The execution input: `{}` from the schedule (mode auto), or e.g. {"mode": "bulk"}.
         Resource: t.planFunctionArn,
+        TimeoutSeconds: o.timeouts.plan,
         Retry: lambdaRetry(3),
         Next: "Ingest",
       },
@@ -117,6 +147,7 @@ export function ingestionBranch(
             [TASK.worker]: {
               Type: "Task",
               Resource: t.workerFunctionArn,
+              TimeoutSeconds: o.timeouts.worker,
               Retry: lambdaRetry(o.workerRetries ?? 2),
               // One failed batch never fails the others: the item keeps its ref and its error.
               Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "BatchFailed" }],
@@ -132,6 +163,7 @@ export function ingestionBranch(
       [TASK.summarize]: {
         Type: "Task",
         Resource: t.summarizeFunctionArn,
+        TimeoutSeconds: o.timeouts.summarize,
         Parameters: { "planId.$": "$.planId", "results.$": "$.ingest.results" },
         Retry: lambdaRetry(3),
         End: true,
@@ -149,6 +181,7 @@ function extractState(t: StateMachineTargets, o: StateMachineOptions): State {
         Type: "Task",
         Resource: "arn:aws:states:::glue:startJobRun.sync",
         Parameters: { JobName: t.postgresExtractJob },
+        TimeoutSeconds: o.timeouts.postgresExtract,
         ResultSelector: { "state.$": "$.JobRunState", "jobRunId.$": "$.Id" },
         Retry: GLUE_RETRY,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "PostgresFailed" }],
@@ -212,8 +245,8 @@ export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.extractError", Next: TASK.curate }],
         Next: TASK.curate,
       },
-      [TASK.curate]: glueJob(t.curateJob, "curate", TASK.analytics),
-      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", "Outcome"),
+      [TASK.curate]: glueJob(t.curateJob, "curate", TASK.analytics, o.timeouts.curate),
+      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", "Outcome", o.timeouts.analytics),
       Outcome: {
         Type: "Choice",
         // In order: after an uncaught Extract failure `$.ingestion` does not exist.

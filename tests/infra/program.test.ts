@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
 import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
-import { buildStateMachine, TASK } from "../../pipeline/orchestration/state-machine.js";
+import { buildStateMachine, TASK, taskTimeouts } from "../../pipeline/orchestration/state-machine.js";
 import {
   collections,
   glueColumnsOf,
@@ -427,6 +427,8 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:ingest-${step}-0a1b2c3`;
       const job = (name: string) => `glue-${name}-0a1b2c3`;
       const config = JSON.parse(stackConfig(stack)["oven-lakehouse:orchestration"] ?? "{}");
+      const functions = JSON.parse(stackConfig(stack)["oven-lakehouse:functions"] ?? "{}");
+      const glue = JSON.parse(stackConfig(stack)["oven-lakehouse:glue"] ?? "{}");
       expect(definition).toEqual(
         buildStateMachine(
           {
@@ -437,7 +439,18 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
             curateJob: job("mongodb_curate"),
             analyticsJob: job("analytics"),
           },
-          { maxConcurrency: config.mapConcurrency, workerRetries: config.workerRetries },
+          {
+            maxConcurrency: config.mapConcurrency,
+            workerRetries: config.workerRetries,
+            timeouts: taskTimeouts({
+              functionSeconds: {
+                plan: functions.plan.timeoutSeconds,
+                worker: functions.worker.timeoutSeconds,
+                summarize: functions.summarize.timeoutSeconds,
+              },
+              glueJobMinutes: glue.timeoutMinutes ?? 240,
+            }),
+          },
         ),
       );
       const result = aslValidator(definition);
@@ -624,9 +637,13 @@ describe("dev and prod", () => {
     "oven-lakehouse:deletionProtection": {
       path: /\.(deletionProtection|skipFinalSnapshot|finalSnapshotIdentifier|forceDestroy|recoveryWindowInDays)$/,
     },
-    "oven-lakehouse:functions": { path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*)$/ },
+    "oven-lakehouse:functions": {
+      path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*|(Plan|Worker|Summarize)\.TimeoutSeconds)$/,
+    },
     "oven-lakehouse:orchestration": { path: /(\.scheduleExpression|\.MaxConcurrency)$/ },
-    "oven-lakehouse:glue": { path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout)$/ },
+    "oven-lakehouse:glue": {
+      path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout)$|\.(PostgresExtract|Curate|Analytics)\.TimeoutSeconds$/,
+    },
     "oven-lakehouse:alarmEmail": { path: /^aws:sns\/topicSubscription:TopicSubscription / },
     "oven-lakehouse:quicksightPrincipalArn": { path: /\.(principal|Principal)$/ },
     "oven-lakehouse:logRetentionDays": { path: /\.retentionInDays$/ },

@@ -11,6 +11,7 @@ import {
   failedStages,
   ingestionBranch,
   TASK,
+  taskTimeouts,
 } from "../../pipeline/orchestration/state-machine.js";
 
 const targets = {
@@ -21,7 +22,11 @@ const targets = {
   curateJob: "mongodb-curate",
   analyticsJob: "analytics",
 };
-const definition = buildStateMachine(targets, { maxConcurrency: 3 });
+const timeouts = taskTimeouts({
+  functionSeconds: { plan: 300, worker: 900, summarize: 300 },
+  glueJobMinutes: 240,
+});
+const definition = buildStateMachine(targets, { maxConcurrency: 3, timeouts });
 const noWait = { [TASK.worker]: 0, [TASK.plan]: 0, [TASK.summarize]: 0 };
 
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
@@ -65,8 +70,29 @@ describe("state machine definition", () => {
     const full = aslValidator(definition);
     expect(full.errorsText()).toBe("");
     expect(full.isValid).toBe(true);
-    const branch = aslValidator(ingestionBranch(targets, { maxConcurrency: 1 }));
+    const branch = aslValidator(ingestionBranch(targets, { maxConcurrency: 1, timeouts }));
     expect(branch.isValid).toBe(true);
+  });
+
+  it("gives every task state its own timeout: the function's or job's limit plus a margin", () => {
+    const tasks: Record<string, number | undefined> = {};
+    const visit = (states: Record<string, Record<string, unknown>>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === "Task") tasks[name] = state.TimeoutSeconds as number | undefined;
+        for (const branch of (state.Branches as { States: never }[] | undefined) ?? []) visit(branch.States);
+        const processor = state.ItemProcessor as { States: never } | undefined;
+        if (processor) visit(processor.States);
+      }
+    };
+    visit(definition.States as never);
+    expect(tasks).toEqual({
+      [TASK.postgresExtract]: 240 * 60 + 900,
+      [TASK.plan]: 360,
+      [TASK.worker]: 960,
+      [TASK.summarize]: 360,
+      [TASK.curate]: 240 * 60 + 900,
+      [TASK.analytics]: 240 * 60 + 900,
+    });
   });
 
   it("names the declared functions and jobs as its task resources", () => {
@@ -179,6 +205,18 @@ describe("state machine routing (local interpreter)", () => {
     expect(run.finalState.extractError).toMatchObject({ Error: "TerminalError" });
     expect(failedStages(run.finalState)).toEqual([
       { stage: "extract", error: "TerminalError: ConfigError: secret missing" },
+    ]);
+  });
+
+  it("fails a task that outlives its timeout, and names it", async () => {
+    const quick = buildStateMachine(targets, { maxConcurrency: 3, timeouts: { ...timeouts, curate: 1 } });
+    const b = bindings([]);
+    b[TASK.curate] = () =>
+      new Promise((done) => setTimeout(() => done({ JobRunState: "SUCCEEDED", Id: "late" }), 1500));
+    const run = await executeLocally(quick, {}, b, noWait);
+    expect(run.status).toBe("FAILED");
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "mongodb_curate", error: expect.stringMatching(/^States.Timeout/) },
     ]);
   });
 
