@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream, type Dirent } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import {
@@ -90,8 +90,29 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** As `put`, without a stream: one write of the whole body (small objects, quarantine records). */
   async putBuffer(key: string, body: Buffer, options: PutOptions = {}): Promise<ObjectInfo> {
-    return this.put(key, Readable.from([body]), options);
+    const { signal } = options;
+    const path = this.#path(key);
+    if (signal?.aborted) throw this.#aborted(key, signal.reason);
+    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      const handle = await open(temp, "wx");
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      signal?.throwIfAborted();
+      await rename(temp, path);
+      return { bytes: body.byteLength };
+    } catch (error) {
+      await rm(temp, { force: true });
+      if (signal?.aborted) throw this.#aborted(key, signal.reason);
+      throw this.#error(error, key, "put");
+    }
   }
 
   async get(key: string): Promise<Buffer> {

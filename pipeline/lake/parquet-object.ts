@@ -1,7 +1,8 @@
 /**
  * Rows → one Parquet object in the lake, streamed: parquetjs encodes a row group at a time into a
  * pipe that the object store uploads from, so memory is bounded by the row group (and the store's
- * part buffers), never by the number of rows.
+ * part buffers), never by the number of rows. An object that stays under SMALL_OBJECT_BYTES is
+ * held and stored whole in one request instead.
  *
  * All or nothing: when the rows, the encoding, the upload or the caller's signal fail, the store
  * removes what it had (S3 aborts the multipart upload, the folder store its temp file) before the
@@ -20,7 +21,7 @@ import {
   ObjectWriteAbortedError,
   ParquetObjectWriteError,
 } from "./errors.js";
-import { assertValidKey, type ObjectStore } from "./object-store.js";
+import { assertValidKey, type ObjectInfo, type ObjectStore } from "./object-store.js";
 import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
 
 /** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
@@ -33,11 +34,19 @@ export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
  */
 export const ROW_GROUP_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Objects up to this size are stored whole in one request (S3: one PUT) once complete; larger
+ * ones stream as they are encoded (S3: a multipart upload, whose parts are at least 5 MiB).
+ */
+export const SMALL_OBJECT_BYTES = 1024 * 1024;
+
 export interface WriteParquetObjectOptions {
   /** Rows per row group; {@link PARQUET_WRITER_OPTIONS} when unset. Bounds the writer's memory. */
   readonly rowGroupSize?: number;
   /** A row group also ends once its rows' estimated size reaches this; {@link ROW_GROUP_BYTES}. */
   readonly rowGroupBytes?: number;
+  /** Objects up to this size are stored whole; {@link SMALL_OBJECT_BYTES}. 0: always stream. */
+  readonly smallObjectBytes?: number;
   /** Stops the write: nothing is left at the key and `ObjectWriteAbortedError` is thrown. */
   readonly signal?: AbortSignal;
 }
@@ -98,9 +107,27 @@ export async function writeParquetObject(
   }
   if (next.done) return null;
 
+  // The upload starts once the object outgrows SMALL_OBJECT_BYTES; a smaller one is stored
+  // whole after the footer (below), in one request instead of a streamed multipart upload.
+  let stored = false;
+  let upload: Promise<ObjectInfo> | undefined;
+  const startUpload = (body: PassThrough) => {
+    upload = store.put(key, body, { signal, contentType: PARQUET_CONTENT_TYPE }).then(
+      (info) => {
+        stored = true;
+        return info;
+      },
+      (error: unknown) => {
+        // Release the writer if it is waiting on backpressure from an upload that is gone.
+        sink.fail(error);
+        throw error;
+      },
+    );
+    upload.catch(noop); // awaited below; this only keeps a rejection during the row loop handled
+  };
   // The writer first: its constructor writes the 4-byte header without awaiting it, so the header
-  // must go into the pipe before anything (a failing upload) can fail the pipe.
-  const sink = new UploadSink();
+  // must go into the sink before anything (a failing upload) can fail it.
+  const sink = new UploadSink(startUpload, options.smallObjectBytes ?? SMALL_OBJECT_BYTES);
   let writer: ParquetWriter;
   try {
     writer = await ParquetWriter.openStream(parquetSchemaOf(entry), sink as unknown as WriteStreamMinimal, {
@@ -111,19 +138,6 @@ export async function writeParquetObject(
     await closeQuietly(source);
     throw failureOf(error, context, 0, signal);
   }
-  let stored = false;
-  const upload = store.put(key, sink.readable, { signal, contentType: PARQUET_CONTENT_TYPE }).then(
-    (info) => {
-      stored = true;
-      return info;
-    },
-    (error: unknown) => {
-      // Release the writer if it is waiting on backpressure from an upload that is gone.
-      sink.fail(error);
-      throw error;
-    },
-  );
-  upload.catch(noop); // awaited below; this only keeps a rejection during the row loop handled
 
   let written = 0;
   let groupRows = 0;
@@ -150,7 +164,15 @@ export async function writeParquetObject(
       next = await source.next();
     }
     await writer.close(); // last row group and footer, then ends the pipe
-    const { bytes } = await upload;
+    const small = sink.whole();
+    let bytes: number;
+    if (small) {
+      signal?.throwIfAborted();
+      ({ bytes } = await store.putBuffer(key, small, { signal, contentType: PARQUET_CONTENT_TYPE }));
+      stored = true;
+    } else {
+      ({ bytes } = await (upload as Promise<ObjectInfo>));
+    }
     const inFooter = Number(envelope?.rowCount.valueOf() ?? -1);
     if (inFooter !== written) {
       throw new ParquetObjectWriteError(
@@ -161,7 +183,7 @@ export async function writeParquetObject(
     return { key, rows: written, bytes };
   } catch (error) {
     sink.fail(error);
-    await upload.catch(noop); // the store has cleaned up once its put settles
+    await upload?.catch(noop); // the store has cleaned up once its put settles
     if (stored) await store.delete(key);
     await closeQuietly(source);
     throw failureOf(error, context, written, signal);
@@ -208,21 +230,37 @@ async function closeQuietly(source: AsyncIterator<unknown>): Promise<void> {
 }
 
 /**
- * The stream parquetjs writes into (`write`/`end` with callbacks, which it awaits), feeding the
- * readable the store uploads from.
+ * The stream parquetjs writes into (`write`/`end` with callbacks, which it awaits). It holds the
+ * first `holdBytes` of the object; past that it starts the upload with what it held and feeds it
+ * from then on, so memory stays bounded by a row group while small objects (most windows of an
+ * operations run) skip the streaming machinery.
  *
- * Why not hand parquetjs the PassThrough itself: once the readable side is full, a write's callback
+ * Why not hand parquetjs a PassThrough itself: once the readable side is full, a write's callback
  * waits for the consumer, and if the upload fails then, destroying the PassThrough never calls
  * that callback (Node 20), so the writer would wait forever. This sink calls every pending callback
  * with the failure.
  */
 class UploadSink {
-  readonly readable = new PassThrough();
+  readonly #start: (body: PassThrough) => void;
+  readonly #holdBytes: number;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  #readable: PassThrough | undefined;
   #failure: Error | undefined;
   readonly #pending = new Set<(error?: Error | null) => void>();
 
+  constructor(start: (body: PassThrough) => void, holdBytes: number) {
+    this.#start = start;
+    this.#holdBytes = holdBytes;
+  }
+
   get failure(): Error | undefined {
     return this.#failure;
+  }
+
+  /** The whole object, when it never outgrew what the sink holds (after `end`); else null. */
+  whole(): Buffer | null {
+    return this.#readable ? null : Buffer.concat(this.#held, this.#heldBytes);
   }
 
   write(chunk: Buffer, callback: (error?: Error | null) => void): boolean {
@@ -230,7 +268,24 @@ class UploadSink {
       process.nextTick(callback, this.#failure);
       return false;
     }
-    return this.readable.write(chunk, this.#track(callback));
+    if (!this.#readable) {
+      this.#held.push(chunk);
+      this.#heldBytes += chunk.byteLength;
+      if (this.#heldBytes < this.#holdBytes) {
+        process.nextTick(callback);
+        return true;
+      }
+      // Outgrown: upload what was held, this chunk last, then stream.
+      const readable = new PassThrough();
+      this.#readable = readable;
+      const held = this.#held;
+      this.#held = [];
+      this.#heldBytes = 0;
+      this.#start(readable);
+      for (const part of held.slice(0, -1)) readable.write(part);
+      return readable.write(held.at(-1) as Buffer, this.#track(callback));
+    }
+    return this.#readable.write(chunk, this.#track(callback));
   }
 
   end(callback: (error?: Error | null) => void): void {
@@ -238,7 +293,11 @@ class UploadSink {
       process.nextTick(callback, this.#failure);
       return;
     }
-    this.readable.end(this.#track(callback));
+    if (!this.#readable) {
+      process.nextTick(callback);
+      return;
+    }
+    this.#readable.end(this.#track(callback));
   }
 
   /** Destroy the pipe with `error` (the store then discards the object) and release waiters. */
@@ -246,7 +305,8 @@ class UploadSink {
     if (this.#failure) return;
     const failure = error instanceof Error ? error : new Error(String(error));
     this.#failure = failure;
-    this.readable.destroy(failure);
+    this.#held = [];
+    this.#readable?.destroy(failure);
     // Writes that went through have their success callbacks queued already (process.nextTick) and
     // must get them: parquetjs never awaits its header write, so failing that one would be an
     // unhandled rejection. What is still pending after them is stuck behind the failed consumer.

@@ -157,6 +157,52 @@ describe.each(["local", "s3"] as const)("%s store", (which) => {
     expect(report.rows.map((r) => JSON.parse(r.payload as string).i)).toEqual(wide.map((_, i) => i));
   });
 
+  it("stores an object under smallObjectBytes in one request, and streams a larger one", async () => {
+    const { store } = stores[which];
+    const calls: string[] = [];
+    const spy: ObjectStore = {
+      location: store.location,
+      put: (key, body, options) => {
+        calls.push("put");
+        return store.put(key, body, options);
+      },
+      putBuffer: (key, body, options) => {
+        calls.push("putBuffer");
+        return store.putBuffer(key, body, options);
+      },
+      get: (key) => store.get(key),
+      getStream: (key) => store.getStream(key),
+      head: (key) => store.head(key),
+      delete: (key) => store.delete(key),
+      deleteMany: (keys) => store.deleteMany(keys),
+      list: (prefix) => store.list(prefix),
+      removePartial: (prefix, owned) => store.removePartial(prefix, owned),
+    };
+    const entry = collection("alarm");
+    const small = await writeParquetObject(
+      entry,
+      rowSource(entry, 50).rows,
+      spy,
+      "alarm/idDevice=1/1.parquet",
+    );
+    expect(calls).toEqual(["putBuffer"]);
+    expect(small?.bytes).toBe((await store.head("alarm/idDevice=1/1.parquet"))?.bytes);
+    calls.length = 0;
+    const large = await writeParquetObject(
+      entry,
+      rowSource(entry, 3_000).rows,
+      spy,
+      "alarm/idDevice=1/2.parquet",
+      {
+        rowGroupSize: 500,
+        smallObjectBytes: 4096,
+      },
+    );
+    expect(calls).toEqual(["put"]);
+    expect(large?.rows).toBe(3_000);
+    expect((await arrowReport(store, "alarm/idDevice=1/2.parquet")).num_rows).toBe(3_000);
+  });
+
   it("writes no object for zero rows and returns null", async () => {
     const { store } = stores[which];
     const key = "alarm/idDevice=0/0.parquet";
@@ -310,6 +356,7 @@ describe("a store that fails while the writer waits on backpressure", () => {
     const { rows, state } = rowSource(entry, 20_000);
     const error = await writeParquetObject(entry, rows, stalled, "alarm/x.parquet", {
       rowGroupSize: 1_000,
+      smallObjectBytes: 0,
     }).catch((e: unknown) => e);
     expect(error).toBe(failure);
     expect(state.produced).toBeLessThan(20_000);
