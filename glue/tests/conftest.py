@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
+from report_fixture import Report, built_report
 
 from lakehouse_glue.spark import DEFAULT_CATALOG, local_session
 
@@ -29,3 +30,9 @@ def unique_table(spark: SparkSession) -> Iterator[str]:
     name = f"{DEFAULT_CATALOG}.test_{uuid.uuid4().hex[:8]}.t"
     yield name
     spark.sql(f"DROP TABLE IF EXISTS {name} PURGE")
+
+
+@pytest.fixture(scope="session")
+def report(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
+    """The Alarms report of a small synthetic fleet (``report_fixture``), built once per run."""
+    yield from built_report(spark, tmp_path_factory.mktemp("analytics"))

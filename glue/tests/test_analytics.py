@@ -9,14 +9,13 @@ Spark report, so equal tables mean the lake path lost, doubled or misgrouped not
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import pytest
-from lake_helpers import copy_postgres_tables, load_tool
+from lake_helpers import load_tool
 from pyspark.sql import SparkSession
+from report_fixture import Report
 from sources import Sources
 
 from lakehouse_glue.analytics import (
@@ -25,61 +24,11 @@ from lakehouse_glue.analytics import (
     ReportSources,
     build_alarms_report,
 )
-from lakehouse_glue.curate import CurateSettings, load_job_tables, run_curate
-from lakehouse_glue.curate.ledger import JdbcSource
 from lakehouse_glue.errors import SourceTableMissingError
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
-DEVICES, DAYS = 6, 10
 GROUP = ("id_company", "company_name", "device_model", "code")
 MEASURES = ("alarms", "alarms_reset", "ttr_p50_seconds", "ttr_p90_seconds")
-
-
-@dataclass
-class Report:
-    sources: Sources
-    namespace: str
-    report_sources: ReportSources
-    counts: dict[str, int]
-
-    def table(self, name: str) -> str:
-        return f"{DEFAULT_CATALOG}.{self.namespace}.{name}"
-
-
-@pytest.fixture(scope="module")
-def report(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
-    sources = Sources()
-    sources.create()
-    try:
-        sources.load(DEVICES, DAYS)
-        work = tmp_path_factory.mktemp("analytics")
-        raw_dir = work / "raw"
-        sources.ingest(raw_dir, "--collections", "alarm")
-        job_tables = load_job_tables(sources.job_tables(work / "job-tables.json"))
-        suffix = uuid.uuid4().hex[:8]
-        settings = CurateSettings(
-            catalog=DEFAULT_CATALOG,
-            raw_root=str(raw_dir),
-            namespace=f"mongodb_{suffix}",
-            lag_seconds=0,
-        )
-        ledger = JdbcSource(
-            sources.jdbc_url(sources.support_db), sources.pg_user, sources.pg_password
-        )
-        run_curate(spark, job_tables, settings, ledger, ["alarm"])
-        postgres = f"{DEFAULT_CATALOG}.postgres_{suffix}"
-        ddc = JdbcSource(sources.jdbc_url(sources.ddc_db), sources.pg_user, sources.pg_password)
-        copy_postgres_tables(spark, ddc, job_tables, postgres)
-        report_sources = ReportSources(
-            alarms=f"{DEFAULT_CATALOG}.{settings.namespace}.alarm",
-            devices=f"{postgres}.device",
-            companies=f"{postgres}.company",
-        )
-        namespace = f"analytics_{suffix}"
-        counts = build_alarms_report(spark, DEFAULT_CATALOG, report_sources, namespace)
-        yield Report(sources, namespace, report_sources, counts)
-    finally:
-        sources.drop()
 
 
 def _reference(sources: Sources) -> tuple[dict[tuple[Any, ...], Any], dict[tuple[Any, ...], Any]]:

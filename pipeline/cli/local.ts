@@ -22,11 +22,14 @@ import {
   showSnapshot,
 } from "../snapshot/index.js";
 import { iso } from "../snapshot/time.js";
+import { formatAlarmsReport } from "./alarms-report.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
 import { type IngestProgress, ingestProgress } from "./progress.js";
 
 /** The Iceberg warehouse of local runs (the Hadoop catalog `lake`). */
 export const LOCAL_WAREHOUSE = join(LOCAL_LAKE_DIR, "warehouse");
+/** The Alarms report as an HTML dashboard with charts (locally; in AWS, QuickSight). */
+export const LOCAL_DASHBOARD = join(LOCAL_LAKE_DIR, "reports", "alarms.html");
 
 export function localCommand(): Command {
   return new Command("local")
@@ -111,7 +114,7 @@ export function localCommand(): Command {
           {
             name: "analytics",
             module: "lakehouse_glue.analytics",
-            args: ["--warehouse", resolve(LOCAL_WAREHOUSE)],
+            args: ["--warehouse", resolve(LOCAL_WAREHOUSE), "--dashboard", resolve(LOCAL_DASHBOARD)],
           },
           progress,
           jobResults,
@@ -141,13 +144,8 @@ export function localCommand(): Command {
       if (extract) console.log(`\n${formatTableResults(extract)}`);
       const curated = jobResults.get("mongodb_curate")?.at(-1);
       if (curated) console.log(`\n${formatCurateResult(curated)}`);
-      const report = jobResults.get("analytics")?.at(-1) as { tables?: Record<string, number> } | undefined;
-      if (report?.tables)
-        console.log(
-          `\nAlarms report (lake.analytics.*): ${Object.entries(report.tables)
-            .map(([t, n]) => `${t} ${n} rows`)
-            .join(", ")}`,
-        );
+      const report = jobResults.get("analytics")?.at(-1);
+      if (report) console.log(`\n${formatAlarmsReport(report)}`);
       console.log(`\n${describeExecution(run.execution, (performance.now() - started) / 1000)}`);
       // The Outcome state fails the execution when any stage (a caught Glue failure too) failed.
       if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") process.exitCode = 1;

@@ -14,6 +14,8 @@ import {
   readSnapshotConnections,
   SCALES,
   type ScaleName,
+  SOURCE_COLLECTIONS,
+  type SourceCollection,
   showSnapshot,
   snapshotChecksum,
 } from "../snapshot/index.js";
@@ -34,6 +36,17 @@ function instant(value: string): number {
   } catch {
     throw new InvalidArgumentError("expected an ISO date such as 2024-06-01");
   }
+}
+
+function collectionList(value: string): SourceCollection[] {
+  const names = value.split(",").map((c) => c.trim());
+  const unknown = names.filter((c) => !(SOURCE_COLLECTIONS as readonly string[]).includes(c));
+  if (unknown.length) {
+    throw new InvalidArgumentError(
+      `unknown collection(s) ${unknown.join(", ")}; known: ${SOURCE_COLLECTIONS.join(", ")}`,
+    );
+  }
+  return names as SourceCollection[];
 }
 
 /** Progress goes to stderr as JSON lines; stdout carries only the result. */
@@ -74,10 +87,17 @@ export function snapshotCommand(): Command {
     .option("--end <date>", "end of the timeline, UTC (default 2024-06-01)", instant)
     .option("--reset", "drop and recreate the tables and collections first", false)
     .option("--concurrency <n>", "MongoDB writers at once", integer(1))
+    .option(
+      "--collections <names>",
+      "comma-separated MongoDB collections to load (default: all; ddc is always loaded whole; " +
+        "advance then adds to these only)",
+      collectionList,
+    )
     .option("--json", "print the report as JSON", false)
     .action(async (opts) => {
       const report = await withTargets((targets) =>
         loadSnapshot(targets, {
+          collections: opts.collections,
           scale: opts.scale as ScaleName,
           devices: opts.devices,
           days: opts.days,
@@ -90,7 +110,9 @@ export function snapshotCommand(): Command {
       );
       print(opts.json, report, () => {
         const c = report.config;
-        const what = `seed ${c.seed}, ${c.devices} devices, ${c.days} days, clock ${iso(report.clock.getTime())}`;
+        const only =
+          c.collections.length < SOURCE_COLLECTIONS.length ? `, ${c.collections.join(",")} only` : "";
+        const what = `seed ${c.seed}, ${c.devices} devices, ${c.days} days${only}, clock ${iso(report.clock.getTime())}`;
         if (!report.documents || !report.rows) {
           return `already loaded: ${what} (snapshot show counts it; load --reset reloads)`;
         }
@@ -98,7 +120,12 @@ export function snapshotCommand(): Command {
         const rows = Object.values(report.rows).reduce((a, b) => a + b, 0);
         return [
           `loaded: ${what}`,
-          formatTable("collection", [...Object.entries(report.documents), ["total", docs]]),
+          formatTable("collection", [
+            ...Object.entries(report.documents).filter(([name]) =>
+              c.collections.includes(name as SourceCollection),
+            ),
+            ["total", docs],
+          ]),
           formatTable("ddc table", [...Object.entries(report.rows), ["total", rows]]),
           `${docs.toLocaleString("en-US")} documents and ${rows.toLocaleString("en-US")} ddc rows in ` +
             `${(report.durationMs / 1000).toFixed(1)} s`,

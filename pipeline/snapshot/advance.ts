@@ -83,8 +83,9 @@ export async function advanceSnapshot(
 
   // MongoDB first: documents past a device's mark are normal ("in flight"), so a crash here
   // leaves a valid snapshot, and a rerun skips the documents already inserted (same `_id`s).
-  const documents = await writeNewDocuments(mongo, fleet, seed, from, to, firmware, options);
-  const alarmsReset = await resetAlarms(mongo, fleet, seed, to, firmware);
+  const loaded = state.config.collections;
+  const documents = await writeNewDocuments(mongo, fleet, seed, from, to, firmware, options, loaded);
+  const alarmsReset = loaded.includes("alarm") ? await resetAlarms(mongo, fleet, seed, to, firmware) : 0;
 
   const recipes = (await pg.query<DdcTables["device_recipe"]>("SELECT * FROM device_recipe ORDER BY id"))
     .rows;
@@ -220,10 +221,15 @@ async function writeNewDocuments(
   to: number,
   firmware: ReadonlyMap<number, FirmwareTimeline>,
   options: AdvanceOptions,
+  loaded: readonly SourceCollection[],
 ): Promise<Record<SourceCollection, number>> {
-  const documents = {} as Record<SourceCollection, number>;
+  const documents = Object.fromEntries(SOURCE_COLLECTIONS.map((c) => [c, 0])) as Record<
+    SourceCollection,
+    number
+  >;
   const limit = pLimit(options.concurrency ?? DEFAULT_LOAD_CONCURRENCY);
-  const tasks = SOURCE_COLLECTIONS.map((collection) => async () => {
+  // Only the collections the snapshot was loaded with: the others stay empty.
+  const tasks = loaded.map((collection) => async () => {
     const writer = new BatchWriter(mongo, collection, true);
     for (const device of fleet.devices) {
       const horizon = dataHorizon(device, to);
@@ -249,6 +255,13 @@ async function writeNewDocuments(
     number
   >;
 }
+
+/**
+ * Updates per `bulkWrite` of {@link resetAlarms}. FerretDB 1.24 (PostgreSQL backend) hung on one
+ * unordered bulkWrite of ~1,000 `updateOne`s (3,000 devices, alarm only): all 50 pooled
+ * PostgreSQL connections idle, no reply, for good. Small batches never got near it.
+ */
+const RESET_BATCH = 25;
 
 /**
  * Set `resetTS` on the open alarms whose planned reset is now before their device's horizon.
@@ -294,7 +307,10 @@ async function resetAlarms(
       });
     }
   }
-  if (updates.length === 0) return 0;
-  const result = await mongo.collection("alarm").bulkWrite(updates, { ordered: false });
-  return result.modifiedCount;
+  let modified = 0;
+  for (let i = 0; i < updates.length; i += RESET_BATCH) {
+    const batch = updates.slice(i, i + RESET_BATCH);
+    modified += (await mongo.collection("alarm").bulkWrite(batch, { ordered: false })).modifiedCount;
+  }
+  return modified;
 }

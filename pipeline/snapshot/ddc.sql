@@ -174,3 +174,5 @@ CREATE TABLE IF NOT EXISTS synthetic.state (
   loaded_end         timestamptz NOT NULL,
   clock              timestamptz NOT NULL
 );
+-- The collections loaded (snapshot load --collections); NULL in older state rows means all.
+ALTER TABLE synthetic.state ADD COLUMN IF NOT EXISTS collections text[];

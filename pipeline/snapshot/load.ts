@@ -61,25 +61,36 @@ export interface WriteTask {
 }
 
 /**
- * Writer tasks, longest first. `variable_logs` (~10 KB documents, most of the bytes) is split by
- * device into `concurrency` slices: FerretDB converts each document on one connection at a
- * time, so parallel connections are what shortens a load.
+ * Writer tasks of the chosen collections, longest first. `variable_logs` (~10 KB documents, most
+ * of the bytes) is split by device into `concurrency` slices: FerretDB converts each document on
+ * one connection at a time, so parallel connections are what shortens a load. So is a lone
+ * collection (`load --collections alarm`), which would otherwise write on one connection.
  */
-export function writeTasks(devices: readonly DeviceProfile[], concurrency: number): WriteTask[] {
+export function writeTasks(
+  devices: readonly DeviceProfile[],
+  concurrency: number,
+  collections: readonly SourceCollection[] = SOURCE_COLLECTIONS,
+): WriteTask[] {
   const slices = Math.max(1, concurrency);
-  const heavy: WriteTask[] = Array.from({ length: slices }, (_, k) => ({
-    collection: "variable_logs",
-    devices: devices.filter((_, i) => i % slices === k),
-  }));
-  const rest = SOURCE_COLLECTIONS.filter((c) => c !== "variable_logs").map((collection) => ({
-    collection,
-    devices,
-  }));
+  const split = (collection: SourceCollection): WriteTask[] =>
+    Array.from({ length: slices }, (_, k) => ({
+      collection,
+      devices: devices.filter((_, i) => i % slices === k),
+    }));
+  const chosen = SOURCE_COLLECTIONS.filter((c) => collections.includes(c));
+  if (chosen.length === 1) return split(chosen[0] as SourceCollection);
+  const heavy = chosen.includes("variable_logs") ? split("variable_logs") : [];
+  const rest = chosen.filter((c) => c !== "variable_logs").map((collection) => ({ collection, devices }));
   return [...heavy, ...rest];
 }
 
 const sameConfig = (a: SnapshotConfig, b: SnapshotConfig) =>
-  a.seed === b.seed && a.scale === b.scale && a.devices === b.devices && a.days === b.days && a.end === b.end;
+  a.seed === b.seed &&
+  a.scale === b.scale &&
+  a.devices === b.devices &&
+  a.days === b.days &&
+  a.end === b.end &&
+  a.collections.join() === b.collections.join();
 
 /**
  * Load a snapshot. Without `reset`, a snapshot already loaded with the same settings is left as
@@ -110,7 +121,8 @@ export async function loadSnapshot(targets: SnapshotTargets, options: LoadOption
     }
     throw new SnapshotStateError(
       `a different snapshot is loaded (seed ${state.config.seed}, ${state.config.devices} devices, ` +
-        `${state.config.days} days, generator v${state.version}); load with --reset to replace it`,
+        `${state.config.days} days, collections ${state.config.collections.join(",")}, ` +
+        `generator v${state.version}); load with --reset to replace it`,
     );
   }
   // No state row: nothing, or the remains of a load that did not finish.
@@ -155,21 +167,24 @@ async function writeCollections(
     number
   >;
   const limit = pLimit(concurrency);
-  const tasks = writeTasks(plan.fleet.devices, concurrency).map(({ collection, devices }) => async () => {
-    const t0 = performance.now();
-    const writer = new BatchWriter(mongo, collection);
-    for (const device of devices) {
-      const range = loadRange(plan, device);
-      if (!range) continue;
-      for (const doc of deviceDocuments(collection, range)) await writer.add(doc);
-    }
-    await writer.flush();
-    documents[collection] += writer.written;
-    log?.info(
-      { collection, documents: writer.written, ms: Math.round(performance.now() - t0) },
-      "documents written",
-    );
-  });
+  const tasks = writeTasks(plan.fleet.devices, concurrency, plan.config.collections).map(
+    ({ collection, devices }) =>
+      async () => {
+        const t0 = performance.now();
+        const writer = new BatchWriter(mongo, collection);
+        for (const device of devices) {
+          const range = loadRange(plan, device);
+          if (!range) continue;
+          for (const doc of deviceDocuments(collection, range)) await writer.add(doc);
+        }
+        await writer.flush();
+        documents[collection] += writer.written;
+        log?.info(
+          { collection, documents: writer.written, ms: Math.round(performance.now() - t0) },
+          "documents written",
+        );
+      },
+  );
   await Promise.all(tasks.map((task) => limit(task)));
   return documents;
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { table } from "../schema/registry.js";
+import { resolveSnapshotConfig } from "./scales.js";
 import type { DdcRows, DdcTableName, SnapshotConfig } from "./types.js";
 
 /** Bumped when a change to the generator changes its output for the same config. */
@@ -133,7 +134,7 @@ export async function readState(client: pg.ClientBase): Promise<SnapshotState | 
   const exists = await client.query("SELECT to_regclass('synthetic.state') IS NOT NULL AS ok");
   if (!exists.rows[0]?.ok) return null;
   const { rows } = await client.query(
-    "SELECT generator_version, seed, scale, devices, days, loaded_end, clock FROM synthetic.state",
+    "SELECT generator_version, seed, scale, devices, days, loaded_end, clock, collections FROM synthetic.state",
   );
   const r = rows[0];
   if (!r) return null;
@@ -146,6 +147,8 @@ export async function readState(client: pg.ClientBase): Promise<SnapshotState | 
       devices: r.devices,
       days: r.days,
       end: (r.loaded_end as Date).getTime(),
+      // NULL: a snapshot loaded before collections could be chosen, i.e. all of them.
+      collections: resolveSnapshotConfig({ collections: r.collections ?? undefined }).collections,
     },
   };
 }
@@ -153,11 +156,11 @@ export async function readState(client: pg.ClientBase): Promise<SnapshotState | 
 export async function writeState(client: pg.ClientBase, state: SnapshotState): Promise<void> {
   const { config } = state;
   await client.query(
-    `INSERT INTO synthetic.state (generator_version, seed, scale, devices, days, loaded_end, clock)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO synthetic.state (generator_version, seed, scale, devices, days, loaded_end, clock, collections)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (singleton) DO UPDATE SET generator_version = EXCLUDED.generator_version,
        seed = EXCLUDED.seed, scale = EXCLUDED.scale, devices = EXCLUDED.devices, days = EXCLUDED.days,
-       loaded_end = EXCLUDED.loaded_end, clock = EXCLUDED.clock`,
+       loaded_end = EXCLUDED.loaded_end, clock = EXCLUDED.clock, collections = EXCLUDED.collections`,
     [
       state.version,
       config.seed,
@@ -166,6 +169,7 @@ export async function writeState(client: pg.ClientBase, state: SnapshotState): P
       config.days,
       new Date(config.end),
       new Date(state.clock),
+      [...config.collections],
     ],
   );
 }

@@ -2,8 +2,12 @@
  * Named snapshot sizes and the resolution of user options into a {@link SnapshotConfig}.
  */
 import { z } from "zod";
+import { collections } from "../schema/registry.js";
 import { DAY_MS, DEFAULT_END } from "./time.js";
-import type { ScaleName, SnapshotConfig } from "./types.js";
+import type { ScaleName, SnapshotConfig, SourceCollection } from "./types.js";
+
+/** Every source collection, in registry order (the default of {@link SnapshotOptions.collections}). */
+const ALL_COLLECTIONS = collections.map((c) => c.name) as readonly SourceCollection[];
 
 /** Seed used when none is given. */
 export const DEFAULT_SEED = 42;
@@ -25,6 +29,11 @@ export interface SnapshotOptions {
   readonly days?: number;
   /** End of the initial timeline; rounded down to UTC midnight. */
   readonly end?: number;
+  /**
+   * Load only these collections (e.g. `["alarm"]` for a large alarm history that loads in
+   * minutes); the others stay empty, in `load` and in every later `advance`.
+   */
+  readonly collections?: readonly string[];
 }
 
 const OptionsSchema = z.object({
@@ -38,6 +47,14 @@ const OptionsSchema = z.object({
   devices: z.int().min(1).max(100_000).optional(),
   days: z.int().min(1).max(3660).optional(),
   end: z.number().optional(),
+  collections: z
+    .array(
+      z.enum(ALL_COLLECTIONS as [SourceCollection, ...SourceCollection[]], {
+        error: (issue) => `unknown collection ${String(issue.input)}; known: ${ALL_COLLECTIONS.join(", ")}`,
+      }),
+    )
+    .min(1, "name at least one collection")
+    .optional(),
 });
 
 /** Fill in defaults and validate; throws a zod error naming the bad option. */
@@ -51,5 +68,7 @@ export function resolveSnapshotConfig(options: SnapshotOptions = {}): SnapshotCo
     devices: o.devices ?? scale.devices,
     days: o.days ?? scale.days,
     end,
+    // Registry order and no duplicates, so equal selections compare equal.
+    collections: Object.freeze(ALL_COLLECTIONS.filter((c) => !o.collections || o.collections.includes(c))),
   });
 }

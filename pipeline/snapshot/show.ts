@@ -2,6 +2,7 @@
  * `snapshot show`: what is loaded: the generator's state, rows per `ddc` table and documents
  * per collection.
  */
+import { SOURCE_COLLECTIONS } from "./documents.js";
 import { countDocuments } from "./mongo.js";
 import { countRows, readState, type SnapshotState } from "./postgres.js";
 import type { SnapshotTargets } from "./targets.js";
@@ -47,7 +48,10 @@ export function formatSummary(summary: SnapshotSummary): string {
     ? [
         `clock      ${iso(state.clock)}`,
         `loaded     seed ${state.config.seed}, scale ${state.config.scale}, ${state.config.devices} devices, ` +
-          `${state.config.days} days to ${iso(state.config.end)} (generator v${state.version})`,
+          `${state.config.days} days to ${iso(state.config.end)} (generator v${state.version})` +
+          (state.config.collections.length < SOURCE_COLLECTIONS.length
+            ? `, collections ${state.config.collections.join(",")} only`
+            : ""),
       ]
     : ["clock      (no snapshot loaded)"];
   const docTotal = Object.values(documents).reduce((a, b) => a + b, 0);

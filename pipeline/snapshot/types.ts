@@ -19,6 +19,12 @@ export interface SnapshotConfig {
   readonly days: number;
   /** End of the initial timeline (epoch ms, UTC midnight): the clock right after `load`. */
   readonly end: number;
+  /**
+   * The MongoDB collections written, in registry order (default: all). Each collection draws
+   * from its own random stream, so a loaded collection's documents are the same whichever
+   * others are loaded with it; `ddc` is always loaded whole.
+   */
+  readonly collections: readonly SourceCollection[];
 }
 
 /** Output type of a schema: what the generator emits for it. */

@@ -285,3 +285,38 @@ describe("reload", () => {
     expect(second.advanced.total).not.toBe(second.loaded.total);
   });
 });
+
+describe("load --collections", () => {
+  it("loads only the chosen collections, with the documents a full load writes, and advances only them", async () => {
+    const count = (c: SourceCollection) => targets.mongo.collection(c).countDocuments({});
+    await loadSnapshot(targets, { ...SMALL, reset: true });
+    const full = await snapshotChecksum(targets);
+    await advanceSnapshot(targets, { days: 2 });
+    const fullAdvanced = await snapshotChecksum(targets);
+
+    const partial = await loadSnapshot(targets, { ...SMALL, collections: ["alarm"], reset: true });
+    expect(partial.config.collections).toEqual(["alarm"]);
+    const loadedSum = await snapshotChecksum(targets);
+    expect(loadedSum.collections.alarm).toBe(full.collections.alarm);
+    expect(loadedSum.tables).toEqual(full.tables);
+    for (const c of SOURCE_COLLECTIONS) if (c !== "alarm") expect(await count(c), c).toBe(0);
+
+    // The selection is part of the loaded snapshot: the same one is a no-op, another is refused.
+    expect((await loadSnapshot(targets, { ...SMALL, collections: ["alarm"] })).status).toBe("unchanged");
+    await expect(loadSnapshot(targets, SMALL)).rejects.toThrow(/collections alarm,/);
+
+    const advanced = await advanceSnapshot(targets, { days: 2 });
+    expect(advanced.documents.alarm).toBeGreaterThan(0);
+    expect(advanced.alarmsReset).toBeGreaterThan(0);
+    const advancedSum = await snapshotChecksum(targets);
+    expect(advancedSum.collections.alarm).toBe(fullAdvanced.collections.alarm);
+    expect(advancedSum.tables).toEqual(fullAdvanced.tables);
+    for (const c of SOURCE_COLLECTIONS) if (c !== "alarm") expect(await count(c), c).toBe(0);
+  });
+
+  it("names an unknown collection", async () => {
+    await expect(loadSnapshot(targets, { ...SMALL, collections: ["alarms"], reset: true })).rejects.toThrow(
+      /unknown collection alarms; known: alarm, /,
+    );
+  });
+});

@@ -10,6 +10,7 @@ from lakehouse_glue.analytics.alarms_report import (
     build_alarms_report,
     default_sources,
     latest_alarms,
+    report_groups,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "build_alarms_report",
     "default_sources",
     "latest_alarms",
+    "report_groups",
 ]

@@ -2,7 +2,8 @@
 
 Reads curated ``mongodb.alarm`` and the ``postgres.device`` / ``postgres.company`` tables of the
 same catalog, writes ``analytics.alarms_daily`` and ``analytics.alarm_time_to_reset``, prints a
-JSON summary; exits non-zero with the error's name when the run failed.
+JSON summary (table counts, the report's totals and top groups, and with ``--dashboard PATH`` the
+HTML dashboard written there); exits non-zero with the error's name when the run failed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lakehouse_glue.analytics.alarms_report import (
     build_alarms_report,
     default_sources,
 )
+from lakehouse_glue.analytics.dashboard import read_report, summary, write_dashboard
 from lakehouse_glue.curate.entry import run_and_report
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
@@ -28,6 +30,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mongodb-namespace", default="mongodb")
     p.add_argument("--postgres-namespace", default="postgres")
     p.add_argument("--namespace", default=ANALYTICS_NAMESPACE)
+    p.add_argument(
+        "--dashboard",
+        metavar="PATH",
+        help="also write the report as a self-contained HTML dashboard (local runs; in AWS, "
+        "QuickSight is the dashboard)",
+    )
     return p
 
 
@@ -41,7 +49,16 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         sources = default_sources(args.catalog, args.mongodb_namespace, args.postgres_namespace)
         counts = build_alarms_report(spark, args.catalog, sources, args.namespace)
-        return {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
+        result: dict[str, Any] = {
+            "tables": counts,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        data = read_report(spark, args.catalog, args.namespace)
+        result["report"] = summary(data)
+        if args.dashboard:
+            source = f"{args.catalog}.{args.namespace} ({args.warehouse})"
+            result["dashboard"] = str(write_dashboard(data, args.dashboard, source))
+        return result
 
     return run_and_report(job)
 

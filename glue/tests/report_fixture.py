@@ -1,0 +1,70 @@
+"""One Alarms report built the production way, shared by the analytics and dashboard tests.
+
+A synthetic fleet (own databases) goes snapshot → worker → raw Parquet → ``mongodb_curate``
+(alarm) → ``analytics``; building it costs tens of seconds, so ``conftest.report`` builds it once
+per run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lake_helpers import copy_postgres_tables
+from pyspark.sql import SparkSession
+from sources import Sources
+
+from lakehouse_glue.analytics import ReportSources, build_alarms_report
+from lakehouse_glue.curate import CurateSettings, load_job_tables, run_curate
+from lakehouse_glue.curate.ledger import JdbcSource
+from lakehouse_glue.spark import DEFAULT_CATALOG
+
+DEVICES, DAYS = 6, 10
+
+
+@dataclass
+class Report:
+    sources: Sources
+    namespace: str
+    report_sources: ReportSources
+    counts: dict[str, int]
+
+    def table(self, name: str) -> str:
+        return f"{DEFAULT_CATALOG}.{self.namespace}.{name}"
+
+
+def built_report(spark: SparkSession, work: Path) -> Iterator[Report]:
+    """Build the report in fresh namespaces; drops the source databases afterwards."""
+    sources = Sources()
+    sources.create()
+    try:
+        sources.load(DEVICES, DAYS)
+        raw_dir = work / "raw"
+        sources.ingest(raw_dir, "--collections", "alarm")
+        job_tables = load_job_tables(sources.job_tables(work / "job-tables.json"))
+        suffix = uuid.uuid4().hex[:8]
+        settings = CurateSettings(
+            catalog=DEFAULT_CATALOG,
+            raw_root=str(raw_dir),
+            namespace=f"mongodb_{suffix}",
+            lag_seconds=0,
+        )
+        ledger = JdbcSource(
+            sources.jdbc_url(sources.support_db), sources.pg_user, sources.pg_password
+        )
+        run_curate(spark, job_tables, settings, ledger, ["alarm"])
+        postgres = f"{DEFAULT_CATALOG}.postgres_{suffix}"
+        ddc = JdbcSource(sources.jdbc_url(sources.ddc_db), sources.pg_user, sources.pg_password)
+        copy_postgres_tables(spark, ddc, job_tables, postgres)
+        report_sources = ReportSources(
+            alarms=f"{DEFAULT_CATALOG}.{settings.namespace}.alarm",
+            devices=f"{postgres}.device",
+            companies=f"{postgres}.company",
+        )
+        namespace = f"analytics_{suffix}"
+        counts = build_alarms_report(spark, DEFAULT_CATALOG, report_sources, namespace)
+        yield Report(sources, namespace, report_sources, counts)
+    finally:
+        sources.drop()

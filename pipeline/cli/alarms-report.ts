@@ -1,0 +1,104 @@
+/**
+ * The Alarms report as `npm start` prints it, from the JSON line of the local `analytics` job
+ * (`python -m lakehouse_glue.analytics ... --dashboard PATH`): totals, the groups with most
+ * alarms as an aligned table, and where the HTML dashboard is.
+ */
+import { z } from "zod";
+
+const TopRowSchema = z.object({
+  company: z.string(),
+  device_model: z.string(),
+  code: z.number(),
+  alarms: z.number(),
+  alarms_reset: z.number(),
+  ttr_p50_seconds: z.number().nullable(),
+  ttr_p90_seconds: z.number().nullable(),
+});
+
+/** What the job's result line says about the report (other keys are ignored). */
+export const AnalyticsResultSchema = z.object({
+  tables: z.record(z.string(), z.number()),
+  report: z
+    .object({
+      first_day: z.string().nullable(),
+      last_day: z.string().nullable(),
+      alarms: z.number(),
+      alarms_reset: z.number(),
+      companies: z.number(),
+      device_models: z.number(),
+      codes: z.number(),
+      top: z.array(TopRowSchema),
+    })
+    .optional(),
+  dashboard: z.string().optional(),
+});
+export type AnalyticsResult = z.infer<typeof AnalyticsResultSchema>;
+
+/** Rows of the printed table: the job sends a few more for the dashboard's table. */
+export const PRINTED_TOP_ROWS = 8;
+
+/** A time to reset read at a glance (same units as the dashboard): 42 s, 7.5 min, 3.2 h, 2.1 d. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return "-";
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["min", 60],
+  ] as const) {
+    if (seconds >= size) return `${(seconds / size).toFixed(1)} ${unit}`;
+  }
+  return `${seconds.toFixed(0)} s`;
+}
+
+const n = (v: number) => v.toLocaleString("en-US");
+
+/** Columns left-aligned for text, right-aligned for numbers, two spaces apart. */
+function alignedTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: number,
+): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= right ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+/**
+ * The report in at most 12 lines; a result line in an unexpected shape is said so, not hidden.
+ */
+export function formatAlarmsReport(result: unknown, namespace = "lake.analytics"): string {
+  const parsed = AnalyticsResultSchema.safeParse(result);
+  if (!parsed.success) return `analytics printed an unexpected result: ${JSON.stringify(result)}`;
+  const { tables, report, dashboard } = parsed.data;
+  const counts = Object.entries(tables)
+    .map(([t, rows]) => `${t} ${n(rows)} rows`)
+    .join(", ");
+  const lines = [`Alarms report (${namespace}.*: ${counts})`];
+  if (report) {
+    const period = report.first_day ? `, ${report.first_day} to ${report.last_day}` : "";
+    lines.push(
+      `  ${n(report.alarms)} alarms (${n(report.alarms_reset)} reset)${period}: ` +
+        `${report.companies} companies, ${report.device_models} device models, ${report.codes} codes`,
+    );
+    const top = report.top.slice(0, PRINTED_TOP_ROWS);
+    if (top.length) {
+      const rows = top.map((r) => [
+        r.company,
+        r.device_model,
+        String(r.code),
+        n(r.alarms),
+        n(r.alarms_reset),
+        formatDuration(r.ttr_p50_seconds),
+        formatDuration(r.ttr_p90_seconds),
+      ]);
+      const head = ["company", "model", "code", "alarms", "reset", "TTR p50", "TTR p90"];
+      lines.push(...alignedTable(head, rows, 2).map((l) => `  ${l}`));
+    }
+  }
+  if (dashboard) lines.push(`  dashboard (charts, opens offline): ${dashboard}`);
+  return lines.join("\n");
+}
