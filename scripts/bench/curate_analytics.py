@@ -25,7 +25,6 @@ Ports come from the environment (scripts/stack.env), like every other script.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -112,8 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         seconds, _ = timed(lambda: sources.load(args.devices, args.days, args.seed, names))
         say(f"snapshot load: {seconds:.1f} s")
         extra = ["--collections", args.collections] if args.collections else []
-        if args.devices > LARGE_FLEET:
-            _small_batches(args.devices, names)
         seconds, _ = timed(lambda: sources.ingest(raw_dir, *extra))
         say(f"ingest (TypeScript CLI, MongoDB → raw): {seconds:.1f} s")
 
@@ -163,26 +160,6 @@ def main(argv: list[str] | None = None) -> int:
             sources.drop()
             shutil.rmtree(work, ignore_errors=True)
     return 0
-
-
-#: Above this many devices, ingestion batches are cut to DEVICES_PER_WORKER devices each.
-LARGE_FLEET = 500
-DEVICES_PER_WORKER = 50
-
-
-def _small_batches(devices: int, names: list[str] | None) -> None:
-    """Enough workers that each local worker run stays short: aws-local-stepfunctions gives a
-    Task state without ``TimeoutSeconds`` a 60 s timeout (AWS Step Functions does not), and the
-    default worker counts put hundreds of devices in one batch at 3,000 devices."""
-    workers = -(-devices // DEVICES_PER_WORKER)
-    if names is None:
-        registry = json.loads(Sources().cli("registry", "job-tables"))
-        names = [c["name"] for c in registry["collections"]]
-    per_collection = dict.fromkeys(names, workers)
-    os.environ["INGEST_WORKERS"] = json.dumps(
-        {"bulk": per_collection, "operations": per_collection}
-    )
-    say(f"ingestion: {workers} workers per collection ({DEVICES_PER_WORKER} devices each)")
 
 
 def _curated_files(spark: Any, table: str) -> tuple[int, int]:
