@@ -59,7 +59,17 @@ export class Monitoring extends pulumi.ComponentResource {
         { parent: this.topic },
       );
     }
-    const actions = { alarmActions: [this.topic.arn], okActions: [this.topic.arn] };
+    // Every alarm here fires on one or more events of its period. No data means no run, not a
+    // problem: a stopped pipeline shows in the executions.
+    const onAnyEvent = {
+      statistic: "Sum",
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmActions: [this.topic.arn],
+      okActions: [this.topic.arn],
+    };
 
     for (const a of EXECUTION_ALARMS) {
       this.alarms.push(
@@ -70,13 +80,8 @@ export class Monitoring extends pulumi.ComponentResource {
             namespace: "AWS/States",
             metricName: a.metric,
             dimensions: { StateMachineArn: args.stateMachineArn },
-            statistic: "Sum",
             period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            ...actions,
+            ...onAnyEvent,
           },
           parent,
         ),
@@ -92,14 +97,8 @@ export class Monitoring extends pulumi.ComponentResource {
               namespace: METRIC_NAMESPACE,
               metricName: a.metric,
               dimensions: { Collection: c.name },
-              statistic: "Sum",
               period: a.periodSeconds,
-              evaluationPeriods: 1,
-              threshold: 1,
-              comparisonOperator: "GreaterThanOrEqualToThreshold",
-              // No data means no run, not a problem: a stopped pipeline shows in the executions.
-              treatMissingData: "notBreaching",
-              ...actions,
+              ...onAnyEvent,
             },
             parent,
           ),

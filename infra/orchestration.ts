@@ -10,7 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { buildStateMachine, type TaskTimeouts } from "../pipeline/orchestration/state-machine.js";
-import { allow, assumedBy, policyDocument } from "./policies.js";
+import { allow, assumedBy, LOG_DELIVERY_ACTIONS, policyDocument } from "./policies.js";
 
 /** Glue's `.sync` integration polls the run (docs: "Step Functions IAM policies for AWS Glue"). */
 export const GLUE_SYNC_ACTIONS = [
@@ -18,18 +18,6 @@ export const GLUE_SYNC_ACTIONS = [
   "glue:GetJobRun",
   "glue:GetJobRuns",
   "glue:BatchStopJobRun",
-] as const;
-
-/** Vended log delivery for execution logs (docs: "Logging Step Functions using CloudWatch Logs"). */
-export const LOG_DELIVERY_ACTIONS = [
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
 ] as const;
 
 export interface PipelineArgs {

@@ -16,6 +16,21 @@ export interface Statement {
 }
 
 /**
+ * CloudWatch Logs vended delivery, for Step Functions execution logs (docs: "Logging Step
+ * Functions using CloudWatch Logs"): account-level APIs, so unscoped.
+ */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+] as const;
+
+/**
  * Actions that support no resource-level permissions, so their statement must say `"*"`
  * (Service Authorization Reference): describing network interfaces for Lambda and Glue in a VPC,
  * CloudWatch metrics (limited by namespace through a condition instead) and log delivery setup.
@@ -30,15 +45,7 @@ export const UNSCOPED_ACTIONS: ReadonlySet<string> = new Set([
   "ec2:DescribeRouteTables",
   "ec2:DescribeVpcAttribute",
   "cloudwatch:PutMetricData",
-  // CloudWatch Logs vended delivery (Step Functions execution logs): account-level APIs.
-  "logs:CreateLogDelivery",
-  "logs:GetLogDelivery",
-  "logs:UpdateLogDelivery",
-  "logs:DeleteLogDelivery",
-  "logs:ListLogDeliveries",
-  "logs:PutResourcePolicy",
-  "logs:DescribeResourcePolicies",
-  "logs:DescribeLogGroups",
+  ...LOG_DELIVERY_ACTIONS,
 ]);
 
 export class PolicyError extends Error {
