@@ -113,7 +113,7 @@ export class Analytics extends pulumi.ComponentResource {
 
     const role = new aws.iam.Role(
       `${name}-quicksight`,
-      { assumeRolePolicy: assumedBy("quicksight.amazonaws.com", args.accountId) },
+      { assumeRolePolicy: assumedBy("quicksight.amazonaws.com") },
       parent,
     );
     const c = args.catalog;

@@ -3,7 +3,7 @@
  * one ESM file per function with every dependency inside, so the deployment package is exactly
  * what was tested and needs no `node_modules`.
  *
- * - The AWS SDK v3 is bundled too, although the Node 20 runtime ships one: the runtime's version
+ * - The AWS SDK v3 is bundled too, although the Node runtime ships one: the runtime's version
  *   drifts with AWS's patching, ours is the pinned one the tests ran.
  * - Prisma Client 7 needs no engine binary (queries run through `@prisma/adapter-pg`); its query
  *   compiler is WebAssembly that the generated client loads with a dynamic `import()` of a
@@ -76,7 +76,7 @@ export const BUNDLE_OPTIONS = {
   bundle: true,
   format: "esm",
   platform: "node",
-  target: "node20",
+  target: "node24",
   external: [...OPTIONAL_EXTERNALS],
   keepNames: true,
   legalComments: "none",

@@ -4,7 +4,8 @@
  * collections (`mongodb.raw_<collection>`), their curated Iceberg tables (`mongodb.<collection>`,
  * with the registry's hidden partitioning and sort order) and the Iceberg tables of `ddc`
  * (`postgres.<table>`). Every Iceberg table gets Glue's table optimizers: compaction, snapshot
- * retention and orphan-file deletion. The `analytics` tables are created by the analytics job.
+ * retention and orphan-file deletion. The report tables of `analytics` (pipeline/schema/reports.ts)
+ * are declared here too, so they exist before the analytics job's first run, which only writes them.
  *
  * Database names are fixed (the jobs and the reports use them), so each stack needs its own
  * AWS account (or region): Glue database names are unique per account and region.
@@ -21,10 +22,13 @@ import {
   icebergSortOf,
   PARQUET_COMPRESSION,
   type RegistryEntry,
+  type ReportTable,
+  reportIcebergSchemaOf,
+  reportTables,
   type TableEntry,
   tables,
 } from "../pipeline/schema/index.js";
-import { allow, assumedBy, policyDocument, s3ReadWrite } from "./policies.js";
+import { allow, assumedBy, policyDocument, type S3Grant, s3Access } from "./policies.js";
 import type { LakeBucket } from "./storage.js";
 
 export const DATABASE = { postgres: "postgres", mongodb: "mongodb", analytics: "analytics" } as const;
@@ -33,6 +37,23 @@ export const DATABASE = { postgres: "postgres", mongodb: "mongodb", analytics: "
 export const RAW_TABLE_PREFIX = "raw_";
 
 export const rawTableName = (c: CollectionEntry) => `${RAW_TABLE_PREFIX}${c.name}`;
+
+/** The folder of each Iceberg table of a database in its bucket: `<table>/` (data and metadata). */
+export function icebergFolders(db: keyof typeof DATABASE): string[] {
+  const entries: readonly { readonly name: string }[] =
+    db === "postgres" ? tables : db === "mongodb" ? collections : reportTables;
+  return entries.map((e) => `${e.name}/`);
+}
+
+/**
+ * What a writer of a database's Iceberg tables may do in their bucket: read and list the bucket
+ * (Iceberg resolves paths across the warehouse), write and delete only inside the tables'
+ * folders (commits, compaction and snapshot expiry rewrite and remove files there).
+ */
+export function icebergWriter(db: keyof typeof DATABASE): S3Grant {
+  const folders = icebergFolders(db);
+  return { read: [""], write: folders, delete: folders };
+}
 
 const PARQUET_HIVE = {
   inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -45,9 +66,12 @@ function partitionFieldName(column: string, transform: string): string {
   return `${column}_${transform.replace(/\[.*$/, "")}`;
 }
 
-/** The Glue `icebergTableInput` of a registry entry: schema, partition spec and sort order. */
-export function icebergTableInput(entry: RegistryEntry, location: pulumi.Input<string>) {
-  const schema = icebergSchemaOf(entry);
+/**
+ * The Glue `icebergTableInput` of a registry entry or report table: schema, and for a collection
+ * its partition spec and sort order.
+ */
+export function icebergTableInput(entry: RegistryEntry | ReportTable, location: pulumi.Input<string>) {
+  const schema = entry.kind === "report" ? reportIcebergSchemaOf(entry) : icebergSchemaOf(entry);
   const fieldId = (column: string) => {
     const f = schema.fields.find((x) => x.name === column);
     if (!f) throw new Error(`${entry.name}: no column ${column} in the Iceberg schema`);
@@ -60,7 +84,14 @@ export function icebergTableInput(entry: RegistryEntry, location: pulumi.Input<s
     schema: {
       schemaId: schema["schema-id"],
       type: schema.type,
-      fields: schema.fields.map((f) => ({ id: f.id, name: f.name, required: f.required, type: f.type })),
+      // The provider takes each field's type as JSON (a primitive is a JSON string, `"long"`),
+      // as nested types (struct, list, map) are JSON objects in the Iceberg spec.
+      fields: schema.fields.map((f) => ({
+        id: f.id,
+        name: f.name,
+        required: f.required,
+        type: JSON.stringify(f.type),
+      })),
     },
     ...(collection
       ? {
@@ -118,8 +149,8 @@ export interface CatalogArgs {
   readonly optimizers: OptimizerSettings;
 }
 
-/** The Iceberg table optimizer types Glue offers. */
-export const OPTIMIZER_TYPES = ["compaction", "retention", "orphanFileDeletion"] as const;
+/** The Iceberg table optimizer types the Glue API accepts (CreateTableOptimizer `Type`). */
+export const OPTIMIZER_TYPES = ["compaction", "retention", "orphan_file_deletion"] as const;
 
 export class Catalog extends pulumi.ComponentResource {
   readonly databases: Record<keyof typeof DATABASE, aws.glue.CatalogDatabase>;
@@ -164,25 +195,26 @@ export class Catalog extends pulumi.ComponentResource {
     // The role Glue assumes to run the optimizers (docs: "Table optimization prerequisites").
     this.optimizerRole = new aws.iam.Role(
       `${name}-optimizer`,
-      { assumeRolePolicy: assumedBy("glue.amazonaws.com", args.accountId) },
+      { assumeRolePolicy: assumedBy("glue.amazonaws.com") },
       parent,
     );
-    const icebergBuckets = [args.buckets.postgres, args.buckets.mongodbCurated];
     new aws.iam.RolePolicy(
       `${name}-optimizer`,
       {
         role: this.optimizerRole.id,
         policy: policyDocument([
-          ...icebergBuckets.flatMap((b, i) => s3ReadWrite(`IcebergData${i}`, b.arn)),
+          ...s3Access("Postgres", args.buckets.postgres.arn, icebergWriter("postgres")),
+          ...s3Access("Curated", args.buckets.mongodbCurated.arn, icebergWriter("mongodb")),
+          ...s3Access("Analytics", args.buckets.analytics.arn, icebergWriter("analytics")),
           allow(
             "IcebergTables",
             ["glue:GetTable", "glue:UpdateTable"],
             [
               this.arns.catalog,
-              this.arns.database("postgres"),
-              this.arns.database("mongodb"),
-              this.arns.tables("postgres"),
-              this.arns.tables("mongodb"),
+              ...(["postgres", "mongodb", "analytics"] as const).flatMap((db) => [
+                this.arns.database(db),
+                this.arns.tables(db),
+              ]),
             ],
           ),
           allow(
@@ -216,6 +248,9 @@ export class Catalog extends pulumi.ComponentResource {
     for (const t of tables) {
       this.icebergTable(name, "postgres", t, pulumi.interpolate`${location.postgres}${t.name}`, args);
     }
+    for (const r of reportTables) {
+      this.icebergTable(name, "analytics", r, pulumi.interpolate`${location.analytics}${r.name}`, args);
+    }
 
     this.registerOutputs({
       databases: Object.fromEntries(Object.entries(databases).map(([k, d]) => [k, d.name])),
@@ -225,8 +260,8 @@ export class Catalog extends pulumi.ComponentResource {
 
   private icebergTable(
     name: string,
-    db: "mongodb" | "postgres",
-    entry: CollectionEntry | TableEntry,
+    db: keyof typeof DATABASE,
+    entry: CollectionEntry | TableEntry | ReportTable,
     location: pulumi.Output<string>,
     args: CatalogArgs,
   ): void {
@@ -235,7 +270,12 @@ export class Catalog extends pulumi.ComponentResource {
       {
         databaseName: this.databases[db].name,
         name: entry.name,
-        description: db === "mongodb" ? `curated ${entry.name} (Iceberg)` : `ddc.${entry.name} (Iceberg)`,
+        description:
+          entry.kind === "report"
+            ? `${entry.description} (Iceberg, from the analytics job)`
+            : db === "mongodb"
+              ? `curated ${entry.name} (Iceberg)`
+              : `ddc.${entry.name} (Iceberg)`,
         openTableFormatInput: {
           icebergInput: {
             metadataOperation: "CREATE",
@@ -270,7 +310,7 @@ export class Catalog extends pulumi.ComponentResource {
           },
         },
       },
-      orphanFileDeletion: {
+      orphan_file_deletion: {
         enabled: true,
         roleArn: this.optimizerRole.arn,
         orphanFileDeletionConfiguration: {

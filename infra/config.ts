@@ -31,14 +31,75 @@ export const DEFAULTS = {
   orphanFileRetentionDays: 3,
   /** Merge tables (ddc `device`) keep Iceberg snapshots this long: their history is time travel. */
   historyDays: 1825,
+  /** Deleted or overwritten lake data stays recoverable this long (versioned buckets). */
+  noncurrentDays: 30,
   glueTimeoutMinutes: 240,
+  /** Below a daily schedule's period, so an execution ends before the next one is due. */
+  executionTimeoutHours: 20,
+  /** A daily pipeline with a couple of hours' slack. */
+  maxHoursWithoutSuccess: 26,
+  /** Free storage below this share of the allocated storage alarms. */
+  supportDbFreeStoragePercent: 20,
+  supportDbCpuPercent: 80,
 } as const;
 
 // Pulumi hands every value over as a string: scalars as written, objects and lists as JSON.
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+/**
+ * Example values that are well-formed but cannot be real: the stack files ship with them, and
+ * `pulumi up` must refuse them rather than fail at the first AWS call (or, worse, succeed
+ * against someone else's resources).
+ */
+export function isPlaceholderId(hex: string): boolean {
+  return (
+    /0123456789abcdef|fedcba9876543210|0123456789|9876543210/.test(hex) ||
+    /^(.)\1+$/.test(hex) ||
+    /^0+[0-9a-f]?$/.test(hex)
+  );
+}
+
+/** AWS's documentation account ids, and digit runs like them. */
+export const PLACEHOLDER_ACCOUNTS: ReadonlySet<string> = new Set([
+  "123456789012",
+  "210987654321",
+  "111111111111",
+  "000000000000",
+  "999999999999",
+]);
+
+/** Domains reserved for examples (RFC 2606): an alarm sent there reaches nobody. */
+const EXAMPLE_DOMAIN = /@(.+\.)?example\.(com|org|net)$/i;
+
 const id = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0123456789abcdef0`);
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `must look like ${prefix}-0a1b2c3d4e5f67890`)
+    .refine((v) => !isPlaceholderId(v.slice(prefix.length + 1)), {
+      message: `is a placeholder: set the real id with \`pulumi config set\``,
+    });
+
+/** An IPv4 CIDR block of a source's network (never the whole internet). */
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$/, "must be an IPv4 CIDR block such as 10.20.0.0/16")
+  .refine(
+    (v) =>
+      v
+        .split("/")[0]
+        ?.split(".")
+        .every((o) => Number(o) <= 255),
+    "has an octet above 255",
+  )
+  .refine((v) => !v.endsWith("/0"), "must name the source's network, not every address");
+
+/** Where a source database is: CIDR blocks or managed prefix lists (`pl-...`). */
+const SourceNetwork = z
+  .object({
+    cidrs: z.array(cidr).default([]),
+    prefixListIds: z.array(z.string().regex(/^pl-[0-9a-f]{8,17}$/, "must look like pl-0a1b2c3d")).default([]),
+  })
+  .refine((n) => n.cidrs.length + n.prefixListIds.length > 0, "needs at least one CIDR block or prefix list");
 
 const FunctionSize = z.object({
   memoryMb: int(128, 10_240),
@@ -89,7 +150,23 @@ export const StackConfigSchema = z.object({
         "must be an EventBridge Scheduler expression: rate(...), cron(...) or at(...)",
       ),
     scheduleTimezone: z.string().default(DEFAULTS.scheduleTimezone),
+    /** An execution still running after this is stopped (States.Timeout) and alarmed. */
+    executionTimeoutHours: int(1, 8760).default(DEFAULTS.executionTimeoutHours),
   }),
+  monitoring: z
+    .object({
+      /** Alarm when no execution succeeded for this long (armed by the cutover). */
+      maxHoursWithoutSuccess: int(2, 168).default(DEFAULTS.maxHoursWithoutSuccess),
+      supportDbFreeStoragePercent: int(1, 90).default(DEFAULTS.supportDbFreeStoragePercent),
+      supportDbCpuPercent: int(10, 100).default(DEFAULTS.supportDbCpuPercent),
+      /** Connections that mean the workers are about to exhaust the database's slots. */
+      supportDbConnections: int(1, 100_000).optional(),
+    })
+    .default({
+      maxHoursWithoutSuccess: DEFAULTS.maxHoursWithoutSuccess,
+      supportDbFreeStoragePercent: DEFAULTS.supportDbFreeStoragePercent,
+      supportDbCpuPercent: DEFAULTS.supportDbCpuPercent,
+    }),
   glue: z.object({
     workerType: z.enum(["G.1X", "G.2X", "G.4X", "G.8X"]),
     postgresExtractWorkers: int(2, 299),
@@ -97,13 +174,21 @@ export const StackConfigSchema = z.object({
     analyticsWorkers: int(2, 299),
     timeoutMinutes: int(1, 2880).default(DEFAULTS.glueTimeoutMinutes),
   }),
-  alarmEmail: z.email().optional(),
+  /** The sources' networks: the only destinations of the security groups' database egress. */
+  sourceNetworks: z.object({ ddc: SourceNetwork, mongodb: SourceNetwork }),
+  alarmEmail: z
+    .email()
+    .refine((v) => !EXAMPLE_DOMAIN.test(v), "is an example address: set a mailbox someone reads")
+    .optional(),
   quicksightPrincipalArn: z
     .string()
     .regex(
       /^arn:aws:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/.+$/,
       "must be a QuickSight user or group ARN",
-    ),
+    )
+    .refine((v) => !PLACEHOLDER_ACCOUNTS.has(v.split(":")[4] ?? ""), {
+      message: "names a placeholder account: set the real QuickSight user or group",
+    }),
   logRetentionDays: z.coerce.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
     message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
   }),
@@ -117,6 +202,7 @@ export const StackConfigSchema = z.object({
       snapshotsToRetain: int(1, 1000).default(DEFAULTS.snapshotsToRetain),
       orphanFileRetentionDays: int(1, 365).default(DEFAULTS.orphanFileRetentionDays),
       historyDays: int(1, 3650).default(DEFAULTS.historyDays),
+      noncurrentDays: int(1, 3650).default(DEFAULTS.noncurrentDays),
     })
     .default({
       quarantineDays: DEFAULTS.quarantineDays,
@@ -126,6 +212,7 @@ export const StackConfigSchema = z.object({
       snapshotsToRetain: DEFAULTS.snapshotsToRetain,
       orphanFileRetentionDays: DEFAULTS.orphanFileRetentionDays,
       historyDays: DEFAULTS.historyDays,
+      noncurrentDays: DEFAULTS.noncurrentDays,
     }),
   /**
    * Connection settings of the sources (pipeline/connections/secret.ts format), set with
@@ -147,6 +234,8 @@ const JSON_KEYS: ReadonlySet<string> = new Set([
   "orchestration",
   "glue",
   "retention",
+  "sourceNetworks",
+  "monitoring",
   "ddcConnection",
   "mongodbConnection",
 ]);

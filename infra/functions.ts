@@ -5,14 +5,18 @@
  * `IngestSettingsSchema`) here, so a bad setting fails `pulumi preview`, naming its config key,
  * instead of failing a cold start. Secrets never enter the environment: only secret ARNs.
  *
- * Each function has its own role: plan reads `ddc` and the support database, the worker reads
- * MongoDB and writes the raw bucket, summarize reads all three sources' counts.
+ * Each function has its own role and its own support database user (its secret is written by the
+ * migrate function, infra/migrations.ts): plan reads `ddc` and the support database, the worker reads
+ * MongoDB and writes the raw bucket, summarize reads all three sources' counts and writes the
+ * quarantine prefix.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { QUARANTINE_PREFIX } from "../pipeline/ingest/keys.js";
 import { IngestSettingsSchema } from "../pipeline/ingest/settings.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../pipeline/lambda/env.js";
+import { collections } from "../pipeline/schema/index.js";
 import { HANDLER } from "./bundle.js";
 import { NAMESPACE, type StackConfig } from "./config.js";
 import {
@@ -21,18 +25,22 @@ import {
   policyDocument,
   readSecrets,
   type Statement,
-  s3ReadWrite,
+  s3Access,
   vpcNetworkInterfaces,
   writeLogs,
 } from "./policies.js";
 
-export const LAMBDA_RUNTIME = "nodejs20.x";
+/**
+ * Node 24 (ADR 0009): Lambda supports it until 2028-04-30, and the project's own tests run on the
+ * same major. Node 20 reached end of life on 2026-04-30.
+ */
+export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Graviton: cheaper per GB-second; the bundles are plain JavaScript and WebAssembly. */
 export const LAMBDA_ARCHITECTURE = "arm64";
 
 /**
  * TLS to PostgreSQL. node-postgres reads PGSSLMODE when the URL has no `sslmode` (the support
- * database's secret has none; RDS enforces TLS); the Node 20 runtime loads the Amazon RDS CA
+ * database's secret has none; RDS enforces TLS); Node 20 and later runtimes load the Amazon RDS CA
  * bundle only when NODE_EXTRA_CA_CERTS names it (Lambda docs, "Node.js runtime: certificates").
  * A source secret may still choose its own `sslmode` in its `options`.
  */
@@ -40,6 +48,9 @@ export const TLS_ENVIRONMENT = {
   PGSSLMODE: "verify-full",
   NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem",
 } as const;
+
+/** The raw layer's folders, one per collection (`<collection>/idDevice=<id>/...`). */
+const RAW_FOLDERS = collections.map((c) => `${c.name}/`);
 
 /** Stack config key behind each configured environment variable, for error messages. */
 export const ENV_CONFIG_KEYS = {
@@ -201,7 +212,10 @@ export interface IngestionFunctionsArgs {
   readonly environment: string;
   readonly settings: StackConfig["functions"];
   readonly codeDirs: { readonly plan: string; readonly worker: string; readonly summarize: string };
-  readonly refs: FunctionRefs<pulumi.Output<string>>;
+  /** `supportSecretArn` is overridden per function by its own user's secret. */
+  readonly refs: Omit<FunctionRefs<pulumi.Output<string>>, "supportSecretArn">;
+  /** Each function's own support database user (infra/migrations.ts). */
+  readonly supportUserSecretArns: Record<StepName, pulumi.Output<string>>;
   readonly rawBucketArn: pulumi.Input<string>;
   readonly network: NetworkScope;
   readonly logRetentionDays: number;
@@ -216,31 +230,41 @@ export class IngestionFunctions extends pulumi.ComponentResource {
     super("lakehouse:functions:IngestionFunctions", name, {}, opts);
     const r = args.refs;
     // Checked again with the real references once they are known (pulumi up).
-    const environment = pulumi.all(r).apply((refs) => {
-      const env: Record<string, string> = functionEnvironment(args.settings, refs as FunctionRefs<string>);
-      validateFunctionEnvironment(env);
-      return env;
-    });
+    const environmentOf = (step: StepName) =>
+      pulumi.all({ ...r, supportSecretArn: args.supportUserSecretArns[step] }).apply((refs) => {
+        const env: Record<string, string> = functionEnvironment(args.settings, refs as FunctionRefs<string>);
+        validateFunctionEnvironment(env);
+        return env;
+      });
     const secrets = {
       ddc: r.ddcSecretArn,
       mongodb: r.mongodbSecretArn,
-      support: r.supportSecretArn,
+      support: args.supportUserSecretArns,
     };
     const access: Record<StepName, { description: string; statements: Statement[] }> = {
       plan: {
         description: "plan: devices behind their bookmarks, cut into stored batches",
-        statements: [readSecrets("SourceSecrets", [secrets.ddc, secrets.support])],
+        statements: [readSecrets("SourceSecrets", [secrets.ddc, secrets.support.plan])],
       },
       worker: {
         description: "worker: one batch of devices from MongoDB into raw Parquet",
         statements: [
-          readSecrets("SourceSecrets", [secrets.mongodb, secrets.support]),
-          ...s3ReadWrite("RawLayer", args.rawBucketArn),
+          readSecrets("SourceSecrets", [secrets.mongodb, secrets.support.worker]),
+          // Raw objects and quarantined copies. It deletes only an object of its own that failed
+          // its row-count check (a killed upload is aborted, not deleted), and never reads.
+          ...s3Access("RawLayer", args.rawBucketArn, {
+            write: [...RAW_FOLDERS, QUARANTINE_PREFIX],
+            delete: RAW_FOLDERS,
+          }),
         ],
       },
       summarize: {
         description: "summarize: a plan's outcome, progress and failed batches",
-        statements: [readSecrets("SourceSecrets", [secrets.ddc, secrets.mongodb, secrets.support])],
+        statements: [
+          readSecrets("SourceSecrets", [secrets.ddc, secrets.mongodb, secrets.support.summarize]),
+          // The orphan sweep keeps a copy of each document no device can claim.
+          ...s3Access("Quarantine", args.rawBucketArn, { write: [QUARANTINE_PREFIX] }),
+        ],
       },
     };
     const functions = {} as Record<StepName, aws.lambda.Function>;
@@ -256,8 +280,8 @@ export class IngestionFunctions extends pulumi.ComponentResource {
           // The worker's heap cap (pipeline/lambda/env.ts) keeps its memory at what it uses.
           environment:
             step === "worker"
-              ? environment.apply((env) => ({ ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS }))
-              : environment,
+              ? environmentOf(step).apply((env) => ({ ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS }))
+              : environmentOf(step),
           statements: access[step].statements,
           network: args.network,
           logRetentionDays: args.logRetentionDays,

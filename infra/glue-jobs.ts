@@ -16,7 +16,7 @@ import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { jobTables } from "../pipeline/schema/index.js";
-import type { Catalog, DATABASE } from "./catalog.js";
+import { type Catalog, type DATABASE, icebergWriter } from "./catalog.js";
 import { PROJECT_ROOT } from "./paths.js";
 import {
   allow,
@@ -24,6 +24,7 @@ import {
   policyDocument,
   readSecrets,
   type Statement,
+  s3Access,
   s3Read,
   s3ReadWrite,
   vpcNetworkInterfaces,
@@ -32,6 +33,15 @@ import { jdbcConnection } from "./sources.js";
 import { type LakeBucket, PREFIX } from "./storage.js";
 
 export const GLUE_VERSION = "5.0";
+
+/**
+ * Glue 5.0's log groups of a run: system and Spark logs in `error`, the script's stdout in
+ * `output`, under the prefix the job names (`--custom-logGroup-prefix`; docs: "Logging for AWS
+ * Glue jobs"). Declared here, so their retention applies.
+ */
+export const GLUE_LOG_STREAMS = ["error", "output"] as const;
+export type GlueLogStream = (typeof GLUE_LOG_STREAMS)[number];
+export const glueLogGroupPrefix = (environment: string) => `/oven-lakehouse/${environment}/glue`;
 
 /** The jobs, by their script under `glue/jobs/` (the file name is the job's name in the repo). */
 export const JOBS = {
@@ -121,7 +131,8 @@ export class GlueJobs extends pulumi.ComponentResource {
   readonly jobs: Record<JobKey, aws.glue.Job>;
   readonly roles: Record<JobKey, aws.iam.Role>;
   readonly supportConnection: aws.glue.Connection;
-  readonly logGroup: aws.cloudwatch.LogGroup;
+  /** Glue 5.0 writes every run's logs to `<prefix>/error` and `<prefix>/output`. */
+  readonly logGroups: Record<GlueLogStream, aws.cloudwatch.LogGroup>;
   readonly jobTablesUrl: pulumi.Output<string>;
 
   constructor(name: string, args: GlueJobsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -161,7 +172,7 @@ export class GlueJobs extends pulumi.ComponentResource {
     this.supportConnection = jdbcConnection(
       `${name}-support`,
       {
-        description: "support database (file ledger, bookmarks), RDS-managed credentials",
+        description: "support database (the file ledger), as the curate job's own user",
         jdbcUrl: pulumi.interpolate`jdbc:postgresql://${args.support.address}:${args.support.port}/${args.support.dbName}`,
         secretId: args.support.secretArn,
         enforceSsl: true,
@@ -171,11 +182,15 @@ export class GlueJobs extends pulumi.ComponentResource {
       parent,
     );
 
-    this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-logs`,
-      { name: `/aws-glue/oven-lakehouse-${args.environment}`, retentionInDays: args.logRetentionDays },
-      parent,
-    );
+    const logPrefix = glueLogGroupPrefix(args.environment);
+    this.logGroups = {} as Record<GlueLogStream, aws.cloudwatch.LogGroup>;
+    for (const stream of GLUE_LOG_STREAMS) {
+      this.logGroups[stream] = new aws.cloudwatch.LogGroup(
+        `${name}-logs-${stream}`,
+        { name: `${logPrefix}/${stream}`, retentionInDays: args.logRetentionDays },
+        parent,
+      );
+    }
 
     const b = args.buckets;
     const c = args.catalog;
@@ -213,7 +228,7 @@ export class GlueJobs extends pulumi.ComponentResource {
       postgresExtract: {
         connections: [args.ddc.connection],
         statements: [
-          ...s3ReadWrite("PostgresLayer", b.postgres.arn),
+          ...s3Access("PostgresLayer", b.postgres.arn, icebergWriter("postgres")),
           catalogRead("CatalogRead", ["postgres"]),
           catalogWrite("CatalogWrite", "postgres"),
           ...connectionAccess("Ddc", args.ddc.connection, args.ddc.secretArn),
@@ -224,7 +239,7 @@ export class GlueJobs extends pulumi.ComponentResource {
         connections: [this.supportConnection],
         statements: [
           ...s3Read("RawLayer", b.mongodbRaw.arn),
-          ...s3ReadWrite("CuratedLayer", b.mongodbCurated.arn),
+          ...s3Access("CuratedLayer", b.mongodbCurated.arn, icebergWriter("mongodb")),
           catalogRead("CatalogRead", ["mongodb"]),
           catalogWrite("CatalogWrite", "mongodb"),
           ...connectionAccess("Support", this.supportConnection, args.support.secretArn),
@@ -239,9 +254,16 @@ export class GlueJobs extends pulumi.ComponentResource {
         statements: [
           ...s3Read("CuratedLayer", b.mongodbCurated.arn),
           ...s3Read("PostgresLayer", b.postgres.arn),
-          ...s3ReadWrite("AnalyticsLayer", b.analytics.arn),
+          ...s3Access("AnalyticsLayer", b.analytics.arn, icebergWriter("analytics")),
           catalogRead("CatalogRead", ["mongodb", "postgres", "analytics"]),
-          catalogWrite("CatalogWrite", "analytics"),
+          // Pulumi declares the report tables (catalog.ts): the job only commits to them, and
+          // Iceberg's GlueCatalog commits by GetTable + UpdateTable (a version-checked swap of
+          // the metadata location). No CreateTable or DeleteTable on analytics.
+          allow(
+            "CatalogWrite",
+            ["glue:GetDatabase", "glue:GetTable", "glue:UpdateTable"],
+            [c.arns.catalog, c.arns.database("analytics"), c.arns.tables("analytics")],
+          ),
         ],
         args: {},
       },
@@ -253,7 +275,7 @@ export class GlueJobs extends pulumi.ComponentResource {
       const spec = perJob[k];
       const role = new aws.iam.Role(
         `${name}-${job}`,
-        { assumeRolePolicy: assumedBy("glue.amazonaws.com", args.accountId) },
+        { assumeRolePolicy: assumedBy("glue.amazonaws.com") },
         parent,
       );
       const inVpc = spec.connections.length > 0;
@@ -272,7 +294,7 @@ export class GlueJobs extends pulumi.ComponentResource {
               "JobLogs",
               ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
               [
-                pulumi.interpolate`${this.logGroup.arn}:*`,
+                ...GLUE_LOG_STREAMS.map((st) => pulumi.interpolate`${this.logGroups[st].arn}:*`),
                 pulumi.interpolate`arn:aws:logs:${args.region}:${args.accountId}:log-group:/aws-glue/jobs/*`,
               ],
             ),
@@ -326,8 +348,8 @@ export class GlueJobs extends pulumi.ComponentResource {
             "--TempDir": pulumi.interpolate`s3://${assets.name}/${PREFIX.glueTemp}${job}/`,
             "--enable-metrics": "true",
             "--enable-job-insights": "true",
-            "--enable-continuous-cloudwatch-log": "true",
-            "--continuous-log-logGroup": this.logGroup.name,
+            // Glue 5.0 logs every run in real time; continuous logging was Glue 4.0's switch.
+            "--custom-logGroup-prefix": logPrefix,
             "--enable-spark-ui": "true",
             "--spark-event-logs-path": pulumi.interpolate`s3://${assets.name}/${PREFIX.sparkEvents}${job}/`,
             ...spec.args,

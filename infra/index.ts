@@ -18,7 +18,7 @@ import { Network } from "./network.js";
 import { Pipeline } from "./orchestration.js";
 import { SourceConnections } from "./sources.js";
 import { LakeStorage } from "./storage.js";
-import { SUPPORT_DB_PORT, SupportDatabase } from "./support-database.js";
+import { SupportDatabase } from "./support-database.js";
 
 /** Default ports when a source secret names none (mongodb+srv never does). */
 const DEFAULT_PORT = { postgres: 5432, mongodb: 27017 } as const;
@@ -35,10 +35,13 @@ const network = new Network("lakehouse", {
   vpcId: config.vpcId,
   subnetIds: config.subnetIds,
   routeTableIds: config.routeTableIds,
-  sourcePorts: [
-    SUPPORT_DB_PORT,
-    config.ddcConnection.port ?? DEFAULT_PORT.postgres,
-    config.mongodbConnection.port ?? DEFAULT_PORT.mongodb,
+  sources: [
+    { name: "ddc", port: config.ddcConnection.port ?? DEFAULT_PORT.postgres, ...config.sourceNetworks.ddc },
+    {
+      name: "mongodb",
+      port: config.mongodbConnection.port ?? DEFAULT_PORT.mongodb,
+      ...config.sourceNetworks.mongodb,
+    },
   ],
 });
 
@@ -46,6 +49,7 @@ const storage = new LakeStorage("lake", {
   quarantineDays: config.retention.quarantineDays,
   tempDays: config.retention.tempDays,
   queryResultsDays: config.retention.queryResultsDays,
+  noncurrentDays: config.retention.noncurrentDays,
   retainOnDelete: config.deletionProtection,
 });
 const buckets = storage.buckets;
@@ -82,6 +86,29 @@ const catalog = new Catalog("catalog", {
   },
 });
 
+const bundles = bundleFunctions();
+const functionNetwork = {
+  region,
+  accountId,
+  subnetIds: config.subnetIds,
+  securityGroupIds: [network.functionsSecurityGroupId],
+};
+
+const migrations = new SupportMigrations("support", {
+  environment: config.environment,
+  codeDir: bundles.dirs.migrate,
+  database: {
+    instance: database.instance,
+    address: database.address,
+    port: database.port,
+    dbName: database.dbName,
+    secretArn: database.secretArn,
+  },
+  network: functionNetwork,
+  logRetentionDays: config.logRetentionDays,
+  retain: config.deletionProtection,
+});
+
 const glueSize = (workers: number) => ({
   workerType: config.glue.workerType,
   workers,
@@ -98,7 +125,8 @@ const glue = new GlueJobs("glue", {
     address: database.address,
     port: database.port,
     dbName: database.dbName,
-    secretArn: database.secretArn,
+    // The curate job's own database user (the master stays with the migrate function).
+    secretArn: migrations.userSecrets.curate.arn,
   },
   subnetId: firstSubnet,
   subnetIds: config.subnetIds,
@@ -111,14 +139,6 @@ const glue = new GlueJobs("glue", {
   logRetentionDays: config.logRetentionDays,
 });
 
-const bundles = bundleFunctions();
-const functionNetwork = {
-  region,
-  accountId,
-  subnetIds: config.subnetIds,
-  securityGroupIds: [network.functionsSecurityGroupId],
-};
-
 const functions = new IngestionFunctions("ingest", {
   environment: config.environment,
   settings: config.functions,
@@ -126,27 +146,17 @@ const functions = new IngestionFunctions("ingest", {
   refs: {
     ddcSecretArn: sources.ddcSecret.arn,
     mongodbSecretArn: sources.mongodbSecret.arn,
-    supportSecretArn: database.secretArn,
     supportDbHost: database.address,
     supportDbPort: database.port.apply(String),
     supportDbName: database.dbName,
     rawLakeUrl: buckets.mongodbRaw.url,
   },
-  rawBucketArn: buckets.mongodbRaw.arn,
-  network: functionNetwork,
-  logRetentionDays: config.logRetentionDays,
-});
-
-const migrations = new SupportMigrations("support", {
-  environment: config.environment,
-  codeDir: bundles.dirs.migrate,
-  database: {
-    instance: database.instance,
-    address: database.address,
-    port: database.port,
-    dbName: database.dbName,
-    secretArn: database.secretArn,
+  supportUserSecretArns: {
+    plan: migrations.userSecrets.plan.arn,
+    worker: migrations.userSecrets.worker.arn,
+    summarize: migrations.userSecrets.summarize.arn,
   },
+  rawBucketArn: buckets.mongodbRaw.arn,
   network: functionNetwork,
   logRetentionDays: config.logRetentionDays,
 });
@@ -167,6 +177,7 @@ const pipeline = new Pipeline("pipeline", {
     },
     glueJobMinutes: config.glue.timeoutMinutes,
   }),
+  executionTimeoutSeconds: config.orchestration.executionTimeoutHours * 3600,
   scheduleExpression: config.orchestration.scheduleExpression,
   scheduleTimezone: config.orchestration.scheduleTimezone,
   logRetentionDays: config.logRetentionDays,
@@ -185,6 +196,15 @@ const analytics = new Analytics("analytics", {
 
 const monitoring = new Monitoring("monitoring", {
   stateMachineArn: pipeline.stateMachine.arn,
+  deadLetterQueueName: pipeline.deadLetters.name,
+  supportDatabase: {
+    instanceId: database.instance.identifier,
+    allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
+    freeStoragePercent: config.monitoring.supportDbFreeStoragePercent,
+    cpuPercent: config.monitoring.supportDbCpuPercent,
+    connections: config.monitoring.supportDbConnections,
+  },
+  maxHoursWithoutSuccess: config.monitoring.maxHoursWithoutSuccess,
   alarmEmail: config.alarmEmail,
 });
 
@@ -194,7 +214,10 @@ export const rawLakeUrl = buckets.mongodbRaw.url;
 export const supportDatabase = {
   address: database.address,
   port: database.port,
+  /** The master user's: migrations and provisioning only. */
   secretArn: database.secretArn,
+  /** Each component's own user, written by the migrate function. */
+  userSecretArns: Object.fromEntries(Object.entries(migrations.userSecrets).map(([k, s]) => [k, s.arn])),
 };
 export const sourceSecretArns = { ddc: sources.ddcSecret.arn, mongodb: sources.mongodbSecret.arn };
 export const functionNames = {
@@ -215,4 +238,7 @@ export const scheduleName = pipeline.schedule.name;
 export const athenaWorkgroup = analytics.workgroup.name;
 export const alarmsDashboardId = analytics.dashboard.id;
 export const alarmTopicArn = monitoring.topic.arn;
+/** The cutover arms this alarm (actions on) when it enables the schedule. */
+export const noSuccessAlarmName = monitoring.noSuccessAlarm.name;
+export const scheduleDeadLetterQueueUrl = pipeline.deadLetters.url;
 export const migrationsChecksum = migrations.checksum;

@@ -1,7 +1,9 @@
 /**
  * Monitoring (DESIGN §4, §8): alarms that say when the pipeline needs a person, sent to one SNS
- * topic (and the alarm email, if the stack names one). Failed or timed-out executions of the
- * state machine; per collection, worker errors, failed batches and quarantined documents, from
+ * topic (and the alarm email, if the stack names one). Failed, timed-out or aborted executions of
+ * the state machine, and none succeeding for too long; a schedule start that was never delivered;
+ * the support database short of storage, CPU or connections; per collection, worker errors,
+ * failed batches and quarantined documents, from
  * the EMF metrics the functions print (pipeline/lambda/metrics.ts names them). CloudWatch alarms
  * cannot SEARCH across dimension values, so there is one alarm per collection of the registry.
  * Log retention is set where each log group is declared.
@@ -37,16 +39,33 @@ export const COLLECTION_ALARMS = [
 export const EXECUTION_ALARMS = [
   { key: "executions-failed", metric: "ExecutionsFailed" },
   { key: "executions-timed-out", metric: "ExecutionsTimedOut" },
+  { key: "executions-aborted", metric: "ExecutionsAborted" },
 ] as const;
+
+/** The staleness alarm's name suffix: the cutover arms it when it enables the schedule. */
+export const NO_SUCCESS_ALARM = "no-successful-run";
 
 export interface MonitoringArgs {
   readonly stateMachineArn: pulumi.Input<string>;
+  /** The schedule's dead-letter queue: a start that was never delivered. */
+  readonly deadLetterQueueName: pulumi.Input<string>;
+  readonly supportDatabase: {
+    readonly instanceId: pulumi.Input<string>;
+    readonly allocatedStorageGb: number;
+    readonly freeStoragePercent: number;
+    readonly cpuPercent: number;
+    /** Alarm above this many connections; none when unset. */
+    readonly connections?: number;
+  };
+  /** Hours without a succeeded execution before the staleness alarm. */
+  readonly maxHoursWithoutSuccess: number;
   readonly alarmEmail?: string;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
   readonly topic: aws.sns.Topic;
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+  readonly noSuccessAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:monitoring:Monitoring", name, {}, opts);
@@ -87,6 +106,84 @@ export class Monitoring extends pulumi.ComponentResource {
         ),
       );
     }
+    // Every hour without a succeeded execution breaches (no data = no success); N in a row
+    // alarm. Created with its actions off: before the cutover no schedule runs, and a page every
+    // day would teach people to ignore it. The cutover turns them on; Pulumi leaves that alone.
+    this.noSuccessAlarm = new aws.cloudwatch.MetricAlarm(
+      `${name}-${NO_SUCCESS_ALARM}`,
+      {
+        alarmDescription: `oven lakehouse pipeline: no execution succeeded for ${args.maxHoursWithoutSuccess} h`,
+        namespace: "AWS/States",
+        metricName: "ExecutionsSucceeded",
+        dimensions: { StateMachineArn: args.stateMachineArn },
+        statistic: "Sum",
+        period: 3600,
+        evaluationPeriods: args.maxHoursWithoutSuccess,
+        datapointsToAlarm: args.maxHoursWithoutSuccess,
+        threshold: 1,
+        comparisonOperator: "LessThanThreshold",
+        treatMissingData: "breaching",
+        actionsEnabled: false,
+        alarmActions: [this.topic.arn],
+        okActions: [this.topic.arn],
+      },
+      { ...parent, ignoreChanges: ["actionsEnabled"] },
+    );
+    this.alarms.push(this.noSuccessAlarm);
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-schedule-undelivered`,
+        {
+          alarmDescription: "oven lakehouse schedule: a start could not be delivered (dead-letter queue)",
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: args.deadLetterQueueName },
+          period: 300,
+          ...onAnyEvent,
+          statistic: "Maximum",
+        },
+        parent,
+      ),
+    );
+    const db = args.supportDatabase;
+    const rds = (key: string, what: string, alarm: Partial<aws.cloudwatch.MetricAlarmArgs>) =>
+      this.alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-support-db-${key}`,
+          {
+            alarmDescription: `oven lakehouse support database: ${what}`,
+            namespace: "AWS/RDS",
+            dimensions: { DBInstanceIdentifier: db.instanceId },
+            period: 300,
+            evaluationPeriods: 3,
+            treatMissingData: "missing",
+            alarmActions: [this.topic.arn],
+            okActions: [this.topic.arn],
+            ...alarm,
+          } as aws.cloudwatch.MetricAlarmArgs,
+          parent,
+        ),
+      );
+    rds("storage", `less than ${db.freeStoragePercent} % storage free`, {
+      metricName: "FreeStorageSpace",
+      statistic: "Minimum",
+      threshold: Math.floor(db.allocatedStorageGb * 1024 ** 3 * (db.freeStoragePercent / 100)),
+      comparisonOperator: "LessThanThreshold",
+    });
+    rds("cpu", `CPU above ${db.cpuPercent} % for 15 minutes`, {
+      metricName: "CPUUtilization",
+      statistic: "Average",
+      threshold: db.cpuPercent,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    if (db.connections !== undefined)
+      rds("connections", `more than ${db.connections} connections`, {
+        metricName: "DatabaseConnections",
+        statistic: "Maximum",
+        threshold: db.connections,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+
     for (const c of collections) {
       for (const a of COLLECTION_ALARMS) {
         this.alarms.push(

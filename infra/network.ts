@@ -30,8 +30,16 @@ export interface NetworkArgs {
   readonly subnetIds: readonly string[];
   /** Route tables of those subnets; the S3 gateway endpoint adds its prefix-list route. */
   readonly routeTableIds: readonly string[];
-  /** Ports of the sources the functions and jobs connect to (PostgreSQL, MongoDB). */
-  readonly sourcePorts: readonly number[];
+  /** The source databases the functions and jobs connect to: port and where they are. */
+  readonly sources: readonly SourceEndpoint[];
+}
+
+/** A source database's port and network, from the stack config (`sourceNetworks`). */
+export interface SourceEndpoint {
+  readonly name: string;
+  readonly port: number;
+  readonly cidrs: readonly string[];
+  readonly prefixListIds: readonly string[];
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -107,14 +115,16 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
-      // The sources' addresses change at cutover (a secret update), so the rule names ports only.
-      for (const port of new Set(args.sourcePorts)) {
-        egress(`${sgName}-to-sources-${port}`, sg, {
-          fromPort: port,
-          toPort: port,
-          cidrIpv4: "0.0.0.0/0",
-          description: "source databases and the support database",
+      // Database traffic goes to the sources' own networks only; the support database's rule
+      // is its component's (a security-group reference).
+      for (const source of args.sources) {
+        const to = { fromPort: source.port, toPort: source.port, description: `${source.name} source` };
+        source.cidrs.forEach((cidrIpv4, i) => {
+          egress(`${sgName}-to-${source.name}-${i}`, sg, { ...to, cidrIpv4 });
         });
+        for (const prefixListId of source.prefixListIds) {
+          egress(`${sgName}-to-${source.name}-${prefixListId}`, sg, { ...to, prefixListId });
+        }
       }
     }
     // Glue's workers talk to each other: AWS requires an all-TCP rule referencing the group itself.

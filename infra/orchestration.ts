@@ -5,7 +5,11 @@
  *
  * The schedule is created DISABLED: the cutover script enables it once the production sources
  * are switched in. Pulumi then leaves its state alone (`ignoreChanges`), so a later `pulumi up`
- * never silently stops (or starts) the pipeline.
+ * never silently stops (or starts) the pipeline. A start the scheduler could not deliver lands in
+ * a dead-letter queue (alarmed by Monitoring) instead of vanishing.
+ *
+ * The machine has a fixed name, so its ARN is known before it exists: its own role may then list
+ * its executions (the Guard state) without a dependency cycle.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,6 +23,9 @@ export const GLUE_SYNC_ACTIONS = [
   "glue:GetJobRuns",
   "glue:BatchStopJobRun",
 ] as const;
+
+/** Undelivered starts are kept two weeks (SQS's maximum): time for an operator to look. */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
 export interface PipelineArgs {
   readonly region: string;
@@ -38,6 +45,8 @@ export interface PipelineArgs {
   readonly workerRetries: number;
   /** Each task state's TimeoutSeconds (`taskTimeouts` of the functions' and jobs' limits). */
   readonly timeouts: TaskTimeouts;
+  /** Seconds an execution may run in all. */
+  readonly executionTimeoutSeconds: number;
   readonly scheduleExpression: string;
   readonly scheduleTimezone: string;
   readonly logRetentionDays: number;
@@ -49,6 +58,8 @@ export class Pipeline extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;
   readonly role: aws.iam.Role;
   readonly schedule: aws.scheduler.Schedule;
+  /** Schedule deliveries that failed after their retries. */
+  readonly deadLetters: aws.sqs.Queue;
   /** The rendered ASL, as deployed. */
   readonly definition: pulumi.Output<string>;
 
@@ -59,6 +70,8 @@ export class Pipeline extends pulumi.ComponentResource {
     const j = args.jobs;
     const jobArn = (job: aws.glue.Job) =>
       pulumi.interpolate`arn:aws:glue:${args.region}:${args.accountId}:job/${job.name}`;
+    const machineName = `oven-lakehouse-${args.environment}-pipeline`;
+    const machineArn = pulumi.interpolate`arn:aws:states:${args.region}:${args.accountId}:stateMachine:${machineName}`;
 
     this.role = new aws.iam.Role(
       `${name}-states`,
@@ -76,6 +89,8 @@ export class Pipeline extends pulumi.ComponentResource {
             jobArn(j.curate),
             jobArn(j.analytics),
           ]),
+          // The Guard state (aws-sdk:sfn:listExecutions) runs as this role.
+          allow("ListOwnExecutions", ["states:ListExecutions"], [machineArn]),
           allow("ExecutionLogs", LOG_DELIVERY_ACTIONS, "*"),
         ]),
       },
@@ -114,6 +129,7 @@ export class Pipeline extends pulumi.ComponentResource {
                 maxConcurrency: args.maxConcurrency,
                 workerRetries: args.workerRetries,
                 timeouts: args.timeouts,
+                executionTimeoutSeconds: args.executionTimeoutSeconds,
               },
             ),
           ),
@@ -127,6 +143,7 @@ export class Pipeline extends pulumi.ComponentResource {
     this.stateMachine = new aws.sfn.StateMachine(
       name,
       {
+        name: machineName,
         type: "STANDARD",
         roleArn: this.role.arn,
         definition: this.definition,
@@ -144,11 +161,20 @@ export class Pipeline extends pulumi.ComponentResource {
       { assumeRolePolicy: assumedBy("scheduler.amazonaws.com", args.accountId) },
       parent,
     );
+    this.deadLetters = new aws.sqs.Queue(
+      `${name}-schedule-dlq`,
+      { sqsManagedSseEnabled: true, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS },
+      parent,
+    );
     const schedulerPolicy = new aws.iam.RolePolicy(
       `${name}-scheduler`,
       {
         role: schedulerRole.id,
-        policy: policyDocument([allow("StartPipeline", ["states:StartExecution"], [this.stateMachine.arn])]),
+        policy: policyDocument([
+          allow("StartPipeline", ["states:StartExecution"], [this.stateMachine.arn]),
+          // The scheduler delivers to its dead-letter queue with the schedule's role.
+          allow("DeadLetters", ["sqs:SendMessage"], [this.deadLetters.arn]),
+        ]),
       },
       { parent: schedulerRole },
     );
@@ -166,11 +192,16 @@ export class Pipeline extends pulumi.ComponentResource {
           // The plan's mode `auto`: bulk on the first load, operations after.
           input: JSON.stringify({}),
           retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+          deadLetterConfig: { arn: this.deadLetters.arn },
         },
       },
       { ...parent, dependsOn: [schedulerPolicy], ignoreChanges: ["state"] },
     );
 
-    this.registerOutputs({ stateMachineArn: this.stateMachine.arn, scheduleName: this.schedule.name });
+    this.registerOutputs({
+      stateMachineArn: this.stateMachine.arn,
+      scheduleName: this.schedule.name,
+      deadLetterQueueArn: this.deadLetters.arn,
+    });
   }
 }

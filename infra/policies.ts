@@ -79,8 +79,24 @@ export function policyDocument(statements: readonly Statement[]): pulumi.Output<
   return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** Trust policy: only `service` may assume the role (optionally only for `sourceArn`'s account). */
-export function assumedBy(service: string, sourceAccount?: pulumi.Input<string>): pulumi.Output<string> {
+/**
+ * Services whose requests to assume a role carry `aws:SourceAccount`, so a trust policy may
+ * require it against the confused deputy (each service's docs, "Cross-service confused deputy
+ * prevention"). Others (Lambda, Glue jobs and optimizers, QuickSight) do not document sending it:
+ * a condition on it there would make the role unusable.
+ */
+export const SOURCE_ACCOUNT_SERVICES: ReadonlySet<string> = new Set([
+  "states.amazonaws.com",
+  "scheduler.amazonaws.com",
+]);
+
+/**
+ * Trust policy: only `service` may assume the role; for services that send `aws:SourceAccount`,
+ * only on behalf of `account`.
+ */
+export function assumedBy(service: string, account?: pulumi.Input<string>): pulumi.Output<string> {
+  if (account !== undefined && !SOURCE_ACCOUNT_SERVICES.has(service))
+    throw new PolicyError(`${service} does not document aws:SourceAccount; trust it without the condition`);
   return pulumi.jsonStringify({
     Version: "2012-10-17",
     Statement: [
@@ -88,7 +104,7 @@ export function assumedBy(service: string, sourceAccount?: pulumi.Input<string>)
         Effect: "Allow",
         Principal: { Service: service },
         Action: "sts:AssumeRole",
-        ...(sourceAccount ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+        ...(account ? { Condition: { StringEquals: { "aws:SourceAccount": account } } } : {}),
       },
     ],
   });
@@ -96,34 +112,81 @@ export function assumedBy(service: string, sourceAccount?: pulumi.Input<string>)
 
 const objects = (bucketArn: pulumi.Input<string>, prefix = "") => pulumi.interpolate`${bucketArn}/${prefix}*`;
 
-/** Read objects under `prefix` of a bucket and list that prefix. */
-export function s3Read(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
-  return [
-    allow(`${sid}Objects`, ["s3:GetObject"], [objects(bucketArn, prefix)]),
-    allow(
-      `${sid}List`,
-      ["s3:ListBucket", "s3:GetBucketLocation"],
-      [bucketArn],
-      prefix ? { StringLike: { "s3:prefix": [`${prefix}*`] } } : undefined,
-    ),
-  ];
+/** What a role may do with the objects of one bucket, each under its own prefixes. */
+export interface S3Grant {
+  /** Read (GetObject) and list (ListBucket, limited to these prefixes). */
+  readonly read?: readonly string[];
+  /** Write (PutObject, multipart uploads included, and aborting them). */
+  readonly write?: readonly string[];
+  /** Delete (DeleteObject): only where the code deletes, e.g. Iceberg tables' folders. */
+  readonly delete?: readonly string[];
 }
 
-/** Read, write and delete objects under `prefix` (Iceberg commits rewrite and expire files). */
-export function s3ReadWrite(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
-  return [
+/** The whole bucket, as a prefix list. */
+export const WHOLE_BUCKET: readonly string[] = [""];
+
+/**
+ * Statements for one bucket. `s3:prefix` applies to ListBucket only, so bucket-level actions
+ * without that key (GetBucketLocation, ListBucketMultipartUploads) get their own statement: with
+ * the condition they would silently grant nothing.
+ */
+export function s3Access(sid: string, bucketArn: pulumi.Input<string>, grant: S3Grant): Statement[] {
+  const read = grant.read ?? [];
+  const write = grant.write ?? [];
+  const del = grant.delete ?? [];
+  const statements: Statement[] = [];
+  if (read.length > 0)
+    statements.push(
+      allow(
+        `${sid}Read`,
+        ["s3:GetObject"],
+        read.map((p) => objects(bucketArn, p)),
+      ),
+    );
+  if (write.length > 0)
+    statements.push(
+      allow(
+        `${sid}Write`,
+        ["s3:PutObject", "s3:AbortMultipartUpload"],
+        write.map((p) => objects(bucketArn, p)),
+      ),
+    );
+  if (del.length > 0)
+    statements.push(
+      allow(
+        `${sid}Delete`,
+        ["s3:DeleteObject"],
+        del.map((p) => objects(bucketArn, p)),
+      ),
+    );
+  const listed = [...new Set([...read, ...del])];
+  if (listed.length > 0)
+    statements.push(
+      allow(
+        `${sid}List`,
+        ["s3:ListBucket"],
+        [bucketArn],
+        listed.includes("") ? undefined : { StringLike: { "s3:prefix": listed.map((p) => `${p}*`) } },
+      ),
+    );
+  statements.push(
     allow(
-      `${sid}Objects`,
-      ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-      [objects(bucketArn, prefix)],
-    ),
-    allow(
-      `${sid}List`,
-      ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+      `${sid}Bucket`,
+      write.length > 0 ? ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"] : ["s3:GetBucketLocation"],
       [bucketArn],
-      prefix ? { StringLike: { "s3:prefix": [`${prefix}*`] } } : undefined,
     ),
-  ];
+  );
+  return statements;
+}
+
+/** Read objects under `prefix` of a bucket and list that prefix. */
+export function s3Read(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
+  return s3Access(sid, bucketArn, { read: [prefix] });
+}
+
+/** Read, write and delete objects under `prefix`: a folder the role owns (temp files, Iceberg). */
+export function s3ReadWrite(sid: string, bucketArn: pulumi.Input<string>, prefix = ""): Statement[] {
+  return s3Access(sid, bucketArn, { read: [prefix], write: [prefix], delete: [prefix] });
 }
 
 /** Bucket policy statement refusing any request not made over TLS (aws:SecureTransport). */
@@ -138,9 +201,9 @@ export function denyInsecureTransport(bucketArn: pulumi.Input<string>): Statemen
   };
 }
 
-/** Reading one secret's current value. */
+/** Reading secrets' current values (all the functions and Glue connections do with them). */
 export function readSecrets(sid: string, secretArns: readonly pulumi.Input<string>[]): Statement {
-  return allow(sid, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], secretArns);
+  return allow(sid, ["secretsmanager:GetSecretValue"], secretArns);
 }
 
 /** Where a service may place its network interfaces: these subnets and security groups. */

@@ -3,54 +3,55 @@
  * the `analytics` job writes, the columns QuickSight reads, and the dashboard definition (one bar
  * chart of alarms per day by code, one table per company, model and code). Pure data, no Pulumi.
  *
- * Contract with glue/jobs/analytics.py: the table `analytics.alarms_daily`, one row per company,
- * device model, alarm code and day, with the columns of {@link ALARMS_DAILY_COLUMNS} (as `lakehouse_glue.analytics.alarms_report` writes them).
+ * The table and its columns are the registry's report table `alarmsDaily`
+ * (pipeline/schema/reports.ts), which the analytics job also writes from: a column named here
+ * that the table does not declare fails to compile.
  */
+import {
+  alarmsDaily,
+  type QuickSightType,
+  quickSightColumnsOf,
+  type ReportColumnName,
+} from "../pipeline/schema/index.js";
 
-export const ALARMS_DAILY = { database: "analytics", table: "alarms_daily" } as const;
+export const ALARMS_DAILY = { database: alarmsDaily.database, table: alarmsDaily.name } as const;
 
-/** QuickSight input column types (STRING, INTEGER, DECIMAL, DATETIME, ...). */
-export type QuickSightType = "STRING" | "INTEGER" | "DECIMAL" | "DATETIME";
+type DailyColumn = ReportColumnName<typeof alarmsDaily>;
 
-export const ALARMS_DAILY_COLUMNS: readonly { readonly name: string; readonly type: QuickSightType }[] = [
-  { name: "id_company", type: "INTEGER" },
-  { name: "company_name", type: "STRING" },
-  { name: "device_model", type: "STRING" },
-  { name: "code", type: "INTEGER" },
-  { name: "day", type: "DATETIME" },
-  { name: "alarms", type: "INTEGER" },
-  { name: "alarms_reset", type: "INTEGER" },
-  { name: "ttr_p50_seconds", type: "DECIMAL" },
-  { name: "ttr_p90_seconds", type: "DECIMAL" },
-];
+/** The dataset's input columns: every column of the table, typed by the registry's mapping. */
+export const ALARMS_DAILY_COLUMNS: readonly { readonly name: DailyColumn; readonly type: QuickSightType }[] =
+  quickSightColumnsOf(alarmsDaily);
+
+/** A column of the table in SQL text, checked against the declaration at compile time. */
+const c = (name: DailyColumn) => name;
 
 /** The Alarms report of the last 90 days, saved as an Athena named query. */
 export const ALARMS_REPORT_SQL = `-- Alarms report: alarms per company, device model, alarm code and day, with time to reset.
 SELECT
-  company_name,
-  device_model,
-  code,
-  day,
-  alarms,
-  alarms_reset,
-  alarms - alarms_reset AS still_open,
-  ttr_p50_seconds,
-  ttr_p90_seconds
+  ${c("company_name")},
+  ${c("device_model")},
+  ${c("code")},
+  ${c("day")},
+  ${c("alarms")},
+  ${c("alarms_reset")},
+  ${c("alarms")} - ${c("alarms_reset")} AS still_open,
+  ${c("ttr_p50_seconds")},
+  ${c("ttr_p90_seconds")}
 FROM ${ALARMS_DAILY.database}.${ALARMS_DAILY.table}
-WHERE day >= current_date - INTERVAL '90' DAY
-ORDER BY day DESC, alarms DESC, company_name, device_model, code`;
+WHERE ${c("day")} >= current_date - INTERVAL '90' DAY
+ORDER BY ${c("day")} DESC, ${c("alarms")} DESC, ${c("company_name")}, ${c("device_model")}, ${c("code")}`;
 
 /** Identifier of the dataset inside the dashboard definition. */
 export const DATASET_IDENTIFIER = "alarms_daily";
 
-const column = (name: string) => ({ DataSetIdentifier: DATASET_IDENTIFIER, ColumnName: name });
+const column = (name: DailyColumn) => ({ DataSetIdentifier: DATASET_IDENTIFIER, ColumnName: name });
 const title = (text: string) => ({ Visibility: "VISIBLE", FormatText: { PlainText: text } });
 /** Numbers (the alarm code) are numerical dimensions in QuickSight, text categorical. */
-const dimension = (name: string) =>
+const dimension = (name: DailyColumn) =>
   ALARMS_DAILY_COLUMNS.find((c) => c.name === name)?.type === "INTEGER"
     ? { NumericalDimensionField: { FieldId: name, Column: column(name) } }
     : { CategoricalDimensionField: { FieldId: name, Column: column(name) } };
-const measure = (name: string, aggregation: "SUM" | "AVERAGE" | "MAX") => ({
+const measure = (name: DailyColumn, aggregation: "SUM" | "AVERAGE" | "MAX") => ({
   NumericalMeasureField: {
     FieldId: `${name}_${aggregation.toLowerCase()}`,
     Column: column(name),

@@ -5,9 +5,14 @@
  * may read an object may decrypt it) and refuses requests without TLS. Lifecycle rules expire
  * what is temporary: Glue's temp files, quarantined documents (after review time) and Athena
  * query results; incomplete multipart uploads (a worker killed mid-upload) are aborted everywhere.
+ *
+ * The data layers are versioned: a delete or an overwrite (by a job, an optimizer or a person)
+ * leaves the previous version recoverable for `noncurrentDays`, after which it expires, so the
+ * cost of the safety net is bounded.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { QUARANTINE_PREFIX } from "../pipeline/ingest/keys.js";
 import { denyInsecureTransport, policyDocument } from "./policies.js";
 
 /** The buckets, by the layer or use they hold. */
@@ -30,13 +35,21 @@ export type BucketKey = keyof typeof BUCKETS;
 
 /** Prefixes the lifecycle rules and the jobs agree on. */
 export const PREFIX = {
-  quarantine: "_quarantine/",
+  quarantine: QUARANTINE_PREFIX,
   glueTemp: "temp/",
   glueScripts: "scripts/",
   glueLibraries: "lib/",
   glueConfig: "config/",
   sparkEvents: "spark-events/",
 } as const;
+
+/** The buckets holding lake data: versioned, so no role's delete is final. */
+export const VERSIONED_BUCKETS: ReadonlySet<BucketKey> = new Set([
+  "postgres",
+  "mongodbRaw",
+  "mongodbCurated",
+  "analytics",
+]);
 
 /** An incomplete multipart upload older than this is aborted (its parts cost money, invisibly). */
 export const ABORT_MULTIPART_DAYS = 2;
@@ -48,6 +61,8 @@ export interface LakeStorageArgs {
   readonly tempDays: number;
   /** Days Athena query results live. */
   readonly queryResultsDays: number;
+  /** Days a deleted or overwritten version of lake data stays recoverable. */
+  readonly noncurrentDays: number;
   /** Keep buckets (and their data) when the stack is destroyed; prod. */
   readonly retainOnDelete: boolean;
 }
@@ -75,7 +90,10 @@ export class LakeStorage extends pulumi.ComponentResource {
     };
     const buckets = {} as Record<BucketKey, LakeBucket>;
     for (const [key, suffix] of Object.entries(BUCKETS) as [BucketKey, string][]) {
-      buckets[key] = this.bucket(`${name}-${suffix}`, expiring[key] ?? [], args.retainOnDelete);
+      buckets[key] = this.bucket(`${name}-${suffix}`, expiring[key] ?? [], {
+        retainOnDelete: args.retainOnDelete,
+        noncurrentDays: VERSIONED_BUCKETS.has(key) ? args.noncurrentDays : undefined,
+      });
     }
     this.buckets = buckets;
     this.registerOutputs(Object.fromEntries(Object.entries(buckets).map(([k, b]) => [k, b.name])));
@@ -84,8 +102,9 @@ export class LakeStorage extends pulumi.ComponentResource {
   private bucket(
     name: string,
     expirations: readonly { id: string; prefix: string; days: number }[],
-    retainOnDelete: boolean,
+    options: { readonly retainOnDelete: boolean; readonly noncurrentDays?: number },
   ): LakeBucket {
+    const { retainOnDelete, noncurrentDays } = options;
     const parent = { parent: this };
     const bucket = new aws.s3.Bucket(name, { forceDestroy: !retainOnDelete }, { ...parent, retainOnDelete });
     const child = { parent: bucket };
@@ -118,6 +137,14 @@ export class LakeStorage extends pulumi.ComponentResource {
       { bucket: bucket.id, policy: policyDocument([denyInsecureTransport(bucket.arn)]) },
       child,
     );
+    const versioning =
+      noncurrentDays === undefined
+        ? undefined
+        : new aws.s3.BucketVersioning(
+            name,
+            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+            child,
+          );
     new aws.s3.BucketLifecycleConfiguration(
       name,
       {
@@ -135,9 +162,22 @@ export class LakeStorage extends pulumi.ComponentResource {
             filter: { prefix: e.prefix },
             expiration: { days: e.days },
           })),
+          ...(noncurrentDays === undefined
+            ? []
+            : [
+                {
+                  id: "expire-noncurrent-versions",
+                  status: "Enabled",
+                  filter: { prefix: "" },
+                  noncurrentVersionExpiration: { noncurrentDays },
+                  // A delete marker with no versions left behind it is clutter: remove it.
+                  expiration: { expiredObjectDeleteMarker: true },
+                },
+              ]),
         ],
       },
-      child,
+      // Lifecycle rules on a versioned bucket apply once versioning is on.
+      { ...child, dependsOn: versioning ? [versioning] : [] },
     );
     return { bucket, name: bucket.bucket, arn: bucket.arn, url: pulumi.interpolate`s3://${bucket.bucket}/` };
   }

@@ -58,6 +58,18 @@ export class SupportDatabase extends pulumi.ComponentResource {
         },
         parent,
       );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-db-to-client-${i}`,
+        {
+          securityGroupId: client,
+          ipProtocol: "tcp",
+          fromPort: SUPPORT_DB_PORT,
+          toPort: SUPPORT_DB_PORT,
+          referencedSecurityGroupId: sg.id,
+          description: "the support database",
+        },
+        parent,
+      );
     });
 
     const subnets = new aws.rds.SubnetGroup(name, { subnetIds: [...args.subnetIds] }, parent);

@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/stack.env
 source scripts/stack.env
+require_project_node
 echo "== Parquet writer memory (variable_logs rows, local folder store)"
 node_modules/.bin/tsx scripts/bench/parquet-memory.ts "$@"
 echo

@@ -4,5 +4,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/stack.env
 source "$ROOT/scripts/stack.env"
+require_project_node
 cd "$ROOT"
 exec "$ROOT/node_modules/.bin/tsx" pipeline/cli/main.ts "$@"

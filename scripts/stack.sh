@@ -148,7 +148,8 @@ start_moto() {
   mkdir -p "$RUN" "$LOG"
   if pid_alive moto; then return 0; fi
   port_open "$LAKEHOUSE_MOTO_PORT" && die "port $LAKEHOUSE_MOTO_PORT is taken by another process"
-  nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$LAKEHOUSE_MOTO_PORT" >"$LOG/moto.log" 2>&1 &
+  # The recorder (tests/support/moto-recorder.ts) writes its file here, not in the working directory.
+  MOTO_RECORDER_FILEPATH="$RUN/moto_recording" nohup "$VENV/bin/moto_server" -H 127.0.0.1 -p "$LAKEHOUSE_MOTO_PORT" >"$LOG/moto.log" 2>&1 &
   echo $! >"$RUN/moto.pid"
   wait_port moto "$LAKEHOUSE_MOTO_PORT"
   say "moto started on 127.0.0.1:$LAKEHOUSE_MOTO_PORT"

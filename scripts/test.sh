@@ -8,6 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/stack.env
 source scripts/stack.env
+# Every step below runs on the project's Node (scripts/node.env), the Lambda runtime's major.
+require_project_node || exit 1
+printf '== node %s (%s)\n' "$(node --version)" "$(command -v node)"
 
 REPORTS="$ROOT/.local/reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"

@@ -1,11 +1,12 @@
 """The registry's table list (``registry job-tables``), loaded and checked into typed objects.
 
 The TypeScript registry (``pipeline/schema/job-tables.ts``) is the one place tables, columns and
-behaviours are declared; the Glue jobs receive its JSON as a job argument (an S3 URI in AWS, a
-file or inline JSON locally) and never keep a list of their own. Everything is checked here, once,
-before any table is touched: names end up inside SQL text, so only plain snake_case identifiers
-are accepted, and a version or behaviour this code does not know stops the job instead of being
-guessed at.
+behaviours are declared, the ``analytics`` report tables included (``reports``, from
+``pipeline/schema/reports.ts``); the Glue jobs receive its JSON as a job argument (an S3 URI in
+AWS, a file or inline JSON locally) and never keep a list of their own. Everything is checked
+here, once, before any table is touched: names end up inside SQL text, so only plain snake_case
+identifiers are accepted, and a version or behaviour this code does not know stops the job
+instead of being guessed at.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands.
-JOB_TABLES_VERSION = 2
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (3: ``reports``).
+JOB_TABLES_VERSION = 3
 
 Behaviour = Literal["snapshot", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
@@ -31,6 +32,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
 #: are also ``DataType.simpleString()`` of the types Spark's JDBC reader produces, so a source
 #: column is checked by comparing strings.
 SPARK_TYPES = frozenset({"string", "int", "bigint", "double", "boolean", "timestamp"})
+#: Report tables may also hold a UTC day (``REPORT_SPARK_TYPE`` in ``pipeline/schema/reports.ts``).
+REPORT_SPARK_TYPES = SPARK_TYPES | {"date"}
 
 # Lake names are lowercase snake_case (ADR 0002); anything else is refused rather than quoted.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -98,10 +101,31 @@ class JobCollection:
 
 
 @dataclass(frozen=True)
+class JobReport:
+    """One report table of the analytics job, as ``pipeline/schema/reports.ts`` declares it.
+
+    Pulumi declares it in Glue with these columns and properties; the job creates it with the same
+    when it is missing (local runs) and refuses to write into one whose schema differs.
+    """
+
+    name: str
+    #: Glue database (Spark namespace) the table belongs to: ``analytics``.
+    database: str
+    columns: tuple[JobColumn, ...]
+    #: Iceberg table properties, the same Pulumi declares (pipeline/schema/iceberg.ts).
+    properties: Mapping[str, str]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
 class JobTables:
     version: int
     collections: tuple[JobCollection, ...]
     tables: tuple[JobTable, ...]
+    reports: tuple[JobReport, ...]
 
     def collection(self, name: str) -> JobCollection:
         for collection in self.collections:
@@ -115,6 +139,13 @@ class JobTables:
             if table.name == name:
                 return table
         raise JobTablesError(f"no table {name!r} in the registry's table list", table=name)
+
+    def report(self, name: str) -> JobReport:
+        for report in self.reports:
+            if report.name == name:
+                return report
+        known = ", ".join(r.name for r in self.reports)
+        raise JobTablesError(f"unknown report table {name} (known: {known})", table=name)
 
     def select(self, names: Sequence[str] | None) -> tuple[JobTable, ...]:
         """The named tables in registry order (all of them for ``None``); unknown names fail."""
@@ -180,9 +211,11 @@ def parse_job_tables(data: Any) -> JobTables:
     collections = tuple(
         _collection(c, i) for i, c in enumerate(_list(obj.get("collections", []), "collections"))
     )
+    reports = tuple(_report(r, i) for i, r in enumerate(_list(obj.get("reports"), "reports")))
     _unique([t.name for t in tables], "table")
     _unique([c.name for c in collections], "collection")
-    return JobTables(version=version, collections=collections, tables=tables)
+    _unique([r.name for r in reports], "report table")
+    return JobTables(version=version, collections=collections, tables=tables, reports=reports)
 
 
 def _table(data: Any, index: int) -> JobTable:
@@ -248,21 +281,35 @@ def _collection(data: Any, index: int) -> JobCollection:
     )
 
 
+def _report(data: Any, index: int) -> JobReport:
+    obj = _mapping(data, f"reports[{index}]")
+    name = _identifier(obj.get("name"), f"reports[{index}].name")
+    where = f"report {name}"
+    return JobReport(
+        name=name,
+        database=_identifier(obj.get("database"), f"{where}.database"),
+        columns=_columns(obj.get("columns"), where, REPORT_SPARK_TYPES),
+        properties=_properties(obj.get("properties"), f"{where}.properties"),
+    )
+
+
 def _properties(data: Any, where: str) -> Mapping[str, str]:
     obj = _mapping(data, where)
     return MappingProxyType({_string(k, where): _string(v, f"{where}.{k}") for k, v in obj.items()})
 
 
-def _columns(data: Any, where: str) -> tuple[JobColumn, ...]:
+def _columns(
+    data: Any, where: str, spark_types: frozenset[str] = SPARK_TYPES
+) -> tuple[JobColumn, ...]:
     columns = []
     for i, raw in enumerate(_list(data, f"{where}.columns")):
         obj = _mapping(raw, f"{where}.columns[{i}]")
         name = _identifier(obj.get("name"), f"{where}.columns[{i}].name")
         spark_type = obj.get("sparkType")
-        if spark_type not in SPARK_TYPES:
+        if spark_type not in spark_types:
             raise JobTablesError(
                 f"{where}.{name}: sparkType {spark_type!r} is not one of "
-                f"{', '.join(sorted(SPARK_TYPES))}"
+                f"{', '.join(sorted(spark_types))}"
             )
         nullable = obj.get("nullable")
         if not isinstance(nullable, bool):

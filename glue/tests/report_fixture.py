@@ -19,6 +19,7 @@ from sources import Sources
 from lakehouse_glue.analytics import ReportSources, build_alarms_report
 from lakehouse_glue.curate import CurateSettings, load_job_tables, run_curate
 from lakehouse_glue.curate.ledger import JdbcSource
+from lakehouse_glue.job_tables import JobTables
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
 DEVICES, DAYS = 6, 10
@@ -30,6 +31,9 @@ class Report:
     namespace: str
     report_sources: ReportSources
     counts: dict[str, int]
+    #: The registry's job tables (``registry job-tables``), as loaded and as the file passed.
+    job_tables: JobTables
+    job_tables_path: Path
 
     def table(self, name: str) -> str:
         return f"{DEFAULT_CATALOG}.{self.namespace}.{name}"
@@ -43,7 +47,8 @@ def built_report(spark: SparkSession, work: Path) -> Iterator[Report]:
         sources.load(DEVICES, DAYS)
         raw_dir = work / "raw"
         sources.ingest(raw_dir, "--collections", "alarm")
-        job_tables = load_job_tables(sources.job_tables(work / "job-tables.json"))
+        job_tables_path = sources.job_tables(work / "job-tables.json")
+        job_tables = load_job_tables(job_tables_path)
         suffix = uuid.uuid4().hex[:8]
         settings = CurateSettings(
             catalog=DEFAULT_CATALOG,
@@ -64,7 +69,9 @@ def built_report(spark: SparkSession, work: Path) -> Iterator[Report]:
             companies=f"{postgres}.company",
         )
         namespace = f"analytics_{suffix}"
-        counts = build_alarms_report(spark, DEFAULT_CATALOG, report_sources, namespace)
-        yield Report(sources, namespace, report_sources, counts)
+        counts = build_alarms_report(
+            spark, DEFAULT_CATALOG, report_sources, namespace, job_tables=job_tables
+        )
+        yield Report(sources, namespace, report_sources, counts, job_tables, job_tables_path)
     finally:
         sources.drop()

@@ -1,13 +1,17 @@
-"""The ``analytics`` job's Alarms report against an independent reference.
+"""The ``analytics`` job's Alarms report against an independent reference, and its tables.
 
 One synthetic fleet (own databases) goes the production way: snapshot → worker → raw Parquet →
 ``mongodb_curate`` (alarm) → report. The reference is ``glue/tools/alarms_old_way.py``: it reads
 MongoDB and ``ddc`` directly and aggregates in plain Python, sharing no code and no SQL with the
 Spark report, so equal tables mean the lake path lost, doubled or misgrouped nothing.
+
+The report tables are the registry's (``reports`` of the job tables, from
+``pipeline/schema/reports.ts``): created once as declared, then only their rows are replaced.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date
 from typing import Any
@@ -15,6 +19,18 @@ from typing import Any
 import pytest
 from lake_helpers import load_tool
 from pyspark.sql import SparkSession
+from pyspark.sql.types import (
+    BooleanType,
+    DataType,
+    DateType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
 from report_fixture import Report
 from sources import Sources
 
@@ -24,8 +40,12 @@ from lakehouse_glue.analytics import (
     ReportSources,
     build_alarms_report,
 )
-from lakehouse_glue.errors import SourceTableMissingError
+from lakehouse_glue.analytics.tables import create_table_sql, schema_difference
+from lakehouse_glue.errors import SchemaMismatchError, SourceTableMissingError
+from lakehouse_glue.job_tables import JobReport
 from lakehouse_glue.spark import DEFAULT_CATALOG
+
+REPORT_TABLES = (DAILY_TABLE, TIME_TO_RESET_TABLE)
 
 GROUP = ("id_company", "company_name", "device_model", "code")
 MEASURES = ("alarms", "alarms_reset", "ttr_p50_seconds", "ttr_p90_seconds")
@@ -84,15 +104,164 @@ def test_time_to_reset_table_equals_the_old_way(spark: SparkSession, report: Rep
     _assert_same(got, overall)
 
 
-def test_rerun_replaces_the_report_atomically(spark: SparkSession, report: Report) -> None:
+def _declared(spec: JobReport) -> list[tuple[str, str, bool]]:
+    return [(c.name, c.spark_type, c.nullable) for c in spec.columns]
+
+
+def _schema(spark: SparkSession, table: str) -> list[tuple[str, str, bool]]:
+    return [(f.name, f.dataType.simpleString(), f.nullable) for f in spark.table(table).schema]
+
+
+def _properties(spark: SparkSession, table: str) -> dict[str, str]:
+    return {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+
+
+def _snapshots(spark: SparkSession, table: str) -> list[Any]:
+    return spark.sql(
+        f"SELECT snapshot_id, parent_id, operation FROM {table}.snapshots ORDER BY committed_at"
+    ).collect()
+
+
+def _rows(spark: SparkSession, table: str) -> list[tuple[Any, ...]]:
+    return sorted((tuple(r) for r in spark.table(table).collect()), key=repr)
+
+
+def test_two_runs_keep_one_declared_table_and_replace_its_rows(
+    spark: SparkSession, report: Report
+) -> None:
+    namespace = f"analytics_{uuid.uuid4().hex[:8]}"
+    tables = {name: f"{DEFAULT_CATALOG}.{namespace}.{name}" for name in REPORT_TABLES}
+
+    def run() -> dict[str, int]:
+        return build_alarms_report(
+            spark, DEFAULT_CATALOG, report.report_sources, namespace, job_tables=report.job_tables
+        )
+
+    assert run() == report.counts
+    first: dict[str, list[tuple[Any, ...]]] = {}
+    for name, table in tables.items():
+        spec = report.job_tables.report(name)
+        # Created as declared: the columns, types, NOT NULLs and properties Pulumi declares.
+        assert _schema(spark, table) == _declared(spec)
+        properties = _properties(spark, table)
+        assert {k: properties.get(k) for k in spec.properties} == dict(spec.properties)
+        # Creating the table commits nothing; the run's result is its one snapshot.
+        assert [s.operation for s in _snapshots(spark, table)] == ["overwrite"]
+        first[name] = _rows(spark, table)
+        assert len(first[name]) == len(set(first[name])) == report.counts[name]
+        # What the deployment or Glue's optimizers set on a table must survive the next run.
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ('lakehouse.test-marker' = 'kept')")
+    # A stray row (here: a duplicate): the next run's result replaces every row, not only its own.
+    spark.sql(f"INSERT INTO {tables[DAILY_TABLE]} SELECT * FROM {tables[DAILY_TABLE]} LIMIT 1")
+    current = {name: _snapshots(spark, table)[-1].snapshot_id for name, table in tables.items()}
+
+    assert run() == report.counts
+
+    for name, table in tables.items():
+        spec = report.job_tables.report(name)
+        assert _schema(spark, table) == _declared(spec)
+        assert _properties(spark, table)["lakehouse.test-marker"] == "kept"
+        # The same table, one more snapshot: an overwrite whose parent is the previous state.
+        latest = _snapshots(spark, table)[-1]
+        assert latest.operation == "overwrite"
+        assert latest.parent_id == current[name]
+        assert _rows(spark, table) == first[name]
+    assert [s.operation for s in _snapshots(spark, tables[DAILY_TABLE])] == [
+        "overwrite",
+        "append",
+        "overwrite",
+    ]
+    assert len(_snapshots(spark, tables[TIME_TO_RESET_TABLE])) == 2
+
+
+def test_rerun_replaces_the_report_in_one_commit(spark: SparkSession, report: Report) -> None:
     table = report.table(DAILY_TABLE)
-    before = sorted(tuple(r) for r in spark.table(table).collect())
-    snapshots = spark.sql(f"SELECT count(*) FROM {table}.snapshots").first()[0]
-    counts = build_alarms_report(spark, DEFAULT_CATALOG, report.report_sources, report.namespace)
+    before = _rows(spark, table)
+    snapshots = len(_snapshots(spark, table))
+    counts = build_alarms_report(
+        spark,
+        DEFAULT_CATALOG,
+        report.report_sources,
+        report.namespace,
+        job_tables=report.job_tables,
+    )
     assert counts == report.counts
-    assert sorted(tuple(r) for r in spark.table(table).collect()) == before
-    # createOrReplace: one new snapshot, never an empty table in between.
-    assert spark.sql(f"SELECT count(*) FROM {table}.snapshots").first()[0] == snapshots + 1
+    assert _rows(spark, table) == before
+    # One overwrite commit: readers see the previous report or this one, never an empty table.
+    assert len(_snapshots(spark, table)) == snapshots + 1
+
+
+def _with_column(spec: JobReport, name: str, **changes: Any) -> JobReport:
+    columns = tuple(
+        dataclasses.replace(c, **changes) if c.name == name else c for c in spec.columns
+    )
+    return dataclasses.replace(spec, columns=columns)
+
+
+def test_a_table_with_another_schema_is_refused_by_name(
+    spark: SparkSession, report: Report
+) -> None:
+    namespace = f"analytics_{uuid.uuid4().hex[:8]}"
+    table = f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}"
+    spec = report.job_tables.report(DAILY_TABLE)
+    spark.sql(f"CREATE NAMESPACE {DEFAULT_CATALOG}.{namespace}")
+    # Deployed from another version of the registry: `alarms` an int where it is now a bigint.
+    spark.sql(create_table_sql(table, _with_column(spec, "alarms", spark_type="int")))
+
+    with pytest.raises(SchemaMismatchError) as caught:
+        build_alarms_report(
+            spark, DEFAULT_CATALOG, report.report_sources, namespace, job_tables=report.job_tables
+        )
+
+    assert caught.value.table == table
+    assert "column alarms is int, declared bigint" in str(caught.value)
+    assert table in str(caught.value)
+    # Left as it was: not re-created, nothing written, to it or to the other report table.
+    assert _schema(spark, table)[5] == ("alarms", "int", False)
+    assert _snapshots(spark, table) == []
+    other = f"{DEFAULT_CATALOG}.{namespace}.{TIME_TO_RESET_TABLE}"
+    assert not spark.catalog.tableExists(other) or _snapshots(spark, other) == []
+
+
+#: Spark types by ``simpleString()``: the registry's report spark types, built without a JVM.
+SPARK_TYPES: dict[str, DataType] = {
+    t.simpleString(): t
+    for t in (
+        StringType(),
+        IntegerType(),
+        LongType(),
+        DoubleType(),
+        BooleanType(),
+        TimestampType(),
+        DateType(),
+    )
+}
+
+
+def _struct(spec: JobReport) -> StructType:
+    return StructType(
+        [StructField(c.name, SPARK_TYPES[c.spark_type], c.nullable) for c in spec.columns]
+    )
+
+
+def test_schema_difference_names_the_column_and_how(report: Report) -> None:
+    spec = report.job_tables.report(DAILY_TABLE)
+    declared = _struct(spec)
+    assert schema_difference(declared, spec) is None
+    # Iceberg writes by name: the order of the columns does not matter.
+    assert schema_difference(StructType(list(reversed(declared.fields))), spec) is None
+    assert schema_difference(_struct(_with_column(spec, "day", spark_type="timestamp")), spec) == (
+        "day",
+        "is timestamp, declared date",
+    )
+    assert schema_difference(_struct(_with_column(spec, "code", nullable=True)), spec) == (
+        "code",
+        "is nullable, declared NOT NULL",
+    )
+    without = StructType([f for f in declared.fields if f.name != "device_model"])
+    assert schema_difference(without, spec) == ("device_model", "is missing (declared string)")
+    extra = StructType([*declared.fields, StructField("note", StringType())])
+    assert schema_difference(extra, spec) == ("note", "(string) is not declared")
 
 
 @pytest.mark.parametrize("missing", ["alarms", "devices", "companies"])
@@ -103,7 +272,9 @@ def test_a_missing_source_table_is_named(spark: SparkSession, report: Report, mi
     )
     namespace = f"analytics_{uuid.uuid4().hex[:8]}"
     with pytest.raises(SourceTableMissingError) as caught:
-        build_alarms_report(spark, DEFAULT_CATALOG, sources, namespace)
+        build_alarms_report(
+            spark, DEFAULT_CATALOG, sources, namespace, job_tables=report.job_tables
+        )
     assert caught.value.table == absent
     assert absent in str(caught.value)
     assert "mongodb_curate" in str(caught.value)

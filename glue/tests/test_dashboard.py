@@ -46,6 +46,8 @@ def dashboard(
     warehouse = spark.conf.get(f"spark.sql.catalog.{DEFAULT_CATALOG}.warehouse")
     assert warehouse
     argv = [
+        "--job-tables",
+        str(report.job_tables_path),
         "--warehouse",
         warehouse.removeprefix("file:"),
         "--mongodb-namespace",

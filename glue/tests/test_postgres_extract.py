@@ -738,6 +738,7 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
             "version": job_tables.version,
             "collections": [],
             "tables": [t for t in registry["tables"] if t["name"] == "company"],
+            "reports": [],
         }
     )
     monkeypatch.setattr(

@@ -32,7 +32,12 @@ from lakehouse_glue.jdbc import (
     partition_options,
     select_sql,
 )
-from lakehouse_glue.job_tables import load_job_tables, parse_job_tables, split_names
+from lakehouse_glue.job_tables import (
+    JOB_TABLES_VERSION,
+    load_job_tables,
+    parse_job_tables,
+    split_names,
+)
 from lakehouse_glue.postgres_extract import ExtractConfig, changed_condition
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,8 +110,9 @@ def test_a_broken_table_entry_is_refused_by_name(
 
 
 def test_unknown_version_and_column_types_are_refused(registry: dict[str, Any]) -> None:
-    with pytest.raises(JobTablesError, match="version 3 is not supported"):
-        parse_job_tables({**registry, "version": 3})
+    unknown = JOB_TABLES_VERSION + 1
+    with pytest.raises(JobTablesError, match=f"version {unknown} is not supported"):
+        parse_job_tables({**registry, "version": unknown})
     doc = copy.deepcopy(registry)
     _table(doc, "company")["columns"][0]["sparkType"] = "decimal(10,2)"
     with pytest.raises(JobTablesError, match=r"table company\.id: sparkType 'decimal\(10,2\)'"):

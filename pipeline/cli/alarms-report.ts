@@ -4,15 +4,25 @@
  * alarms as an aligned table, and where the HTML dashboard is.
  */
 import { z } from "zod";
+import { type alarmTimeToReset, REPORT_DATABASE, type ReportColumnName } from "../schema/index.js";
 
+/** The local catalog the job writes to (`lakehouse_glue.spark.DEFAULT_CATALOG`). */
+const LOCAL_CATALOG = "lake";
+
+/**
+ * A row of `alarm_time_to_reset` as the job's result line carries it: its columns by their table
+ * names (checked against the report table's declaration), the company by its display name.
+ */
 const TopRowSchema = z.object({
   company: z.string(),
-  device_model: z.string(),
-  code: z.number(),
-  alarms: z.number(),
-  alarms_reset: z.number(),
-  ttr_p50_seconds: z.number().nullable(),
-  ttr_p90_seconds: z.number().nullable(),
+  ...({
+    device_model: z.string(),
+    code: z.number(),
+    alarms: z.number(),
+    alarms_reset: z.number(),
+    ttr_p50_seconds: z.number().nullable(),
+    ttr_p90_seconds: z.number().nullable(),
+  } satisfies Partial<Record<ReportColumnName<typeof alarmTimeToReset>, z.ZodType>>),
 });
 
 /** What the job's result line says about the report (other keys are ignored). */
@@ -70,7 +80,10 @@ function alignedTable(
 /**
  * The report in at most 12 lines; a result line in an unexpected shape is said so, not hidden.
  */
-export function formatAlarmsReport(result: unknown, namespace = "lake.analytics"): string {
+export function formatAlarmsReport(
+  result: unknown,
+  namespace = `${LOCAL_CATALOG}.${REPORT_DATABASE}`,
+): string {
   const parsed = AnalyticsResultSchema.safeParse(result);
   if (!parsed.success) return `analytics printed an unexpected result: ${JSON.stringify(result)}`;
   const { tables, report, dashboard } = parsed.data;

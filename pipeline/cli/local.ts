@@ -114,7 +114,14 @@ export function localCommand(): Command {
           {
             name: "analytics",
             module: "lakehouse_glue.analytics",
-            args: ["--warehouse", resolve(LOCAL_WAREHOUSE), "--dashboard", resolve(LOCAL_DASHBOARD)],
+            args: [
+              "--warehouse",
+              resolve(LOCAL_WAREHOUSE),
+              "--job-tables",
+              resolve(tablesFile),
+              "--dashboard",
+              resolve(LOCAL_DASHBOARD),
+            ],
           },
           progress,
           jobResults,

@@ -5,6 +5,12 @@
  */
 import type { Window } from "./windows.js";
 
+/**
+ * Where refused documents are kept in the raw layer, beside the collections' folders. The
+ * deployment grants the quarantine writers this prefix and expires it after review time.
+ */
+export const QUARANTINE_PREFIX = "_quarantine/";
+
 export function rawObjectKey(collection: string, idDevice: number, window: Window): string {
   if (!/^[a-z0-9_]+$/.test(collection)) throw new RangeError(`invalid collection name ${collection}`);
   if (!Number.isSafeInteger(idDevice) || idDevice < 0) throw new RangeError(`invalid idDevice ${idDevice}`);
@@ -28,7 +34,7 @@ export function quarantineKey(
   documentId: string,
 ): string {
   const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
-  return `_quarantine/${rawObjectKey(collection, idDevice, window).replace(/\.parquet$/, "")}/${safeId}.json`;
+  return `${QUARANTINE_PREFIX}${rawObjectKey(collection, idDevice, window).replace(/\.parquet$/, "")}/${safeId}.json`;
 }
 
 /**
@@ -37,5 +43,5 @@ export function quarantineKey(
  */
 export function untimedQuarantineKey(collection: string, idDevice: number, documentId: string): string {
   const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
-  return `_quarantine/${collection}/idDevice=${idDevice}/untimed/${safeId}.json`;
+  return `${QUARANTINE_PREFIX}${collection}/idDevice=${idDevice}/untimed/${safeId}.json`;
 }

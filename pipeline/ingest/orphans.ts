@@ -7,13 +7,14 @@
 import { EJSON } from "bson";
 import type { Db, Document, Filter } from "mongodb";
 import type { ObjectStore } from "../lake/object-store.js";
+import { QUARANTINE_PREFIX } from "./keys.js";
 import type { QuarantineRecord } from "./ledger.js";
 
 /** Also matches documents without the field: `$not` is true where `$type` has nothing to test. */
 export const ORPHAN_FILTER: Filter<Document> = { idDevice: { $not: { $type: "number" } } };
 
 export function orphanKey(collection: string, documentId: string): string {
-  return `_quarantine/${collection}/no-device/${documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128)}.json`;
+  return `${QUARANTINE_PREFIX}${collection}/no-device/${documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128)}.json`;
 }
 
 /**

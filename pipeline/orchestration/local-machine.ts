@@ -4,8 +4,6 @@
  * Reports how the execution ended and the state the `Fail` state saw, so a caller can say which
  * stage failed and why.
  */
-// aws-local-stepfunctions 3 uses Promise.withResolvers (Node 22); Node 20 needs the es-shims polyfill.
-import "promise.withresolvers/auto";
 import { StateMachine } from "aws-local-stepfunctions";
 
 /** A state's JSON (the library does not export its own name for it). */
@@ -25,16 +23,32 @@ export interface LocalExecution {
   readonly retries: ReadonlyMap<string, number>;
 }
 
+/** The context object's ids (`$$.Execution.Id`, `$$.StateMachine.Id`) of a local execution. */
+export interface LocalContext {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+}
+
+export const LOCAL_STATE_MACHINE_ARN = "arn:aws:states:local:000000000000:stateMachine:lakehouse-local";
+
 export async function executeLocally(
   definition: Record<string, unknown>,
   input: JSONValue,
   bindings: Readonly<Record<string, TaskBinding>>,
   /** Milliseconds between retries, by state name, instead of the definition's backoff (tests). */
   retryIntervals?: Readonly<Record<string, number>>,
+  context: LocalContext = {
+    executionArn: `${LOCAL_STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:")}:${crypto.randomUUID()}`,
+    stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+  },
 ): Promise<LocalExecution> {
   const machine = new StateMachine(definition as never, {});
   const execution = machine.run(input, {
     overrides: { taskResourceLocalHandlers: bindings, retryIntervalOverrides: retryIntervals },
+    context: {
+      Execution: { Id: context.executionArn, Input: input, StartTime: new Date().toISOString() },
+      StateMachine: { Id: context.stateMachineArn },
+    } as never,
   });
   let finalState: JSONValue | null = null;
   const retries = new Map<string, number>();

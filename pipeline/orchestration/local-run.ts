@@ -6,11 +6,13 @@ import type { Logger } from "pino";
 import type { LocalConfig } from "../config.js";
 import type { SummaryOutput } from "../lambda/events.js";
 import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
-import { executeLocally, type LocalExecution, type TaskBinding } from "./local-machine.js";
+import { registerLocalExecution } from "./local-guard.js";
+import { executeLocally, type LocalContext, type LocalExecution, type TaskBinding } from "./local-machine.js";
 import {
   buildStateMachine,
   ingestionBranch,
   type StateMachineTargets,
+  TASK,
   type TaskTimeouts,
 } from "./state-machine.js";
 
@@ -24,6 +26,12 @@ export const LOCAL_TARGETS: StateMachineTargets = {
   analyticsJob: "lakehouse-local-analytics",
 };
 
+/** A whole local execution's deadline: every stage's hour, one after the other. */
+export const LOCAL_EXECUTION_TIMEOUT_SECONDS = 6 * 3600;
+
+/** Where running local executions register (the Guard state's ListExecutions). */
+export const LOCAL_EXECUTIONS_DIR = ".local/run/executions";
+
 /** Workers at once: two cores here, and the workers share one event loop. */
 export const LOCAL_MAP_CONCURRENCY = 2;
 
@@ -32,6 +40,7 @@ export const LOCAL_MAP_CONCURRENCY = 2;
  * machine's cores: an hour each, so only a hung task times out.
  */
 export const LOCAL_TASK_TIMEOUTS: TaskTimeouts = {
+  guard: 60,
   plan: 3600,
   worker: 3600,
   summarize: 3600,
@@ -67,6 +76,7 @@ async function run(
   options: LocalIngestionOptions,
   definition: Record<string, unknown>,
   extra: Readonly<Record<string, TaskBinding>>,
+  context?: LocalContext,
 ): Promise<LocalRunReport> {
   let summary: SummaryOutput | null = null;
   const functions = await localFunctions(config, {
@@ -95,6 +105,7 @@ async function run(
       input,
       { ...functions.bindings, ...extra },
       options.retryIntervals,
+      context,
     );
     return { execution, summary };
   } finally {
@@ -113,15 +124,25 @@ export function runLocalIngestion(
   return run(config, options, definition, {});
 }
 
-/** The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics). */
-export function runLocalPipeline(
+/**
+ * The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics).
+ * The execution registers in `executionsDir` for its duration, so a concurrent one skips.
+ */
+export async function runLocalPipeline(
   config: LocalConfig,
   options: LocalIngestionOptions,
   jobs: Readonly<Record<string, TaskBinding>>,
+  executionsDir: string = LOCAL_EXECUTIONS_DIR,
 ): Promise<LocalRunReport> {
   const definition = buildStateMachine(LOCAL_TARGETS, {
     maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
     timeouts: LOCAL_TASK_TIMEOUTS,
+    executionTimeoutSeconds: LOCAL_EXECUTION_TIMEOUT_SECONDS,
   });
-  return run(config, options, definition, jobs);
+  const slot = registerLocalExecution(executionsDir);
+  try {
+    return await run(config, options, definition, { ...jobs, [TASK.guard]: slot.guard }, slot.context);
+  } finally {
+    slot.release();
+  }
 }

@@ -4,9 +4,17 @@
  * very same definition with aws-local-stepfunctions, binding each Task state by name to a local
  * handler. So the state names below are a contract: {@link TASK} lists them.
  *
+ *   Guard → OldestRunning? ── no ──→ AnotherExecutionRunning (Succeed)
+ *     yes ↓
  *   Extract (Parallel) ─┬─ PostgresExtract (Glue job)
  *                       └─ Plan → Ingest (Map over batches: Worker) → Summarize
  *   → Curate (Glue job) → Analytics (Glue job) → Outcome (Choice) → Done | Failed
+ *
+ * Executions never overlap: `Guard` lists the machine's running executions and only the oldest
+ * goes on; a later one (a schedule firing while a long run is still busy, a manual start) ends at
+ * once, without touching the sources. Two started together both see both, and the older one runs.
+ * The whole execution has a deadline (`TimeoutSeconds`), so a hung stage cannot hold the lock
+ * for ever.
  *
  * Every stage catches its own failure into the state (`$.<stage>Error`), so the stages after it
  * still run on what did land (curation is exactly-once through the ledger; analytics works on the
@@ -33,6 +41,12 @@ export interface StateMachineOptions {
   readonly timeouts: TaskTimeouts;
 }
 
+/** The whole pipeline's options: the stages' and the execution's own deadline. */
+export interface PipelineOptions extends StateMachineOptions {
+  /** Seconds the whole execution may take. */
+  readonly executionTimeoutSeconds: number;
+}
+
 /**
  * Every task state carries its own `TimeoutSeconds`. Without one, AWS waits as long as the
  * service call does (a hung Glue run holds the execution until the job's own timeout), and the
@@ -50,6 +64,7 @@ export function taskTimeouts(limits: {
   const fn = (seconds: number) => seconds + 60;
   const glue = limits.glueJobMinutes * 60 + 900;
   return {
+    guard: GUARD_TIMEOUT_SECONDS,
     plan: fn(limits.functionSeconds.plan),
     worker: fn(limits.functionSeconds.worker),
     summarize: fn(limits.functionSeconds.summarize),
@@ -61,6 +76,7 @@ export function taskTimeouts(limits: {
 
 /** Task state names, for local bindings and tests. */
 export const TASK = {
+  guard: "Guard",
   postgresExtract: "PostgresExtract",
   plan: "Plan",
   worker: "Worker",
@@ -68,6 +84,16 @@ export const TASK = {
   curate: "Curate",
   analytics: "Analytics",
 } as const;
+
+/** One ListExecutions call. */
+export const GUARD_TIMEOUT_SECONDS = 60;
+
+/**
+ * The guard's service call: the machine's running executions, newest first (the API's order),
+ * at most a page of them; more than a page running at once would already be an incident.
+ */
+export const GUARD_RESOURCE = "arn:aws:states:::aws-sdk:sfn:listExecutions";
+export const GUARD_PAGE = 100;
 
 /** Lambda's own transient failures, retried on every function task. */
 const LAMBDA_TRANSIENT = [
@@ -233,11 +259,46 @@ export function failedStages(state: unknown): FailedStage[] {
   return out;
 }
 
-export function buildStateMachine(t: StateMachineTargets, o: StateMachineOptions): Record<string, unknown> {
+export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): Record<string, unknown> {
   return {
     Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
-    StartAt: "Extract",
+    StartAt: TASK.guard,
+    TimeoutSeconds: o.executionTimeoutSeconds,
     States: {
+      [TASK.guard]: {
+        Type: "Task",
+        Resource: GUARD_RESOURCE,
+        Parameters: {
+          "StateMachineArn.$": "$$.StateMachine.Id",
+          StatusFilter: "RUNNING",
+          MaxResults: GUARD_PAGE,
+        },
+        TimeoutSeconds: o.timeouts.guard,
+        // Newest first, so the last one listed is the oldest running execution.
+        ResultSelector: {
+          "oldest.$":
+            "States.ArrayGetItem($.Executions[*].ExecutionArn, States.MathAdd(States.ArrayLength($.Executions), -1))",
+        },
+        ResultPath: "$.guard",
+        Retry: [
+          {
+            ErrorEquals: ["Sfn.SfnException", "Sfn.ThrottlingException", "States.TaskFailed"],
+            IntervalSeconds: 2,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+          },
+        ],
+        Next: "OldestRunning",
+      },
+      OldestRunning: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.guard.oldest", StringEqualsPath: "$$.Execution.Id", Next: "Extract" }],
+        Default: "AnotherExecutionRunning",
+      },
+      AnotherExecutionRunning: {
+        Type: "Succeed",
+        Comment: "an older execution is still running: this one leaves the sources alone",
+      },
       Extract: {
         ...extractState(t, o),
         // A failure the branches did not catch themselves (the plan or the summary failing):

@@ -13,6 +13,7 @@ export {
 export {
   JOB_TABLES_VERSION,
   type JobCollection,
+  type JobReport,
   type JobTable,
   type JobTables,
   jobTables,
@@ -35,5 +36,24 @@ export {
   table,
   tables,
 } from "./registry.js";
+export {
+  alarmsDaily,
+  alarmTimeToReset,
+  defineReportTable,
+  QUICKSIGHT_TYPE,
+  type QuickSightType,
+  quickSightColumnsOf,
+  REPORT_DATABASE,
+  REPORT_ICEBERG_TYPE,
+  REPORT_SPARK_TYPE,
+  type ReportColumn,
+  type ReportColumnName,
+  type ReportColumnType,
+  type ReportTable,
+  type ReportTableName,
+  reportIcebergSchemaOf,
+  reportTable,
+  reportTables,
+} from "./reports.js";
 export { GLUE_TYPE, ICEBERG_TYPE, PARQUET_TYPE, SPARK_TYPE } from "./targets.js";
 export { type LakeRow, type LakeRowResult, MAX_PAYLOAD_BYTES, toLakeRow } from "./validate.js";

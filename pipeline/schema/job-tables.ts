@@ -4,10 +4,14 @@
  */
 import { ICEBERG_TABLE_PROPERTIES, icebergPartitionOf, icebergSortOf } from "./iceberg.js";
 import { type CollectionEntry, collections, lakeName, type TableEntry, tables } from "./registry.js";
+import { REPORT_SPARK_TYPE, type ReportTable, reportTables } from "./reports.js";
 import { SPARK_TYPE } from "./targets.js";
 
-/** 2: collections carry their Iceberg table properties. */
-export const JOB_TABLES_VERSION = 2;
+/**
+ * 2: collections carry their Iceberg table properties.
+ * 3: `reports`, the `analytics` tables the analytics job writes (reports.ts).
+ */
+export const JOB_TABLES_VERSION = 3;
 
 export interface JobColumn {
   readonly name: string;
@@ -39,10 +43,21 @@ export interface JobTable {
   readonly tracked: readonly string[];
 }
 
+/** A report table: the analytics job creates it when missing (locally) and checks it otherwise. */
+export interface JobReport {
+  readonly name: string;
+  readonly database: string;
+  /** Computed columns: `source` is the column's own name. */
+  readonly columns: readonly JobColumn[];
+  /** What the analytics job sets when it creates the table: the same as Pulumi declares. */
+  readonly properties: Readonly<Record<string, string>>;
+}
+
 export interface JobTables {
   readonly version: number;
   readonly collections: readonly JobCollection[];
   readonly tables: readonly JobTable[];
+  readonly reports: readonly JobReport[];
 }
 
 function jobColumns(entry: CollectionEntry | TableEntry): JobColumn[] {
@@ -70,6 +85,18 @@ export function jobTables(): JobTables {
       naturalKey: t.naturalKey.map((k) => lakeName(t, k)),
       watermark: t.watermark ? lakeName(t, t.watermark) : null,
       tracked: (t.tracked ?? []).map((k) => lakeName(t, k)),
+    })),
+    reports: reportTables.map((r: ReportTable) => ({
+      name: r.name,
+      database: r.database,
+      columns: r.columns.map((col) => ({
+        name: col.name,
+        source: col.name,
+        type: col.type,
+        sparkType: REPORT_SPARK_TYPE[col.type],
+        nullable: col.nullable,
+      })),
+      properties: { ...ICEBERG_TABLE_PROPERTIES },
     })),
   };
 }

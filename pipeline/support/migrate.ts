@@ -169,7 +169,7 @@ export async function applyMigrations(
   await client.connect();
   let locked = false;
   try {
-    await acquireLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
+    await acquireMigrationLock(client, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
     locked = true;
     await ensureHistoryTable(client);
     const { rows } = await client.query<MigrationRow>(
@@ -192,14 +192,19 @@ export async function applyMigrations(
     }
     return applied;
   } finally {
-    if (locked)
-      await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK_KEY]).catch(() => {});
+    if (locked) await releaseMigrationLock(client);
     await client.end();
   }
 }
 
-/** Session-level advisory lock, bounded by `lock_timeout` (reset once held). */
-async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> {
+/**
+ * Take Prisma Migrate's session-level advisory lock, waiting at most `timeoutMs` (`lock_timeout`,
+ * reset once held). Advisory locks belong to the current database, so runners on other databases
+ * of the same server never wait for each other. Provisioning the users (provision-users.ts) takes
+ * it too, so two migrate functions never race on a role's password.
+ * @throws MigrationLockTimeoutError when another session held it longer.
+ */
+export async function acquireMigrationLock(client: pg.ClientBase, timeoutMs: number): Promise<void> {
   await client.query("SELECT set_config('lock_timeout', $1, false)", [
     `${Math.max(1, Math.round(timeoutMs))}ms`,
   ]);
@@ -218,6 +223,11 @@ async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> 
   } finally {
     await client.query("RESET lock_timeout");
   }
+}
+
+/** Release {@link acquireMigrationLock}'s lock; never throws (the session's end releases it anyway). */
+export async function releaseMigrationLock(client: pg.ClientBase): Promise<void> {
+  await client.query("SELECT pg_advisory_unlock($1)", [PRISMA_MIGRATE_LOCK_KEY]).catch(() => {});
 }
 
 /** Create `_prisma_migrations` in an empty database; refuse a populated one without history. */

@@ -218,7 +218,9 @@ def _alarms_report(spark: Any, sources: Sources, job_tables: Any, raw_dir: Path,
         devices=f"{postgres}.device",
         companies=f"{postgres}.company",
     )
-    seconds, counts = timed(lambda: build_alarms_report(spark, DEFAULT_CATALOG, report_sources))
+    seconds, counts = timed(
+        lambda: build_alarms_report(spark, DEFAULT_CATALOG, report_sources, job_tables=job_tables)
+    )
     say(f"analytics job (compute + write both tables, first run in this JVM): {seconds:.1f} s, "
         f"{counts}")  # fmt: skip
 

@@ -6,10 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { NAMESPACE, parseStackConfig, StackConfigError } from "../../infra/config.js";
 import { checkFunctionSettings, FunctionConfigError } from "../../infra/functions.js";
-import { FAKE_SECRETS, runStack, stackConfig } from "./harness.js";
+import { DEPLOY_VALUES, deployableConfig, FAKE_SECRETS, runStack, stackConfig } from "./harness.js";
 
 const raw = (overrides: Record<string, string | undefined> = {}, stack: "dev" | "prod" = "dev") => {
-  const config: Record<string, string | undefined> = { ...stackConfig(stack), ...FAKE_SECRETS, ...overrides };
+  const config: Record<string, string | undefined> = {
+    ...deployableConfig(stack),
+    ...FAKE_SECRETS,
+    ...overrides,
+  };
   return (key: string) => config[key];
 };
 const k = (key: string) => `${NAMESPACE}:${key}`;
@@ -27,12 +31,32 @@ describe("stack config", () => {
   it.each([
     [{ [k("vpcId")]: undefined }, "oven-lakehouse:vpcId is not set"],
     [{ "aws:region": undefined }, "aws:region is not set"],
-    [{ [k("vpcId")]: "my-vpc" }, "oven-lakehouse:vpcId must look like vpc-0123456789abcdef0"],
+    [{ [k("vpcId")]: "my-vpc" }, "oven-lakehouse:vpcId must look like vpc-0a1b2c3d4e5f67890"],
     [
-      { [k("subnetIds")]: '["subnet-0123456789abcdef0"]' },
+      { [k("subnetIds")]: '["subnet-04d2b7e9a1c3f5860"]' },
       "oven-lakehouse:subnetIds needs at least two subnets",
     ],
-    [{ [k("subnetIds")]: "subnet-0123456789abcdef0" }, "oven-lakehouse:subnetIds must be JSON"],
+    [{ [k("subnetIds")]: "subnet-04d2b7e9a1c3f5860" }, "oven-lakehouse:subnetIds must be JSON"],
+    [{ [k("vpcId")]: "vpc-0123456789abcdef0" }, "oven-lakehouse:vpcId is a placeholder"],
+    [{ [k("vpcId")]: "vpc-00000000000000000" }, "oven-lakehouse:vpcId is a placeholder"],
+    [
+      { [k("subnetIds")]: '["subnet-04d2b7e9a1c3f5860","subnet-0fedcba9876543210"]' },
+      "oven-lakehouse:subnetIds.1 is a placeholder",
+    ],
+    [
+      { [k("quicksightPrincipalArn")]: "arn:aws:quicksight:eu-west-1:123456789012:group/default/x" },
+      "oven-lakehouse:quicksightPrincipalArn names a placeholder account",
+    ],
+    [{ [k("alarmEmail")]: "alarms@example.com" }, "oven-lakehouse:alarmEmail is an example address"],
+    [
+      { [k("sourceNetworks")]: '{"ddc":{"cidrs":["0.0.0.0/0"]},"mongodb":{"cidrs":["10.1.0.0/16"]}}' },
+      "oven-lakehouse:sourceNetworks.ddc.cidrs.0 must name the source's network, not every address",
+    ],
+    [
+      { [k("sourceNetworks")]: '{"ddc":{"cidrs":["10.1.0.0/16"]},"mongodb":{}}' },
+      "oven-lakehouse:sourceNetworks.mongodb needs at least one CIDR block or prefix list",
+    ],
+    [{ [k("sourceNetworks")]: undefined }, "oven-lakehouse:sourceNetworks is not set"],
     [{ [k("logRetentionDays")]: "10" }, "oven-lakehouse:logRetentionDays must be one of 1, 3, 5, 7, 14"],
     [{ [k("athenaBytesScannedLimit")]: "1000" }, "oven-lakehouse:athenaBytesScannedLimit"],
     [{ [k("environment")]: "staging" }, "oven-lakehouse:environment"],
@@ -46,6 +70,21 @@ describe("stack config", () => {
     expect(() => parseStackConfig(raw(overrides))).toThrow(StackConfigError);
     expect(() => parseStackConfig(raw(overrides))).toThrow(message);
   });
+
+  it.each(["dev", "prod"] as const)(
+    "refuses the committed Pulumi.%s.yaml's placeholders, naming every key a user must set",
+    (stack) => {
+      const file = { ...stackConfig(stack), ...FAKE_SECRETS };
+      let message = "";
+      try {
+        parseStackConfig((key) => file[key as keyof typeof file]);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      for (const key of Object.keys(DEPLOY_VALUES[stack])) expect(message).toContain(key);
+      expect(message).toContain("placeholder");
+    },
+  );
 
   it("names nested keys with their path", () => {
     const functions = JSON.parse(stackConfig("dev")[k("functions")] as string);

@@ -13,7 +13,7 @@ import { parse } from "yaml";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const PROJECT = "oven-lakehouse";
-export const ACCOUNT_ID = "123456789012";
+export const ACCOUNT_ID = "481516234200";
 export const REGION = "eu-west-1";
 
 export type StackName = "dev" | "prod";
@@ -48,6 +48,35 @@ export const FAKE_SECRETS = {
   }),
 } as const;
 
+/**
+ * What a user sets before deploying: the stack files ship placeholder ids, which the program
+ * refuses; these stand for a real account's (random-looking, never deployed).
+ */
+export const DEPLOY_VALUES: Record<StackName, Record<string, string>> = {
+  dev: {
+    "oven-lakehouse:vpcId": "vpc-0a7c3e91f25b4d618",
+    "oven-lakehouse:subnetIds": JSON.stringify(["subnet-04d2b7e9a1c3f5860", "subnet-0e91c4a7d3b2f6058"]),
+    "oven-lakehouse:routeTableIds": JSON.stringify(["rtb-0b5e2d8c1f7a93046"]),
+    "oven-lakehouse:quicksightPrincipalArn": `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:group/default/lakehouse-dev`,
+  },
+  prod: {
+    "oven-lakehouse:vpcId": "vpc-0c4f81a2d97e3b506",
+    "oven-lakehouse:subnetIds": JSON.stringify([
+      "subnet-0d3a6c9e2f41b7085",
+      "subnet-07b2e5d8a1c4f9036",
+      "subnet-0f6a1d4c8e2b5f793",
+    ]),
+    "oven-lakehouse:routeTableIds": JSON.stringify(["rtb-06c9f2a5d8e1b4073", "rtb-0a2d5f8b1e4c7a906"]),
+    "oven-lakehouse:quicksightPrincipalArn": `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:group/default/lakehouse-analysts`,
+    "oven-lakehouse:alarmEmail": "lakehouse-oncall@ovens-fleet.eu",
+  },
+};
+
+/** A stack file as a user deploys it: the committed file with {@link DEPLOY_VALUES} set. */
+export function deployableConfig(stack: StackName): Record<string, string> {
+  return { ...stackConfig(stack), ...DEPLOY_VALUES[stack] };
+}
+
 /** Config as the Pulumi engine hands it to a program: every value a string, objects as JSON. */
 export function stackConfig(stack: StackName): Record<string, string> {
   const file = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
@@ -69,7 +98,7 @@ const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, 
   "aws:ec2/getSubnet:getSubnet": (inputs) => ({
     id: inputs.id,
     availabilityZone: `${REGION}a`,
-    vpcId: "vpc-0123456789abcdef0",
+    vpcId: DEPLOY_VALUES.dev["oven-lakehouse:vpcId"],
   }),
 };
 
@@ -81,12 +110,27 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
     name: inputs.name ?? `${name}-0a1b2c3`,
     ...inputs,
   };
+  // ARNs in the shape AWS gives them, so policies that name them can be linted like real ones.
   switch (type) {
+    case "aws:secretsmanager/secret:Secret":
+      state.arn = `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${state.name}-AbCdEf`;
+      break;
+    case "aws:cloudwatch/logGroup:LogGroup":
+      state.arn = `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${state.name}`;
+      break;
+    case "aws:athena/workgroup:Workgroup":
+      state.arn = `arn:aws:athena:${REGION}:${ACCOUNT_ID}:workgroup/${state.name}`;
+      break;
+    case "aws:sqs/queue:Queue":
+      state.arn = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${state.name}`;
+      state.url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${state.name}`;
+      break;
     case "aws:s3/bucket:Bucket":
       state.bucket = inputs.bucket ?? `${name}-0a1b2c3`;
       state.arn = `arn:aws:s3:::${state.bucket}`;
       break;
     case "aws:rds/instance:Instance":
+      state.identifier = `${name}-0a1b2c3`;
       state.address = `${name}.abcdefghij.${REGION}.rds.amazonaws.com`;
       state.port = inputs.port ?? 5432;
       state.masterUserSecrets = [
@@ -133,7 +177,7 @@ export async function runStack(
   overrides: Record<string, string | undefined> = {},
   secrets: Record<string, string> = FAKE_SECRETS,
 ): Promise<StackRun> {
-  const config: Record<string, string> = { ...stackConfig(stack), ...secrets };
+  const config: Record<string, string> = { ...deployableConfig(stack), ...secrets };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete config[k];
     else config[k] = v;

@@ -17,10 +17,14 @@ import {
   ICEBERG_TABLE_PROPERTIES,
   icebergSchemaOf,
   jobTables,
+  reportIcebergSchemaOf,
+  reportTables,
   tables,
 } from "../../pipeline/schema/index.js";
+import { supportUsersChecksum } from "../../pipeline/support/users.js";
 import {
   ACCOUNT_ID,
+  deployableConfig,
   FAKE_SECRETS,
   named,
   ofType,
@@ -67,6 +71,9 @@ const T = {
   namedQuery: "aws:athena/namedQuery:NamedQuery",
   qsDataSource: "aws:quicksight/dataSource:DataSource",
   qsDataSet: "aws:quicksight/dataSet:DataSet",
+  versioning: "aws:s3/bucketVersioning:BucketVersioning",
+  queue: "aws:sqs/queue:Queue",
+  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
   cloudcontrol: "aws:cloudcontrol/resource:Resource",
   subscription: "aws:sns/topicSubscription:TopicSubscription",
 } as const;
@@ -82,6 +89,7 @@ interface PolicyStatement {
   Effect: string;
   Action: string | string[];
   Resource: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
 }
 const statementsOf = (r: Recorded): PolicyStatement[] => JSON.parse(unwrap(r.inputs.policy)).Statement;
 const asList = <V>(v: V | V[]): V[] => (Array.isArray(v) ? v : [v]);
@@ -140,7 +148,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const endpoints = ofType(run(), T.endpoint);
       const gateway = endpoints.filter((e) => e.inputs.vpcEndpointType === "Gateway");
       expect(gateway.map((e) => e.inputs.serviceName)).toEqual([`com.amazonaws.${REGION}.s3`]);
-      const config = stackConfig(stack);
+      const config = deployableConfig(stack);
       expect(gateway[0]?.inputs.routeTableIds).toEqual(
         JSON.parse(config["oven-lakehouse:routeTableIds"] ?? "[]"),
       );
@@ -186,12 +194,31 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       }
       const expiring = (bucket: string) =>
         named(run(), T.lifecycle, `lake-${bucket}`)
-          .inputs.rules.filter((r: { expiration?: unknown }) => r.expiration)
+          .inputs.rules.filter((r: { expiration?: { days?: number } }) => r.expiration?.days)
           .map((r: { filter: { prefix: string } }) => r.filter.prefix);
       expect(expiring("mongodb-raw")).toEqual(["_quarantine/"]);
       expect(expiring("glue-assets")).toEqual(["temp/", "spark-events/"]);
       expect(expiring("athena-results")).toEqual([""]);
       expect(expiring("mongodb-curated")).toEqual([]);
+    });
+
+    it("versions the data layers, so a delete can be undone, and expires old versions", () => {
+      const versioned = ofType(run(), T.versioning);
+      expect(versioned.map((v) => v.name).sort()).toEqual(
+        ["analytics", "mongodb-curated", "mongodb-raw", "postgres"].map((s) => `lake-${s}`).sort(),
+      );
+      for (const v of versioned) {
+        expect(v.inputs.versioningConfiguration.status).toBe("Enabled");
+        const rule = named(run(), T.lifecycle, v.name).inputs.rules.find(
+          (r: { noncurrentVersionExpiration?: unknown }) => r.noncurrentVersionExpiration,
+        );
+        expect(rule.noncurrentVersionExpiration.noncurrentDays).toBe(30);
+        expect(rule.filter.prefix).toBe("");
+      }
+      for (const temporary of ["lake-athena-results", "lake-glue-assets"]) {
+        const rules = named(run(), T.lifecycle, temporary).inputs.rules;
+        expect(rules.some((r: object) => "noncurrentVersionExpiration" in r)).toBe(false);
+      }
     });
   });
 
@@ -222,15 +249,35 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(invocation[0]?.inputs.triggers.migrations).toMatch(/^[0-9a-f]{64}$/);
       expect(invocation[0]?.inputs.triggers.migrations).toBe(run().outputs.migrationsChecksum);
       const statements = policyOfRole(run(), migrate.inputs.role);
-      expect(actionsOn(statements, "secretsmanager:GetSecretValue")).toEqual([
-        run().outputs.supportDatabase.secretArn,
-      ]);
+      const users = run().outputs.supportDatabase.userSecretArns as Record<string, string>;
+      expect(actionsOn(statements, "secretsmanager:GetSecretValue").sort()).toEqual(
+        [run().outputs.supportDatabase.secretArn, ...Object.values(users)].sort(),
+      );
+      // It writes each component's credentials; nothing else may.
+      expect(actionsOn(statements, "secretsmanager:PutSecretValue").sort()).toEqual(
+        Object.values(users).sort(),
+      );
+      for (const p of ofType(run(), T.rolePolicy).filter((x) => x.name !== "support-migrate"))
+        expect(actionsOn(statementsOf(p), "secretsmanager:PutSecretValue"), p.name).toEqual([]);
+      const env = migrate.inputs.environment.variables;
+      expect(JSON.parse(env.SUPPORT_USER_SECRETS)).toEqual(users);
+      // Re-applied when a user's grants change, not only a migration.
+      expect(invocation[0]?.inputs.triggers.users).toBe(supportUsersChecksum());
+    });
+
+    it("declares each component's user secret without a value: passwords never pass through Pulumi", () => {
+      const users = ofType(run(), T.secret).filter((s) => s.name.startsWith("support-user-"));
+      expect(users.map((s) => s.name).sort()).toEqual(
+        ["curate", "plan", "summarize", "worker"].map((c) => `support-user-${c}`),
+      );
+      const versions = ofType(run(), T.secretVersion).map((v) => v.name);
+      for (const u of users) expect(versions).not.toContain(u.name);
     });
   });
 
   describe("source connections", () => {
     it("keeps one secret per source, written from secret config, and the Glue connection references it", () => {
-      const secrets = ofType(run(), T.secret);
+      const secrets = ofType(run(), T.secret).filter((s) => s.name.startsWith("sources-"));
       expect(secrets.map((s) => s.name).sort()).toEqual(["sources-ddc", "sources-mongodb"]);
       for (const [source, key] of [
         ["ddc", "oven-lakehouse:ddcConnection"],
@@ -251,7 +298,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(JSON.stringify(ddc)).not.toMatch(/PASSWORD|USERNAME|password-never/);
       const support = named(run(), T.connection, "glue-support").inputs;
       expect(unwrap(support.connectionProperties)).toMatchObject({
-        SECRET_ID: run().outputs.supportDatabase.secretArn,
+        SECRET_ID: run().outputs.supportDatabase.userSecretArns.curate,
         JDBC_ENFORCE_SSL: "true",
       });
       expect(support.physicalConnectionRequirements.availabilityZone).toBe(`${REGION}a`);
@@ -281,13 +328,15 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const t = named(run(), T.table, `catalog-${db}-${entry.name}`);
       const input = t.inputs.openTableFormatInput.icebergInput.icebergTableInput;
       expect(t.inputs.databaseName).toBe(db);
-      expect(input.schema.fields).toEqual(icebergSchemaOf(entry).fields);
+      expect(input.schema.fields).toEqual(
+        icebergSchemaOf(entry).fields.map((f) => ({ ...f, type: JSON.stringify(f.type) })),
+      );
       const optimizers = ofType(run(), T.optimizer).filter(
         (o) => o.inputs.tableName === entry.name && o.inputs.databaseName === db,
       );
       expect(optimizers.map((o) => o.inputs.type).sort()).toEqual([
         "compaction",
-        "orphanFileDeletion",
+        "orphan_file_deletion",
         "retention",
       ]);
       for (const o of optimizers) expect(o.inputs.configuration.enabled).toBe(true);
@@ -311,6 +360,68 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       }
       // The crash workaround must reach Glue's own sessions too (pipeline/schema/iceberg.ts).
       expect(ICEBERG_TABLE_PROPERTIES["read.parquet.vectorization.enabled"]).toBe("false");
+    });
+
+    it.each(reportTables.map((r) => [r.name, r] as const))(
+      "analytics.%s is declared from its report definition, with three optimizers",
+      (_name, report) => {
+        const t = named(run(), T.table, `catalog-analytics-${report.name}`);
+        const input = t.inputs.openTableFormatInput.icebergInput.icebergTableInput;
+        expect(t.inputs).toMatchObject({ databaseName: "analytics", name: report.name });
+        expect(input.location).toBe(`s3://lake-analytics-0a1b2c3/${report.name}`);
+        expect(input.schema.fields).toEqual(
+          reportIcebergSchemaOf(report).fields.map((f) => ({ ...f, type: JSON.stringify(f.type) })),
+        );
+        // What the analytics job would create locally, from the same job tables entry.
+        const job = jobTables().reports.find((r) => r.name === report.name);
+        expect(input.properties).toEqual(job?.properties);
+        expect(input.partitionSpec).toBeUndefined();
+        const optimizers = ofType(run(), T.optimizer).filter(
+          (o) => o.inputs.tableName === report.name && o.inputs.databaseName === "analytics",
+        );
+        expect(optimizers.map((o) => o.inputs.type).sort()).toEqual([
+          "compaction",
+          "orphan_file_deletion",
+          "retention",
+        ]);
+        const optimizerRole = named(run(), T.role, "catalog-optimizer");
+        for (const o of optimizers) {
+          expect(o.inputs.configuration.enabled).toBe(true);
+          expect(o.inputs.configuration.roleArn.endsWith(`:${optimizerRole.name}`)).toBe(true);
+        }
+      },
+    );
+
+    it("lets the optimizers' role rewrite and expire files of every table it optimizes, and no other", () => {
+      const statements = policyOfRole(run(), ofType(run(), T.optimizer)[0]?.inputs.configuration.roleArn);
+      const bucket = { postgres: "postgres", mongodb: "mongodb-curated", analytics: "analytics" } as const;
+      const deletable = actionsOn(statements, "s3:DeleteObject");
+      const tablesOptimized = new Set(
+        ofType(run(), T.optimizer).map((o) => `${o.inputs.databaseName}/${o.inputs.tableName}`),
+      );
+      expect(new Set(deletable.map((a) => a.replace(/^arn:aws:s3:::lake-|-0a1b2c3|\/\*$/g, "")))).toEqual(
+        new Set(
+          [...tablesOptimized].map((t) => {
+            const [db, table] = t.split("/") as [keyof typeof bucket, string];
+            return `${bucket[db]}/${table}`;
+          }),
+        ),
+      );
+      for (const db of Object.keys(bucket))
+        expect(actionsOn(statements, "glue:UpdateTable")).toContain(
+          `arn:aws:glue:${REGION}:${ACCOUNT_ID}:table/${db}/*`,
+        );
+    });
+
+    it("leaves the analytics tables to Pulumi: the analytics job commits to them, never creates or drops one", () => {
+      const statements = policyOfRole(run(), named(run(), T.job, "glue-analytics").inputs.roleArn);
+      const analyticsTables = `arn:aws:glue:${REGION}:${ACCOUNT_ID}:table/analytics/*`;
+      for (const action of ["glue:GetTable", "glue:UpdateTable"]) {
+        expect(actionsOn(statements, action)).toContain(analyticsTables);
+      }
+      for (const action of ["glue:CreateTable", "glue:DeleteTable"]) {
+        expect(actionsOn(statements, action)).toEqual([]);
+      }
     });
   });
 
@@ -340,6 +451,13 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         expect(args["--conf"]).toContain("org.apache.iceberg.aws.glue.GlueCatalog");
         expect(args["--job-bookmark-option"]).toBe("job-bookmark-disable");
         expect(j.executionProperty.maxConcurrentRuns).toBe(1);
+        // Glue 5.0 logs in real time to `<prefix>/error` and `<prefix>/output`, both declared
+        // with a retention; Glue 4.0's continuous-logging switches would be ignored.
+        expect(Object.keys(args).filter((k) => k.includes("continuous"))).toEqual([]);
+        const prefix = args["--custom-logGroup-prefix"];
+        expect(prefix).toBe(`/oven-lakehouse/${stack}/glue`);
+        const groups = ofType(run(), T.logGroup).map((g) => g.inputs.name);
+        expect(groups).toEqual(expect.arrayContaining([`${prefix}/error`, `${prefix}/output`]));
       },
     );
 
@@ -367,9 +485,18 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
     it("gives each job only its layers", () => {
       const resources = (job: string, action: string) =>
         actionsOn(policyOfRole(run(), named(run(), T.job, `glue-${job}`).inputs.roleArn), action);
-      expect(resources("postgres_extract", "s3:PutObject")).toEqual(
-        expect.arrayContaining(["arn:aws:s3:::lake-postgres-0a1b2c3/*"]),
-      );
+      // Iceberg writers write and delete inside their tables' folders only.
+      const inLayers = (job: string, action: string) =>
+        resources(job, action).filter((r) => !r.includes("lake-glue-assets"));
+      for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
+        expect(inLayers("postgres_extract", action).sort()).toEqual(
+          tables.map((t) => `arn:aws:s3:::lake-postgres-0a1b2c3/${t.name}/*`).sort(),
+        );
+        expect(inLayers("mongodb_curate", action).sort()).toEqual(
+          collections.map((c) => `arn:aws:s3:::lake-mongodb-curated-0a1b2c3/${c.name}/*`).sort(),
+        );
+      }
+      expect(resources("mongodb_curate", "s3:DeleteObject").join()).not.toMatch(/mongodb-raw/);
       expect(resources("postgres_extract", "s3:PutObject").join()).not.toMatch(/mongodb/);
       expect(resources("mongodb_curate", "s3:PutObject").join()).not.toMatch(/mongodb-raw|postgres/);
       expect(resources("mongodb_curate", "s3:GetObject")).toContain(
@@ -387,7 +514,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       "%s is the bundled handler in the VPC, configured from the stack",
       async (step) => {
         const fn = named(run(), T.fn, `ingest-${step}`).inputs;
-        expect(fn).toMatchObject({ runtime: "nodejs20.x", handler: "index.handler" });
+        expect(fn).toMatchObject({ runtime: "nodejs24.x", handler: "index.handler" });
         expect(await fn.code.path).toBe(join(ROOT, ".local", "build", "functions", step));
         expect(fn.vpcConfig.securityGroupIds).toEqual(["sg-lakehouse-functions"]);
         const env = fn.environment.variables;
@@ -395,7 +522,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         expect(env).toMatchObject({
           DDC_SECRET_ID: run().outputs.sourceSecretArns.ddc,
           MONGODB_SECRET_ID: run().outputs.sourceSecretArns.mongodb,
-          SUPPORT_SECRET_ID: run().outputs.supportDatabase.secretArn,
+          SUPPORT_SECRET_ID: run().outputs.supportDatabase.userSecretArns[step],
           SUPPORT_DB_HOST: run().outputs.supportDatabase.address,
           RAW_LAKE_URL: "s3://lake-mongodb-raw-0a1b2c3/",
         });
@@ -409,16 +536,58 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         policyOfRole(run(), named(run(), T.fn, `ingest-${step}`).inputs.role);
       const secrets = (step: string) => actionsOn(statements(step), "secretsmanager:GetSecretValue").sort();
       const o = run().outputs;
-      expect(secrets("plan")).toEqual([o.sourceSecretArns.ddc, o.supportDatabase.secretArn].sort());
-      expect(secrets("worker")).toEqual([o.sourceSecretArns.mongodb, o.supportDatabase.secretArn].sort());
-      expect(actionsOn(statements("worker"), "s3:PutObject")).toEqual([
-        "arn:aws:s3:::lake-mongodb-raw-0a1b2c3/*",
-      ]);
+      const users = o.supportDatabase.userSecretArns;
+      expect(secrets("plan")).toEqual([o.sourceSecretArns.ddc, users.plan].sort());
+      expect(secrets("worker")).toEqual([o.sourceSecretArns.mongodb, users.worker].sort());
+      expect(secrets("summarize")).toEqual(
+        [o.sourceSecretArns.ddc, o.sourceSecretArns.mongodb, users.summarize].sort(),
+      );
+      const raw = (prefix: string) => `arn:aws:s3:::lake-mongodb-raw-0a1b2c3/${prefix}*`;
+      const folders = collections.map((c) => raw(`${c.name}/`));
+      expect(actionsOn(statements("worker"), "s3:PutObject")).toEqual([...folders, raw("_quarantine/")]);
+      // The worker removes only a raw object of its own that failed its row-count check; it never
+      // deletes a quarantined copy, and the other functions delete nothing.
+      expect(actionsOn(statements("worker"), "s3:DeleteObject")).toEqual(folders);
+      for (const step of ["plan", "summarize"])
+        expect(actionsOn(statements(step), "s3:DeleteObject"), step).toEqual([]);
       expect(actionsOn(statements("plan"), "s3:PutObject")).toEqual([]);
+      // The orphan sweep writes quarantine copies, nothing else.
+      expect(actionsOn(statements("summarize"), "s3:PutObject")).toEqual([
+        "arn:aws:s3:::lake-mongodb-raw-0a1b2c3/_quarantine/*",
+      ]);
     });
   });
 
   describe("orchestration", () => {
+    it("lets one execution run at a time, within a deadline", () => {
+      const sm = ofType(run(), T.stateMachine)[0] as Recorded;
+      const definition = JSON.parse(sm.inputs.definition);
+      const hours = JSON.parse(
+        stackConfig(stack)["oven-lakehouse:orchestration"] ?? "{}",
+      ).executionTimeoutHours;
+      expect(definition.TimeoutSeconds).toBe((hours ?? 20) * 3600);
+      expect(definition.StartAt).toBe(TASK.guard);
+      expect(sm.inputs.name).toBe(`oven-lakehouse-${stack}-pipeline`);
+      // The Guard lists the machine's own executions, with the machine's own role.
+      expect(actionsOn(policyOfRole(run(), sm.inputs.roleArn), "states:ListExecutions")).toEqual([
+        run().outputs.stateMachineArn,
+      ]);
+    });
+
+    it("sends a start the scheduler could not deliver to a dead-letter queue, and alarms on it", () => {
+      const schedule = ofType(run(), T.schedule)[0]?.inputs;
+      const queue = ofType(run(), T.queue);
+      expect(queue).toHaveLength(1);
+      expect(schedule.target.deadLetterConfig.arn).toBe(
+        `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${queue[0]?.name}-0a1b2c3`,
+      );
+      expect(actionsOn(policyOfRole(run(), schedule.target.roleArn), "sqs:SendMessage")).toEqual([
+        schedule.target.deadLetterConfig.arn,
+      ]);
+      const alarm = ofType(run(), T.alarm).find((a) => a.inputs.namespace === "AWS/SQS")?.inputs;
+      expect(alarm?.dimensions.QueueName).toBe(`${queue[0]?.name}-0a1b2c3`);
+    });
+
     it("deploys the pipeline's own state machine definition, and it passes asl-validator", () => {
       const sm = ofType(run(), T.stateMachine);
       expect(sm).toHaveLength(1);
@@ -450,6 +619,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
               },
               glueJobMinutes: glue.timeoutMinutes ?? 240,
             }),
+            executionTimeoutSeconds: (config.executionTimeoutHours ?? 20) * 3600,
           },
         ),
       );
@@ -537,6 +707,33 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       for (const a of alarms) expect(a.alarmActions).toEqual([run().outputs.alarmTopicArn]);
     });
 
+    it("alarms on aborted executions, a support database running short, and no success for a day", () => {
+      const alarms = ofType(run(), T.alarm);
+      const metrics = alarms.map((a) => `${a.inputs.namespace} ${a.inputs.metricName}`);
+      for (const m of [
+        "AWS/States ExecutionsAborted",
+        "AWS/States ExecutionsTimedOut",
+        "AWS/RDS FreeStorageSpace",
+        "AWS/RDS CPUUtilization",
+      ])
+        expect(metrics).toContain(m);
+      const storage = alarms.find((a) => a.inputs.metricName === "FreeStorageSpace")?.inputs;
+      const gb = JSON.parse(stackConfig(stack)["oven-lakehouse:supportDatabase"] ?? "{}").allocatedStorageGb;
+      expect(storage.threshold).toBe(Math.floor(gb * 1024 ** 3 * 0.2));
+      const stale = named(run(), T.alarm, "monitoring-no-successful-run").inputs;
+      expect(stale).toMatchObject({
+        metricName: "ExecutionsSucceeded",
+        comparisonOperator: "LessThanThreshold",
+        treatMissingData: "breaching",
+        evaluationPeriods: 26,
+        // Armed by the cutover, with the schedule: no page before the pipeline is meant to run.
+        actionsEnabled: false,
+      });
+      expect(run().outputs.noSuccessAlarmName).toBe(
+        `${stale.name ?? "monitoring-no-successful-run-0a1b2c3"}`,
+      );
+    });
+
     it("sets a retention on every log group", () => {
       for (const g of ofType(run(), T.logGroup)) expect(g.inputs.retentionInDays).toBeGreaterThan(0);
     });
@@ -557,12 +754,37 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       }
     });
 
-    it("lets each role be assumed by one service only", () => {
+    it("lets each role be assumed by one service only, with conditions that service sends", () => {
       for (const r of ofType(run(), T.role)) {
         const trust = JSON.parse(r.inputs.assumeRolePolicy).Statement;
         expect(trust).toHaveLength(1);
         expect(Object.keys(trust[0].Principal)).toEqual(["Service"]);
+        const service = trust[0].Principal.Service;
+        if (["states.amazonaws.com", "scheduler.amazonaws.com"].includes(service))
+          expect(trust[0].Condition).toEqual({ StringEquals: { "aws:SourceAccount": ACCOUNT_ID } });
+        else expect(trust[0].Condition, `${r.name} (${service})`).toBeUndefined();
       }
+    });
+
+    it("puts s3:prefix only on ListBucket, where the key exists", () => {
+      for (const p of ofType(run(), T.rolePolicy))
+        for (const s of statementsOf(p))
+          if (JSON.stringify(s.Condition ?? {}).includes("s3:prefix"))
+            expect(asList(s.Action), `${p.name} ${s.Sid}`).toEqual(["s3:ListBucket"]);
+    });
+
+    it("sends database traffic only to the sources' networks and the support database", () => {
+      const networks = JSON.parse(deployableConfig(stack)["oven-lakehouse:sourceNetworks"] ?? "{}");
+      const cidrs = ofType(run(), T.egress)
+        .map((e) => e.inputs.cidrIpv4)
+        .filter(Boolean);
+      expect(cidrs).not.toContain("0.0.0.0/0");
+      expect(new Set(cidrs)).toEqual(new Set([...networks.ddc.cidrs, ...networks.mongodb.cidrs]));
+      const toDatabase = ofType(run(), T.egress).filter((e) => e.inputs.fromPort === 5432);
+      // ddc's CIDR from both groups, and the support database's group from both.
+      expect(toDatabase.filter((e) => e.inputs.referencedSecurityGroupId === "sg-support-db")).toHaveLength(
+        2,
+      );
     });
 
     it("never puts a secret in an environment variable or in plain config", () => {
@@ -632,8 +854,9 @@ describe("dev and prod", () => {
     "oven-lakehouse:subnetIds": { value: /subnet-0|security-group\/sg-lakehouse/ },
     "oven-lakehouse:routeTableIds": { value: /rtb-0/ },
     "oven-lakehouse:supportDatabase": {
-      path: /^aws:rds\/instance:Instance support\.(instanceClass|allocatedStorage|backupRetentionPeriod|multiAz)$/,
+      path: /^aws:rds\/instance:Instance support\.(instanceClass|allocatedStorage|backupRetentionPeriod|multiAz)$|^aws:cloudwatch\/metricAlarm:MetricAlarm monitoring-support-db-storage\.threshold$/,
     },
+    "oven-lakehouse:sourceNetworks": { path: /\.cidrIpv4$/ },
     "oven-lakehouse:deletionProtection": {
       path: /\.(deletionProtection|skipFinalSnapshot|finalSnapshotIdentifier|forceDestroy|recoveryWindowInDays)$/,
     },
@@ -667,8 +890,8 @@ describe("dev and prod", () => {
     }
     expect(unexplained).toEqual([]);
     // Each key whose value differs between the stack files shows in the deployments.
-    const devFile = stackConfig("dev");
-    const prodFile = stackConfig("prod");
+    const devFile = deployableConfig("dev");
+    const prodFile = deployableConfig("prod");
     const differing = Object.keys({ ...devFile, ...prodFile }).filter(
       (k) => devFile[k] !== prodFile[k] && !k.startsWith("aws:"),
     );

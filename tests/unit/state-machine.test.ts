@@ -26,8 +26,25 @@ const timeouts = taskTimeouts({
   functionSeconds: { plan: 300, worker: 900, summarize: 300 },
   glueJobMinutes: 240,
 });
-const definition = buildStateMachine(targets, { maxConcurrency: 3, timeouts });
+const EXECUTION_TIMEOUT = 20 * 3600;
+const definition = buildStateMachine(targets, {
+  maxConcurrency: 3,
+  timeouts,
+  executionTimeoutSeconds: EXECUTION_TIMEOUT,
+});
 const noWait = { [TASK.worker]: 0, [TASK.plan]: 0, [TASK.summarize]: 0 };
+
+/** This execution, as the context object names it; the Guard lists it as running. */
+const ME = {
+  executionArn: "arn:aws:states:eu-west-1:123456789012:execution:pipeline:me",
+  stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:pipeline",
+};
+const OLDER = "arn:aws:states:eu-west-1:123456789012:execution:pipeline:older";
+const NEWER = "arn:aws:states:eu-west-1:123456789012:execution:pipeline:newer";
+/** ListExecutions' answer: newest first. */
+const listing =
+  (...arns: string[]) =>
+  async () => ({ Executions: arns.map((ExecutionArn) => ({ ExecutionArn })) });
 
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 const jobRun = (id: string) => async () => ({ JobRunState: "SUCCEEDED", Id: id });
@@ -35,6 +52,7 @@ const jobRun = (id: string) => async () => ({ JobRunState: "SUCCEEDED", Id: id }
 /** Bindings for a run where everything works; tests replace one to break it. */
 function bindings(calls: string[]): Record<string, TaskBinding> {
   return {
+    [TASK.guard]: listing(ME.executionArn),
     [TASK.postgresExtract]: async () => {
       calls.push("postgres");
       return { JobRunState: "SUCCEEDED", Id: "jr_pg" };
@@ -86,6 +104,7 @@ describe("state machine definition", () => {
     };
     visit(definition.States as never);
     expect(tasks).toEqual({
+      [TASK.guard]: 60,
       [TASK.postgresExtract]: 240 * 60 + 900,
       [TASK.plan]: 360,
       [TASK.worker]: 960,
@@ -105,10 +124,48 @@ describe("state machine definition", () => {
   });
 });
 
+describe("one execution at a time", () => {
+  it("gives the whole execution a deadline", () => {
+    expect(definition.TimeoutSeconds).toBe(EXECUTION_TIMEOUT);
+  });
+
+  it.each([
+    ["alone", [ME.executionArn]],
+    ["with a newer execution started after it", [NEWER, ME.executionArn]],
+  ])("runs every stage when it is the oldest running execution (%s)", async (_case, running) => {
+    const calls: string[] = [];
+    const b = { ...bindings(calls), [TASK.guard]: listing(...running) };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(calls).toContain("curate");
+  });
+
+  it.each([
+    ["an older one", [ME.executionArn, OLDER]],
+    ["an older and a newer one", [NEWER, ME.executionArn, OLDER]],
+  ])("ends at once, touching nothing, when %s is running", async (_case, running) => {
+    const calls: string[] = [];
+    const b = { ...bindings(calls), [TASK.guard]: listing(...running) };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.finalState?.guard).toEqual({ oldest: OLDER });
+    expect(calls).toEqual([]);
+  });
+
+  it("asks Step Functions for this machine's running executions", () => {
+    const guard = (definition.States as Record<string, Record<string, unknown>>)[TASK.guard];
+    expect(guard?.Resource).toBe("arn:aws:states:::aws-sdk:sfn:listExecutions");
+    expect(guard?.Parameters).toMatchObject({
+      "StateMachineArn.$": "$$.StateMachine.Id",
+      StatusFilter: "RUNNING",
+    });
+  });
+});
+
 describe("state machine routing (local interpreter)", () => {
   it("runs extraction in parallel, then curation and analytics, and succeeds", async () => {
     const calls: string[] = [];
-    const run = await executeLocally(definition, { mode: "bulk" }, bindings(calls), noWait);
+    const run = await executeLocally(definition, { mode: "bulk" }, bindings(calls), noWait, ME);
     expect(run.status).toBe("SUCCEEDED");
     expect(calls).toEqual(
       expect.arrayContaining(["postgres", "plan:bulk", "worker:0", "worker:1", "worker:2", "summarize"]),
@@ -131,7 +188,7 @@ describe("state machine routing (local interpreter)", () => {
       if (input.batch === 1) throw named("TerminalError", "DocumentStoreError: disk full");
       return { ...input, complete: true };
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("FAILED");
     expect(run.error).toBe("PipelineFailed");
     // A terminal error is not retried: one call per batch.
@@ -155,7 +212,7 @@ describe("state machine routing (local interpreter)", () => {
       if (input.batch === 2 && failures++ < 2) throw named("RetryableError", "MongoNetworkError: reset");
       return { ...input, complete: true };
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("SUCCEEDED");
     expect(failures).toBe(3);
     expect(run.retries.get(TASK.worker)).toBe(2);
@@ -171,7 +228,7 @@ describe("state machine routing (local interpreter)", () => {
       }
       return { ...input, complete: true };
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(attempts).toBe(3);
     expect(run.status).toBe("FAILED");
     expect(run.finalState.ingestion.failedBatches).toBe(1);
@@ -184,7 +241,7 @@ describe("state machine routing (local interpreter)", () => {
     b[TASK.postgresExtract] = async () => {
       throw named("States.TaskFailed", "postgres_extract: table device missing");
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("FAILED");
     expect(calls).toContain("curate");
     expect(run.finalState.postgres.error).toMatchObject({ Error: "States.TaskFailed" });
@@ -199,7 +256,7 @@ describe("state machine routing (local interpreter)", () => {
     b[TASK.plan] = async () => {
       throw named("TerminalError", "ConfigError: secret missing");
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("FAILED");
     expect(calls).toContain("curate");
     expect(run.finalState.extractError).toMatchObject({ Error: "TerminalError" });
@@ -209,11 +266,15 @@ describe("state machine routing (local interpreter)", () => {
   });
 
   it("fails a task that outlives its timeout, and names it", async () => {
-    const quick = buildStateMachine(targets, { maxConcurrency: 3, timeouts: { ...timeouts, curate: 1 } });
+    const quick = buildStateMachine(targets, {
+      maxConcurrency: 3,
+      timeouts: { ...timeouts, curate: 1 },
+      executionTimeoutSeconds: EXECUTION_TIMEOUT,
+    });
     const b = bindings([]);
     b[TASK.curate] = () =>
       new Promise((done) => setTimeout(() => done({ JobRunState: "SUCCEEDED", Id: "late" }), 1500));
-    const run = await executeLocally(quick, {}, b, noWait);
+    const run = await executeLocally(quick, {}, b, noWait, ME);
     expect(run.status).toBe("FAILED");
     expect(failedStages(run.finalState)).toEqual([
       { stage: "mongodb_curate", error: expect.stringMatching(/^States.Timeout/) },
@@ -225,7 +286,7 @@ describe("state machine routing (local interpreter)", () => {
     b[TASK.analytics] = async () => {
       throw named("States.TaskFailed", "analytics failed");
     };
-    const run = await executeLocally(definition, {}, b, noWait);
+    const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("FAILED");
     expect(run.finalState.analyticsError).toMatchObject({ Error: "States.TaskFailed" });
     expect(failedStages(run.finalState)).toEqual([

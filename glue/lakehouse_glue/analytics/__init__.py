@@ -12,6 +12,12 @@ from lakehouse_glue.analytics.alarms_report import (
     latest_alarms,
     report_groups,
 )
+from lakehouse_glue.analytics.tables import (
+    check_table_schema,
+    ensure_report_table,
+    replace_contents,
+    report_table_name,
+)
 
 __all__ = [
     "DAILY_TABLE",
@@ -21,7 +27,11 @@ __all__ = [
     "alarm_time_to_reset",
     "alarms_daily",
     "build_alarms_report",
+    "check_table_schema",
     "default_sources",
+    "ensure_report_table",
     "latest_alarms",
+    "replace_contents",
     "report_groups",
+    "report_table_name",
 ]

@@ -3,9 +3,11 @@ time-to-reset percentiles, from curated alarms joined with the Postgres ``device
 ``company`` tables.
 
 Transforms take DataFrames, so the same code computes the report from curated Iceberg (the job)
-and from raw Parquet (the benchmark's comparison). Both tables are recomputed whole and replaced
-atomically each run: a reset can land weeks after its alarm, so any day may change, and the
-report is small next to its input.
+and from raw Parquet (the benchmark's comparison). Both tables are recomputed whole each run and
+their contents replaced in one commit each: a reset can land weeks after its alarm, so any day
+may change, and the report is small next to its input. The tables themselves (columns, types,
+properties) are the registry's report tables (``pipeline/schema/reports.ts``), received through
+the job tables and handled by ``analytics.tables``.
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.analytics.percentiles import exact_percentile, sorted_values_sql
+from lakehouse_glue.analytics.tables import (
+    conform,
+    ensure_report_table,
+    replace_contents,
+    report_table_name,
+)
 from lakehouse_glue.errors import SourceTableMissingError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from lakehouse_glue.job_tables import JobReport, JobTables
+
+#: The database the registry declares the report tables in (``reports[].database`` of the job
+#: tables; ``test_job_tables`` checks they agree): the local entry's and the dashboard's default.
 ANALYTICS_NAMESPACE = "analytics"
+#: The report tables this module computes, by their registry names.
 DAILY_TABLE = "alarms_daily"
 TIME_TO_RESET_TABLE = "alarm_time_to_reset"
 #: Exact percentiles (linear interpolation between closest ranks, Spark's ``percentile``; see
@@ -121,28 +134,17 @@ def report_groups(facts: DataFrame) -> DataFrame:
     return df.drop("_ttr")
 
 
-_PERCENTILE_COLUMNS = tuple(f"ttr_p{round(p * 100)}_seconds" for p in PERCENTILES)
-DAILY_COLUMNS = (*GROUP, "day", "alarms", "alarms_reset", *_PERCENTILE_COLUMNS)
-TIME_TO_RESET_COLUMNS = (
-    *GROUP,
-    "alarms",
-    "alarms_reset",
-    "ttr_max_seconds",
-    "first_day",
-    "last_day",
-    *_PERCENTILE_COLUMNS,
-)
+def alarms_daily(groups: DataFrame, spec: JobReport, table: str | None = None) -> DataFrame:
+    """Alarms per company, device model, code and UTC day of activation (from ``report_groups``),
+    with the columns ``spec`` declares."""
+    return conform(groups.where(f"level = '{DAILY_LEVEL}'"), spec, table or spec.name)
 
 
-def alarms_daily(groups: DataFrame) -> DataFrame:
-    """Alarms per company, device model, code and UTC day of activation (from ``report_groups``)."""
-    return groups.where(f"level = '{DAILY_LEVEL}'").select(*DAILY_COLUMNS)
-
-
-def alarm_time_to_reset(groups: DataFrame) -> DataFrame:
+def alarm_time_to_reset(groups: DataFrame, spec: JobReport, table: str | None = None) -> DataFrame:
     """Time to reset over the whole history per company, model and code (percentiles of days
-    cannot be combined, so this is its own level rather than a rollup of the daily table)."""
-    return groups.where(f"level = '{OVERALL_LEVEL}'").select(*TIME_TO_RESET_COLUMNS)
+    cannot be combined, so this is its own level rather than a rollup of the daily table), with
+    the columns ``spec`` declares."""
+    return conform(groups.where(f"level = '{OVERALL_LEVEL}'"), spec, table or spec.name)
 
 
 def _table(spark: SparkSession, name: str) -> DataFrame:
@@ -157,10 +159,19 @@ def build_alarms_report(
     spark: SparkSession,
     catalog: str,
     sources: ReportSources | None = None,
-    namespace: str = ANALYTICS_NAMESPACE,
+    namespace: str | None = None,
+    *,
+    job_tables: JobTables,
 ) -> dict[str, int]:
-    """Recompute both report tables and replace them atomically; returns their row counts."""
+    """Recompute both report tables and replace their contents; returns their row counts.
+
+    The tables are the ones ``job_tables`` declares, in their declared database unless
+    ``namespace`` says otherwise (tests write to their own). Every check (sources present,
+    computed columns as declared, existing tables as declared) passes before the first write.
+    """
     sources = sources or default_sources(catalog)
+    specs = {name: job_tables.report(name) for name in (DAILY_TABLE, TIME_TO_RESET_TABLE)}
+    targets = {name: report_table_name(catalog, spec, namespace) for name, spec in specs.items()}
     facts = alarm_facts(
         _table(spark, sources.alarms),
         _table(spark, sources.devices),
@@ -169,24 +180,18 @@ def build_alarms_report(
     # Small (one row per group): computed once, then both tables are written from the cache.
     groups = report_groups(facts).cache()
     try:
-        spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
+        frames = {
+            DAILY_TABLE: alarms_daily(groups, specs[DAILY_TABLE], targets[DAILY_TABLE]),
+            TIME_TO_RESET_TABLE: alarm_time_to_reset(
+                groups, specs[TIME_TO_RESET_TABLE], targets[TIME_TO_RESET_TABLE]
+            ),
+        }
+        for spec in specs.values():
+            ensure_report_table(spark, catalog, spec, namespace)
         counts: dict[str, int] = {}
-        for name, frame in (
-            (DAILY_TABLE, alarms_daily(groups)),
-            (TIME_TO_RESET_TABLE, alarm_time_to_reset(groups)),
-        ):
-            target = f"{catalog}.{namespace}.{name}"
-            # createOrReplace is one Iceberg commit: readers see the old report or the new one.
-            (
-                frame.orderBy(*GROUP)
-                .writeTo(target)
-                .using("iceberg")
-                .tableProperty("format-version", "2")
-                .tableProperty("write.parquet.compression-codec", "zstd")
-                .tableProperty("read.parquet.vectorization.enabled", "false")  # see tables.py
-                .createOrReplace()
-            )
-            counts[name] = spark.table(target).count()
+        for name, frame in frames.items():
+            replace_contents(frame.orderBy(*GROUP), targets[name])
+            counts[name] = spark.table(targets[name]).count()
         return counts
     finally:
         groups.unpersist()

@@ -1,0 +1,139 @@
+"""The job tables' report part: what TypeScript prints, Python accepts, and nothing looser.
+
+The document is the one the TypeScript registry prints (``registry job-tables``), so these tests
+are the two sides of the contract; the invalid variants are that document with one thing broken.
+No JVM, no database.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse_glue.analytics.alarms_report import (
+    ANALYTICS_NAMESPACE,
+    DAILY_TABLE,
+    TIME_TO_RESET_TABLE,
+)
+from lakehouse_glue.errors import JobTablesError
+from lakehouse_glue.job_tables import JOB_TABLES_VERSION, parse_job_tables
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def registry() -> dict[str, Any]:
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "lakehouse.sh"), "registry", "job-tables"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    return json.loads(out)
+
+
+def _report(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(r for r in doc["reports"] if r["name"] == name)
+
+
+def test_the_registry_document_carries_the_report_tables(registry: dict[str, Any]) -> None:
+    assert registry["version"] == JOB_TABLES_VERSION
+    tables = parse_job_tables(registry)
+
+    # The tables this job computes are the ones the registry declares, in the database it reads.
+    assert [r.name for r in tables.reports] == [DAILY_TABLE, TIME_TO_RESET_TABLE]
+    assert {r.database for r in tables.reports} == {ANALYTICS_NAMESPACE}
+    daily = tables.report(DAILY_TABLE)
+    assert daily.column_names == (
+        "id_company",
+        "company_name",
+        "device_model",
+        "code",
+        "day",
+        "alarms",
+        "alarms_reset",
+        "ttr_p50_seconds",
+        "ttr_p90_seconds",
+    )
+    day = next(c for c in daily.columns if c.name == "day")
+    assert (day.type, day.spark_type, day.nullable) == ("date", "date", False)
+    assert next(c for c in daily.columns if c.name == "id_company").nullable
+    ttr = tables.report(TIME_TO_RESET_TABLE)
+    assert {c.name: c.spark_type for c in ttr.columns}["first_day"] == "date"
+    # Every Iceberg table of the lake carries the same properties, whoever creates it.
+    assert dict(daily.properties) == dict(tables.collections[0].properties) == dict(ttr.properties)
+    assert daily.properties["read.parquet.vectorization.enabled"] == "false"
+    # Parsed as printed: nothing dropped or renamed on the way.
+    for parsed, raw in zip(tables.reports, registry["reports"], strict=True):
+        assert [(c.name, c.type, c.spark_type, c.nullable) for c in parsed.columns] == [
+            (c["name"], c["type"], c["sparkType"], c["nullable"]) for c in raw["columns"]
+        ]
+
+
+def _broken(registry: dict[str, Any], report: str, **changes: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(registry)
+    entry = _report(doc, report)
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": "alarms_daily; DROP TABLE x"}, "is not a lowercase snake_case name"),
+        ({"database": "Analytics"}, r"report alarms_daily\.database: 'Analytics' is not"),
+        ({"database": None}, r"report alarms_daily\.database: None is not"),
+        ({"columns": []}, "report alarms_daily: no columns"),
+        ({"properties": None}, r"report alarms_daily\.properties: expected an object"),
+    ],
+)
+def test_a_broken_report_entry_is_refused_by_name(
+    registry: dict[str, Any], changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(JobTablesError, match=message):
+        parse_job_tables(_broken(registry, DAILY_TABLE, **changes))
+
+
+def test_report_columns_are_checked_like_every_column(registry: dict[str, Any]) -> None:
+    doc = copy.deepcopy(registry)
+    _report(doc, DAILY_TABLE)["columns"][4]["sparkType"] = "decimal(10,2)"
+    with pytest.raises(JobTablesError, match=r"report alarms_daily\.day: sparkType 'decimal"):
+        parse_job_tables(doc)
+    doc = copy.deepcopy(registry)
+    columns = _report(doc, DAILY_TABLE)["columns"]
+    columns.append(columns[0])
+    with pytest.raises(JobTablesError, match="duplicate report alarms_daily column 'id_company'"):
+        parse_job_tables(doc)
+    # `date` is a report type only: no source table may claim one.
+    doc = copy.deepcopy(registry)
+    doc["tables"][0]["columns"][0]["sparkType"] = "date"
+    with pytest.raises(JobTablesError, match=r"sparkType 'date' is not one of"):
+        parse_job_tables(doc)
+
+
+def test_reports_are_required_unique_and_looked_up_by_name(registry: dict[str, Any]) -> None:
+    with pytest.raises(JobTablesError, match="reports: expected a list, got NoneType"):
+        parse_job_tables({k: v for k, v in registry.items() if k != "reports"})
+    doc = copy.deepcopy(registry)
+    doc["reports"].append(_report(doc, DAILY_TABLE))
+    with pytest.raises(JobTablesError, match="duplicate report table 'alarms_daily'"):
+        parse_job_tables(doc)
+    with pytest.raises(JobTablesError, match="unknown report table nope") as caught:
+        parse_job_tables(registry).report("nope")
+    assert caught.value.table == "nope"
+
+
+def test_a_document_of_another_version_is_refused(registry: dict[str, Any]) -> None:
+    for version in (JOB_TABLES_VERSION - 1, JOB_TABLES_VERSION + 1):
+        with pytest.raises(JobTablesError, match=f"version {version} is not supported"):
+            parse_job_tables({**registry, "version": version})
