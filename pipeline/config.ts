@@ -1,31 +1,10 @@
 /**
- * Local-run configuration, parsed once from the environment (scripts/stack.env sets it) into a
- * frozen object. In AWS the handlers read Secrets Manager instead; this is the edge for the CLI.
- * Each consumer parses only the keys it needs (`parseEnv` with a `pick` of the schema), so the
- * snapshot generator does not demand the support database, yet every key is defined once here.
+ * Configuration parsed once at the edge: every entry point (a Lambda handler, the local CLI)
+ * reads its environment through {@link parseEnv} with a zod schema of the keys it needs, into a
+ * frozen object; an error names each missing or malformed key.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { ConfigError } from "./errors.js";
-
-const postgresUrl = z
-  .string({ error: "is not set" })
-  .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string");
-
-export const LocalConfigSchema = z.object({
-  DDC_DATABASE_URL: postgresUrl,
-  SUPPORT_DATABASE_URL: postgresUrl,
-  MONGODB_URL: z
-    .string({ error: "is not set" })
-    .regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// connection string"),
-  // MongoDB database names cannot hold `/\. "$`; FerretDB also maps them to PostgreSQL schemas.
-  MONGODB_DATABASE: z
-    .string({ error: "is not set" })
-    .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, '_' or '-'"),
-  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
-  AWS_REGION: z.string().min(1).default("eu-west-1"),
-});
-
-export type LocalConfig = Readonly<z.infer<typeof LocalConfigSchema>>;
 
 /**
  * Parse `env` with `schema` into a frozen object.
@@ -43,8 +22,4 @@ export function parseEnv<S extends z.ZodObject>(
     throw new ConfigError(`${what}: ${detail} (${hint})`);
   }
   return Object.freeze(parsed.data);
-}
-
-export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
-  return parseEnv(LocalConfigSchema, "local configuration", env);
 }

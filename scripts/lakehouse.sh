@@ -6,4 +6,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/stack.env"
 require_project_node
 cd "$ROOT"
-exec "$ROOT/node_modules/.bin/tsx" pipeline/cli/main.ts "$@"
+exec "$ROOT/node_modules/.bin/tsx" local/cli/main.ts "$@"

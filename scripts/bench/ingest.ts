@@ -53,7 +53,7 @@ import { deserialize } from "bson";
 import { type Collection, type Document, MongoClient } from "mongodb";
 import pLimit from "p-limit";
 import pg from "pg";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
 import { DocumentValidationError } from "../../pipeline/errors.js";
 import { CURSOR_BATCH } from "../../pipeline/ingest/extract.js";
 import { probeFirstPass } from "../../pipeline/ingest/first-pass.js";
@@ -996,7 +996,7 @@ async function parent(values: {
   else await bundleChildren();
   for (const name of values.collections) collection(name); // fail early on a typo
   // The snapshot generator only here, so the children's RSS does not carry it.
-  const { loadSnapshot, openTargets } = await import("../../pipeline/snapshot/index.js");
+  const { loadSnapshot, openTargets } = await import("../../local/snapshot/index.js");
   const config = loadLocalConfig();
   const id = randomUUID().replaceAll("-", "").slice(0, 10);
   const name = `bench_${id}`;

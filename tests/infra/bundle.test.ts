@@ -6,7 +6,7 @@
  * pino, aws-embedded-metrics, the AWS SDK) loaded from the single file.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -82,6 +82,23 @@ describe("function bundles", () => {
     expect(OPTIONAL_EXTERNALS.filter((e) => e.startsWith("@aws-sdk/"))).toEqual([
       "@aws-sdk/credential-providers",
     ]);
+  });
+
+  it("carries nothing of the local tooling: no local/ module, no devDependency", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as {
+      devDependencies: Record<string, string>;
+    };
+    for (const [name, inputs] of Object.entries(bundles.inputs)) {
+      expect(
+        inputs.filter((i) => i.startsWith("local/")),
+        name,
+      ).toEqual([]);
+      for (const dev of Object.keys(pkg.devDependencies))
+        expect(
+          inputs.filter((i) => i.includes(`node_modules/${dev}/`)),
+          `${name}: ${dev}`,
+        ).toEqual([]);
+    }
   });
 
   it("ships the migrate function with the SQL migrations beside it", () => {

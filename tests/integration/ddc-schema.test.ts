@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
 import { type ColumnType, tables } from "../../pipeline/schema/index.js";
 
 /** PostgreSQL `data_type` each lake column type may come from. */
@@ -35,7 +35,7 @@ beforeAll(async () => {
   url.pathname = `/${database}`;
   client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
-  await client.query(await readFile("pipeline/snapshot/ddc.sql", "utf8"));
+  await client.query(await readFile("local/snapshot/ddc.sql", "utf8"));
   const { rows } = await client.query(
     `SELECT table_name, column_name, data_type, is_nullable
        FROM information_schema.columns WHERE table_schema = 'public'`,
@@ -61,5 +61,5 @@ describe.each(tables.map((t) => [t.name, t] as const))("ddc.%s", (name, entry) =
 });
 
 it("applies twice without error (idempotent DDL)", async () => {
-  await expect(client.query(await readFile("pipeline/snapshot/ddc.sql", "utf8"))).resolves.toBeDefined();
+  await expect(client.query(await readFile("local/snapshot/ddc.sql", "utf8"))).resolves.toBeDefined();
 });

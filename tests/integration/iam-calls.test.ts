@@ -34,11 +34,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bundles, bundleFunctions, type FunctionName } from "../../infra/bundle.js";
 import { TLS_ENVIRONMENT } from "../../infra/functions.js";
-import { loadLocalConfig } from "../../pipeline/config.js";
-import { putSecret } from "../../pipeline/connections/local-secrets.js";
+import { loadLocalConfig } from "../../local/config.js";
+import { putSecret } from "../../local/connections/local-secrets.js";
+import { loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import { type ConnectionSecret, secretFromUrl } from "../../pipeline/connections/secret.js";
 import type { PlanOutput, WorkerOutput } from "../../pipeline/lambda/events.js";
-import { loadSnapshot, type OpenTargets, openTargets } from "../../pipeline/snapshot/index.js";
 import { runStack, type StackName, type StackRun } from "../infra/harness.js";
 import {
   type IamCall,

@@ -10,20 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localFunctions } from "../../local/orchestration/local-functions.js";
+import { type LocalIngestionOptions, runLocalIngestion } from "../../local/orchestration/local-run.js";
+import { advanceSnapshot, loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import type { PlanOutput } from "../../pipeline/lambda/events.js";
 import { defineHandler } from "../../pipeline/lambda/handler.js";
 import { emfLines, METRIC, METRIC_NAMESPACE } from "../../pipeline/lambda/metrics.js";
 import { openRuntime } from "../../pipeline/lambda/runtime.js";
 import { workerStep } from "../../pipeline/lambda/steps.js";
-import { localFunctions } from "../../pipeline/orchestration/local-functions.js";
-import { type LocalIngestionOptions, runLocalIngestion } from "../../pipeline/orchestration/local-run.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
-import {
-  advanceSnapshot,
-  loadSnapshot,
-  type OpenTargets,
-  openTargets,
-} from "../../pipeline/snapshot/index.js";
 import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
 import { throwawayDatabases } from "../support/throwaway.js";
 

@@ -25,9 +25,9 @@ import {
   SOURCE_TIMESTAMP_FIELD,
   type SourceCollection,
   snapshotChecksum,
-} from "../../pipeline/snapshot/index.js";
-import { constantFirmware } from "../../pipeline/snapshot/plan.js";
-import { DAY_MS } from "../../pipeline/snapshot/time.js";
+} from "../../local/snapshot/index.js";
+import { constantFirmware } from "../../local/snapshot/plan.js";
+import { DAY_MS } from "../../local/snapshot/time.js";
 
 const SMALL = { seed: 11, devices: 8, days: 7 } as const;
 const connections = readSnapshotConnections();

@@ -16,7 +16,7 @@ import {
 import { type Db, MongoClient, ObjectId } from "mongodb";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
 
 const config = loadLocalConfig();
 

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalConfigSchema, parseEnv } from "../../pipeline/config.js";
+import { LocalConfigSchema } from "../../local/config.js";
+import { parseEnv } from "../../pipeline/config.js";
 import {
   applyMigrations,
   createSupportClient,

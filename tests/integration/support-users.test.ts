@@ -21,7 +21,10 @@ import {
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
+import { localSecretNames, writeLocalSecrets } from "../../local/orchestration/local-functions.js";
+import { runSparkJob } from "../../local/orchestration/spark-job.js";
+import { loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import { type ConnectionSecret, connectionUrl, secretFromUrl } from "../../pipeline/connections/secret.js";
 import { readConnectionSecret } from "../../pipeline/connections/secrets-manager.js";
 import type { PlanOutput, SummaryOutput, WorkerOutput } from "../../pipeline/lambda/events.js";
@@ -29,10 +32,7 @@ import { defineHandler, type InvocationContext } from "../../pipeline/lambda/han
 import { emfLines } from "../../pipeline/lambda/metrics.js";
 import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
 import { planStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
-import { localSecretNames, writeLocalSecrets } from "../../pipeline/orchestration/local-functions.js";
-import { runSparkJob } from "../../pipeline/orchestration/spark-job.js";
 import { jobTables } from "../../pipeline/schema/index.js";
-import { loadSnapshot, type OpenTargets, openTargets } from "../../pipeline/snapshot/index.js";
 import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
 import { applyMigrations } from "../../pipeline/support/migrate.js";
 import { loadPlanBatch } from "../../pipeline/support/plan-store.js";

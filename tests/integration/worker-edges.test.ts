@@ -10,7 +10,7 @@ import { ParquetReader } from "@dsnp/parquetjs";
 import { type Db, MongoClient, ObjectId, Timestamp } from "mongodb";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
 import { DAY_MS } from "../../pipeline/ingest/windows.js";
 import { runWorker } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";

@@ -12,7 +12,7 @@ import { ParquetReader } from "@dsnp/parquetjs";
 import { type Db, MongoClient } from "mongodb";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadLocalConfig } from "../../pipeline/config.js";
+import { loadLocalConfig } from "../../local/config.js";
 import { runWorker } from "../../pipeline/ingest/worker.js";
 import { S3ObjectStore } from "../../pipeline/lake/s3-store.js";
 import { collection } from "../../pipeline/schema/registry.js";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ParquetReader } from "@dsnp/parquetjs";
 import type { Db, Document } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { advanceSnapshot, loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import type { Budget } from "../../pipeline/ingest/budget.js";
 import type { IngestLedger } from "../../pipeline/ingest/ledger.js";
 import { planBatches } from "../../pipeline/ingest/plan.js";
@@ -16,12 +17,6 @@ import { DEFAULT_WORKERS } from "../../pipeline/ingest/settings.js";
 import { runWorker, type WorkerResult } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection, collections, lakeName, toLakeRow } from "../../pipeline/schema/index.js";
-import {
-  advanceSnapshot,
-  loadSnapshot,
-  type OpenTargets,
-  openTargets,
-} from "../../pipeline/snapshot/index.js";
 import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
 import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";

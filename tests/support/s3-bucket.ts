@@ -13,7 +13,8 @@ import {
   paginateListObjectsV2,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { LocalConfigSchema, parseEnv } from "../../pipeline/config.js";
+import { LocalConfigSchema } from "../../local/config.js";
+import { parseEnv } from "../../pipeline/config.js";
 
 const S3TestConfigSchema = LocalConfigSchema.pick({ AWS_ENDPOINT_URL: true, AWS_REGION: true }).required({
   AWS_ENDPOINT_URL: true,

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { MongoClient } from "mongodb";
 import pg from "pg";
-import { type LocalConfig, loadLocalConfig } from "../../pipeline/config.js";
+import { type LocalConfig, loadLocalConfig } from "../../local/config.js";
 import { applyMigrations } from "../../pipeline/support/index.js";
 
 export interface Throwaway {

@@ -2,7 +2,7 @@
  * What `npm start` prints of the Alarms report, from the analytics job's JSON result line.
  */
 import { describe, expect, it } from "vitest";
-import { formatAlarmsReport, formatDuration, PRINTED_TOP_ROWS } from "../../pipeline/cli/alarms-report.js";
+import { formatAlarmsReport, formatDuration, PRINTED_TOP_ROWS } from "../../local/cli/alarms-report.js";
 
 const row = (i: number) => ({
   company: i === 0 ? "(unknown)" : `Company ${i}`,

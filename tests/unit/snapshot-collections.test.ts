@@ -4,8 +4,8 @@
  * device so it loads on several connections.
  */
 import { describe, expect, it } from "vitest";
-import { planSnapshot, resolveSnapshotConfig, SOURCE_COLLECTIONS } from "../../pipeline/snapshot/index.js";
-import { writeTasks } from "../../pipeline/snapshot/load.js";
+import { planSnapshot, resolveSnapshotConfig, SOURCE_COLLECTIONS } from "../../local/snapshot/index.js";
+import { writeTasks } from "../../local/snapshot/load.js";
 
 describe("resolveSnapshotConfig collections", () => {
   it("defaults to every collection, in registry order", () => {

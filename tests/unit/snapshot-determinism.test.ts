@@ -6,9 +6,7 @@
 import { EJSON } from "bson";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { VariableLogSlotSchema } from "../../pipeline/schema/collections.js";
-import { collections, tables } from "../../pipeline/schema/registry.js";
-import { objectIdFor } from "../../pipeline/snapshot/documents.js";
+import { objectIdFor } from "../../local/snapshot/documents.js";
 import {
   dataHorizon,
   deviceDocuments,
@@ -22,10 +20,12 @@ import {
   SOURCE_TIMESTAMP_FIELD,
   type SourceCollection,
   type SourceDocuments,
-} from "../../pipeline/snapshot/index.js";
-import { Rng } from "../../pipeline/snapshot/random.js";
-import { daySchedule } from "../../pipeline/snapshot/schedule.js";
-import { DAY_MS, dayOf, HOUR_MS, within } from "../../pipeline/snapshot/time.js";
+} from "../../local/snapshot/index.js";
+import { Rng } from "../../local/snapshot/random.js";
+import { daySchedule } from "../../local/snapshot/schedule.js";
+import { DAY_MS, dayOf, HOUR_MS, within } from "../../local/snapshot/time.js";
+import { VariableLogSlotSchema } from "../../pipeline/schema/collections.js";
+import { collections, tables } from "../../pipeline/schema/registry.js";
 
 const SMALL = { seed: 7, devices: 12, days: 6 } as const;
 const plan = planSnapshot(SMALL);

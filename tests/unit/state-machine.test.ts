@@ -5,7 +5,7 @@
  */
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
-import { executeLocally, type TaskBinding } from "../../pipeline/orchestration/local-machine.js";
+import { executeLocally, type TaskBinding } from "../../local/orchestration/local-machine.js";
 import {
   buildStateMachine,
   failedStages,

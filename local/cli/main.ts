@@ -1,6 +1,6 @@
-/** The project's command line: `tsx pipeline/cli/main.ts <command>` (npm start runs `local`). */
+/** The project's command line: `tsx local/cli/main.ts <command>` (npm start runs `local`). */
 import { Command } from "commander";
-import { PipelineError } from "../errors.js";
+import { PipelineError } from "../../pipeline/errors.js";
 import { ingestCommand } from "./ingest.js";
 import { localCommand } from "./local.js";
 import { migrateCommand } from "./migrate.js";

@@ -7,13 +7,13 @@
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
+import { ConfigError } from "../../pipeline/errors.js";
+import type { SummaryOutput } from "../../pipeline/lambda/events.js";
+import { failedStages } from "../../pipeline/orchestration/state-machine.js";
+import { collections } from "../../pipeline/schema/registry.js";
 import { loadLocalConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
-import type { SummaryOutput } from "../lambda/events.js";
 import type { LocalExecution } from "../orchestration/local-machine.js";
 import { LOCAL_MAP_CONCURRENCY, type LocalRunReport, runLocalIngestion } from "../orchestration/local-run.js";
-import { failedStages } from "../orchestration/state-machine.js";
-import { collections } from "../schema/registry.js";
 import { ingestProgress } from "./progress.js";
 
 /** Where local runs keep their lake artefacts (git-ignored). */

@@ -2,7 +2,8 @@
  * Connection settings of the snapshot databases, read once from the environment with zod.
  * Local values come from `scripts/stack.env`; the names are the ones the rest of the project uses.
  */
-import { LocalConfigSchema, parseEnv } from "../config.js";
+import { parseEnv } from "../../pipeline/config.js";
+import { LocalConfigSchema } from "../config.js";
 
 const EnvSchema = LocalConfigSchema.pick({
   DDC_DATABASE_URL: true,

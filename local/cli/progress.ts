@@ -4,7 +4,7 @@
  * collection instead, so logs stay readable.
  */
 import cliProgress from "cli-progress";
-import type { PlanOutput, WorkerEvent, WorkerOutput } from "../lambda/events.js";
+import type { PlanOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambda/events.js";
 import type { LocalFunctionHooks } from "../orchestration/local-functions.js";
 
 interface Tally {

@@ -2,7 +2,7 @@
  * Reference data the synthetic fleet is drawn from: customers, oven models, cities, recipes,
  * alarm codes. Plausible values only; none of it describes a real customer.
  */
-import type { OvenVariable } from "../schema/collections.js";
+import type { OvenVariable } from "../../pipeline/schema/collections.js";
 
 /** A customer template; a fleet uses the first N of them, so small fleets stay varied. */
 export interface CustomerTemplate {

@@ -1,8 +1,9 @@
 /** `migrate`: apply the support database's pending migrations (run by every bootstrap). */
 import { Command } from "commander";
 import pino from "pino";
-import { LocalConfigSchema, parseEnv } from "../config.js";
-import { applyMigrations } from "../support/migrate.js";
+import { parseEnv } from "../../pipeline/config.js";
+import { applyMigrations } from "../../pipeline/support/migrate.js";
+import { LocalConfigSchema } from "../config.js";
 
 export function migrateCommand(): Command {
   return new Command("migrate")

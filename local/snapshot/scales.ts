@@ -2,7 +2,7 @@
  * Named snapshot sizes and the resolution of user options into a {@link SnapshotConfig}.
  */
 import { z } from "zod";
-import { collections } from "../schema/registry.js";
+import { collections } from "../../pipeline/schema/registry.js";
 import { DAY_MS, DEFAULT_END } from "./time.js";
 import type { ScaleName, SnapshotConfig, SourceCollection } from "./types.js";
 

@@ -1,6 +1,6 @@
 /**
  * `snapshot` sub-program: load, advance and inspect the synthetic source snapshot (DESIGN §7).
- * Mounted by `pipeline/cli/main.ts`; connection settings come from the environment
+ * Mounted by `local/cli/main.ts`; connection settings come from the environment
  * (`DDC_DATABASE_URL`, `MONGODB_URL`, `MONGODB_DATABASE`, see `scripts/stack.env`).
  */
 import { Command, InvalidArgumentError, Option } from "commander";

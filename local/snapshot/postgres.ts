@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import pg from "pg";
-import { table } from "../schema/registry.js";
+import { table } from "../../pipeline/schema/registry.js";
 import { resolveSnapshotConfig } from "./scales.js";
 import type { DdcRows, DdcTableName, SnapshotConfig } from "./types.js";
 

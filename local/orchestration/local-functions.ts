@@ -9,16 +9,16 @@ import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "pino";
+import { secretFromUrl } from "../../pipeline/connections/secret.js";
+import type { PlanOutput, SummaryOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambda/events.js";
+import { defineHandler, type InvocationContext } from "../../pipeline/lambda/handler.js";
+import { emfLines } from "../../pipeline/lambda/metrics.js";
+import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
+import { planStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
+import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { LocalConfig } from "../config.js";
 import { putSecret } from "../connections/local-secrets.js";
-import { secretFromUrl } from "../connections/secret.js";
-import type { PlanOutput, SummaryOutput, WorkerEvent, WorkerOutput } from "../lambda/events.js";
-import { defineHandler, type InvocationContext } from "../lambda/handler.js";
-import { emfLines } from "../lambda/metrics.js";
-import { openRuntime, type Runtime } from "../lambda/runtime.js";
-import { planStep, summarizeStep, workerStep } from "../lambda/steps.js";
 import type { JSONValue, TaskBinding } from "./local-machine.js";
-import { TASK } from "./state-machine.js";
 
 /** Secret names of the local run: fixed per prefix, rewritten on every run. */
 export const LOCAL_SECRET_PREFIX = "lakehouse/local";

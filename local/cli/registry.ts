@@ -1,6 +1,12 @@
 /** `registry`: print what the registry derives, for humans and for the Glue jobs' argument. */
 import { Command, Option } from "commander";
-import { collections, glueColumnsOf, icebergPartitionOf, jobTables, tables } from "../schema/index.js";
+import {
+  collections,
+  glueColumnsOf,
+  icebergPartitionOf,
+  jobTables,
+  tables,
+} from "../../pipeline/schema/index.js";
 
 export function registryCommand(): Command {
   const cmd = new Command("registry").description("show the lake tables the zod registry defines");

@@ -4,7 +4,11 @@
  * alarms as an aligned table, and where the HTML dashboard is.
  */
 import { z } from "zod";
-import { type alarmTimeToReset, REPORT_DATABASE, type ReportColumnName } from "../schema/index.js";
+import {
+  type alarmTimeToReset,
+  REPORT_DATABASE,
+  type ReportColumnName,
+} from "../../pipeline/schema/index.js";
 
 /** The local catalog the job writes to (`lakehouse_glue.spark.DEFAULT_CATALOG`). */
 const LOCAL_CATALOG = "lake";

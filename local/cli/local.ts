@@ -8,12 +8,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import pino from "pino";
+import { TASK } from "../../pipeline/orchestration/state-machine.js";
+import { collections, jobTables, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
 import { runSparkJob, type SparkJob } from "../orchestration/spark-job.js";
-import { TASK } from "../orchestration/state-machine.js";
-import { collections, jobTables, tables } from "../schema/index.js";
 import {
   formatSummary,
   loadSnapshot,

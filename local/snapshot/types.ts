@@ -4,8 +4,8 @@
  */
 import type { ObjectId } from "mongodb";
 import type { z } from "zod";
-import type * as c from "../schema/collections.js";
-import type * as t from "../schema/tables.js";
+import type * as c from "../../pipeline/schema/collections.js";
+import type * as t from "../../pipeline/schema/tables.js";
 
 /** Named sizes of a snapshot. */
 export type ScaleName = "default" | "bench";

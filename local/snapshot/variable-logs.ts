@@ -4,7 +4,7 @@
  * physical story (the chamber heats towards the set point of the running program, the core probe
  * lags behind), so charts of the lake look like ovens rather than noise.
  */
-import { type OvenVariable, VARIABLE_LOG_SHAPE } from "../schema/collections.js";
+import { type OvenVariable, VARIABLE_LOG_SHAPE } from "../../pipeline/schema/collections.js";
 import type { DayContext } from "./documents.js";
 import { Rng, round } from "./random.js";
 import { HOUR_MS, type Interval, MINUTE_MS, SECOND_MS, within } from "./time.js";

@@ -2,7 +2,7 @@
  * The fleet: companies, device groups and devices, with the per-device traits the document
  * builders need (model, working hours, install and retirement dates). Pure and deterministic.
  */
-import type { OvenVariable } from "../schema/collections.js";
+import type { OvenVariable } from "../../pipeline/schema/collections.js";
 import { Rng } from "./random.js";
 import {
   COUNTRIES,

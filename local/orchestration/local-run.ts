@@ -3,18 +3,18 @@
  * or the whole pipeline (`npm start`), with the tasks bound to local functions and jobs.
  */
 import type { Logger } from "pino";
-import type { LocalConfig } from "../config.js";
-import type { SummaryOutput } from "../lambda/events.js";
-import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
-import { registerLocalExecution } from "./local-guard.js";
-import { executeLocally, type LocalContext, type LocalExecution, type TaskBinding } from "./local-machine.js";
+import type { SummaryOutput } from "../../pipeline/lambda/events.js";
 import {
   buildStateMachine,
   ingestionBranch,
   type StateMachineTargets,
   TASK,
   type TaskTimeouts,
-} from "./state-machine.js";
+} from "../../pipeline/orchestration/state-machine.js";
+import type { LocalConfig } from "../config.js";
+import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
+import { registerLocalExecution } from "./local-guard.js";
+import { executeLocally, type LocalContext, type LocalExecution, type TaskBinding } from "./local-machine.js";
 
 /** Stand-in ARNs and names: locally the Task states are bound by state name, never by ARN. */
 export const LOCAL_TARGETS: StateMachineTargets = {

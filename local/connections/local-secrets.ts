@@ -9,7 +9,7 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import type { ConnectionSecret } from "./secret.js";
+import type { ConnectionSecret } from "../../pipeline/connections/secret.js";
 
 export async function putSecret(
   client: SecretsManagerClient,

@@ -4,7 +4,7 @@
  * whether `load` or a later `advance` generates it, and `_id`s are deterministic too.
  */
 import { ObjectId } from "mongodb";
-import { collections } from "../schema/registry.js";
+import { collections } from "../../pipeline/schema/registry.js";
 import type { DeviceProfile } from "./fleet.js";
 import { Rng, round } from "./random.js";
 import {
