@@ -1,5 +1,5 @@
 /**
- * Analytics (DESIGN §5): the Athena workgroup analysts and QuickSight query through (a per-query
+ * Analytics (docs/design.md §5): the Athena workgroup analysts and QuickSight query through (a per-query
  * bytes-scanned limit, results encrypted in their own bucket, settings enforced so a client cannot
  * turn them off), the Alarms report as a named query, and the QuickSight data source, dataset and
  * dashboard of that report, shared with the principal named in config.

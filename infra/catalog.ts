@@ -1,5 +1,5 @@
 /**
- * Catalog (DESIGN §5): the Glue databases `postgres`, `mongodb` and `analytics`, and every table
+ * Catalog (docs/design.md §5): the Glue databases `postgres`, `mongodb` and `analytics`, and every table
  * declared from the zod registry instead of crawled: the raw Parquet tables of the MongoDB
  * collections (`mongodb.raw_<collection>`), their curated Iceberg tables (`mongodb.<collection>`,
  * with the registry's hidden partitioning and sort order) and the Iceberg tables of `ddc`

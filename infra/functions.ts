@@ -1,5 +1,5 @@
 /**
- * Functions (DESIGN §4): the plan, worker and summarize Lambdas, bundled from pipeline/lambda
+ * Functions (docs/design.md §4): the plan, worker and summarize Lambdas, bundled from pipeline/lambda
  * (infra/bundle.ts), in the VPC's private subnets, configured from stack config. Their
  * environment is validated with the pipeline's own schemas (`FunctionEnvSchema`,
  * `IngestSettingsSchema`) here, so a bad setting fails `pulumi preview`, naming its config key,

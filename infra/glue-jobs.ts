@@ -1,5 +1,5 @@
 /**
- * Glue (DESIGN §4): the three PySpark jobs on Glue 5.0 with Iceberg, their scripts uploaded from
+ * Glue (docs/design.md §4): the three PySpark jobs on Glue 5.0 with Iceberg, their scripts uploaded from
  * `glue/jobs/`, the shared package `glue/lakehouse_glue/` shipped as a zip (`--extra-py-files`),
  * and the registry's table list as `job-tables.json` (`--job_tables`; Glue argument names use underscores, as `getResolvedOptions` returns them), so the jobs learn every
  * table and column from the same zod registry as the catalog.

@@ -1,5 +1,5 @@
 /**
- * The Pulumi program: the whole AWS deployment of one stack (DESIGN §4–6), one ComponentResource
+ * The Pulumi program: the whole AWS deployment of one stack (docs/design.md §4–6), one ComponentResource
  * per concern, composed here. Everything it knows about tables, functions and the state machine
  * comes from the pipeline library; everything it knows about the stack comes from
  * `Pulumi.<stack>.yaml`, parsed once (infra/config.ts). The program holds no business logic.
@@ -15,7 +15,7 @@ import { GlueJobs } from "./glue-jobs.js";
 import { SupportMigrations } from "./migrations.js";
 import { Monitoring } from "./monitoring.js";
 import { Network } from "./network.js";
-import { Pipeline } from "./orchestration.js";
+import { Orchestration } from "./orchestration.js";
 import { SourceConnections } from "./sources.js";
 import { LakeStorage } from "./storage.js";
 import { SupportDatabase } from "./support-database.js";
@@ -161,7 +161,7 @@ const functions = new IngestionFunctions("ingest", {
   logRetentionDays: config.logRetentionDays,
 });
 
-const pipeline = new Pipeline("pipeline", {
+const orchestration = new Orchestration("pipeline", {
   region,
   accountId,
   environment: config.environment,
@@ -195,8 +195,8 @@ const analytics = new Analytics("analytics", {
 });
 
 const monitoring = new Monitoring("monitoring", {
-  stateMachineArn: pipeline.stateMachine.arn,
-  deadLetterQueueName: pipeline.deadLetters.name,
+  stateMachineArn: orchestration.stateMachine.arn,
+  deadLetterQueueName: orchestration.deadLetters.name,
   supportDatabase: {
     instanceId: database.instance.identifier,
     allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
@@ -232,13 +232,13 @@ export const glueJobNames = {
   analytics: glue.jobs.analytics.name,
 };
 export const jobTablesUrl = glue.jobTablesUrl;
-export const stateMachineArn = pipeline.stateMachine.arn;
+export const stateMachineArn = orchestration.stateMachine.arn;
 /** The cutover script enables this schedule (created disabled). */
-export const scheduleName = pipeline.schedule.name;
+export const scheduleName = orchestration.schedule.name;
 export const athenaWorkgroup = analytics.workgroup.name;
 export const alarmsDashboardId = analytics.dashboard.id;
 export const alarmTopicArn = monitoring.topic.arn;
 /** The cutover arms this alarm (actions on) when it enables the schedule. */
 export const noSuccessAlarmName = monitoring.noSuccessAlarm.name;
-export const scheduleDeadLetterQueueUrl = pipeline.deadLetters.url;
+export const scheduleDeadLetterQueueUrl = orchestration.deadLetters.url;
 export const migrationsChecksum = migrations.checksum;

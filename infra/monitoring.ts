@@ -1,5 +1,5 @@
 /**
- * Monitoring (DESIGN §4, §8): alarms that say when the pipeline needs a person, sent to one SNS
+ * Monitoring (docs/design.md §4, §8): alarms that say when the pipeline needs a person, sent to one SNS
  * topic (and the alarm email, if the stack names one). Failed, timed-out or aborted executions of
  * the state machine, and none succeeding for too long; a schedule start that was never delivered;
  * the support database short of storage, CPU or connections; per collection, worker errors,

@@ -1,5 +1,5 @@
 /**
- * Orchestration (DESIGN §6): the pipeline's one state machine and the schedule that starts it.
+ * Orchestration (docs/design.md §6): the pipeline's one state machine and the schedule that starts it.
  * The definition is `buildStateMachine` from pipeline/orchestration, the very function the local
  * runner executes, rendered here with the deployed function ARNs and job names.
  *
@@ -27,7 +27,7 @@ export const GLUE_SYNC_ACTIONS = [
 /** Undelivered starts are kept two weeks (SQS's maximum): time for an operator to look. */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
 
-export interface PipelineArgs {
+export interface OrchestrationArgs {
   readonly region: string;
   readonly accountId: pulumi.Input<string>;
   readonly environment: string;
@@ -54,7 +54,7 @@ export interface PipelineArgs {
   readonly readyAfter?: pulumi.Resource[];
 }
 
-export class Pipeline extends pulumi.ComponentResource {
+export class Orchestration extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;
   readonly role: aws.iam.Role;
   readonly schedule: aws.scheduler.Schedule;
@@ -63,8 +63,8 @@ export class Pipeline extends pulumi.ComponentResource {
   /** The rendered ASL, as deployed. */
   readonly definition: pulumi.Output<string>;
 
-  constructor(name: string, args: PipelineArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("lakehouse:orchestration:Pipeline", name, {}, opts);
+  constructor(name: string, args: OrchestrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lakehouse:orchestration:Orchestration", name, {}, opts);
     const parent = { parent: this };
     const f = args.functions;
     const j = args.jobs;

@@ -1,5 +1,5 @@
 /**
- * The Alarms report (DESIGN §4–5), as the deployment declares it: the Athena query over the table
+ * The Alarms report (docs/design.md §4–5), as the deployment declares it: the Athena query over the table
  * the `analytics` job writes, the columns QuickSight reads, and the dashboard definition (one bar
  * chart of alarms per day by code, one table per company, model and code). Pure data, no Pulumi.
  *

@@ -1,5 +1,5 @@
 /**
- * Source connections (DESIGN §6): one Secrets Manager secret per source database, holding the
+ * Source connections (docs/design.md §6): one Secrets Manager secret per source database, holding the
  * connection JSON of pipeline/connections/secret.ts. The functions read them at cold start by
  * id; the Glue JDBC connection of `ddc` names the same secret (`SECRET_ID`), so credentials live
  * in one place. The values come from the stack's secret config (`pulumi config set --secret`),

@@ -1,5 +1,5 @@
 /**
- * Storage: one S3 bucket per lake layer and helper use (DESIGN §4–5). Every bucket blocks public
+ * Storage: one S3 bucket per lake layer and helper use (docs/design.md §4–5). Every bucket blocks public
  * access, is owned by the bucket owner (ACLs off), encrypts at rest by default with SSE-KMS
  * (the AWS-managed `aws/s3` key with S3 Bucket Keys: no key policy to keep, and every role that
  * may read an object may decrypt it) and refuses requests without TLS. Lifecycle rules expire

@@ -1,5 +1,5 @@
 /**
- * Support database (DESIGN §4): RDS PostgreSQL holding bookmarks, run metrics, stored plans and
+ * Support database (docs/design.md §4): RDS PostgreSQL holding bookmarks, run metrics, stored plans and
  * the raw-file ledger. Encrypted at rest, TLS enforced (`rds.force_ssl`), never publicly
  * accessible, reachable only from the functions' and Glue connections' security groups. The
  * master password is managed by RDS in Secrets Manager (`manageMasterUserPassword`): it is never

@@ -1,5 +1,5 @@
 /**
- * `snapshot` sub-program: load, advance and inspect the synthetic source snapshot (DESIGN §7).
+ * `snapshot` sub-program: load, advance and inspect the synthetic source snapshot (docs/design.md §7).
  * Mounted by `local/cli/main.ts`; connection settings come from the environment
  * (`DDC_DATABASE_URL`, `MONGODB_URL`, `MONGODB_DATABASE`, see `scripts/stack.env`).
  */

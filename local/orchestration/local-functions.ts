@@ -1,5 +1,5 @@
 /**
- * The local stand-ins for the deployed tasks (DESIGN §7): the plan, worker and summarize steps
+ * The local stand-ins for the deployed tasks (docs/design.md §7): the plan, worker and summarize steps
  * behind the very handler wrapper Lambda uses, with connections read from moto's Secrets
  * Manager; and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
  */

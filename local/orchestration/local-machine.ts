@@ -1,5 +1,5 @@
 /**
- * Runs a state machine definition on this machine with aws-local-stepfunctions (DESIGN §7): the
+ * Runs a state machine definition on this machine with aws-local-stepfunctions (docs/design.md §7): the
  * same ASL the deployment creates, with each Task state bound by name to a local function.
  * Reports how the execution ended and the state the `Fail` state saw, so a caller can say which
  * stage failed and why.

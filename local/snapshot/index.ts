@@ -1,5 +1,5 @@
 /**
- * Synthetic snapshot generator (DESIGN §3, §7): a deterministic, scalable stand-in for the
+ * Synthetic snapshot generator (docs/design.md §3, §7): a deterministic, scalable stand-in for the
  * production `ddc` database and MongoDB collections, with an "advance time" mode.
  */
 export { type AdvanceOptions, type AdvanceReport, advanceSnapshot } from "./advance.js";

@@ -1,6 +1,6 @@
 /**
  * Benchmark (not a test): peak memory of `writeParquetObject` is bounded by the row group, not by
- * the number of rows (DESIGN.md §8, "Memory of a worker is bounded by row-group size").
+ * the number of rows (docs/design.md §8, "Memory of a worker is bounded by row-group size").
  *
  * Writes `variable_logs`-shaped rows, generated lazily, to the folder store, once per run in a
  * fresh child process (peak RSS is per process, so each figure must come from its own process),

@@ -136,7 +136,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         "lakehouse:glue:GlueJobs",
         "lakehouse:monitoring:Monitoring",
         "lakehouse:network:Network",
-        "lakehouse:orchestration:Pipeline",
+        "lakehouse:orchestration:Orchestration",
         "lakehouse:sources:SourceConnections",
         "lakehouse:storage:LakeStorage",
       ].sort(),

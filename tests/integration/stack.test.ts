@@ -76,7 +76,7 @@ describe("FerretDB", () => {
     );
     const from = new Date(t0 + 10 * 60_000);
     const to = new Date(t0 + 20 * 60_000);
-    // alarm: active in the window, or reset in the window (DESIGN §4).
+    // alarm: active in the window, or reset in the window (docs/design.md §4).
     const filter = {
       idDevice: 0,
       $or: [{ activeTS: { $gte: from, $lt: to } }, { resetTS: { $gte: from, $lt: to } }],
@@ -112,7 +112,7 @@ describe("FerretDB", () => {
     expect(back?.samples[0].values).toEqual(values);
   });
 
-  // The limits of FerretDB 1.24 that shape the design (DESIGN §7). If an upgrade lifts one, this
+  // The limits of FerretDB 1.24 that shape the design (docs/design.md §7). If an upgrade lifts one, this
   // fails and tells us the constraint can go.
   it("refuses arrays directly inside arrays", async () => {
     await expect(db.collection("nested").insertOne({ a: [[1, 2]] })).rejects.toThrow(/nested array|array/i);
