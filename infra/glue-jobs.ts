@@ -246,7 +246,7 @@ export class GlueJobs extends pulumi.ComponentResource {
         ],
         args: {
           "--raw_location": b.mongodbRaw.url,
-          "--support_connection_name": this.supportConnection.name,
+          "--connection_name": this.supportConnection.name,
         },
       },
       analytics: {

@@ -31,6 +31,8 @@ step() {
 step "biome (lint + format)" npx biome ci --colors=off .
 step "typecheck" npx tsc --noEmit -p tsconfig.json
 step "ruff" bash -c ".local/venv/bin/ruff check glue && .local/venv/bin/ruff format --check glue"
+# The Python side's tsc: mypy, strict, configured in glue/pyproject.toml.
+step "mypy" bash -c "cd glue && ../.local/venv/bin/mypy"
 step "vitest" npx vitest run --reporter=default --reporter=junit --outputFile.junit="$REPORTS/vitest.xml"
 step "pytest" bash -c "cd glue && ../.local/venv/bin/pytest --junitxml='$REPORTS/pytest.xml' -p no:cacheprovider"
 

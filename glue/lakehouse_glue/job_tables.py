@@ -3,10 +3,14 @@
 The TypeScript registry (``pipeline/schema/job-tables.ts``) is the one place tables, columns and
 behaviours are declared, the ``analytics`` report tables included (``reports``, from
 ``pipeline/schema/reports.ts``); the Glue jobs receive its JSON as a job argument (an S3 URI in
-AWS, a file or inline JSON locally) and never keep a list of their own. Everything is checked
-here, once, before any table is touched: names end up inside SQL text, so only plain snake_case
-identifiers are accepted, and a version or behaviour this code does not know stops the job
-instead of being guessed at.
+AWS, a file or inline JSON locally) and never keep a list of their own. The same document carries
+the other contracts between the TypeScript side and the jobs (ADR 0012): the raw object key format
+(``rawObjects``, written by ``pipeline/ingest/keys.ts``), the payload column's name and the file
+ledger's lag with the worker's statement timeout it must exceed (``ledger``).
+
+Everything is checked here, once, before any table is touched: names end up inside SQL text, so
+only plain snake_case identifiers are accepted, and a version or behaviour this code does not know
+stops the job instead of being guessed at.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from lakehouse_glue.errors import JobTablesError
+from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (3: ``reports``).
-JOB_TABLES_VERSION = 3
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (4: the contracts
+#: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
+JOB_TABLES_VERSION = 4
 
 Behaviour = Literal["snapshot", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
@@ -37,6 +42,130 @@ REPORT_SPARK_TYPES = SPARK_TYPES | {"date"}
 
 # Lake names are lowercase snake_case (ADR 0002); anything else is refused rather than quoted.
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# The raw layer's Hive partition column keeps the source's spelling (``idDevice``).
+_PARTITION_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class RawObjectKey:
+    """The parts of one raw object key."""
+
+    collection: str
+    id_device: int
+    window_from_ms: int
+
+
+#: The placeholders of a raw key template and what each matches: the characters
+#: ``pipeline/ingest/keys.ts`` accepts in a collection name, and decimal digits.
+_KEY_PARTS = {
+    "collection": "[a-z0-9_]+",
+    "idDevice": "[0-9]+",
+    "windowFromMs": "[0-9]+",
+}
+_PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
+# Literal text both Python's and Java's regular expressions read as itself once "." is escaped:
+# the key pattern also runs inside Spark (``regexp_extract``), a Java regex.
+_KEY_LITERAL = re.compile(r"^[A-Za-z0-9_=/.-]*$")
+
+
+@dataclass(frozen=True)
+class RawKeyFormat:
+    """How the worker names raw objects (``rawObjects`` of the job tables).
+
+    ``template`` holds each of ``{collection}``, ``{idDevice}`` and ``{windowFromMs}`` once, in
+    plain literal text; ``partition_column`` is the Hive column its ``<column>={idDevice}`` folder
+    makes, which Spark may add to rows it reads from those folders.
+    """
+
+    template: str
+    partition_column: str
+
+    def __post_init__(self) -> None:
+        where = "rawObjects.keyTemplate"
+        names = _PLACEHOLDER.findall(self.template)
+        if sorted(names) != sorted(_KEY_PARTS):
+            raise JobTablesError(
+                f"{where}: {self.template!r} must hold each of "
+                f"{', '.join('{' + n + '}' for n in _KEY_PARTS)} once"
+            )
+        if not _KEY_LITERAL.match(_PLACEHOLDER.sub("", self.template)):
+            raise JobTablesError(
+                f"{where}: {self.template!r} has literal text other than letters, digits, "
+                "'_', '=', '/', '.' and '-'"
+            )
+        if not _PARTITION_COLUMN.match(self.partition_column):
+            raise JobTablesError(
+                f"rawObjects.partitionColumn: {self.partition_column!r} is not a column name"
+            )
+        folder = f"{self.partition_column}={{idDevice}}/"
+        if not (self.template.startswith(folder) or f"/{folder}" in self.template):
+            raise JobTablesError(
+                f"{where}: {self.template!r} has no Hive folder {folder!r} for the partition "
+                f"column {self.partition_column}"
+            )
+
+    def _regex(self, groups: bool) -> str:
+        out = []
+        for i, text in enumerate(_PLACEHOLDER.split(self.template)):
+            if i % 2:
+                part = _KEY_PARTS[text]
+                out.append(f"(?P<{text}>{part})" if groups else part)
+            else:
+                out.append(text.replace(".", "\\."))
+        return "".join(out)
+
+    @property
+    def suffix_pattern(self) -> str:
+        """A regular expression (valid in Python and Java) whose group 1 is the key at the end
+        of an object's path or URI, after a ``/``: what curate matches ``input_file_name()``
+        with."""
+        return f"(?:^|/)({self._regex(groups=False)})$"
+
+    def parse(self, key: str) -> RawObjectKey | None:
+        """The parts of ``key``, or ``None`` for a key not in this format."""
+        match = re.fullmatch(self._regex(groups=True), key)
+        if match is None:
+            return None
+        return RawObjectKey(
+            collection=match["collection"],
+            id_device=int(match["idDevice"]),
+            window_from_ms=int(match["windowFromMs"]),
+        )
+
+
+@dataclass(frozen=True)
+class LedgerLag:
+    """How far the curate job stays behind the newest file-ledger row (``ledger``).
+
+    Ledger ids are taken at insert, not at commit: a row older than a lag longer than any worker
+    statement (``writer_statement_timeout_ms``, the worker pool's ``statement_timeout``) has a
+    finished statement, so every lower id is visible or never will be. A lag at or below the
+    timeout could skip a row committed late, for good, so it is refused; 0 reads up to the newest
+    row and is only sound when no worker can be writing (local runs and tests, after ingestion).
+    """
+
+    lag_seconds: int
+    writer_statement_timeout_ms: int
+
+    def __post_init__(self) -> None:
+        if self.writer_statement_timeout_ms <= 0:
+            raise JobTablesError("ledger.writerStatementTimeoutMs must be positive")
+        self.check(self.lag_seconds, "ledger.lagSeconds", JobTablesError)
+
+    def check(
+        self,
+        lag_seconds: int,
+        where: str = "the ledger lag",
+        error: type[GlueJobError] = JobConfigError,
+    ) -> int:
+        """``lag_seconds`` if it is 0 or above the writers' statement timeout; raises otherwise."""
+        if lag_seconds != 0 and not lag_seconds * 1000 > self.writer_statement_timeout_ms:
+            raise error(
+                f"{where} of {lag_seconds} s is not above the worker's statement timeout of "
+                f"{self.writer_statement_timeout_ms / 1000:g} s: a ledger row committed late "
+                "could be skipped for good (0 means no lag, only when no worker is running)"
+            )
+        return lag_seconds
 
 
 @dataclass(frozen=True)
@@ -62,6 +191,8 @@ class JobTable:
     natural_key: tuple[str, ...]
     watermark: str | None
     tracked: tuple[str, ...]
+    #: Iceberg table properties, the same Pulumi declares (pipeline/schema/iceberg.ts).
+    properties: Mapping[str, str]
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -88,6 +219,11 @@ class JobCollection:
     payload: bool
     #: Iceberg table properties, the same Pulumi declares (pipeline/schema/iceberg.ts).
     properties: Mapping[str, str]
+    #: The JSON column fields outside the schema fold into (``payloadColumn``); ``None`` when
+    #: the collection has no payload.
+    payload_column: str | None
+    #: How the collection's raw objects are named (``rawObjects``).
+    raw_key: RawKeyFormat
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -123,6 +259,9 @@ class JobReport:
 @dataclass(frozen=True)
 class JobTables:
     version: int
+    payload_column: str
+    raw_key: RawKeyFormat
+    ledger: LedgerLag
     collections: tuple[JobCollection, ...]
     tables: tuple[JobTable, ...]
     reports: tuple[JobReport, ...]
@@ -207,15 +346,37 @@ def parse_job_tables(data: Any) -> JobTables:
             f"job tables version {version!r} is not supported (this job reads version "
             f"{JOB_TABLES_VERSION}); deploy the Glue job and the registry together"
         )
+    payload_column = _identifier(obj.get("payloadColumn"), "payloadColumn")
+    raw = _mapping(obj.get("rawObjects"), "rawObjects")
+    raw_key = RawKeyFormat(
+        template=_string(raw.get("keyTemplate"), "rawObjects.keyTemplate"),
+        partition_column=_string(raw.get("partitionColumn"), "rawObjects.partitionColumn"),
+    )
+    ledger_obj = _mapping(obj.get("ledger"), "ledger")
+    ledger = LedgerLag(
+        lag_seconds=_integer(ledger_obj.get("lagSeconds"), "ledger.lagSeconds"),
+        writer_statement_timeout_ms=_integer(
+            ledger_obj.get("writerStatementTimeoutMs"), "ledger.writerStatementTimeoutMs"
+        ),
+    )
     tables = tuple(_table(t, i) for i, t in enumerate(_list(obj.get("tables"), "tables")))
     collections = tuple(
-        _collection(c, i) for i, c in enumerate(_list(obj.get("collections", []), "collections"))
+        _collection(c, i, payload_column, raw_key)
+        for i, c in enumerate(_list(obj.get("collections", []), "collections"))
     )
     reports = tuple(_report(r, i) for i, r in enumerate(_list(obj.get("reports"), "reports")))
     _unique([t.name for t in tables], "table")
     _unique([c.name for c in collections], "collection")
     _unique([r.name for r in reports], "report table")
-    return JobTables(version=version, collections=collections, tables=tables, reports=reports)
+    return JobTables(
+        version=version,
+        payload_column=payload_column,
+        raw_key=raw_key,
+        ledger=ledger,
+        collections=collections,
+        tables=tables,
+        reports=reports,
+    )
 
 
 def _table(data: Any, index: int) -> JobTable:
@@ -256,16 +417,28 @@ def _table(data: Any, index: int) -> JobTable:
         natural_key=natural_key,
         watermark=watermark,
         tracked=tracked,
+        properties=_properties(obj.get("properties"), f"{where}.properties"),
     )
 
 
-def _collection(data: Any, index: int) -> JobCollection:
+def _collection(data: Any, index: int, payload_column: str, raw_key: RawKeyFormat) -> JobCollection:
     obj = _mapping(data, f"collections[{index}]")
     name = _identifier(obj.get("name"), f"collections[{index}].name")
     where = f"collection {name}"
     columns = _columns(obj.get("columns"), where)
     names = {c.name for c in columns}
     updated = obj.get("updatedColumn")
+    payload = obj.get("payload", False)
+    if not isinstance(payload, bool):
+        raise JobTablesError(f"{where}.payload must be true or false", table=name)
+    if payload:
+        # Drift is folded into this column as JSON text: it must be there, a nullable string.
+        column = _find_column(columns, payload_column)
+        if column is None or column.spark_type != "string" or not column.nullable:
+            raise JobTablesError(
+                f"{where}: has a payload but no nullable string column {payload_column}",
+                table=name,
+            )
     return JobCollection(
         name=name,
         columns=columns,
@@ -276,8 +449,10 @@ def _collection(data: Any, index: int) -> JobCollection:
         natural_key=_names(obj.get("naturalKey"), f"{where}.naturalKey", names),
         partition=tuple(_string(p, f"{where}.partition") for p in _list(obj.get("partition"), "")),
         sort_order=_names(obj.get("sortOrder", []), f"{where}.sortOrder", names),
-        payload=bool(obj.get("payload", False)),
+        payload=payload,
         properties=_properties(obj.get("properties"), f"{where}.properties"),
+        payload_column=payload_column if payload else None,
+        raw_key=raw_key,
     )
 
 
@@ -340,6 +515,13 @@ def _names(data: Any, where: str, known: set[str], table: str | None = None) -> 
 def _identifier(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _IDENTIFIER.match(value):
         raise JobTablesError(f"{where}: {value!r} is not a lowercase snake_case name")
+    return value
+
+
+def _integer(value: Any, where: str) -> int:
+    # bool is an int in Python; JSON's true is not a number of seconds.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise JobTablesError(f"{where}: expected an integer, got {value!r}")
     return value
 
 

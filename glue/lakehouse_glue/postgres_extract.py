@@ -1,4 +1,4 @@
-"""Glue job ``postgres_extract``: the PostgreSQL ``ddc`` tables into Iceberg (DESIGN §4).
+"""Glue job ``postgres_extract``: the PostgreSQL ``ddc`` tables into Iceberg (docs/design.md §4).
 
 Plain PySpark on a ``SparkSession`` and a config, so the same code runs in Glue (through the thin
 entry ``glue/jobs/postgres_extract.py``), from the local CLI and in pytest. Which tables exist
@@ -35,6 +35,7 @@ from lakehouse_glue import jdbc
 from lakehouse_glue.errors import GlueJobError, SchemaMismatchError, TablesFailedError
 from lakehouse_glue.jdbc import JdbcSource
 from lakehouse_glue.job_tables import JobTable, JobTables
+from lakehouse_glue.sql import properties_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -59,7 +60,7 @@ class ExtractConfig:
     job_tables: JobTables
     #: ``lake`` locally (``lakehouse_glue.spark``), ``glue_catalog`` in Glue.
     catalog: str = "lake"
-    #: Iceberg namespace = Glue database (DESIGN §5).
+    #: Iceberg namespace = Glue database (docs/design.md §5).
     namespace: str = DEFAULT_NAMESPACE
     #: Only these tables (registry order kept); ``None`` for all.
     tables: tuple[str, ...] | None = None
@@ -116,14 +117,12 @@ def ensure_table(spark: SparkSession, target: str, table: JobTable) -> None:
 
     Created empty, not by CTAS, so that nullability is the registry's (Spark adds a not-null
     check when nullable JDBC columns are written into required ones) and so that a table created
-    by the infrastructure with the same schema is used as it is.
+    by the infrastructure with the same schema is used as it is. A table this job creates gets the
+    registry's Iceberg properties, the ones Pulumi declares for the tables it creates.
     """
     namespace = target.rsplit(".", 1)[0]
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {namespace}")
-    columns = ", ".join(
-        f"{q(c.name)} {c.spark_type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
-    )
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {target} ({columns}) USING iceberg")
+    spark.sql(create_table_sql(target, table))
     have = [(f.name, f.dataType.simpleString()) for f in spark.table(target).schema.fields]
     want = [(c.name, c.spark_type) for c in table.columns]
     if sorted(have) != sorted(want):
@@ -132,6 +131,15 @@ def ensure_table(spark: SparkSession, target: str, table: JobTable) -> None:
             "evolve the lake table before extracting",
             table=table.name,
         )
+
+
+def create_table_sql(target: str, table: JobTable) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` with the registry's columns, nullability and properties."""
+    columns = ", ".join(
+        f"{q(c.name)} {c.spark_type}{'' if c.nullable else ' NOT NULL'}" for c in table.columns
+    )
+    properties = f" TBLPROPERTIES ({properties_sql(table.properties)})" if table.properties else ""
+    return f"CREATE TABLE IF NOT EXISTS {target} ({columns}) USING iceberg{properties}"
 
 
 def current_snapshot(spark: SparkSession, target: str) -> tuple[int, dict[str, str]] | None:
@@ -250,7 +258,7 @@ def read_increment(
 
 def commit_increment(
     spark: SparkSession, df: DataFrame, target: str, increment: Increment
-) -> tuple[int, int]:
+) -> tuple[int | None, int]:
     """Append in one commit; the snapshot summary records the range for people to read."""
     before = _snapshot_id(spark, target)
     (

@@ -1,19 +1,42 @@
 """Fixtures shared by the Glue job tests: one local Spark JVM for the whole run.
 
 Starting the JVM costs seconds, so the session is shared; tests keep isolation by using their own
-table names (``unique_table``) instead of their own session.
+table names (``unique_table``) instead of their own session. The job tables the TypeScript
+registry prints (``registry``) are read once per run too.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
 from report_fixture import Report, built_report
 
 from lakehouse_glue.spark import DEFAULT_CATALOG, local_session
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def registry() -> dict[str, Any]:
+    """The job tables as the TypeScript registry prints them (``registry job-tables``): the
+    other side of every contract the tests check, so there is no second list here. Tests that
+    break it deep-copy it first."""
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "lakehouse.sh"), "registry", "job-tables"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    document: dict[str, Any] = json.loads(out)
+    return document
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 from lakehouse_glue.curate.spec import JobTables
 from lakehouse_glue.jdbc import JdbcSource, base_options
@@ -19,6 +19,13 @@ from lakehouse_glue.jdbc import JdbcSource, base_options
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 SLOT = timedelta(hours=6)
 STEP = timedelta(seconds=30)
+
+
+def first_row(df: DataFrame) -> Row:
+    """The first row of a query that has one (``DataFrame.first()`` is ``None`` on no rows)."""
+    row = df.first()
+    assert row is not None, "the query returned no rows"
+    return row
 
 
 def load_tool(name: str) -> ModuleType:

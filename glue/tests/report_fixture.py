@@ -18,7 +18,7 @@ from sources import Sources
 
 from lakehouse_glue.analytics import ReportSources, build_alarms_report
 from lakehouse_glue.curate import CurateSettings, load_job_tables, run_curate
-from lakehouse_glue.curate.ledger import JdbcSource
+from lakehouse_glue.jdbc import JdbcSource
 from lakehouse_glue.job_tables import JobTables
 from lakehouse_glue.spark import DEFAULT_CATALOG
 

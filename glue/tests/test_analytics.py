@@ -57,7 +57,10 @@ def _reference(sources: Sources) -> tuple[dict[tuple[Any, ...], Any], dict[tuple
         alarms = old_way.fetch_alarms(client[sources.mongo_db])
         devices = old_way.fetch_devices(ddc)
         companies = old_way.fetch_companies(ddc)
-    return old_way.report(old_way.extracted(alarms, devices), devices, companies)
+    expected: tuple[dict[tuple[Any, ...], Any], dict[tuple[Any, ...], Any]] = old_way.report(
+        old_way.extracted(alarms, devices), devices, companies
+    )
+    return expected
 
 
 def _spark_rows(

@@ -18,8 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from lake_helpers import as_utc, expected_keys, rows
+from lake_helpers import as_utc, expected_keys, first_row, rows
 from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
 from sources import Sources
 
 from lakehouse_glue.curate import (
@@ -32,12 +33,12 @@ from lakehouse_glue.curate import (
     load_job_tables,
     run_curate,
 )
-from lakehouse_glue.curate.ledger import JdbcSource
 from lakehouse_glue.errors import (
     LedgerPositionError,
     RawObjectMissingError,
     SchemaMismatchError,
 )
+from lakehouse_glue.jdbc import JdbcSource
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
 DEVICES, DAYS = 4, 6
@@ -171,10 +172,11 @@ def test_curated_tables_have_the_registry_layout(spark: SparkSession, fleet: Fle
     # Row-based reads for any session (Iceberg 1.7.1 + Spark 3.5.4, see lakehouse_glue.spark).
     assert props["read.parquet.vectorization.enabled"] == "false"
     assert props["sort-order"] == "id_device ASC NULLS FIRST, active_ts ASC NULLS FIRST"
-    ddl = spark.sql(f"SHOW CREATE TABLE {table}").first()[0]
+    ddl = first_row(spark.sql(f"SHOW CREATE TABLE {table}"))[0]
     # Spark 3.5 prints Iceberg's bucket transform as Hive-style CLUSTERED BY ... INTO n BUCKETS.
     assert "PARTITIONED BY (years(active_ts))\nCLUSTERED BY (id_device)\nINTO 16 BUCKETS" in ddl
     partition = spark.table(f"{table}.partitions").schema["partition"].dataType
+    assert isinstance(partition, StructType)
     assert partition.fieldNames() == ["id_device_bucket", "active_ts_year"]
     files = spark.sql(f"SELECT file_path FROM {table}.files").collect()
     assert files
@@ -191,7 +193,7 @@ def test_curated_tables_have_the_registry_layout(spark: SparkSession, fleet: Fle
 
 def test_second_run_changes_nothing(spark: SparkSession, fleet: Fleet) -> None:
     snapshots = {
-        c: spark.sql(f"SELECT count(*) FROM {fleet.table(c)}.snapshots").first()[0]
+        c: first_row(spark.sql(f"SELECT count(*) FROM {fleet.table(c)}.snapshots"))[0]
         for c in ("alarm", "events")
     }
     again = run_curate(spark, fleet.job_tables, fleet.settings, fleet.ledger)
@@ -199,7 +201,7 @@ def test_second_run_changes_nothing(spark: SparkSession, fleet: Fleet) -> None:
     for spec in fleet.job_tables.collections:
         assert fleet.contents(spark, spec.name) == fleet.first_contents[spec.name], spec.name
     for c, count in snapshots.items():
-        assert spark.sql(f"SELECT count(*) FROM {fleet.table(c)}.snapshots").first()[0] == count
+        assert first_row(spark.sql(f"SELECT count(*) FROM {fleet.table(c)}.snapshots"))[0] == count
 
 
 def test_every_object_merged_again_adds_no_row(spark: SparkSession, fleet: Fleet) -> None:
@@ -326,7 +328,7 @@ def test_alarm_extracted_open_then_reset_is_one_row(spark: SparkSession, fleet: 
         if int(d["idDevice"]) in marks and as_utc(d["activeTS"]) < marks[int(d["idDevice"])]
     }
     assert set(curated) == set(want)
-    assert spark.sql(f"SELECT count(*) FROM {table}").first()[0] == len(want)
+    assert first_row(spark.sql(f"SELECT count(*) FROM {table}"))[0] == len(want)
     for alarm_id, reset in want.items():
         mark = marks[int(next(d["idDevice"] for d in docs if str(d["_id"]) == alarm_id))]
         if reset is None or as_utc(reset) < mark:
@@ -338,16 +340,16 @@ def test_compaction_keeps_rows_and_position(spark: SparkSession, fleet: Fleet) -
     table = fleet.table("alarm")
     before_rows = fleet.contents(spark, "alarm")
     position = committed_position(spark, table)
-    files_before = spark.sql(f"SELECT count(*) FROM {table}.files").first()[0]
-    deletes_before = spark.sql(f"SELECT count(*) FROM {table}.delete_files").first()[0]
+    files_before = first_row(spark.sql(f"SELECT count(*) FROM {table}.files"))[0]
+    deletes_before = first_row(spark.sql(f"SELECT count(*) FROM {table}.delete_files"))[0]
     assert files_before > 1
     assert deletes_before > 0
 
     result = compact(spark, table)
 
     assert result.rewritten_data_files > 0
-    assert spark.sql(f"SELECT count(*) FROM {table}.files").first()[0] < files_before
-    assert spark.sql(f"SELECT count(*) FROM {table}.delete_files").first()[0] == 0
+    assert first_row(spark.sql(f"SELECT count(*) FROM {table}.files"))[0] < files_before
+    assert first_row(spark.sql(f"SELECT count(*) FROM {table}.delete_files"))[0] == 0
     assert fleet.contents(spark, "alarm") == before_rows
     # The replace snapshot has no position of its own; the job reads past it.
     assert committed_position(spark, table) == position
@@ -472,8 +474,8 @@ def test_partition_count_stays_bounded_as_devices_grow(
                 )
                 entries.append(_entry(key, len(entries) + 1, device))
         curate_collection(spark, spec, settings, entries)
-        partitions = spark.sql(f"SELECT count(*) FROM {table}.partitions").first()[0]
-        devices = spark.sql(f"SELECT count(DISTINCT id_device) FROM {table}").first()[0]
+        partitions = first_row(spark.sql(f"SELECT count(*) FROM {table}.partitions"))[0]
+        devices = first_row(spark.sql(f"SELECT count(DISTINCT id_device) FROM {table}"))[0]
         counts.append((devices, partitions))
     # 16 device buckets x 2 years, whatever the fleet size; one partition per device would be
     # 128 x 2 = 256 at the end.

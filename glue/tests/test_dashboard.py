@@ -1,6 +1,6 @@
 """The local Alarms dashboard: one offline HTML file whose charts show the report tables.
 
-Runs the local entry (``python -m lakehouse_glue.analytics ... --dashboard PATH``) over the
+Runs the local entry (``python -m lakehouse_glue analytics ... --dashboard PATH``) over the
 shared report fixture, then reads the figures back out of the HTML (the JSON plotly embeds) and
 compares them with the tables queried by Spark SQL, which shares no code with the dashboard.
 """
@@ -20,7 +20,6 @@ from pyspark.sql import SparkSession
 from report_fixture import Report
 
 from lakehouse_glue.analytics import DAILY_TABLE, TIME_TO_RESET_TABLE
-from lakehouse_glue.analytics.__main__ import main as analytics_main
 from lakehouse_glue.analytics.dashboard import (
     FIGURES,
     TOP_ROWS,
@@ -29,6 +28,7 @@ from lakehouse_glue.analytics.dashboard import (
     read_report,
     render_html,
 )
+from lakehouse_glue.entry import EXIT_OK, main
 from lakehouse_glue.errors import SourceTableMissingError
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
@@ -46,6 +46,7 @@ def dashboard(
     warehouse = spark.conf.get(f"spark.sql.catalog.{DEFAULT_CATALOG}.warehouse")
     assert warehouse
     argv = [
+        "analytics",
         "--job-tables",
         str(report.job_tables_path),
         "--warehouse",
@@ -61,7 +62,7 @@ def dashboard(
     ]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert analytics_main(argv) == 0
+        assert main(argv) == EXIT_OK
     lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     assert len(lines) == 1, out.getvalue()
     return path, lines[0]
@@ -92,6 +93,7 @@ def test_the_local_entry_writes_the_page_and_reports_it(
 ) -> None:
     path, result = dashboard
     assert result["ok"] is True
+    assert result["job"] == "analytics"
     assert result["dashboard"] == str(path.resolve())
     assert path.is_file()
     assert not list(path.parent.glob(".*.partial")), "the temporary file must be renamed away"

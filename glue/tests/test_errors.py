@@ -23,7 +23,9 @@ from lakehouse_glue import (
         (JobTablesError, False),
     ],
 )
-def test_each_error_is_retryable_or_terminal(error_type: type[GlueJobError], retryable: bool):
+def test_each_error_is_retryable_or_terminal(
+    error_type: type[GlueJobError], retryable: bool
+) -> None:
     error = error_type("boom", table="ddc.device")
 
     assert error.retryable is retryable

@@ -8,9 +8,6 @@ No JVM, no database.
 from __future__ import annotations
 
 import copy
-import json
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,20 +19,6 @@ from lakehouse_glue.analytics.alarms_report import (
 )
 from lakehouse_glue.errors import JobTablesError
 from lakehouse_glue.job_tables import JOB_TABLES_VERSION, parse_job_tables
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def registry() -> dict[str, Any]:
-    out = subprocess.run(
-        ["bash", str(REPO / "scripts" / "lakehouse.sh"), "registry", "job-tables"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    return json.loads(out)
 
 
 def _report(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -137,3 +120,92 @@ def test_a_document_of_another_version_is_refused(registry: dict[str, Any]) -> N
     for version in (JOB_TABLES_VERSION - 1, JOB_TABLES_VERSION + 1):
         with pytest.raises(JobTablesError, match=f"version {version} is not supported"):
             parse_job_tables({**registry, "version": version})
+
+
+# ---------------------------------------------------------------------------------------------
+# Version 4: the contracts beside the tables (ADR 0012)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_registry_document_carries_the_contracts(registry: dict[str, Any]) -> None:
+    tables = parse_job_tables(registry)
+
+    # The payload column: on every collection that has one, and only there.
+    assert tables.payload_column == registry["payloadColumn"] == "payload"
+    alarm = tables.collection("alarm")
+    assert alarm.payload
+    assert alarm.payload_column == "payload"
+    assert alarm.column("payload").spark_type == "string"
+    for collection in tables.collections:
+        assert (collection.payload_column is not None) == collection.payload, collection.name
+    # The raw key format the worker writes, and the column its device folder makes.
+    assert tables.raw_key.template == registry["rawObjects"]["keyTemplate"]
+    assert tables.raw_key.partition_column == "idDevice"
+    assert all(c.raw_key == tables.raw_key for c in tables.collections)
+    # The ledger: the lag the curate job keeps by default, above the worker's statement timeout.
+    assert tables.ledger.lag_seconds == registry["ledger"]["lagSeconds"]
+    assert tables.ledger.lag_seconds * 1000 > tables.ledger.writer_statement_timeout_ms > 0
+    # The postgres tables get the lake's Iceberg properties, like every other table.
+    for table in tables.tables:
+        assert dict(table.properties) == dict(alarm.properties), table.name
+    assert tables.table("device").properties["write.merge.mode"] == "merge-on-read"
+
+
+def _with(registry: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``registry`` with the value at ``a.b`` replaced (``None``: removed)."""
+    doc = copy.deepcopy(registry)
+    *parents, key = path.split(".")
+    target = doc
+    for parent in parents:
+        target = target[parent]
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("payloadColumn", None, r"payloadColumn: None is not a lowercase snake_case name"),
+        ("payloadColumn", "extra", "collection alarm: has a payload but no nullable string column"),
+        ("rawObjects", None, "rawObjects: expected an object"),
+        (
+            "rawObjects.keyTemplate",
+            "{collection}/idDevice={idDevice}/{idDevice}.parquet",
+            "must hold each of",
+        ),
+        ("rawObjects.keyTemplate", "{collection}/idDevice={idDevice}.parquet", "must hold each of"),
+        (
+            "rawObjects.keyTemplate",
+            "{collection}/idDevice={idDevice}/{windowFromMs}.(parquet|orc)",
+            "has literal text other than",
+        ),
+        (
+            "rawObjects.keyTemplate",
+            "{collection}/device={idDevice}/{windowFromMs}.parquet",
+            "has no Hive folder 'idDevice={idDevice}/'",
+        ),
+        ("rawObjects.partitionColumn", "id-device", "is not a column name"),
+        ("ledger", None, "ledger: expected an object"),
+        ("ledger.lagSeconds", "120", r"ledger\.lagSeconds: expected an integer, got '120'"),
+        ("ledger.lagSeconds", True, r"ledger\.lagSeconds: expected an integer, got True"),
+        ("ledger.lagSeconds", 20, "ledger.lagSeconds of 20 s is not above the worker's statement"),
+        ("ledger.writerStatementTimeoutMs", 120_000, "of 120 s is not above"),
+        ("ledger.writerStatementTimeoutMs", 0, "writerStatementTimeoutMs must be positive"),
+    ],
+)
+def test_a_broken_contract_is_refused_by_name(
+    registry: dict[str, Any], path: str, value: Any, message: str
+) -> None:
+    with pytest.raises(JobTablesError, match=message):
+        parse_job_tables(_with(registry, path, value))
+
+
+def test_postgres_table_properties_are_required(registry: dict[str, Any]) -> None:
+    doc = copy.deepcopy(registry)
+    doc["tables"][0].pop("properties")
+    name = doc["tables"][0]["name"]
+    with pytest.raises(JobTablesError, match=rf"table {name}\.properties: expected an object"):
+        parse_job_tables(doc)

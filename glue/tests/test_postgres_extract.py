@@ -23,11 +23,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import glue_stubs
 import psycopg
 import pytest
+from lake_helpers import first_row
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - PySpark's own convention
 
+from lakehouse_glue.entry import EXIT_CONFIG, EXIT_FAILED
 from lakehouse_glue.errors import (
     SchemaMismatchError,
     SourceTableMissingError,
@@ -121,19 +124,6 @@ def source() -> Iterator[Source]:
 
 
 @pytest.fixture(scope="module")
-def registry() -> dict[str, Any]:
-    """The registry's table list as the TypeScript side prints it: no second list here."""
-    out = subprocess.run(
-        ["bash", str(LAKEHOUSE), "registry", "job-tables"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    return json.loads(out)
-
-
-@pytest.fixture(scope="module")
 def job_tables(registry: dict[str, Any]) -> JobTables:
     return parse_job_tables(registry)
 
@@ -215,6 +205,32 @@ def _snapshots(spark: SparkSession, target: str) -> list[Any]:
 # ---------------------------------------------------------------------------------------------
 # The whole job: initial load, advance, replay
 # ---------------------------------------------------------------------------------------------
+
+
+def test_a_table_the_job_creates_carries_the_registry_properties(
+    spark: SparkSession, source: Source, job_tables: JobTables, namespace: str
+) -> None:
+    """The job tables' properties (the ones Pulumi declares, ICEBERG_TABLE_PROPERTIES) on a table
+    the job creates itself, as locally: merge-on-read, zstd, format 2, row-based reads."""
+    config = _config(source, job_tables, namespace, "device")
+    device = job_tables.table("device")
+    assert device.properties["write.merge.mode"] == "merge-on-read"
+
+    _ok(run(spark, config))
+
+    props = {
+        r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {config.target(device)}").collect()
+    }
+    assert {k: props.get(k) for k in device.properties} == dict(device.properties)
+    assert_lake_equals_source(spark, config, source, device)
+    # Merge-on-read: a changed row is a delete file plus the new row, and the lake still equals
+    # the source.
+    city = f"city-{uuid.uuid4().hex[:8]}"
+    source.sql("UPDATE device SET city = %s WHERE id = (SELECT min(id) FROM device)", [city])
+    [changed] = _ok(run(spark, config)).values()
+    assert changed.rows_written == 1
+    assert first_row(spark.sql(f"SELECT count(*) FROM {config.target(device)}.delete_files"))[0]
+    assert_lake_equals_source(spark, config, source, device)
 
 
 def test_initial_load_then_advance_then_replay_match_the_source(
@@ -450,7 +466,7 @@ def test_append_crash_between_write_and_commit_neither_skips_nor_duplicates(
     with pytest.raises(Exception, match="simulated crash"):
         commit_increment(spark, doomed, target, increment)
     assert current_snapshot(spark, target) == committed
-    assert spark.sql(f"SELECT max(id) FROM {target}").first()[0] == increment.watermark
+    assert first_row(spark.sql(f"SELECT max(id) FROM {target}"))[0] == increment.watermark
 
     # The rerun reads the same range again: all 50 rows, once.
     [rerun] = _ok(run(spark, config)).values()
@@ -466,7 +482,7 @@ def test_append_crash_between_write_and_commit_neither_skips_nor_duplicates(
     assert after_crash.rows_written == 0
     assert after_crash.snapshot_id is None
     assert_lake_equals_source(spark, config, source, table)
-    total, distinct = spark.sql(f"SELECT count(*), count(DISTINCT id) FROM {target}").first()
+    total, distinct = first_row(spark.sql(f"SELECT count(*), count(DISTINCT id) FROM {target}"))
     assert total == distinct
 
 
@@ -545,7 +561,7 @@ def test_bad_source_tables_fail_by_name_and_leave_the_others_intact(
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def test_refused_connection_is_retryable_and_names_every_table(
@@ -589,7 +605,7 @@ def test_cli_prints_each_table_and_fails_when_one_fails(
         [
             sys.executable,
             "-m",
-            "lakehouse_glue.cli",
+            "lakehouse_glue",
             "postgres_extract",
             "--job-tables",
             str(tables_file),
@@ -606,9 +622,14 @@ def test_cli_prints_each_table_and_fails_when_one_fails(
         timeout=300,
     )
 
-    assert proc.returncode == 1, proc.stderr[-2000:]
-    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == EXIT_FAILED, proc.stderr[-2000:]
+    # One line per table as it finishes, then the run's outcome (lakehouse_glue.entry).
+    *lines, outcome = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [line["table"] for line in lines] == ["company", "no_such_table"]
+    assert outcome["ok"] is False
+    assert outcome["job"] == "postgres_extract"
+    assert outcome["error"] == "TablesFailedError"
+    assert not outcome["retryable"]
     [(companies,)] = source.sql("SELECT count(*) FROM company")
     assert lines[0]["status"] == "ok"
     assert lines[0]["rows_written"] == companies
@@ -626,7 +647,7 @@ def test_cli_refuses_a_job_tables_version_it_does_not_know(tmp_path: Path) -> No
         [
             sys.executable,
             "-m",
-            "lakehouse_glue.cli",
+            "lakehouse_glue",
             "postgres_extract",
             "--job-tables",
             str(tables_file),
@@ -644,7 +665,7 @@ def test_cli_refuses_a_job_tables_version_it_does_not_know(tmp_path: Path) -> No
         timeout=60,
     )
 
-    assert proc.returncode == 2
+    assert proc.returncode == EXIT_CONFIG
     assert "version 99 is not supported" in proc.stderr
     assert proc.stdout == ""
 
@@ -652,65 +673,6 @@ def test_cli_refuses_a_job_tables_version_it_does_not_know(tmp_path: Path) -> No
 # ---------------------------------------------------------------------------------------------
 # The Glue entry, with stand-ins for the awsglue modules (only Glue has them)
 # ---------------------------------------------------------------------------------------------
-
-
-class _Job:
-    commits = 0
-
-    def __init__(self, glue_context: Any) -> None:
-        self.glue_context = glue_context
-
-    def init(self, name: str, args: dict[str, str]) -> None:
-        assert name == "postgres-extract-test"
-
-    def commit(self) -> None:
-        type(self).commits += 1
-
-
-def _glue_modules(monkeypatch: pytest.MonkeyPatch, conf: dict[str, str]) -> type[_Job]:
-    import argparse
-    import types
-
-    def get_resolved_options(argv: list[str], options: list[str]) -> dict[str, Any]:
-        # What awsglue.utils does: every name given is a required --name argument.
-        parser = argparse.ArgumentParser()
-        for option in options:
-            parser.add_argument(f"--{option}", required=True)
-        return vars(parser.parse_known_args(argv[1:])[0])
-
-    class GlueContext:
-        def __init__(self, sc: Any) -> None:
-            self.spark_session = SparkSession.builder.getOrCreate()
-
-        def extract_jdbc_conf(self, connection_name: str) -> dict[str, str]:
-            assert connection_name == "ddc-connection"
-            return conf
-
-    job = type("Job", (_Job,), {"commits": 0})
-    modules = {
-        "awsglue": types.ModuleType("awsglue"),
-        "awsglue.context": types.ModuleType("awsglue.context"),
-        "awsglue.job": types.ModuleType("awsglue.job"),
-        "awsglue.utils": types.ModuleType("awsglue.utils"),
-    }
-    modules["awsglue.context"].GlueContext = GlueContext  # type: ignore[attr-defined]
-    modules["awsglue.job"].Job = job  # type: ignore[attr-defined]
-    modules["awsglue.utils"].getResolvedOptions = get_resolved_options  # type: ignore[attr-defined]
-    for name, module in modules.items():
-        monkeypatch.setitem(sys.modules, name, module)
-    return job
-
-
-def _glue_entry() -> Any:
-    import importlib.util
-
-    path = REPO / "glue" / "jobs" / "postgres_extract.py"
-    spec = importlib.util.spec_from_file_location("glue_job_postgres_extract", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("reachable", [True, False])
@@ -731,15 +693,10 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
         "password": source.jdbc.password,
         "vendor": "postgresql",
     }
-    job = _glue_modules(monkeypatch, conf)
-    entry = _glue_entry()
-    registry = json.dumps(
-        {
-            "version": job_tables.version,
-            "collections": [],
-            "tables": [t for t in registry["tables"] if t["name"] == "company"],
-            "reports": [],
-        }
+    glue = glue_stubs.install(monkeypatch, SparkSession.builder.getOrCreate(), conf)
+    entry = glue_stubs.load_script("postgres_extract")
+    tables = json.dumps(
+        {**registry, "tables": [t for t in registry["tables"] if t["name"] == "company"]}
     )
     monkeypatch.setattr(
         sys,
@@ -749,7 +706,7 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
             "--JOB_NAME",
             "postgres-extract-test",
             "--job_tables",
-            registry,
+            tables,
             "--connection_name",
             "ddc-connection",
             "--catalog",
@@ -763,13 +720,14 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
 
     if reachable:
         entry.main()
-        assert job.commits == 1
+        assert glue.commits == 1
+        assert [name for name, _ in glue.inits] == ["postgres-extract-test"]
         config = _config(source, job_tables, namespace)
         assert_lake_equals_source(spark, config, source, job_tables.table("company"))
     else:
         with pytest.raises(TablesFailedError, match=r"company: SourceUnavailableError"):
             entry.main()
-        assert job.commits == 0
+        assert glue.commits == 0
 
 
 def test_an_emptied_source_table_empties_the_lake_table_in_one_commit(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -41,18 +40,6 @@ from lakehouse_glue.job_tables import (
 from lakehouse_glue.postgres_extract import ExtractConfig, changed_condition
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def registry() -> dict[str, Any]:
-    out = subprocess.run(
-        ["bash", str(REPO / "scripts" / "lakehouse.sh"), "registry", "job-tables"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    return json.loads(out)
 
 
 def _table(doc: dict[str, Any], name: str) -> dict[str, Any]:

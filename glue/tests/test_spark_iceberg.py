@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from lake_helpers import first_row
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.types import (
     DoubleType,
@@ -44,10 +45,12 @@ def _create_partitioned(spark: SparkSession, table: str) -> None:
 
 def test_versions_match_glue_5(spark: SparkSession) -> None:
     assert spark.version == "3.5.4"
-    iceberg_version = spark._jvm.org.apache.iceberg.IcebergBuild.version()
+    jvm = spark._jvm
+    assert jvm is not None
+    iceberg_version = jvm.org.apache.iceberg.IcebergBuild.version()
     assert iceberg_version == "1.7.1"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
-    assert spark._jvm.java.util.TimeZone.getDefault().getID() == "UTC"
+    assert jvm.java.util.TimeZone.getDefault().getID() == "UTC"
 
 
 def test_iceberg_roundtrip_with_hidden_partitioning(spark: SparkSession, unique_table: str) -> None:
@@ -191,9 +194,11 @@ def test_merge_with_plain_inequality_misses_null_changes(
 
 
 def test_postgres_jdbc_driver_is_on_the_jvm_classpath(spark: SparkSession) -> None:
-    driver = spark._jvm.java.lang.Class.forName("org.postgresql.Driver")
+    jvm = spark._jvm
+    assert jvm is not None
+    driver = jvm.java.lang.Class.forName("org.postgresql.Driver")
     assert driver.getName() == "org.postgresql.Driver"
-    version = spark._jvm.org.postgresql.util.DriverInfo.DRIVER_VERSION
+    version = jvm.org.postgresql.util.DriverInfo.DRIVER_VERSION
     assert version.startswith("42.7.")
 
 
@@ -210,11 +215,11 @@ def test_files_larger_than_one_read_batch_read_back(spark: SparkSession, unique_
     spark.sql(
         f"INSERT INTO {unique_table} SELECT /*+ REPARTITION(1) */ id % 3, id FROM range(12000)"
     )
-    assert spark.sql(f"SELECT count(*) FROM {unique_table}.files").first()[0] == 1
+    assert first_row(spark.sql(f"SELECT count(*) FROM {unique_table}.files"))[0] == 1
     query = f"SELECT sum(a), sum(b), count(*) FROM (SELECT a, b FROM {unique_table} WHERE a >= 0)"
 
     assert spark.conf.get(ICEBERG_VECTORIZATION_CONF) == "false"
-    assert tuple(spark.sql(query).first()) == (12000, 71994000.0, 12000)
+    assert tuple(first_row(spark.sql(query))) == (12000, 71994000.0, 12000)
 
     spark.conf.set(ICEBERG_VECTORIZATION_CONF, "true")
     try:

@@ -1,8 +1,8 @@
 """The Alarms report "the old way": query MongoDB and PostgreSQL, aggregate in process.
 
-This is how the software team answered the question before the lake (DESIGN §8): a script with
-database credentials. It is kept for two jobs, and on purpose shares no code with the Spark
-report: the benchmark times it against the lake, and the tests use it as the independent
+This is how the software team answered the question before the lake (docs/design.md §8): a
+script with database credentials. It is kept for two jobs, and on purpose shares no code with
+the Spark report: the benchmark times it against the lake, and the tests use it as the independent
 reference the Spark tables must equal (plain Python, exact percentiles by linear interpolation
 between closest ranks, the definition Spark's ``percentile`` uses).
 
@@ -91,7 +91,7 @@ def extracted(alarms: Iterable[Alarm], devices: dict[int, Device]) -> list[Alarm
     """The alarms the lake can hold: activated before their device's completeness mark
     (``last_log_date``), as MongoDB has them now. The worker extracts whole documents, so an
     alarm's reset is in the lake whenever it was already set when the alarm was extracted; one
-    set later reaches the lake with the extraction whose window holds it (DESIGN §4)."""
+    set later reaches the lake with the extraction whose window holds it (docs/design.md §4)."""
     out = []
     for a in alarms:
         device = devices.get(a.id_device)
@@ -145,8 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ddc-url", required=True, help="postgres://user:password@host:port/ddc")
     args = p.parse_args(argv)
     started = time.perf_counter()
+    mongo: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        args.mongodb_url, tz_aware=True
+    )
     with (
-        pymongo.MongoClient(args.mongodb_url, tz_aware=True) as client,
+        mongo as client,
         psycopg.connect(args.ddc_url) as ddc,
     ):
         alarms = fetch_alarms(client[args.mongodb_database])

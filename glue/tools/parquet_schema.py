@@ -3,7 +3,7 @@
 The pipeline writes Parquet with @dsnp/parquetjs; checking those files with the same library that
 wrote them would prove little. Arrow is what Spark, Athena-adjacent tools and analysts read with,
 so the TS tests run this CLI on their output and compare types, nullability, data page version
-(V1 is required by some Arrow/Spark readers, see DESIGN.md section 4) and values.
+(V1 is required by some Arrow/Spark readers, see docs/design.md §4) and values.
 
 Usage: python glue/tools/parquet_schema.py [--all-rows] FILE...
 Prints one JSON object per file, one per line (JSON Lines), in argument order.

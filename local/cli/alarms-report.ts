@@ -1,6 +1,6 @@
 /**
  * The Alarms report as `npm start` prints it, from the JSON line of the local `analytics` job
- * (`python -m lakehouse_glue.analytics ... --dashboard PATH`): totals, the groups with most
+ * (`python -m lakehouse_glue analytics ... --dashboard PATH`): totals, the groups with most
  * alarms as an aligned table, and where the HTML dashboard is.
  */
 import { z } from "zod";

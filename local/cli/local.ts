@@ -69,7 +69,7 @@ export function localCommand(): Command {
         [TASK.postgresExtract]: sparkBinding(
           {
             name: "postgres_extract",
-            module: "lakehouse_glue.cli",
+            module: "lakehouse_glue",
             args: [
               "postgres_extract",
               "--job-tables",
@@ -86,15 +86,16 @@ export function localCommand(): Command {
         [TASK.curate]: sparkBinding(
           {
             name: "mongodb_curate",
-            module: "lakehouse_glue.curate",
+            module: "lakehouse_glue",
             args: [
+              "mongodb_curate",
               "--job-tables",
               resolve(tablesFile),
               "--warehouse",
               resolve(LOCAL_WAREHOUSE),
-              "--raw-dir",
+              "--raw-location",
               resolve(LOCAL_LAKE_DIR, "raw"),
-              "--support-jdbc-url",
+              "--jdbc-url",
               jdbcUrl(config.SUPPORT_DATABASE_URL),
               "--user",
               decodeURIComponent(new URL(config.SUPPORT_DATABASE_URL).username),
@@ -113,8 +114,9 @@ export function localCommand(): Command {
         [TASK.analytics]: sparkBinding(
           {
             name: "analytics",
-            module: "lakehouse_glue.analytics",
+            module: "lakehouse_glue",
             args: [
+              "analytics",
               "--warehouse",
               resolve(LOCAL_WAREHOUSE),
               "--job-tables",

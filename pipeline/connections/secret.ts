@@ -1,5 +1,5 @@
 /**
- * Connection settings of a database, as kept in Secrets Manager (DESIGN §6): one secret per
+ * Connection settings of a database, as kept in Secrets Manager (docs/design.md §6): one secret per
  * source, so switching from the snapshot to production is a secret update, not a redeploy.
  *
  * Field names follow the AWS convention for database secrets (`engine`, `host`, `port`,

@@ -3,22 +3,26 @@
  * read as either written or quarantined. Nothing is committed here; the worker commits after the
  * counts check out.
  */
-import { EJSON } from "bson";
 import type { Db, Document } from "mongodb";
-import { DocumentValidationError, PipelineError } from "../errors.js";
+import { DocumentValidationError, documentIdOf, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import { writeParquetObject } from "../lake/parquet-object.js";
-import { VariableLogSlotSchema } from "../schema/collections.js";
-import type { CollectionEntry } from "../schema/registry.js";
+import type { CollectionEntry, PivotReshape } from "../schema/registry.js";
 import { type LakeRow, toLakeRow } from "../schema/validate.js";
-import { quarantineKey, rawObjectKey, untimedQuarantineKey } from "./keys.js";
-import type { QuarantineRecord, WrittenObject } from "./ledger.js";
-import { pivotSlots } from "./pivot.js";
+import type { QuarantineRecord, WrittenObject } from "./ingest-state.js";
+import { rawObjectKey } from "./keys.js";
+import { type PivotSlot, pivotRows } from "./pivot.js";
+import { quarantineDocument } from "./quarantine.js";
 import { untimedQuery, windowQuery } from "./queries.js";
 import type { Window } from "./windows.js";
 
-/** Documents per cursor batch; `variable_logs` slots are ~10 KB each, so fewer of them. */
-export const CURSOR_BATCH = { default: 2000, variable_logs: 200 } as const;
+/** Documents per cursor batch, unless the collection's entry sets `cursorBatch`. */
+export const DEFAULT_CURSOR_BATCH = 2000;
+
+/** Documents per cursor batch of a collection. */
+export function cursorBatchOf(entry: CollectionEntry): number {
+  return entry.cursorBatch ?? DEFAULT_CURSOR_BATCH;
+}
 
 /** The rows written differ from the documents accepted: never commit such a window. */
 export class RowCountMismatchError extends PipelineError {
@@ -28,19 +32,28 @@ export class RowCountMismatchError extends PipelineError {
 export interface WindowExtract {
   readonly object: WrittenObject | null;
   readonly documentsRead: number;
-  /** Documents (slots for `variable_logs`) that made it into rows. */
+  /** Documents (slots, for a pivoted collection) that made it into rows. */
   readonly documentsAccepted: number;
   readonly quarantined: readonly QuarantineRecord[];
   readonly drift: Map<string, number>;
 }
 
-interface Tally {
+/** What a window's documents became, counted as they stream through. */
+export interface WindowTally {
   read: number;
   accepted: number;
   rows: number;
   readonly quarantined: QuarantineRecord[];
   readonly drift: Map<string, number>;
 }
+
+export const newTally = (): WindowTally => ({
+  read: 0,
+  accepted: 0,
+  rows: 0,
+  quarantined: [],
+  drift: new Map(),
+});
 
 export interface ExtractContext {
   readonly source: Db;
@@ -65,20 +78,18 @@ export async function quarantineUntimed(
   const field = entry.sourceTimestampField;
   const records: QuarantineRecord[] = [];
   for await (const doc of source.collection(entry.name).find(query.filter, { sort: query.sort })) {
-    const documentId = idOf(doc);
     const value = doc[field];
     const reason =
-      `${entry.name} document ${documentId ?? "<no _id>"} cannot be windowed: ${field} ` +
+      `${entry.name} document ${documentIdOf(doc) ?? "<no _id>"} cannot be windowed: ${field} ` +
       (value === undefined ? "is missing" : value === null ? "is null" : `is ${typeName(value)}, not a date`);
-    const objectKey = untimedQuarantineKey(entry.name, idDevice, documentId ?? `no-id-${records.length}`);
-    const body = JSON.stringify({
-      collection: entry.name,
-      idDevice,
-      reason,
-      document: EJSON.serialize(doc, { relaxed: true }),
-    });
-    await store.putBuffer(objectKey, Buffer.from(body));
-    records.push({ documentId, reason, objectKey });
+    records.push(
+      await quarantineDocument(store, doc, {
+        collection: entry.name,
+        site: { idDevice, untimed: true },
+        reason,
+        ordinal: records.length,
+      }),
+    );
   }
   return records;
 }
@@ -91,33 +102,24 @@ function typeName(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
-function idOf(doc: Document): string | null {
-  const id = doc._id;
-  if (id === undefined || id === null) return null;
-  return typeof id === "object" && "toHexString" in id ? id.toHexString() : String(id);
-}
-
-async function quarantine(ctx: ExtractContext, tally: Tally, doc: unknown, error: DocumentValidationError) {
-  const documentId = typeof doc === "object" && doc !== null ? idOf(doc as Document) : null;
-  const objectKey = quarantineKey(
-    ctx.entry.name,
-    ctx.idDevice,
-    ctx.window,
-    documentId ?? `no-id-${tally.read}`,
+async function quarantine(
+  ctx: ExtractContext,
+  tally: WindowTally,
+  doc: unknown,
+  error: DocumentValidationError,
+): Promise<void> {
+  tally.quarantined.push(
+    await quarantineDocument(ctx.store, doc, {
+      collection: ctx.entry.name,
+      site: { idDevice: ctx.idDevice, window: ctx.window },
+      reason: error.message,
+      issues: error.issues,
+      ordinal: tally.read,
+    }),
   );
-  const body = JSON.stringify({
-    collection: ctx.entry.name,
-    idDevice: ctx.idDevice,
-    window: { from: ctx.window.from, to: ctx.window.to },
-    reason: error.message,
-    issues: error.issues,
-    document: EJSON.serialize(doc as Document, { relaxed: true }),
-  });
-  await ctx.store.putBuffer(objectKey, Buffer.from(body));
-  tally.quarantined.push({ documentId, reason: error.message, objectKey });
 }
 
-function countDrift(tally: Tally, keys: readonly string[]): void {
+function countDrift(tally: WindowTally, keys: readonly string[]): void {
   for (const key of keys) tally.drift.set(key, (tally.drift.get(key) ?? 0) + 1);
 }
 
@@ -125,7 +127,7 @@ function countDrift(tally: Tally, keys: readonly string[]): void {
 async function* flatRows(
   ctx: ExtractContext,
   docs: AsyncIterable<Document>,
-  tally: Tally,
+  tally: WindowTally,
 ): AsyncGenerator<LakeRow> {
   for await (const doc of docs) {
     tally.read++;
@@ -142,12 +144,17 @@ async function* flatRows(
   }
 }
 
-/** Validated `variable_logs` slots; a slot's extra keys are drift (rows carry no payload). */
-async function* slots(ctx: ExtractContext, docs: AsyncIterable<Document>, tally: Tally) {
-  const known = new Set(Object.keys(VariableLogSlotSchema.shape));
+/** Validated slots of a pivoted collection; a slot the schema refuses goes to quarantine. */
+async function* slots(
+  ctx: ExtractContext,
+  reshape: PivotReshape,
+  docs: AsyncIterable<Document>,
+  tally: WindowTally,
+): AsyncGenerator<PivotSlot> {
+  const known = new Set(Object.keys(reshape.slot.shape));
   for await (const doc of docs) {
     tally.read++;
-    const parsed = VariableLogSlotSchema.safeParse(doc);
+    const parsed = reshape.slot.safeParse(doc);
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({
         field: i.path.join(".") || "<document>",
@@ -157,10 +164,7 @@ async function* slots(ctx: ExtractContext, docs: AsyncIterable<Document>, tally:
         ctx,
         tally,
         doc,
-        new DocumentValidationError(
-          { collection: ctx.entry.name, documentId: idOf(doc) ?? undefined },
-          issues,
-        ),
+        new DocumentValidationError({ collection: ctx.entry.name, documentId: documentIdOf(doc) }, issues),
       );
       continue;
     }
@@ -169,14 +173,32 @@ async function* slots(ctx: ExtractContext, docs: AsyncIterable<Document>, tally:
       Object.keys(doc).filter((k) => !known.has(k)),
     );
     tally.accepted++;
-    yield parsed.data;
+    yield parsed.data as PivotSlot;
   }
 }
 
-async function* counted(rows: AsyncIterable<LakeRow>, tally: Tally): AsyncGenerator<LakeRow> {
+async function* counted(rows: AsyncIterable<LakeRow>, tally: WindowTally): AsyncGenerator<LakeRow> {
   for await (const row of rows) {
     tally.rows++;
     yield row;
+  }
+}
+
+/**
+ * The window's rows, as the entry's reshape says: one per document, or pivoted from slots. Every
+ * document read is counted in `tally` as accepted or quarantined.
+ */
+export function windowRows(
+  ctx: ExtractContext,
+  docs: AsyncIterable<Document>,
+  tally: WindowTally,
+): AsyncIterable<LakeRow> {
+  const { reshape } = ctx.entry;
+  switch (reshape?.kind) {
+    case undefined:
+      return flatRows(ctx, docs, tally);
+    case "pivot":
+      return counted(pivotRows(ctx.entry, ctx.idDevice, slots(ctx, reshape, docs, tally)), tally);
   }
 }
 
@@ -187,15 +209,12 @@ async function* counted(rows: AsyncIterable<LakeRow>, tally: Tally): AsyncGenera
 export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract> {
   const { entry, idDevice, window } = ctx;
   const query = windowQuery(entry, idDevice, window);
-  const pivot = entry.name === "variable_logs";
   const cursor = ctx.source.collection(entry.name).find(query.filter, {
     sort: query.sort,
-    batchSize: pivot ? CURSOR_BATCH.variable_logs : CURSOR_BATCH.default,
+    batchSize: cursorBatchOf(entry),
   });
-  const tally: Tally = { read: 0, accepted: 0, rows: 0, quarantined: [], drift: new Map() };
-  const rows = pivot
-    ? counted(pivotSlots(idDevice, slots(ctx, cursor, tally)), tally)
-    : flatRows(ctx, cursor, tally);
+  const tally = newTally();
+  const rows = windowRows(ctx, cursor, tally);
   const key = rawObjectKey(entry.name, idDevice, window);
   let written: Awaited<ReturnType<typeof writeParquetObject>>;
   try {

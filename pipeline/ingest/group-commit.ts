@@ -5,7 +5,7 @@
  * transaction per window. Each window's promise settles with its own group: a failed group
  * fails exactly the windows in it, whose objects are rewritten at the same keys on the rerun.
  */
-import type { IngestLedger, WindowCommit } from "./ledger.js";
+import type { IngestState, WindowCommit } from "./ingest-state.js";
 
 /** Windows per statement at most: keeps one statement's parameters and lock set small. */
 export const MAX_GROUP = 64;
@@ -18,10 +18,7 @@ interface Waiting {
 
 export type CommitWindow = (commit: WindowCommit) => Promise<void>;
 
-export function groupCommits(
-  ledger: Pick<IngestLedger, "commitWindows">,
-  maxGroup = MAX_GROUP,
-): CommitWindow {
+export function groupCommits(state: Pick<IngestState, "commitWindows">, maxGroup = MAX_GROUP): CommitWindow {
   const waiting: Waiting[] = [];
   let flushing = false;
 
@@ -31,7 +28,7 @@ export function groupCommits(
       while (waiting.length) {
         const group = waiting.splice(0, maxGroup);
         try {
-          await ledger.commitWindows(group.map((w) => w.commit));
+          await state.commitWindows(group.map((w) => w.commit));
           for (const w of group) w.done();
         } catch (error) {
           for (const w of group) w.fail(error);

@@ -1,7 +1,7 @@
 /**
- * Where plans are kept between the plan step and the workers: Step Functions' Map items carry
- * only {@link BatchRef}s, because a bulk plan's device lists exceed the 256 KiB state limit. The
- * Prisma implementation lives in `pipeline/support`.
+ * Where plans are kept between the plan step and the workers (a port): Step Functions' Map items
+ * carry only {@link BatchRef}s, because a bulk plan's device lists exceed the 256 KiB state limit.
+ * Implemented in SQL over node-postgres by `pipeline/support/plan-store.ts`.
  */
 import { PipelineError } from "../errors.js";
 import type { IngestMode } from "./batches.js";
@@ -27,6 +27,11 @@ export interface PlanStore {
 
 /** A Map item that names no stored batch: a bug or a plan deleted under a running execution. */
 export class PlanBatchNotFoundError extends PipelineError {
+  readonly retryable = false;
+}
+
+/** A plan id that names no stored plan (its status cannot be set): as above. */
+export class PlanNotFoundError extends PipelineError {
   readonly retryable = false;
 }
 

@@ -1,6 +1,6 @@
 /**
  * MongoDB queries of the worker, per collection. Only find with filters, sort and limit: what
- * both production MongoDB and the local FerretDB run (DESIGN §7).
+ * both production MongoDB and the local FerretDB run (docs/design.md §7).
  */
 import type { Filter, Sort } from "mongodb";
 import type { CollectionEntry } from "../schema/registry.js";

@@ -7,10 +7,14 @@ import { z } from "zod";
 import { parseEnv } from "../config.js";
 import { collections } from "../schema/registry.js";
 import type { IngestMode } from "./batches.js";
+import { DAY_MS, DEFAULT_WINDOW_MS } from "./windows.js";
 
 const names = collections.map((c) => c.name);
 
-/** Production-sized defaults (DESIGN §3 volumes): workers per collection and mode. */
+/** Devices extracted at once by one worker: the seed's async queue of 5. */
+export const DEFAULT_DEVICE_CONCURRENCY = 5;
+
+/** Production-sized defaults (docs/design.md §3 volumes): workers per collection and mode. */
 export const DEFAULT_WORKERS: Readonly<Record<IngestMode, Readonly<Record<string, number>>>> = {
   bulk: {
     alarm: 5,
@@ -35,8 +39,13 @@ const WorkersSchema = z
   .refine((r) => Object.keys(r).every((k) => names.includes(k)), { message: "unknown collection name" });
 
 export const IngestSettingsSchema = z.object({
-  INGEST_WINDOW_DAYS: z.coerce.number().int().min(1).max(3650).default(60),
-  INGEST_DEVICE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(5),
+  INGEST_WINDOW_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(DEFAULT_WINDOW_MS / DAY_MS),
+  INGEST_DEVICE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_DEVICE_CONCURRENCY),
   /** JSON, e.g. {"bulk":{"variable_logs":200}}: merged over {@link DEFAULT_WORKERS}. */
   INGEST_WORKERS: z
     .string()
@@ -62,7 +71,7 @@ export interface IngestSettings {
 export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
   const s = parseEnv(IngestSettingsSchema, "ingestion settings", env);
   return Object.freeze({
-    windowMs: s.INGEST_WINDOW_DAYS * 86_400_000,
+    windowMs: s.INGEST_WINDOW_DAYS * DAY_MS,
     deviceConcurrency: s.INGEST_DEVICE_CONCURRENCY,
     workers: {
       bulk: { ...DEFAULT_WORKERS.bulk, ...s.INGEST_WORKERS.bulk },

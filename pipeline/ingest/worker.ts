@@ -8,19 +8,20 @@
 import type { Db } from "mongodb";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import { type ErrorContext, PipelineError } from "../errors.js";
+import { type ErrorContext, messageOf, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
 import { extractWindow, quarantineUntimed } from "./extract.js";
 import { probeFirstPass } from "./first-pass.js";
 import { groupCommits } from "./group-commit.js";
+import type { IngestState, QuarantineRecord } from "./ingest-state.js";
 import { deviceOfRawKey } from "./keys.js";
-import type { IngestLedger, QuarantineRecord } from "./ledger.js";
+import { DEFAULT_DEVICE_CONCURRENCY } from "./settings.js";
 import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
-/** Devices extracted at once by one worker: the seed's async queue of 5. */
-export const DEFAULT_DEVICE_CONCURRENCY = 5;
+/** The worker's default concurrency, kept with the other sizing defaults (settings.ts). */
+export { DEFAULT_DEVICE_CONCURRENCY };
 
 export interface DeviceTarget {
   readonly idDevice: number;
@@ -38,7 +39,7 @@ export interface WorkerInput {
 export interface WorkerDeps {
   readonly source: Db;
   readonly store: ObjectStore;
-  readonly ledger: IngestLedger;
+  readonly state: IngestState;
   readonly log?: Logger;
 }
 
@@ -120,8 +121,8 @@ export async function runWorker(
   // Slot documents cover 6 hours: windows on their start time must not split one.
   const alignMs = entry.alignMs;
   const ids = input.devices.map((d) => d.idDevice);
-  const bookmarks = await deps.ledger.bookmarks(entry.name, ids);
-  const commitWindow = groupCommits(deps.ledger);
+  const bookmarks = await deps.state.bookmarks(entry.name, ids);
+  const commitWindow = groupCommits(deps.state);
   await removeKilledUploads(deps, entry.name, ids);
   const totals: Totals = {
     windows: 0,
@@ -278,17 +279,14 @@ export async function runWorker(
           await device(target);
         } catch (error) {
           // One device failing must not stop the others; the run reports it and fails at the end.
-          errors.push({
-            idDevice: target.idDevice,
-            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-          });
+          errors.push({ idDevice: target.idDevice, error: messageOf(error) });
           deps.log?.error({ collection: entry.name, idDevice: target.idDevice, err: error }, "device failed");
         }
       }),
     ),
   );
 
-  await deps.ledger.finishRun({
+  await deps.state.finishRun({
     runId,
     planId,
     collection: entry.name,

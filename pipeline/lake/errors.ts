@@ -8,7 +8,7 @@
  * - {@link ObjectWriteAbortedError}: the caller aborted a write; running it again can succeed.
  * - {@link ParquetObjectWriteError}: producing the rows or encoding them failed.
  */
-import { type ErrorContext, PipelineError } from "../errors.js";
+import { type ErrorContext, isTransient, PipelineError } from "../errors.js";
 
 /** Operations of an {@link ObjectStore}, named in errors. */
 export type ObjectStoreOperation = "put" | "get" | "head" | "delete" | "list" | "removePartial";
@@ -78,57 +78,7 @@ export class ParquetObjectWriteError extends ObjectStoreError {
 }
 
 /**
- * Node's error codes for a connection that failed or dropped, and for file-system conditions that
- * clear by themselves (too many open files, a busy resource).
+ * The lake's stores and writers judge library errors by the pipeline's one rule (re-exported here
+ * for them).
  */
-const TRANSIENT_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "EMFILE",
-  "ENFILE",
-  "EBUSY",
-  "EAGAIN",
-]);
-
-/**
- * Error names of a request that timed out (AWS SDK, Node), and of the MongoDB driver's network
- * errors: the usual row source is a MongoDB cursor, whose connection can drop mid-window.
- */
-const TRANSIENT_NAMES = new Set([
-  "TimeoutError",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "MongoNetworkError",
-  "MongoNetworkTimeoutError",
-  "MongoServerSelectionError",
-]);
-
-/**
- * Whether running the same input again can succeed: a {@link PipelineError} says so itself,
- * otherwise network and timeout errors are transient and everything else is terminal (a bug or
- * bad data is not fixed by retrying).
- */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof PipelineError) return error.retryable;
-  if (typeof error !== "object" || error === null) return false;
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
-  if (typeof name === "string" && TRANSIENT_NAMES.has(name)) return true;
-  const cause = (error as { cause?: unknown }).cause;
-  return cause !== undefined && cause !== error && isTransient(cause);
-}
-
-/** Message of any thrown value, for error messages that wrap it. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
+export { isTransient, messageOf } from "../errors.js";

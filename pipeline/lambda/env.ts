@@ -1,11 +1,12 @@
 /**
  * The functions' configuration: environment variables set by the deployment, validated once
  * per cold start. Connection settings are never here, only the ids of the secrets that hold them
- * (DESIGN §6); the support database's host, port and name sit beside its RDS-managed secret,
+ * (docs/design.md §6); the support database's host, port and name sit beside its RDS-managed secret,
  * which holds just the credentials.
  */
 import { z } from "zod";
 import { parseEnv } from "../config.js";
+import { DEFAULT_SAFETY_MARGIN_MS } from "../ingest/budget.js";
 
 const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 
@@ -19,7 +20,12 @@ export const FunctionEnvSchema = z.object({
   /** Where raw objects go: `s3://bucket/prefix` (or `file:///path` in local runs). */
   RAW_LAKE_URL: z.string({ error: "is not set" }).regex(/^(s3|file):\/\//, "must be an s3:// or file:// URL"),
   /** No window starts with less than this left of the Lambda's time. */
-  INGEST_SAFETY_MARGIN_SECONDS: z.coerce.number().int().min(0).max(900).default(300),
+  INGEST_SAFETY_MARGIN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(900)
+    .default(DEFAULT_SAFETY_MARGIN_MS / 1000),
   /** `estimatedDocumentCount` per collection in the summary: metadata on MongoDB, a scan on FerretDB. */
   SUMMARY_SOURCE_COUNTS: flag.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),

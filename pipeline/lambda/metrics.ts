@@ -9,7 +9,7 @@ import { LogSerializer } from "aws-embedded-metrics/lib/serializers/LogSerialize
 
 export const METRIC_NAMESPACE = "OvenLakehouse";
 
-/** Metric names; dimension `Collection` on each (and `Step`: plan, worker or summarize). */
+/** Metric names; each carries the dimension `Collection`. */
 export const METRIC = {
   documentsRead: "DocumentsRead",
   documentsUploaded: "DocumentsUploaded",

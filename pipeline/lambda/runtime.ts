@@ -2,7 +2,8 @@
  * What a function invocation works with: the support database, `ddc`, the MongoDB source and the
  * raw object store, opened from Secrets Manager at first use and kept for the container's later
  * invocations (a cold start pays once). Each is opened only when a step asks for it: the worker
- * never connects to `ddc`, and never loads the Prisma client (it uses `supportPool`).
+ * never connects to `ddc`; the steps' ledger and plan store run on `supportPool`, and only the
+ * summary's progress report loads the Prisma client (`support`).
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type Db, MongoClient } from "mongodb";
@@ -20,8 +21,9 @@ import { type FunctionConfig, loadFunctionConfig } from "./env.js";
 export interface Runtime {
   readonly config: FunctionConfig;
   readonly settings: IngestSettings;
+  /** The support database's Prisma client: the summary's progress report (support/progress.ts). */
   support(): Promise<SupportClient>;
-  /** The support database on plain node-postgres: what the worker uses (support/pool.ts). */
+  /** The support database on plain node-postgres: the ingestion state and the plan store (support/pool.ts). */
   supportPool(): Promise<pg.Pool>;
   ddc(): Promise<pg.Pool>;
   source(): Promise<Db>;

@@ -2,20 +2,19 @@
  * The three ingestion steps the state machine calls: plan, worker (one per Map item) and
  * summarize. Each takes a {@link Runtime} and a validated event, so the same code runs in Lambda
  * and under the local runner; `handler.ts` adds the Lambda edge (validation, logs, metrics,
- * error names).
+ * error names). A step wires the support database's adapters to the ingest code and reports what
+ * it did; the work itself is in `pipeline/ingest`.
  */
 import type { MetricsLogger } from "aws-embedded-metrics";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Budget } from "../ingest/budget.js";
-import { sweepOrphans } from "../ingest/orphans.js";
+import { quarantineOrphans } from "../ingest/orphans.js";
 import { planPass, readDevices } from "../ingest/plan-pass.js";
-import { refsOf } from "../ingest/plan-store.js";
 import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
 import { collection, collections } from "../schema/registry.js";
-import { sqlIngestLedger } from "../support/ingest-ledger.js";
-import { loadPlanBatch, prismaPlanStore } from "../support/plan-store.js";
-import { prismaRunner } from "../support/pool.js";
+import { postgresIngestState } from "../support/ingest-state.js";
+import { postgresPlanStore } from "../support/plan-store.js";
 import { ingestionProgress } from "../support/progress.js";
 import {
   type FailedBatch,
@@ -42,19 +41,21 @@ export interface Step<S extends z.ZodType, O> {
   run(rt: Runtime, event: z.infer<S>, ctx: StepContext): Promise<O>;
 }
 
+/** The ingestion state and the plan store on the support database's pool (ADR 0008). */
+async function supportAdapters(rt: Runtime) {
+  const pool = await rt.supportPool();
+  return { state: postgresIngestState(pool), plans: postgresPlanStore(pool) };
+}
+
 export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
   name: "plan",
   schema: PlanEventSchema,
   async run(rt, event, { log, metrics }) {
-    const support = await rt.support();
-    const ddc = await rt.ddc();
-    const mode =
-      event.mode === "auto" ? ((await support.lastts.count()) === 0 ? "bulk" : "operations") : event.mode;
-    const { devices, batches } = await planPass(
-      { ddc, ledger: sqlIngestLedger(prismaRunner(support)) },
-      { mode, workers: rt.settings.workers, collections: event.collections },
+    const { state, plans } = await supportAdapters(rt);
+    const { planId, mode, devices, batches, items } = await planPass(
+      { ddc: await rt.ddc(), state, plans },
+      { mode: event.mode, workers: rt.settings.workers, collections: event.collections },
     );
-    const planId = await prismaPlanStore(support).save(mode, batches);
     const perCollection = new Map<string, number>();
     for (const b of batches) perCollection.set(b.collection, (perCollection.get(b.collection) ?? 0) + 1);
     metrics.setProperty("PlanId", planId);
@@ -65,7 +66,7 @@ export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
       await metrics.flush();
     }
     log.info({ planId, mode, devices: devices.length, batches: batches.length }, "ingestion planned");
-    return { planId, mode, devices: devices.length, items: refsOf(planId, batches) };
+    return { planId, mode, devices: devices.length, items };
   },
 };
 
@@ -73,8 +74,8 @@ export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
   name: "worker",
   schema: WorkerEventSchema,
   async run(rt, event, { requestId, budget, log, metrics }) {
-    const support = await rt.supportPool();
-    const devices = await loadPlanBatch(support, event);
+    const { state, plans } = await supportAdapters(rt);
+    const devices = await plans.load(event);
     const source = await rt.source();
     const publish = (r: WorkerResult) => {
       metrics.setDimensions({ Collection: event.collection });
@@ -92,7 +93,7 @@ export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
     try {
       result = await runWorker(
         { runId: requestId, planId: event.planId, entry: collection(event.collection), devices },
-        { source, store: rt.store(), ledger: sqlIngestLedger(support), log },
+        { source, store: rt.store(), state, log },
         {
           windowMs: rt.settings.windowMs,
           concurrency: rt.settings.deviceConcurrency,
@@ -131,22 +132,26 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
   name: "summarize",
   schema: SummarizeEventSchema,
   async run(rt, event, { requestId, log, metrics }) {
-    const support = await rt.support();
+    const { state, plans } = await supportAdapters(rt);
     const ddc = await rt.ddc();
     const failed = event.results.filter((r): r is FailedBatch => "error" in r);
     const done = event.results.filter((r): r is WorkerOutput => !("error" in r));
     const order = collections.map((c) => c.name);
     const names = order.filter((n) => event.results.some((r) => r.collection === n));
-    const orphans = await quarantineOrphans(rt, names, requestId, event.planId, log);
+    const orphans = await quarantineOrphans(
+      { source: await rt.source(), store: rt.store(), state, log },
+      { runId: requestId, planId: event.planId, collections: names },
+    );
     const sourceCounts = rt.config.SUMMARY_SOURCE_COUNTS ? await countSources(rt, names) : undefined;
-    const progress = await ingestionProgress(support, {
+    // A report of sums and groupings: the Prisma client's simplest use (ADR 0008).
+    const progress = await ingestionProgress(await rt.support(), {
       planId: event.planId,
       collections: names,
       devices: await readDevices(ddc),
       sourceCounts,
     });
     const status = failed.length ? "failed" : "succeeded";
-    await prismaPlanStore(support).setStatus(event.planId, status);
+    await plans.setStatus(event.planId, status);
 
     const summary: SummaryOutput = {
       planId: event.planId,
@@ -191,64 +196,6 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
     return summary;
   },
 };
-
-/**
- * Documents without a usable `idDevice` in the plan's collections, quarantined once each: a
- * document id already quarantined as an orphan is skipped. Counted in this step's metric row.
- */
-async function quarantineOrphans(
-  rt: Runtime,
-  names: readonly string[],
-  runId: string,
-  planId: string,
-  log: Logger,
-): Promise<Map<string, number>> {
-  const support = await rt.support();
-  const source = await rt.source();
-  const found = new Map<string, number>();
-  for (const collection of names) {
-    const known = await support.quarantine.findMany({
-      where: { collection, idDevice: null, documentId: { not: null } },
-      select: { documentId: true },
-    });
-    const records = await sweepOrphans(
-      source,
-      rt.store(),
-      collection,
-      new Set(known.map((k) => k.documentId as string)),
-    );
-    found.set(collection, records.length);
-    if (!records.length) continue;
-    await support.$transaction([
-      support.quarantine.createMany({
-        data: records.map((r) => ({
-          runId,
-          collection,
-          idDevice: null,
-          documentId: r.documentId,
-          reason: r.reason.slice(0, 4000),
-          objectKey: r.objectKey,
-        })),
-      }),
-      support.metric.upsert({
-        where: { runId_collection: { runId, collection } },
-        create: {
-          runId,
-          planId,
-          collection,
-          documentsRead: records.length,
-          documentsQuarantined: records.length,
-        },
-        update: {
-          documentsRead: { increment: records.length },
-          documentsQuarantined: { increment: records.length },
-        },
-      }),
-    ]);
-    log.warn({ collection, orphans: records.length }, "documents without a device quarantined");
-  }
-  return found;
-}
 
 async function countSources(rt: Runtime, names: readonly string[]): Promise<Map<string, number>> {
   const db = await rt.source();

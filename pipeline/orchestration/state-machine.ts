@@ -1,5 +1,5 @@
 /**
- * The pipeline's one state machine (DESIGN §6), as Amazon States Language. The deployment
+ * The pipeline's one state machine (docs/design.md §6), as Amazon States Language. The deployment
  * (`infra/`) renders it with the real function ARNs and job names; the local runner executes the
  * very same definition with aws-local-stepfunctions, binding each Task state by name to a local
  * handler. So the state names below are a contract: {@link TASK} lists them.

@@ -1,5 +1,5 @@
 /**
- * Lake schemas of the 13 MongoDB collections (DESIGN §3). Keys are the source field names; the
+ * Lake schemas of the 13 MongoDB collections (docs/design.md §3). Keys are the source field names; the
  * lake column names derive from them (`columns.ts`). Fields a document carries beyond these fold
  * into the `payload` column, so a schema lists what analysts query, not every key ever seen.
  */

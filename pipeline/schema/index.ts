@@ -13,10 +13,13 @@ export {
 export {
   JOB_TABLES_VERSION,
   type JobCollection,
+  type JobLedger,
+  type JobRawObjects,
   type JobReport,
   type JobTable,
   type JobTables,
   jobTables,
+  LEDGER_LAG_SECONDS,
 } from "./job-tables.js";
 export { PARQUET_COMPRESSION, parquetSchemaOf } from "./parquet.js";
 export {

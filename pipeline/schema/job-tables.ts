@@ -1,17 +1,45 @@
 /**
  * The table list the Glue jobs receive (as a job argument in AWS, as a file locally): the one
- * place Python learns which tables exist, their columns and behaviour. Plain JSON, versioned.
+ * place Python learns which tables exist, their columns and behaviour, and the other contracts
+ * between the TypeScript side and the jobs (the raw object keys, the payload column, the ledger's
+ * lag). Plain JSON, versioned; `glue/lakehouse_glue/job_tables.py` parses it strictly.
  */
+import { RAW_OBJECT_KEY_TEMPLATE, RAW_PARTITION_KEY } from "../ingest/keys.js";
+import type { SUPPORT_STATEMENT_TIMEOUT_MS } from "../support/pool.js";
 import { ICEBERG_TABLE_PROPERTIES, icebergPartitionOf, icebergSortOf } from "./iceberg.js";
-import { type CollectionEntry, collections, lakeName, type TableEntry, tables } from "./registry.js";
+import {
+  type CollectionEntry,
+  collections,
+  lakeName,
+  PAYLOAD_COLUMN,
+  type TableEntry,
+  tables,
+} from "./registry.js";
 import { REPORT_SPARK_TYPE, type ReportTable, reportTables } from "./reports.js";
 import { SPARK_TYPE } from "./targets.js";
 
 /**
  * 2: collections carry their Iceberg table properties.
  * 3: `reports`, the `analytics` tables the analytics job writes (reports.ts).
+ * 4: `payloadColumn`, `rawObjects` (the raw key format), `ledger` (the curate job's lag and the
+ *    worker's statement timeout it must exceed), and the postgres tables' `properties`.
  */
-export const JOB_TABLES_VERSION = 3;
+export const JOB_TABLES_VERSION = 4;
+
+/**
+ * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at
+ * insert, not at commit, so a reader must wait until every statement that could still commit a
+ * lower id has ended: the worker's statement timeout bounds that, and this must exceed it.
+ */
+export const LEDGER_LAG_SECONDS = 120;
+
+/**
+ * The worker pool's `statement_timeout` (`SUPPORT_STATEMENT_TIMEOUT_MS` of
+ * `pipeline/support/pool.ts`). Typed by that constant's literal type rather than imported, so the
+ * registry stays free of the database client (infra imports it) while a change of the timeout
+ * fails to compile here until the job tables say the same.
+ */
+const WRITER_STATEMENT_TIMEOUT_MS: typeof SUPPORT_STATEMENT_TIMEOUT_MS = 20_000;
 
 export interface JobColumn {
   readonly name: string;
@@ -41,6 +69,8 @@ export interface JobTable {
   readonly naturalKey: readonly string[];
   readonly watermark: string | null;
   readonly tracked: readonly string[];
+  /** What postgres_extract sets when it creates the table: the same as Pulumi declares. */
+  readonly properties: Readonly<Record<string, string>>;
 }
 
 /** A report table: the analytics job creates it when missing (locally) and checks it otherwise. */
@@ -53,8 +83,28 @@ export interface JobReport {
   readonly properties: Readonly<Record<string, string>>;
 }
 
+/** The raw layer's object keys, as the worker writes them (`pipeline/ingest/keys.ts`). */
+export interface JobRawObjects {
+  /** `{collection}`, `{idDevice}` and `{windowFromMs}` placeholders in literal text. */
+  readonly keyTemplate: string;
+  /** The Hive partition column the key's device folder makes (`idDevice=<id>`). */
+  readonly partitionColumn: string;
+}
+
+/** How the curate job reads the file ledger without skipping a row committed late. */
+export interface JobLedger {
+  /** Default lag behind the newest ledger row; above {@link writerStatementTimeoutMs}. */
+  readonly lagSeconds: number;
+  /** The longest a worker statement (one that inserts ledger rows) can run. */
+  readonly writerStatementTimeoutMs: number;
+}
+
 export interface JobTables {
   readonly version: number;
+  /** The JSON column of a collection with `payload`, holding the fields outside its schema. */
+  readonly payloadColumn: string;
+  readonly rawObjects: JobRawObjects;
+  readonly ledger: JobLedger;
   readonly collections: readonly JobCollection[];
   readonly tables: readonly JobTable[];
   readonly reports: readonly JobReport[];
@@ -67,6 +117,9 @@ function jobColumns(entry: CollectionEntry | TableEntry): JobColumn[] {
 export function jobTables(): JobTables {
   return {
     version: JOB_TABLES_VERSION,
+    payloadColumn: PAYLOAD_COLUMN,
+    rawObjects: { keyTemplate: RAW_OBJECT_KEY_TEMPLATE, partitionColumn: RAW_PARTITION_KEY },
+    ledger: { lagSeconds: LEDGER_LAG_SECONDS, writerStatementTimeoutMs: WRITER_STATEMENT_TIMEOUT_MS },
     collections: collections.map((c: CollectionEntry) => ({
       name: c.name,
       columns: jobColumns(c),
@@ -85,6 +138,7 @@ export function jobTables(): JobTables {
       naturalKey: t.naturalKey.map((k) => lakeName(t, k)),
       watermark: t.watermark ? lakeName(t, t.watermark) : null,
       tracked: (t.tracked ?? []).map((k) => lakeName(t, k)),
+      properties: { ...ICEBERG_TABLE_PROPERTIES },
     })),
     reports: reportTables.map((r: ReportTable) => ({
       name: r.name,

@@ -21,6 +21,33 @@ export interface PartitionSpec {
 
 type Keys<S extends z.ZodObject> = Extract<keyof z.infer<S>, string>;
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * A collection whose source documents are not one row each: the worker reshapes them, and this
+ * says how. `pivot`: a source document (a slot) holds one variable of one device over
+ * `grid.hoursPerSlot` hours, as hourly sub-documents `samples: [{ hour, values }]` with a reading
+ * every `grid.stepSeconds` (`values[i]` at slot start + `hour` hours + `i` steps, null where
+ * nothing was measured); a lake row holds every variable of one device at one instant. The slot
+ * start is the entry's `sourceTimestampField`, the row's instant its `timestampField`, the device
+ * `idDevice` in both; the variable's value names the source field (lake column) it fills.
+ */
+export interface PivotReshape {
+  readonly kind: "pivot";
+  /** A slot document as stored; keys beyond it are counted as drift (the rows have no payload). */
+  readonly slot: z.ZodObject;
+  /** The slot field whose value is the schema field the slot's readings go to (`variable`). */
+  readonly variableField: string;
+  readonly grid: {
+    readonly stepSeconds: number;
+    readonly samplesPerHour: number;
+    readonly hoursPerSlot: number;
+  };
+}
+
+/** How the worker turns a collection's documents into rows, when not one document per row. */
+export type Reshape = PivotReshape;
+
 export interface CollectionEntry<S extends z.ZodObject = z.ZodObject> {
   readonly kind: "collection";
   readonly name: string;
@@ -33,10 +60,18 @@ export interface CollectionEntry<S extends z.ZodObject = z.ZodObject> {
    */
   readonly sourceTimestampField: string;
   /**
-   * Length of the source's indivisible time unit, if any (`variable_logs`: a 6-hour slot).
-   * Windows end on multiples of it, so a unit that may still grow past `last_log_date` waits.
+   * Length of the source's indivisible time unit, if any (a pivoted collection's slot, derived
+   * from its {@link PivotReshape} grid). Windows end on multiples of it, so a unit that may still
+   * grow past `last_log_date` waits.
    */
   readonly alignMs?: number;
+  /** How documents become rows, when not one each (`variable_logs`: slots pivoted to rows). */
+  readonly reshape?: Reshape;
+  /**
+   * Documents per cursor batch, where the worker's default would hold too much at once
+   * (`variable_logs` slots are ~10 KB each).
+   */
+  readonly cursorBatch?: number;
   /** Further timestamp that re-selects a changed document (alarm: `resetTS`). */
   readonly updatedField?: Keys<S>;
   /** Source fields that identify a row in curated; merges and dedups use them. */
@@ -96,13 +131,49 @@ export function defineCollection<S extends z.ZodObject>(
   if (!columns.some((col) => col.source === "idDevice")) {
     throw new RegistryError(`${def.name}: every collection needs idDevice`);
   }
+  const alignMs = def.reshape
+    ? checkPivot(def.name, def.schema, def.reshape, payload, sourceTimestampField)
+    : undefined;
+  if (alignMs !== undefined && def.alignMs !== undefined && def.alignMs !== alignMs) {
+    throw new RegistryError(`${def.name}: alignMs ${def.alignMs} is not the slot length ${alignMs}`);
+  }
   return Object.freeze({
     ...def,
     kind: "collection",
     payload,
     sourceTimestampField,
+    ...(alignMs === undefined ? {} : { alignMs }),
     columns: Object.freeze(columns),
   });
+}
+
+/**
+ * A pivot the worker can run: the slot has the fields the pivot reads, each variable it may name
+ * is a field of the row schema, and the rows carry no payload. Returns the slot length, which
+ * the windows align to so no slot is split.
+ */
+function checkPivot(
+  name: string,
+  schema: z.ZodObject,
+  reshape: PivotReshape,
+  payload: boolean,
+  slotStart: string,
+): number {
+  if (payload) throw new RegistryError(`${name}: a pivoted collection's rows carry no payload`);
+  const slot = reshape.slot.shape as Record<string, unknown>;
+  for (const field of ["idDevice", "samples", reshape.variableField, slotStart]) {
+    if (!(field in slot)) throw new RegistryError(`${name}: the pivot's slot has no field ${field}`);
+  }
+  const variables = (slot[reshape.variableField] as { options?: unknown }).options;
+  if (Array.isArray(variables)) {
+    const unknown = variables.filter((v) => !(String(v) in schema.shape));
+    if (unknown.length) throw new RegistryError(`${name}: variables ${unknown.join(", ")} have no column`);
+  }
+  const { stepSeconds, samplesPerHour, hoursPerSlot } = reshape.grid;
+  if (!(stepSeconds > 0 && hoursPerSlot > 0) || stepSeconds * samplesPerHour * 1000 !== HOUR_MS) {
+    throw new RegistryError(`${name}: the pivot's grid does not fill an hour`);
+  }
+  return hoursPerSlot * HOUR_MS;
 }
 
 export function defineTable<S extends z.ZodObject>(
@@ -207,11 +278,17 @@ export const collections = [
     schema: c.VariableLogsSchema,
     timestampField: "time",
     sourceTimestampField: "day",
-    alignMs: c.VARIABLE_LOG_SHAPE.hoursPerSlot * 3_600_000,
     naturalKey: ["idDevice", "time"],
     // The wide row is built by the worker from slot documents; a slot's extra keys are counted
     // as drift by the worker rather than folded into every one of its 720 rows.
     payload: false,
+    reshape: {
+      kind: "pivot",
+      slot: c.VariableLogSlotSchema,
+      variableField: "variable",
+      grid: c.VARIABLE_LOG_SHAPE,
+    },
+    cursorBatch: 200,
     partition: { buckets: 32, time: "month" },
   }),
   defineCollection({

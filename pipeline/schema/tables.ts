@@ -1,5 +1,5 @@
 /**
- * Lake schemas of the PostgreSQL `ddc` tables that go to the lake (DESIGN §3). Keys are the
+ * Lake schemas of the PostgreSQL `ddc` tables that go to the lake (docs/design.md §3). Keys are the
  * source column names (already snake_case); `jsonb` columns are carried as JSON text.
  */
 import { z } from "zod";

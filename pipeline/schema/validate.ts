@@ -3,8 +3,9 @@
  * the schema fold into the JSON `payload` column (or are reported as `extraKeys` where an entry
  * has no payload), so new source fields never fail a load and never vanish.
  */
+
 import { EJSON } from "bson";
-import { type DocumentIssue, DocumentValidationError } from "../errors.js";
+import { type DocumentIssue, DocumentValidationError, documentIdOf } from "../errors.js";
 import { PAYLOAD_COLUMN, type RegistryEntry } from "./registry.js";
 
 /** Above this a payload is refused: one row that large would dominate a row group's memory. */
@@ -16,13 +17,6 @@ export interface LakeRowResult {
   readonly row: LakeRow;
   /** Source keys outside the schema: what schema owners may promote to columns. */
   readonly extraKeys: readonly string[];
-}
-
-function documentIdOf(doc: Record<string, unknown>): string | undefined {
-  const id = doc._id;
-  if (id === undefined || id === null) return undefined;
-  if (typeof id === "object" && "toHexString" in id) return (id as { toHexString(): string }).toHexString();
-  return String(id);
 }
 
 function idDeviceOf(doc: Record<string, unknown>): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * Support database (DESIGN §4): the Prisma client of the ingestion's bookmarks, metrics, plans,
+ * Support database (docs/design.md §4): the Prisma client of the ingestion's bookmarks, metrics, plans,
  * file ledger, drift counts and quarantine records, and the runner of its migrations.
  */
 export type {

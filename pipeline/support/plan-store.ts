@@ -1,69 +1,80 @@
-/** The {@link PlanStore} on the support database's `plan` and `plan_batch` tables. */
+/**
+ * The {@link PlanStore} on the support database's `plan` and `plan_batch` tables, in SQL over
+ * {@link SqlRunner} (a `pg.Pool`): the worker, which opens no Prisma client (pool.ts), loads its
+ * batch on the same pool as its commits, and the plan and summary steps use the same adapter.
+ */
 import type { IngestMode } from "../ingest/batches.js";
 import type { PlannedBatch } from "../ingest/plan.js";
 import {
   type BatchRef,
   PlanBatchNotFoundError,
+  PlanNotFoundError,
   type PlanOutcome,
   type PlanStore,
 } from "../ingest/plan-store.js";
 import type { DeviceTarget } from "../ingest/worker.js";
-import type { SupportClient } from "./client.js";
-import { prismaRunner, type SqlRunner } from "./pool.js";
+import type { SqlRunner } from "./pool.js";
 
-/** Rows per INSERT: a bulk plan has a few hundred batches, each a few hundred devices. */
-const INSERT_CHUNK = 200;
+/**
+ * A plan and all its batches in one statement, so it is stored whole or not at all. The batches
+ * travel as one JSON parameter: a bulk plan has a few hundred batches of a few hundred devices,
+ * and PostgreSQL reads JSON arrays into the `int[]` and `timestamptz[]` columns. The final SELECT
+ * reads the new id from the CTE, not from `plan_batch`, which the plan's user may not read.
+ */
+const SAVE = `
+WITH new_plan AS (
+  INSERT INTO plan (mode) VALUES ($1::plan_mode) RETURNING id
+), batches AS (
+  INSERT INTO plan_batch (plan_id, collection, batch_index, devices, last_log_dates)
+  SELECT new_plan.id, b.collection, b.batch_index, b.devices, b.last_log_dates
+  FROM new_plan, jsonb_to_recordset($2::jsonb)
+    AS b(collection text, batch_index int, devices int[], last_log_dates timestamptz[])
+)
+SELECT id FROM new_plan
+`;
 
-export function prismaPlanStore(db: SupportClient): PlanStore {
-  return {
-    async save(mode: IngestMode, batches: readonly PlannedBatch[]) {
-      return db.$transaction(async (tx) => {
-        const plan = await tx.plan.create({ data: { mode }, select: { id: true } });
-        for (let i = 0; i < batches.length; i += INSERT_CHUNK) {
-          await tx.planBatch.createMany({
-            data: batches.slice(i, i + INSERT_CHUNK).map((b) => ({
-              planId: plan.id,
-              collection: b.collection,
-              batchIndex: b.batch,
-              devices: b.devices.map((d) => d.idDevice),
-              lastLogDates: b.devices.map((d) => d.lastLogDate),
-            })),
-          });
-        }
-        return plan.id;
-      });
-    },
-
-    load: (ref: BatchRef) => loadPlanBatch(prismaRunner(db), ref),
-
-    async setStatus(planId: string, status: PlanOutcome) {
-      await db.plan.update({ where: { id: planId }, data: { status } });
-    },
-  };
-}
-
-const PLAN_BATCH = `
+const LOAD = `
 SELECT devices, last_log_dates FROM plan_batch
 WHERE plan_id = $1::uuid AND collection = $2 AND batch_index = $3
 `;
 
-/**
- * The devices of one stored batch, in the planner's order. In SQL so the worker, which opens no
- * Prisma client (pool.ts), loads its batch on the same pool as its commits.
- * @throws PlanBatchNotFoundError when the plan has no such batch.
- */
-export async function loadPlanBatch(db: SqlRunner, ref: BatchRef): Promise<DeviceTarget[]> {
-  const { rows } = await db.query<{ devices: number[] | null; last_log_dates: Date[] | null }>(PLAN_BATCH, [
-    ref.planId,
-    ref.collection,
-    ref.batch,
-  ]);
-  const row = rows[0];
-  if (!row) {
-    throw new PlanBatchNotFoundError(`plan ${ref.planId} has no batch ${ref.batch} for ${ref.collection}`, {
-      collection: ref.collection,
-    });
-  }
-  const dates = row.last_log_dates ?? [];
-  return (row.devices ?? []).map((idDevice, i) => ({ idDevice, lastLogDate: dates[i] as Date }));
+const SET_STATUS = `UPDATE plan SET status = $2::plan_status WHERE id = $1::uuid RETURNING id`;
+
+export function postgresPlanStore(db: SqlRunner): PlanStore {
+  return {
+    async save(mode: IngestMode, batches: readonly PlannedBatch[]) {
+      const rows = batches.map((b) => ({
+        collection: b.collection,
+        batch_index: b.batch,
+        devices: b.devices.map((d) => d.idDevice),
+        last_log_dates: b.devices.map((d) => d.lastLogDate),
+      }));
+      const { rows: saved } = await db.query<{ id: string }>(SAVE, [mode, JSON.stringify(rows)]);
+      return saved[0]?.id as string;
+    },
+
+    /** @throws PlanBatchNotFoundError when the plan has no such batch. */
+    async load(ref: BatchRef): Promise<DeviceTarget[]> {
+      const { rows } = await db.query<{ devices: number[] | null; last_log_dates: Date[] | null }>(LOAD, [
+        ref.planId,
+        ref.collection,
+        ref.batch,
+      ]);
+      const row = rows[0];
+      if (!row) {
+        throw new PlanBatchNotFoundError(
+          `plan ${ref.planId} has no batch ${ref.batch} for ${ref.collection}`,
+          { collection: ref.collection },
+        );
+      }
+      const dates = row.last_log_dates ?? [];
+      return (row.devices ?? []).map((idDevice, i) => ({ idDevice, lastLogDate: dates[i] as Date }));
+    },
+
+    /** @throws PlanNotFoundError when no plan has this id. */
+    async setStatus(planId: string, status: PlanOutcome) {
+      const { rows } = await db.query(SET_STATUS, [planId, status]);
+      if (!rows.length) throw new PlanNotFoundError(`no plan ${planId} to mark ${status}`);
+    },
+  };
 }

@@ -26,8 +26,9 @@ export interface SqlRunner {
 /**
  * No statement of the worker runs longer, a group commit waiting on another worker's drift rows
  * included. The curate job relies on it: it reads ledger ids only once their rows are older
- * than its lag (2 minutes, glue/lakehouse_glue/curate/ledger.py), so a commit still running past
- * that could have its lower id skipped.
+ * than its lag (`LEDGER_LAG_SECONDS`, pipeline/schema/job-tables.ts, carried to the job by the
+ * job tables, which type this timeout too), so a commit still running past that could have its
+ * lower id skipped.
  */
 export const SUPPORT_STATEMENT_TIMEOUT_MS = 20_000;
 

@@ -1,5 +1,5 @@
 /**
- * The ingestion's progress report (DESIGN §4 "Progress"): per collection, what this plan's
+ * The ingestion's progress report (docs/design.md §4 "Progress"): per collection, what this plan's
  * workers moved, how far the devices' bookmarks are, and documents uploaded so far against the
  * source's own count. Read from the support database's metric and bookmark rows, so a run that
  * died mid-way still reports what it committed.

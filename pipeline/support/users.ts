@@ -64,23 +64,23 @@ export const SUPPORT_USERS = {
       "pipeline/support/plan-store.ts",
     ],
     tables: {
-      // `lastts.count()` picks bulk or operations; planPass reads the bookmarks (ingest-ledger.ts).
+      // hasBookmarks picks bulk or operations; planPass reads the bookmarks (ingest-state.ts).
       lastts: ["SELECT"],
-      // prismaPlanStore.save: `plan.create` is INSERT ... RETURNING id.
+      // postgresPlanStore.save: INSERT INTO plan ... RETURNING id.
       plan: ["SELECT", "INSERT"],
-      // prismaPlanStore.save: `planBatch.createMany`, a plain INSERT.
+      // postgresPlanStore.save: INSERT INTO plan_batch in the same statement.
       plan_batch: ["INSERT"],
     },
   },
   worker: {
     code: [
       "pipeline/lambda/steps.ts workerStep",
-      "pipeline/support/plan-store.ts loadPlanBatch",
-      "pipeline/support/ingest-ledger.ts",
+      "pipeline/support/plan-store.ts load",
+      "pipeline/support/ingest-state.ts",
       "pipeline/support/commit-statement.ts",
     ],
     tables: {
-      // loadPlanBatch.
+      // postgresPlanStore.load.
       plan_batch: ["SELECT"],
       // Bookmarks read, then upserted by the group commit.
       lastts: ["SELECT", "INSERT", "UPDATE"],
@@ -96,7 +96,8 @@ export const SUPPORT_USERS = {
   },
   summarize: {
     code: [
-      "pipeline/lambda/steps.ts summarizeStep, quarantineOrphans",
+      "pipeline/lambda/steps.ts summarizeStep",
+      "pipeline/ingest/orphans.ts quarantineOrphans",
       "pipeline/support/progress.ts",
       "pipeline/support/plan-store.ts setStatus",
     ],
@@ -108,12 +109,12 @@ export const SUPPORT_USERS = {
       // ingestionProgress: bookmarks and drift counts.
       lastts: ["SELECT"],
       drift_count: ["SELECT"],
-      // prismaPlanStore.setStatus: `plan.update` (UPDATE ... WHERE id ... RETURNING).
+      // postgresPlanStore.setStatus: UPDATE plan ... WHERE id ... RETURNING id.
       plan: ["SELECT", "UPDATE"],
     },
   },
   curate: {
-    code: ["glue/lakehouse_glue/curate/ledger.py ledger_bounds, pending_entries"],
+    code: ["glue/lakehouse_glue/curate/file_ledger.py ledger_bounds, pending_entries"],
     tables: {
       // The ledger's bounds and pending rows, read-only (the JDBC session is read-only too).
       file_ledger: ["SELECT"],

@@ -58,7 +58,7 @@ from lakehouse_glue.analytics.alarms_report import (  # noqa: E402
     OVERALL_LEVEL,
 )
 from lakehouse_glue.curate import CurateSettings, compact, load_job_tables, run_curate  # noqa: E402
-from lakehouse_glue.curate.ledger import JdbcSource  # noqa: E402
+from lakehouse_glue.jdbc import JdbcSource  # noqa: E402
 from lakehouse_glue.spark import DEFAULT_CATALOG, local_session  # noqa: E402
 
 

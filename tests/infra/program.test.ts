@@ -467,7 +467,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(args("postgres_extract").defaultArguments["--connection_name"]).toBe("sources-ddc-0a1b2c3");
       expect(args("mongodb_curate").connections).toEqual(["glue-support-0a1b2c3"]);
       expect(args("mongodb_curate").defaultArguments).toMatchObject({
-        "--support_connection_name": "glue-support-0a1b2c3",
+        "--connection_name": "glue-support-0a1b2c3",
         "--raw_location": "s3://lake-mongodb-raw-0a1b2c3/",
       });
       expect(args("analytics").connections).toEqual([]);

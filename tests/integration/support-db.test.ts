@@ -12,6 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalConfigSchema } from "../../local/config.js";
 import { parseEnv } from "../../pipeline/config.js";
+import { PlanBatchNotFoundError, PlanNotFoundError } from "../../pipeline/ingest/plan-store.js";
 import {
   applyMigrations,
   createSupportClient,
@@ -27,7 +28,8 @@ import {
   readMigrations,
   type SupportClient,
 } from "../../pipeline/support/index.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
+import { postgresPlanStore } from "../../pipeline/support/plan-store.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 
 const { SUPPORT_DATABASE_URL } = parseEnv(
@@ -416,10 +418,10 @@ describe("Prisma client on the migrated schema", () => {
   });
 
   it("ledger commit: a replayed window replaces its row with a new id past the curate position", async () => {
-    const ledger = sqlIngestLedger(pool);
+    const state = postgresIngestState(pool);
     const window = { from: new Date(1_700_000_000_000), to: new Date(1_700_086_400_000) };
     const commit = (runId: string, rows: number) =>
-      ledger.commitWindows([
+      state.commitWindows([
         {
           runId,
           planId: null,
@@ -452,7 +454,7 @@ describe("Prisma client on the migrated schema", () => {
   });
 
   it("ledger commit: a group of windows commits every row and sums, in one statement", async () => {
-    const ledger = sqlIngestLedger(pool);
+    const state = postgresIngestState(pool);
     const runId = randomUUID();
     const day = 86_400_000;
     const base = 1_710_000_000_000;
@@ -474,7 +476,7 @@ describe("Prisma client on the migrated schema", () => {
         lastSeen: new Date(base),
       },
     });
-    await ledger.commitWindows([
+    await state.commitWindows([
       {
         runId,
         planId: null,
@@ -560,7 +562,7 @@ describe("Prisma client on the migrated schema", () => {
   });
 
   it("ledger commit: a group that fails leaves none of its rows", async () => {
-    const ledger = sqlIngestLedger(pool);
+    const state = postgresIngestState(pool);
     const runId = randomUUID();
     const window = { from: new Date(1_720_000_000_000), to: new Date(1_720_086_400_000) };
     const commit = (idDevice: number) => ({
@@ -583,11 +585,92 @@ describe("Prisma client on the migrated schema", () => {
         computationMs: 1,
       },
     });
-    await expect(ledger.commitWindows([commit(501), commit(502)])).rejects.toThrow();
+    await expect(state.commitWindows([commit(501), commit(502)])).rejects.toThrow();
     expect(await db.lastts.count({ where: { idDevice: { in: [501, 502] } } })).toBe(0);
     expect(await db.fileLedger.count({ where: { runId } })).toBe(0);
     expect(await db.metric.count({ where: { runId } })).toBe(0);
     expect(await db.driftCount.count({ where: { collection: "events", key: "extra" } })).toBe(0);
+  });
+
+  it("ledger orphans: quarantine rows without a device and the run's counters, in one statement", async () => {
+    const state = postgresIngestState(pool);
+    const runId = randomUUID();
+    const collection = `orphans_${randomUUID().slice(0, 8)}`;
+    expect(await state.quarantinedOrphans(collection)).toEqual(new Set());
+    const orphan = (documentId: string | null) => ({
+      documentId,
+      reason: `${"x".repeat(5000)} ${documentId}`,
+      objectKey: `_quarantine/${collection}/no-device/${documentId}.json`,
+    });
+    await state.commitOrphans({
+      runId,
+      planId: null,
+      collection,
+      quarantined: [orphan("o1"), orphan(null)],
+    });
+    await state.commitOrphans({ runId, planId: null, collection, quarantined: [orphan("o2")] });
+    await state.commitOrphans({ runId, planId: null, collection, quarantined: [] });
+
+    const rows = await db.quarantine.findMany({ where: { runId }, orderBy: { id: "asc" } });
+    expect(rows.map((r) => [r.collection, r.idDevice, r.documentId, r.reason.length])).toEqual([
+      [collection, null, "o1", 4000],
+      [collection, null, null, 4000],
+      [collection, null, "o2", 4000],
+    ]);
+    expect(await state.quarantinedOrphans(collection)).toEqual(new Set(["o1", "o2"]));
+    expect(
+      await db.metric.findUniqueOrThrow({ where: { runId_collection: { runId, collection } } }),
+    ).toMatchObject({ documentsRead: 3, documentsQuarantined: 3, documentsUploaded: 0, planId: null });
+  });
+
+  it("ledger: has bookmarks once any device of any collection has one", async () => {
+    const empty = await freshDatabase();
+    await applyMigrations(empty);
+    const emptyPool = createSupportPool(empty);
+    try {
+      expect(await postgresIngestState(emptyPool).hasBookmarks()).toBe(false);
+      await emptyPool.query("INSERT INTO lastts (id_device, collection, lastts) VALUES (1, 'alarm', now())");
+      expect(await postgresIngestState(emptyPool).hasBookmarks()).toBe(true);
+    } finally {
+      await emptyPool.end();
+    }
+  });
+
+  it("plan store: saves a plan whole, loads each batch in order, sets the outcome", async () => {
+    const plans = postgresPlanStore(pool);
+    const at = (ms: number) => new Date(1_700_000_000_000 + ms);
+    const batches = [
+      { collection: "events", batch: 0, devices: [3, 1].map((d) => ({ idDevice: d, lastLogDate: at(d) })) },
+      { collection: "events", batch: 1, devices: [{ idDevice: 7, lastLogDate: at(7) }] },
+      { collection: "alarm", batch: 0, devices: [] },
+    ];
+    const planId = await plans.save("bulk", batches);
+    expect(await db.plan.findUniqueOrThrow({ where: { id: planId } })).toMatchObject({
+      mode: "bulk",
+      status: "planned",
+    });
+    for (const b of batches) {
+      expect(await plans.load({ planId, collection: b.collection, batch: b.batch })).toEqual(b.devices);
+    }
+    await expect(plans.load({ planId, collection: "events", batch: 2 })).rejects.toThrow(
+      PlanBatchNotFoundError,
+    );
+
+    await plans.setStatus(planId, "succeeded");
+    expect((await db.plan.findUniqueOrThrow({ where: { id: planId } })).status).toBe("succeeded");
+    await expect(plans.setStatus(randomUUID(), "failed")).rejects.toThrow(PlanNotFoundError);
+
+    // A plan of a bulk load's size: many batches of many devices, in one statement.
+    const big = Array.from({ length: 300 }, (_, batch) => ({
+      collection: "variable_logs",
+      batch,
+      devices: Array.from({ length: 300 }, (_, i) => ({ idDevice: batch * 300 + i, lastLogDate: at(i) })),
+    }));
+    const bigId = await plans.save("bulk", big);
+    expect(await db.planBatch.count({ where: { planId: bigId } })).toBe(300);
+    expect(await plans.load({ planId: bigId, collection: "variable_logs", batch: 299 })).toEqual(
+      big[299]?.devices,
+    );
   });
 
   it("plan and batches: round-trip, unique (planId, collection, batchIndex), cascade on delete", async () => {

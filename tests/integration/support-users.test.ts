@@ -33,9 +33,9 @@ import { emfLines } from "../../pipeline/lambda/metrics.js";
 import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
 import { planStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
 import { jobTables } from "../../pipeline/schema/index.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { applyMigrations } from "../../pipeline/support/migrate.js";
-import { loadPlanBatch } from "../../pipeline/support/plan-store.js";
+import { postgresPlanStore } from "../../pipeline/support/plan-store.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 import {
   provisionSupportUsers,
@@ -367,15 +367,16 @@ describe("provisioning the support users", () => {
     await writeFile(tablesFile, JSON.stringify(jobTables()));
     const run = await runSparkJob({
       name: "support-users-curate",
-      module: "lakehouse_glue.curate",
+      module: "lakehouse_glue",
       args: [
+        "mongodb_curate",
         "--job-tables",
         tablesFile,
         "--warehouse",
         join(work, "warehouse"),
-        "--raw-dir",
+        "--raw-location",
         rawDir(),
-        "--support-jdbc-url",
+        "--jdbc-url",
         `jdbc:postgresql://${curate.host}:${curate.port}/${curate.dbname}`,
         "--user",
         curate.username ?? "",
@@ -566,12 +567,12 @@ describe("every grant is needed", () => {
     const from = new Date(Date.UTC(2024, 0, 1));
     const to = new Date(Date.UTC(2024, 0, 2));
     try {
-      const ledger = sqlIngestLedger(pool);
+      const state = postgresIngestState(pool);
       const item = plan.items[0];
       if (!item) throw new Error("the flow test stored no plan");
-      await loadPlanBatch(pool, item);
-      await ledger.bookmarks("events", [idDevice]);
-      await ledger.commitWindows([
+      await postgresPlanStore(pool).load(item);
+      await state.bookmarks("events", [idDevice]);
+      await state.commitWindows([
         {
           runId,
           planId: plan.planId,
@@ -592,7 +593,7 @@ describe("every grant is needed", () => {
           },
         },
       ]);
-      await ledger.finishRun({
+      await state.finishRun({
         runId,
         planId: plan.planId,
         collection: "events",
@@ -638,7 +639,7 @@ describe("every grant is needed", () => {
   }
 
   async function curateProbe(): Promise<void> {
-    // ledger_bounds' and pending_entries' statements (glue/lakehouse_glue/curate/ledger.py).
+    // ledger_bounds' and pending_entries' statements (glue/lakehouse_glue/curate/file_ledger.py).
     await asUser(
       "curate",
       "SELECT COALESCE(MAX(id) FILTER (WHERE created_at <= now() - interval '0 seconds'), 0) AS safe, " +

@@ -16,7 +16,7 @@ import { runWorker } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection } from "../../pipeline/schema/index.js";
 import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 
 const config = loadLocalConfig();
@@ -74,7 +74,7 @@ async function rowsOf(collectionName: string) {
 const work = (collectionName: string, idDevice: number, lastLogDate: Date, runId: string) =>
   runWorker(
     { runId, planId: null, entry: collection(collectionName), devices: [{ idDevice, lastLogDate }] },
-    { source, store, ledger: sqlIngestLedger(pool) },
+    { source, store, state: postgresIngestState(pool) },
     { windowMs: DAY_MS },
   );
 

@@ -17,7 +17,7 @@ import { runWorker } from "../../pipeline/ingest/worker.js";
 import { S3ObjectStore } from "../../pipeline/lake/s3-store.js";
 import { collection } from "../../pipeline/schema/registry.js";
 import { applyMigrations, createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 import { createTestBucket, deleteTestBucket, motoClient, pendingUploads } from "../support/s3-bucket.js";
 import type { WorkerChildSettings } from "../support/worker-child.js";
@@ -135,7 +135,7 @@ it("a worker killed mid-upload leaves no object and no commit; the rerun cleans 
       entry: collection("events"),
       devices: [{ idDevice: ID_DEVICE, lastLogDate }],
     },
-    { source, store, ledger: sqlIngestLedger(pool) },
+    { source, store, state: postgresIngestState(pool) },
     { rowGroupSize: 16 },
   );
   expect(result.complete).toBe(true);

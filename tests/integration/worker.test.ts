@@ -11,14 +11,14 @@ import type { Db, Document } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceSnapshot, loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import type { Budget } from "../../pipeline/ingest/budget.js";
-import type { IngestLedger } from "../../pipeline/ingest/ledger.js";
+import type { IngestState } from "../../pipeline/ingest/ingest-state.js";
 import { planBatches } from "../../pipeline/ingest/plan.js";
 import { DEFAULT_WORKERS } from "../../pipeline/ingest/settings.js";
 import { runWorker, type WorkerResult } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection, collections, lakeName, toLakeRow } from "../../pipeline/schema/index.js";
 import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 import { throwawayDatabases } from "../support/throwaway.js";
 
@@ -27,7 +27,7 @@ const { name, config } = dbs;
 
 let targets: OpenTargets;
 let support: SupportClient;
-let ledger: IngestLedger;
+let state: IngestState;
 let pool: ReturnType<typeof createSupportPool>;
 let store: LocalObjectStore;
 let lakeDir: string;
@@ -59,7 +59,7 @@ beforeAll(async () => {
   await source.collection("alarm").updateOne({ _id: reopened._id }, { $unset: { resetTS: "" } });
   support = createSupportClient(config.SUPPORT_DATABASE_URL);
   pool = createSupportPool(config.SUPPORT_DATABASE_URL);
-  ledger = sqlIngestLedger(pool);
+  state = postgresIngestState(pool);
   lakeDir = await mkdtemp(join(tmpdir(), "lake-worker-"));
   store = new LocalObjectStore(lakeDir);
 }, 180_000);
@@ -89,7 +89,7 @@ async function bookmarkMap() {
 }
 
 /** Plan and run every batch of every collection, as the state machine would. */
-async function runAll(opts: { ledger?: IngestLedger; budget?: Budget; names?: string[] } = {}) {
+async function runAll(opts: { state?: IngestState; budget?: Budget; names?: string[] } = {}) {
   run++;
   const batches = planBatches({
     mode: "operations",
@@ -110,7 +110,7 @@ async function runAll(opts: { ledger?: IngestLedger; budget?: Budget; names?: st
             entry: collection(b.collection),
             devices: b.devices,
           },
-          { source, store, ledger: opts.ledger ?? ledger },
+          { source, store, state: opts.state ?? state },
           { budget: opts.budget, safetyMarginMs: 1000 },
         ),
       );
@@ -289,15 +289,15 @@ describe("failures", () => {
   it("a crash between upload and commit loses nothing and duplicates nothing on rerun", async () => {
     await advanceSnapshot(targets, { days: 1 });
     let commits = 0;
-    const flaky: IngestLedger = {
-      ...ledger,
+    const flaky: IngestState = {
+      ...state,
       async commitWindows(group) {
         if (group.some((c) => c.object) && ++commits % 2 === 0)
           throw new Error("injected: connection lost before commit");
-        return ledger.commitWindows(group);
+        return state.commitWindows(group);
       },
     };
-    const crashed = await runAll({ ledger: flaky, names: ["events", "alarm"] });
+    const crashed = await runAll({ state: flaky, names: ["events", "alarm"] });
     expect(crashed.failures.length).toBeGreaterThan(0);
     const rerun = await runAll({ names: ["events", "alarm"] });
     expect(rerun.failures).toEqual([]);

@@ -6,7 +6,7 @@ import { MongoClient } from "mongodb";
 import { runWorker } from "../../pipeline/ingest/worker.js";
 import { S3ObjectStore } from "../../pipeline/lake/s3-store.js";
 import { collection } from "../../pipeline/schema/registry.js";
-import { sqlIngestLedger } from "../../pipeline/support/ingest-ledger.js";
+import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
 import { motoClient } from "./s3-bucket.js";
 
@@ -35,7 +35,7 @@ try {
     {
       source: mongo.db(settings.database),
       store: new S3ObjectStore({ client: motoClient(), bucket: settings.bucket }),
-      ledger: sqlIngestLedger(support),
+      state: postgresIngestState(support),
     },
     { rowGroupSize: settings.rowGroupSize },
   );

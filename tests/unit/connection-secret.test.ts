@@ -7,8 +7,8 @@ import {
   secretFromUrl,
 } from "../../pipeline/connections/secret.js";
 import { SecretUnavailableError } from "../../pipeline/connections/secrets-manager.js";
-import { ConfigError, DocumentValidationError } from "../../pipeline/errors.js";
-import { isRetryable, toStepFunctionsError } from "../../pipeline/lambda/errors.js";
+import { ConfigError, DocumentValidationError, isTransient as isRetryable } from "../../pipeline/errors.js";
+import { toStepFunctionsError } from "../../pipeline/lambda/errors.js";
 
 describe("connection secrets", () => {
   it("accepts the AWS field names and the database/user aliases alike", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { groupCommits } from "../../pipeline/ingest/group-commit.js";
-import type { WindowCommit } from "../../pipeline/ingest/ledger.js";
+import type { WindowCommit } from "../../pipeline/ingest/ingest-state.js";
 
 const commitOf = (idDevice: number): WindowCommit => ({
   runId: "run",

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { pivotSlots } from "../../pipeline/ingest/pivot.js";
+import { pivotRows } from "../../pipeline/ingest/pivot.js";
 import { OVEN_VARIABLES, type VariableLogSlot } from "../../pipeline/schema/collections.js";
+import { collection } from "../../pipeline/schema/registry.js";
 
 const day = new Date("2024-01-01T06:00:00Z");
 const values = (f: (i: number) => number | null) => Array.from({ length: 120 }, (_, i) => f(i));
@@ -11,7 +12,7 @@ async function* from<T>(items: T[]): AsyncGenerator<T> {
 
 async function collect(slots: VariableLogSlot[], idDevice = 1) {
   const rows = [];
-  for await (const r of pivotSlots(idDevice, from(slots))) rows.push(r);
+  for await (const r of pivotRows(collection("variable_logs"), idDevice, from(slots))) rows.push(r);
   return rows;
 }
 
@@ -23,7 +24,7 @@ function slot(
   return { _id: `${variable}-${d.getTime()}`, idDevice: 1, variable, day: d, samples };
 }
 
-describe("pivotSlots", () => {
+describe("pivotRows of variable_logs", () => {
   it("makes one row per instant with a column per variable, nulls where a variable was silent", async () => {
     const rows = await collect([
       slot("temp_chamber", day, [{ hour: 0, values: values((i) => (i < 2 ? 100 + i : null)) }]),

@@ -1,5 +1,5 @@
-"""The Alarms report (DESIGN §4, §5): alarms per company, device model, alarm code and day, and
-time-to-reset percentiles, from curated alarms joined with the Postgres ``device`` and
+"""The Alarms report (docs/design.md §4, §5): alarms per company, device model, alarm code and
+day, and time-to-reset percentiles, from curated alarms joined with the Postgres ``device`` and
 ``company`` tables.
 
 Transforms take DataFrames, so the same code computes the report from curated Iceberg (the job)

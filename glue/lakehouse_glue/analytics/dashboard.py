@@ -1,4 +1,4 @@
-"""The Alarms report as one self-contained HTML dashboard (DESIGN §7: local mode ends with it).
+"""The Alarms report as one self-contained HTML dashboard (docs/design.md §7).
 
 Local only: in AWS, QuickSight reads the same two tables through Athena and is the dashboard, so
 the Glue job never imports this module. It reads ``analytics.alarms_daily`` and

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.errors import SchemaMismatchError
+from lakehouse_glue.sql import properties_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -32,19 +33,14 @@ def report_table_name(catalog: str, spec: JobReport, namespace: str | None = Non
     return f"{catalog}.{namespace or spec.database}.{spec.name}"
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def create_table_sql(table: str, spec: JobReport) -> str:
     """The declared table: its columns in order, ``NOT NULL`` where declared, its properties."""
     columns = ",\n  ".join(
         f"`{c.name}` {c.spark_type}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns
     )
-    props = ", ".join(f"{_sql_string(k)} = {_sql_string(v)}" for k, v in spec.properties.items())
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n) USING iceberg\n"
-        f"TBLPROPERTIES ({props})"
+        f"TBLPROPERTIES ({properties_sql(spec.properties)})"
     )
 
 

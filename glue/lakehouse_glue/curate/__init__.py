@@ -8,9 +8,10 @@ from lakehouse_glue.curate.curate import (
     curate_collection,
     run_curate,
 )
-from lakehouse_glue.curate.ledger import JdbcSource, LedgerEntry, support_source
+from lakehouse_glue.curate.file_ledger import LedgerEntry, support_source
 from lakehouse_glue.curate.spec import CollectionSpec, JobTables, load_job_tables
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE, POSITION_PROPERTY, TableLayout
+from lakehouse_glue.jdbc import JdbcSource
 
 __all__ = [
     "CURATED_NAMESPACE",

@@ -1,4 +1,4 @@
-"""Raw Parquet objects listed in the ledger → curated Iceberg tables (DESIGN §4).
+"""Raw Parquet objects listed in the ledger → curated Iceberg tables (docs/design.md §4).
 
 Per collection: read the ledger rows past the table's committed position, read their objects,
 conform them to the registry (drift folds into ``payload``), keep one row per natural key, and
@@ -16,14 +16,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.curate.commit import latest_property, with_commit_properties
-from lakehouse_glue.curate.ledger import (
-    DEFAULT_LAG_SECONDS,
-    JdbcSource,
+from lakehouse_glue.curate.file_ledger import (
     LedgerEntry,
     ledger_bounds,
     pending_entries,
 )
-from lakehouse_glue.curate.spec import PAYLOAD_COLUMN, CollectionSpec, JobTables
+from lakehouse_glue.curate.spec import CollectionSpec, JobTables
 from lakehouse_glue.curate.tables import (
     CURATED_NAMESPACE,
     POSITION_PROPERTY,
@@ -35,6 +33,7 @@ from lakehouse_glue.errors import (
     RawObjectMissingError,
     SchemaMismatchError,
 )
+from lakehouse_glue.jdbc import JdbcSource
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -47,8 +46,6 @@ OBJECT_KEY = "_object_key"
 #: One commit per this many raw objects: bounds a commit's memory and a failure's rework on a
 #: bulk backlog, while an hourly run of the operations mode fits in one.
 DEFAULT_MAX_FILES_PER_COMMIT = 2000
-#: ``<collection>/idDevice=<id>/<from-ms>.parquet`` at the end of a file's path (keys.ts).
-_OBJECT_KEY_PATTERN = r"([a-z0-9_]+/idDevice=[0-9]+/[0-9]+\.parquet)$"
 
 # Raw types that widen losslessly to the registry's type; anything else is a schema mismatch
 # (a cast would silently turn bad values into NULL).
@@ -66,7 +63,9 @@ class CurateSettings:
     raw_root: str
     namespace: str = CURATED_NAMESPACE
     layout: TableLayout = field(default_factory=TableLayout)
-    lag_seconds: int = DEFAULT_LAG_SECONDS
+    #: ``None``: the job tables' ``ledger.lagSeconds``; 0 reads up to the newest ledger row
+    #: (only when no worker is running); otherwise above the workers' statement timeout.
+    lag_seconds: int | None = None
     max_files_per_commit: int = DEFAULT_MAX_FILES_PER_COMMIT
 
 
@@ -101,11 +100,32 @@ def committed_position(spark: SparkSession, table: str) -> int:
         ) from error
 
 
-def read_raw(spark: SparkSession, raw_root: str, entries: Sequence[LedgerEntry]) -> DataFrame:
-    """The rows of the listed objects, each tagged with its ledger id (newer objects win ties)."""
-    from pyspark.sql import functions as sf
-    from pyspark.sql.utils import AnalysisException
+def check_object_keys(spec: CollectionSpec, entries: Sequence[LedgerEntry]) -> None:
+    """Every ledger row's key is in the job tables' raw key format and names the row's own
+    collection and device. Rows are matched to their object by the key found in the object's
+    path; a key in another format would match nothing, and its rows would be dropped silently."""
+    for entry in entries:
+        parts = spec.raw_key.parse(entry.object_key)
+        if parts is None or (parts.collection, parts.id_device) != (
+            entry.collection,
+            entry.id_device,
+        ):
+            raise SchemaMismatchError(
+                f"ledger row {entry.id}: object key {entry.object_key!r} is not "
+                f"{spec.raw_key.template!r} for collection {entry.collection}, device "
+                f"{entry.id_device}: were the worker and the job tables deployed together?",
+                table=spec.name,
+            )
 
+
+def read_raw(
+    spark: SparkSession, spec: CollectionSpec, raw_root: str, entries: Sequence[LedgerEntry]
+) -> DataFrame:
+    """The rows of the listed objects, each tagged with its ledger id (newer objects win ties)."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as sf
+
+    check_object_keys(spec, entries)
     paths = [object_uri(raw_root, e.object_key) for e in entries]
     try:
         # mergeSchema: objects written before and after a registry change differ in columns.
@@ -121,7 +141,7 @@ def read_raw(spark: SparkSession, raw_root: str, entries: Sequence[LedgerEntry])
         [(e.object_key, e.id) for e in entries], f"{OBJECT_KEY} STRING, {LEDGER_ID} BIGINT"
     )
     tagged = raw.withColumn(
-        OBJECT_KEY, sf.regexp_extract(sf.input_file_name(), _OBJECT_KEY_PATTERN, 1)
+        OBJECT_KEY, sf.regexp_extract(sf.input_file_name(), spec.raw_key.suffix_pattern, 1)
     )
     return tagged.join(sf.broadcast(tags), OBJECT_KEY, "inner").drop(OBJECT_KEY)
 
@@ -160,8 +180,9 @@ def conform(df: DataFrame, spec: CollectionSpec) -> tuple[DataFrame, list[str]]:
     wanted = set(spec.column_names)
     # Spark may add the Hive-style path segment `idDevice=` as a partition column; it repeats
     # id_device, so it is neither data nor drift.
-    internal = {LEDGER_ID, "idDevice"}
+    internal = {LEDGER_ID, spec.raw_key.partition_column}
     extras = sorted(n for n in present if n not in wanted and n not in internal)
+    payload = spec.payload_column
 
     selected: list[Column] = []
     for col in spec.columns:
@@ -179,16 +200,14 @@ def conform(df: DataFrame, spec: CollectionSpec) -> tuple[DataFrame, list[str]]:
                 table=spec.name,
             )
         value = sf.col(f"`{col.name}`").cast(col.spark_type)
-        if col.name == PAYLOAD_COLUMN and spec.payload and extras:
+        if col.name == payload and extras:
             drift = sf.to_json(sf.struct(*[sf.col(f"`{n}`") for n in extras]))
             value = _json_object_concat(value, drift)
         selected.append(value.alias(col.name))
-    if spec.payload and extras and PAYLOAD_COLUMN not in present:
+    if payload is not None and extras and payload not in present:
         # Objects from before payload existed: the drift alone is the payload.
-        idx = spec.column_names.index(PAYLOAD_COLUMN)
-        selected[idx] = sf.to_json(sf.struct(*[sf.col(f"`{n}`") for n in extras])).alias(
-            PAYLOAD_COLUMN
-        )
+        idx = spec.column_names.index(payload)
+        selected[idx] = sf.to_json(sf.struct(*[sf.col(f"`{n}`") for n in extras])).alias(payload)
     selected.append(sf.col(LEDGER_ID))
     return df.select(*selected), extras
 
@@ -255,7 +274,7 @@ def curate_entries(
     result: CollectionResult,
 ) -> None:
     """Merge one chunk of ledger entries; the commit carries the chunk's highest ledger id."""
-    raw = read_raw(spark, raw_root, entries)
+    raw = read_raw(spark, spec, raw_root, entries)
     conformed, extras = conform(raw, spec)
     for name in extras:
         if name not in result.ignored_columns:
@@ -325,6 +344,13 @@ def curate_collection(
     return result
 
 
+def ledger_lag(job_tables: JobTables, settings: CurateSettings) -> int:
+    """The lag to read the ledger with: the settings' or the job tables' default, refused
+    (``JobConfigError``) when it is not above the workers' statement timeout."""
+    lag = job_tables.ledger.lag_seconds if settings.lag_seconds is None else settings.lag_seconds
+    return job_tables.ledger.check(lag)
+
+
 def run_curate(
     spark: SparkSession,
     job_tables: JobTables,
@@ -338,5 +364,5 @@ def run_curate(
         if collections
         else list(job_tables.collections)
     )
-    safe, highest = ledger_bounds(spark, ledger, settings.lag_seconds)
+    safe, highest = ledger_bounds(spark, ledger, ledger_lag(job_tables, settings))
     return [curate_collection(spark, spec, settings, (ledger, safe, highest)) for spec in specs]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.curate.spec import CollectionSpec
+from lakehouse_glue.sql import properties_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -52,7 +53,7 @@ def create_table_sql(table: str, spec: CollectionSpec, layout: TableLayout) -> s
     columns = ",\n  ".join(
         f"`{c.name}` {c.spark_type}{'' if c.nullable else ' NOT NULL'}" for c in spec.columns
     )
-    props = ", ".join(f"'{k}' = '{v}'" for k, v in table_properties(spec, layout).items())
+    props = properties_sql(table_properties(spec, layout))
     partition = f"PARTITIONED BY ({', '.join(spec.partition)})" if spec.partition else ""
     return (
         f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n) USING iceberg\n"
@@ -84,8 +85,7 @@ def ensure_curated_table(
     missing = {k: v for k, v in SAFE_READ_PROPERTIES.items() if current.get(k) != v}
     if missing:
         # Tables created before the property existed.
-        props = ", ".join(f"'{k}' = '{v}'" for k, v in missing.items())
-        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({props})")
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({properties_sql(missing)})")
     existing = {f.name for f in spark.table(table).schema.fields}
     for col in spec.columns:
         if col.name not in existing:

@@ -1,13 +1,14 @@
 """The support database's ``file_ledger``: which raw objects exist, in the order they committed.
 
-The worker uploads an object, then commits its ledger row with the bookmark (DESIGN §4), so the
-ledger is the list of raw objects to curate; the curate job never lists the bucket. Ledger ids
-are taken at insert, not at commit, so a reader of ``id > position`` could see id 12 before a
-slower transaction commits id 11 and then skip 11 forever. Window commits are bounded (one
-statement under the worker's ``statement_timeout`` of 20 s, ``pipeline/support/pool.ts``), so
-the reader stops at the highest id whose row is older than a lag (two minutes by default): every
-lower id was inserted earlier, by a statement that has finished by then, so it is visible or
-never will be.
+The worker uploads an object, then commits its ledger row with the bookmark (docs/design.md §4),
+so the ledger is the list of raw objects to curate; the curate job never lists the bucket.
+Ledger ids are taken at insert, not at commit, so a reader of ``id > position`` could see id 12
+before a slower transaction commits id 11 and then skip 11 forever. Window commits are bounded (one
+statement under the worker's ``statement_timeout``), so the reader stops at the highest id whose
+row is older than a lag longer than that: every lower id was inserted earlier, by a statement that
+has finished by then, so it is visible or never will be. The lag's default and the timeout come
+from the job tables (``ledger``, ``lakehouse_glue.job_tables.LedgerLag``, which refuses a lag not
+above the timeout).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 LEDGER_TABLE = "file_ledger"
 APPLICATION_NAME = "lakehouse-mongodb_curate"
-#: See the module docstring; tests that ingest and curate in one breath pass 0.
-DEFAULT_LAG_SECONDS = 120
 
 
 def support_source(url: str, user: str, password: str) -> JdbcSource:

@@ -1,12 +1,20 @@
 /**
- * The worker's {@link IngestLedger} on the support database, in SQL over {@link SqlRunner} (see
- * pool.ts for why not the Prisma client). A group of window commits is one statement
- * (commit-statement.ts): bookmarks, ledger rows, quarantine rows, drift counts and the run's
- * metric counters commit together or not at all (DESIGN §4 "Write").
+ * The ingestion's state on the support database, in SQL over {@link SqlRunner} (a `pg.Pool`; see
+ * pool.ts for why not the Prisma client): the one adapter of the ingest code's ports
+ * ({@link IngestState}, {@link PlanBookmarks}, {@link OrphanRecords}). A group of window commits is
+ * one statement (commit-statement.ts): bookmarks, ledger rows, quarantine rows, drift counts and
+ * the run's metric counters commit together or not at all (docs/design.md §4 "Write").
  */
 import pRetry, { AbortError } from "p-retry";
-import type { IngestLedger, RunSummary, WindowCommit } from "../ingest/ledger.js";
-import { commitStatement } from "./commit-statement.js";
+import type {
+  IngestState,
+  OrphanCommit,
+  OrphanRecords,
+  PlanBookmarks,
+  RunSummary,
+  WindowCommit,
+} from "../ingest/ingest-state.js";
+import { commitStatement, orphanStatement, type Statement } from "./commit-statement.js";
 import type { SqlRunner } from "./pool.js";
 
 /**
@@ -24,10 +32,11 @@ function isConflict(error: unknown): boolean {
   return CONFLICT_CODES.has(String(code)) || CONFLICT_CODES.has(String(meta));
 }
 
-function retryOnConflict<T>(commit: () => Promise<T>): Promise<T> {
-  return pRetry(async () => {
+/** Runs a commit statement, again while it loses a conflict. */
+async function commit(db: SqlRunner, { sql, values }: Statement): Promise<void> {
+  await pRetry(async () => {
     try {
-      return await commit();
+      return await db.query(sql, values);
     } catch (error) {
       throw isConflict(error) ? error : new AbortError(error as Error);
     }
@@ -35,6 +44,13 @@ function retryOnConflict<T>(commit: () => Promise<T>): Promise<T> {
 }
 
 const BOOKMARKS = `SELECT id_device, lastts FROM lastts WHERE collection = $1 AND id_device = ANY($2::int[])`;
+
+const ANY_BOOKMARK = `SELECT EXISTS (SELECT 1 FROM lastts) AS found`;
+
+const ORPHAN_IDS = `
+SELECT document_id FROM quarantine
+WHERE collection = $1 AND id_device IS NULL AND document_id IS NOT NULL
+`;
 
 const FINISH_RUN = `
 INSERT INTO metric (run_id, plan_id, collection, first_device, last_device, devices_to_query,
@@ -46,7 +62,8 @@ ON CONFLICT (run_id, collection) DO UPDATE SET
   errors = EXCLUDED.errors, finished_at = EXCLUDED.finished_at
 `;
 
-export function sqlIngestLedger(db: SqlRunner): IngestLedger {
+/** The ledger's ports on the support database. */
+export function postgresIngestState(db: SqlRunner): IngestState & PlanBookmarks & OrphanRecords {
   return {
     async bookmarks(collection, devices) {
       const { rows } = await db.query<{ id_device: number; lastts: Date }>(BOOKMARKS, [
@@ -56,10 +73,14 @@ export function sqlIngestLedger(db: SqlRunner): IngestLedger {
       return new Map(rows.map((r) => [r.id_device, r.lastts]));
     },
 
+    async hasBookmarks() {
+      const { rows } = await db.query<{ found: boolean }>(ANY_BOOKMARK);
+      return rows[0]?.found === true;
+    },
+
     async commitWindows(commits: readonly WindowCommit[]) {
       if (!commits.length) return;
-      const { sql, values } = commitStatement(commits, new Date());
-      await retryOnConflict(() => db.query(sql, values));
+      await commit(db, commitStatement(commits, new Date()));
     },
 
     async finishRun(s: RunSummary) {
@@ -75,6 +96,16 @@ export function sqlIngestLedger(db: SqlRunner): IngestLedger {
         s.errors,
         new Date(),
       ]);
+    },
+
+    async quarantinedOrphans(collection) {
+      const { rows } = await db.query<{ document_id: string }>(ORPHAN_IDS, [collection]);
+      return new Set(rows.map((r) => r.document_id));
+    },
+
+    async commitOrphans(orphans: OrphanCommit) {
+      if (!orphans.quarantined.length) return;
+      await commit(db, orphanStatement(orphans));
     },
   };
 }

@@ -1,7 +1,11 @@
 /**
- * What the worker needs from the support database, as an interface: bookmarks in, atomic
- * commits of windows out. The Prisma implementation lives in `pipeline/support`; keeping the
- * worker on this interface keeps it free of the client and lets tests inject failures.
+ * The ingestion's state in the support database, as the ingest code sees it (its ports): the
+ * worker's bookmarks in and atomic commits of windows out ({@link IngestState}), what the plan
+ * reads of it ({@link PlanBookmarks}), and the summary's orphan quarantine ({@link OrphanRecords}).
+ * One adapter implements all three, in SQL over node-postgres (`pipeline/support/ingest-state.ts`);
+ * keeping the ingest code on these interfaces keeps it free of the client and lets tests fake the
+ * database or inject failures. ("The ledger" is only the `file_ledger` table, the curate job's
+ * input, which a window commit writes.)
  */
 import type { Window } from "./windows.js";
 
@@ -12,7 +16,7 @@ export interface WrittenObject {
   readonly bytes: number;
 }
 
-/** A refused document, kept in the object store at `objectKey`. */
+/** A refused document, kept in the object store at `objectKey` (see quarantine.ts). */
 export interface QuarantineRecord {
   readonly documentId: string | null;
   readonly reason: string;
@@ -53,7 +57,7 @@ export interface RunSummary {
   readonly errors: number;
 }
 
-export interface IngestLedger {
+export interface IngestState {
   /** Bookmarks of these devices for the collection; absent devices have none. */
   bookmarks(collection: string, devices: readonly number[]): Promise<Map<number, Date>>;
   /**
@@ -63,4 +67,29 @@ export interface IngestLedger {
   commitWindows(commits: readonly WindowCommit[]): Promise<void>;
   /** Close the run's metric row (devices processed, errors); counters came with each commit. */
   finishRun(summary: RunSummary): Promise<void>;
+}
+
+/** What the plan reads of the ingestion state: the bookmarks, and whether any device has one yet. */
+export interface PlanBookmarks extends Pick<IngestState, "bookmarks"> {
+  /** False before the first commit of any collection: an `auto` plan then loads history (bulk). */
+  hasBookmarks(): Promise<boolean>;
+}
+
+/** Orphans (documents of no device) quarantined by one sweep of a collection. */
+export interface OrphanCommit {
+  readonly runId: string;
+  readonly planId: string | null;
+  readonly collection: string;
+  readonly quarantined: readonly QuarantineRecord[];
+}
+
+/** What the summary's orphan sweep needs of the ingestion state (orphans.ts). */
+export interface OrphanRecords {
+  /** Ids of the collection's documents already quarantined as orphans. */
+  quarantinedOrphans(collection: string): Promise<Set<string>>;
+  /**
+   * The orphans' quarantine rows (no device), and their counts in the run's metric row (read and
+   * quarantined), all or nothing.
+   */
+  commitOrphans(commit: OrphanCommit): Promise<void>;
 }

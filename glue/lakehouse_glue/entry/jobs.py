@@ -1,0 +1,290 @@
+"""The three Glue jobs as the shared entry runs them: each job's own arguments, and ``prepare``,
+which turns the checked arguments into the run (ADR 0012).
+
+``prepare`` runs before any Spark work: it builds the job's config from the arguments and the
+job tables and raises a ``GlueJobError`` or ``ValueError`` for anything wrong, which the entry
+reports as a configuration error. The run it returns does the job on a Spark session and returns
+its summary (a JSON object); a ``GlueJobError`` from it is a failed run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lakehouse_glue import jdbc
+from lakehouse_glue.analytics.alarms_report import (
+    DAILY_TABLE,
+    TIME_TO_RESET_TABLE,
+    build_alarms_report,
+    default_sources,
+)
+from lakehouse_glue.analytics.dashboard import read_report, summary, write_dashboard
+from lakehouse_glue.curate import CurateSettings, TableLayout, compact, run_curate
+from lakehouse_glue.curate.curate import DEFAULT_MAX_FILES_PER_COMMIT, ledger_lag
+from lakehouse_glue.curate.file_ledger import support_source
+from lakehouse_glue.curate.tables import CURATED_NAMESPACE
+from lakehouse_glue.entry.options import Option, Values
+from lakehouse_glue.job_tables import JobTables
+from lakehouse_glue.postgres_extract import DEFAULT_NAMESPACE, ExtractConfig, run
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+Summary = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DatabaseLogin:
+    """Where a job's PostgreSQL database is and who it logs in as (never in ``repr``)."""
+
+    url: str
+    user: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a run gets from its edge: the Spark session, where to print a result line, and where
+    the catalog lives (for messages: the warehouse folder locally, the catalog in Glue)."""
+
+    spark: SparkSession
+    emit: Callable[[Mapping[str, Any]], None]
+    location: str
+
+
+Run = Callable[[Session], Summary]
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    name: str
+    description: str
+    options: tuple[Option, ...]
+    prepare: Callable[[Values, JobTables, DatabaseLogin | None], Run]
+    #: The database a job reads over JDBC, as the name a Glue connection's URL may leave out;
+    #: ``None`` for a job without one.
+    database: Callable[[Values], str] | None = None
+
+
+def _login(login: DatabaseLogin | None, job: str) -> DatabaseLogin:
+    if login is None:  # the entry gives one to every job that declares a database
+        raise TypeError(f"{job} reads a database but got no login")
+    return login
+
+
+# ---------------------------------------------------------------------------------------------
+# postgres_extract
+# ---------------------------------------------------------------------------------------------
+
+POSTGRES_EXTRACT = "postgres_extract"
+
+
+def _prepare_postgres_extract(
+    values: Values, job_tables: JobTables, login: DatabaseLogin | None
+) -> Run:
+    login = _login(login, POSTGRES_EXTRACT)
+    tables = values.names("tables")
+    config = ExtractConfig(
+        source=jdbc.JdbcSource(
+            url=login.url,
+            user=login.user,
+            password=login.password,
+            schema=values.text("source_schema"),
+            fetch_size=values.integer("fetch_size"),
+            partition_rows=values.integer("partition_rows"),
+            max_partitions=values.integer("max_partitions"),
+        ),
+        job_tables=job_tables,
+        catalog=values.text("catalog"),
+        namespace=values.text("namespace"),
+        tables=tables,
+    )
+    job_tables.select(tables)
+
+    def run_job(session: Session) -> Summary:
+        # One line per table as it finishes; a failed table raises TablesFailedError at the end.
+        results = run(session.spark, config, on_result=lambda r: session.emit(r.to_json()))
+        return {"tables": len(results), "rows_written": sum(r.rows_written for r in results)}
+
+    return run_job
+
+
+_POSTGRES_EXTRACT_OPTIONS = (
+    Option(
+        "namespace", "Iceberg namespace (Glue database) of the tables", default=DEFAULT_NAMESPACE
+    ),
+    Option("tables", "comma-separated subset of the registry's tables", kind="names"),
+    Option(
+        "source_database",
+        "the database, when the Glue connection's URL names none",
+        default="ddc",
+        where="glue",
+    ),
+    Option("source_schema", "PostgreSQL schema of the source tables", default="public"),
+    Option(
+        "fetch_size", "rows per JDBC fetch", kind="int", default=jdbc.DEFAULT_FETCH_SIZE, minimum=1
+    ),
+    Option(
+        "partition_rows",
+        "keys per partition of an append read",
+        kind="int",
+        default=jdbc.DEFAULT_PARTITION_ROWS,
+        minimum=1,
+    ),
+    Option(
+        "max_partitions",
+        "parallel ranges of an append read, at most",
+        kind="int",
+        default=jdbc.DEFAULT_MAX_PARTITIONS,
+        minimum=1,
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# mongodb_curate
+# ---------------------------------------------------------------------------------------------
+
+MONGODB_CURATE = "mongodb_curate"
+#: The support database, when the Glue connection's URL names none.
+SUPPORT_DATABASE = "support"
+
+
+def _prepare_mongodb_curate(
+    values: Values, job_tables: JobTables, login: DatabaseLogin | None
+) -> Run:
+    login = _login(login, MONGODB_CURATE)
+    names = values.names("collections")
+    for name in names or ():
+        job_tables.collection(name)
+    settings = CurateSettings(
+        catalog=values.text("catalog"),
+        raw_root=values.text("raw_location"),
+        namespace=values.text("namespace"),
+        # Unset: the registry's table properties (what Pulumi declares in Glue).
+        layout=TableLayout(
+            values.optional_integer("target_file_size_bytes"), values.optional_text("compression")
+        ),
+        lag_seconds=values.optional_integer("lag_seconds"),
+        max_files_per_commit=values.integer("max_files_per_commit"),
+    )
+    # A lag the workers' statement timeout makes unsafe is refused before anything runs.
+    ledger_lag(job_tables, settings)
+    ledger = support_source(login.url, login.user, login.password)
+    compact_after = values.flag("compact")
+
+    def run_job(session: Session) -> Summary:
+        results = run_curate(session.spark, job_tables, settings, ledger, names)
+        compactions = (
+            [asdict(compact(session.spark, r.table)) for r in results] if compact_after else []
+        )
+        return {"collections": [asdict(r) for r in results], "compactions": compactions}
+
+    return run_job
+
+
+_MONGODB_CURATE_OPTIONS = (
+    Option(
+        "raw_location",
+        "the raw layer's root: s3://bucket/ in AWS, a folder locally",
+        required=True,
+    ),
+    Option(
+        "namespace", "Iceberg namespace (Glue database) of the tables", default=CURATED_NAMESPACE
+    ),
+    Option("collections", "comma-separated subset of the registry's collections", kind="names"),
+    Option(
+        "lag_seconds",
+        "stay this far behind the newest file-ledger row (default: the job tables' "
+        "ledger.lagSeconds); above the workers' statement timeout, or 0 when no worker runs",
+        kind="int",
+    ),
+    Option(
+        "max_files_per_commit",
+        "raw objects per Iceberg commit",
+        kind="int",
+        default=DEFAULT_MAX_FILES_PER_COMMIT,
+        minimum=1,
+    ),
+    Option(
+        "target_file_size_bytes",
+        "override the registry's write.target-file-size-bytes",
+        kind="int",
+        minimum=1,
+    ),
+    Option("compression", "override the registry's write.parquet.compression-codec"),
+    Option("compact", "compact each table after curating", kind="flag", default=False),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# analytics
+# ---------------------------------------------------------------------------------------------
+
+ANALYTICS = "analytics"
+
+
+def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLogin | None) -> Run:
+    catalog = values.text("catalog")
+    daily = job_tables.report(DAILY_TABLE)
+    job_tables.report(TIME_TO_RESET_TABLE)
+    namespace = values.optional_text("namespace") or daily.database
+    sources = default_sources(
+        catalog, values.text("mongodb_namespace"), values.text("postgres_namespace")
+    )
+    dashboard = values.optional_text("dashboard") if values.mode == "local" else None
+
+    def run_job(session: Session) -> Summary:
+        started = time.monotonic()
+        counts = build_alarms_report(
+            session.spark, catalog, sources, namespace, job_tables=job_tables
+        )
+        result: Summary = {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
+        data = read_report(session.spark, catalog, namespace)
+        result["report"] = summary(data)
+        if dashboard:
+            source = f"{catalog}.{namespace} ({session.location})"
+            result["dashboard"] = str(write_dashboard(data, dashboard, source))
+        return result
+
+    return run_job
+
+
+_ANALYTICS_OPTIONS = (
+    Option("namespace", "write the report tables here instead of their declared database"),
+    Option("mongodb_namespace", "namespace of the curated collections", default="mongodb"),
+    Option("postgres_namespace", "namespace of the postgres tables", default="postgres"),
+    Option(
+        "dashboard",
+        "also write the report as a self-contained HTML dashboard at this path (in AWS, "
+        "QuickSight is the dashboard)",
+        where="local",
+    ),
+)
+
+
+JOBS: dict[str, JobDefinition] = {
+    POSTGRES_EXTRACT: JobDefinition(
+        POSTGRES_EXTRACT,
+        "PostgreSQL ddc tables into Iceberg (the registry's tables)",
+        _POSTGRES_EXTRACT_OPTIONS,
+        _prepare_postgres_extract,
+        database=lambda values: values.text("source_database"),
+    ),
+    MONGODB_CURATE: JobDefinition(
+        MONGODB_CURATE,
+        "raw Parquet objects listed in the file ledger into curated Iceberg",
+        _MONGODB_CURATE_OPTIONS,
+        _prepare_mongodb_curate,
+        database=lambda values: SUPPORT_DATABASE,
+    ),
+    ANALYTICS: JobDefinition(
+        ANALYTICS,
+        "the Alarms report tables of the analytics database",
+        _ANALYTICS_OPTIONS,
+        _prepare_analytics,
+    ),
+}
