@@ -30,8 +30,8 @@ from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 #: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
 JOB_TABLES_VERSION = 4
 
-Behaviour = Literal["snapshot", "append", "merge"]
-BEHAVIOURS: tuple[Behaviour, ...] = ("snapshot", "append", "merge")
+Behaviour = Literal["replace", "append", "merge"]
+BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")
 
 #: Spark SQL types the registry may name (``SPARK_TYPE`` in ``pipeline/schema/targets.ts``). They
 #: are also ``DataType.simpleString()`` of the types Spark's JDBC reader produces, so a source

@@ -4,7 +4,7 @@ Plain PySpark on a ``SparkSession`` and a config, so the same code runs in Glue 
 entry ``glue/jobs/postgres_extract.py``), from the local CLI and in pytest. Which tables exist
 and how each is kept comes from the registry's table list (``JobTables``), one behaviour each:
 
-- ``snapshot``: the whole table is read in one query and replaces the lake table's rows in one
+- ``replace``: the whole table is read in one query and replaces the lake table's rows in one
   Iceberg commit (an overwrite snapshot). Readers see the old or the new rows, never an empty or
   half-written table, and rows deleted and re-inserted under new ids (``device_recipe``) simply
   are the new contents.
@@ -174,7 +174,7 @@ def _snapshot_id(spark: SparkSession, target: str) -> int | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def replace_snapshot(
+def replace_table(
     spark: SparkSession, source: JdbcSource, table: JobTable, target: str
 ) -> Written:
     """Replace every row of ``target`` with the source table, in one Iceberg commit.
@@ -362,7 +362,7 @@ def merge_table(spark: SparkSession, source: JdbcSource, table: JobTable, target
 
 Extractor = Callable[["SparkSession", JdbcSource, JobTable, str], Written]
 EXTRACTORS: dict[str, Extractor] = {
-    "snapshot": replace_snapshot,
+    "replace": replace_table,
     "append": append_increment,
     "merge": merge_table,
 }

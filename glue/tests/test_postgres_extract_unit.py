@@ -53,7 +53,7 @@ def test_the_registry_document_parses_into_its_behaviours(registry: dict[str, An
     assert behaviours["device"] == "merge"
     assert behaviours["device_recipe_history"] == "append"
     assert behaviours["device_ip_info_history"] == "append"
-    assert behaviours["device_recipe"] == "snapshot"
+    assert behaviours["device_recipe"] == "replace"
     assert len(tables.tables) == len(registry["tables"])
     assert len(tables.collections) == len(registry["collections"])
     device = tables.table("device")

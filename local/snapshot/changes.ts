@@ -220,7 +220,7 @@ function replacement(
   };
 }
 
-/** Settings rewritten in place (snapshot table updated, no new key), 2 % of devices per day. */
+/** Settings rewritten in place (a replace table updated, no new key), 2 % of devices per day. */
 export function planSettingsUpdates(
   seed: number,
   fleet: Fleet,

@@ -129,7 +129,7 @@ export function buildDdcRows(config: SnapshotConfig, fleet: Fleet): DdcRows {
     .map((row, i) => ({ id: i + 1, ...row }));
 
   // Device recipes as lifetimes: created, maybe edited, sometimes deleted and re-created under a
-  // new id (the production table's habit that makes it a snapshot table).
+  // new id (the production table's habit that makes it a replace table).
   interface Life {
     device: number;
     name: string;

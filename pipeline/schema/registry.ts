@@ -83,7 +83,7 @@ export interface CollectionEntry<S extends z.ZodObject = z.ZodObject> {
   readonly columns: readonly ColumnSpec[];
 }
 
-export type TableBehaviour = "snapshot" | "append" | "merge";
+export type TableBehaviour = "replace" | "append" | "merge";
 
 export interface TableEntry<S extends z.ZodObject = z.ZodObject> {
   readonly kind: "table";
@@ -301,7 +301,7 @@ export const collections = [
 ] as const;
 
 const snapshot = (name: string, schema: z.ZodObject) =>
-  defineTable({ name, schema, behaviour: "snapshot", naturalKey: ["id"] });
+  defineTable({ name, schema, behaviour: "replace", naturalKey: ["id"] });
 
 export const tables = [
   snapshot("company", t.CompanySchema),

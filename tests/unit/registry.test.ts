@@ -41,7 +41,7 @@ describe("registry contents", () => {
     );
   });
 
-  it("gives each table one behaviour: device merges, histories append, the rest are snapshots", () => {
+  it("gives each table one behaviour: device merges, histories append, the rest are replaced whole", () => {
     const by = (b: string) =>
       tables
         .filter((t) => t.behaviour === b)
@@ -49,7 +49,7 @@ describe("registry contents", () => {
         .sort();
     expect(by("merge")).toEqual(["device"]);
     expect(by("append")).toEqual(["device_ip_info_history", "device_recipe_history"]);
-    expect(by("snapshot")).toContain("device_recipe");
+    expect(by("replace")).toContain("device_recipe");
     expect(tables).toHaveLength(14);
   });
 
