@@ -10,7 +10,8 @@
  * "folder" (`a` and `a/b`), and empty folders stay behind after a delete.
  */
 import { randomUUID } from "node:crypto";
-import { createWriteStream, type Dirent } from "node:fs";
+import { once } from "node:events";
+import { createWriteStream, type Dirent, type WriteStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
@@ -71,16 +72,24 @@ export class LocalObjectStore implements ObjectStore {
     // its source waits for the body's next chunk waits for that chunk forever.
     const onAbort = () => body.destroy(Object.assign(new Error("put aborted"), { name: "AbortError" }));
     signal?.addEventListener("abort", onAbort, { once: true });
+    let out: WriteStream | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
       // `wx`: never write through someone else's file; `flush`: fsync before close, so the
       // renamed file has its bytes on disk even if the machine stops right after.
-      await pipeline(countBytes(body, tally), createWriteStream(temp, { flags: "wx", flush: true }));
+      out = createWriteStream(temp, { flags: "wx", flush: true });
+      await pipeline(countBytes(body, tally), out);
       signal?.throwIfAborted();
       await rename(temp, path);
       return { bytes: tally.bytes };
     } catch (error) {
       body.destroy();
+      // A write stream destroyed while its file is still being opened creates the file after the
+      // failure: wait until it has closed, or the removal below can run first and miss it.
+      if (out && !out.closed) {
+        out.destroy();
+        await once(out, "close").catch(noop);
+      }
       await rm(temp, { force: true });
       if (signal?.aborted) throw this.#aborted(key, signal.reason);
       if (tally.bodyError !== undefined) throw tally.bodyError;
