@@ -36,7 +36,9 @@ SELECT
   ${c("alarms_reset")},
   ${c("alarms")} - ${c("alarms_reset")} AS still_open,
   ${c("ttr_p50_seconds")},
-  ${c("ttr_p90_seconds")}
+  ${c("ttr_p90_seconds")},
+  ${c("excluded_reset_before_active")},
+  ${c("excluded_reset_too_late")}
 FROM ${ALARMS_DAILY.database}.${ALARMS_DAILY.table}
 WHERE ${c("day")} >= current_date - INTERVAL '90' DAY
 ORDER BY ${c("day")} DESC, ${c("alarms")} DESC, ${c("company_name")}, ${c("device_model")}, ${c("code")}`;
@@ -105,6 +107,8 @@ export function alarmsDashboardDefinition(dataSetArn: string) {
                       measure("alarms_reset", "SUM"),
                       measure("ttr_p50_seconds", "AVERAGE"),
                       measure("ttr_p90_seconds", "MAX"),
+                      measure("excluded_reset_before_active", "SUM"),
+                      measure("excluded_reset_too_late", "SUM"),
                     ],
                   },
                 },

@@ -42,6 +42,18 @@ class SourceTableMissingError(GlueJobError):
     """A table the job was told to read does not exist: a config or deploy mistake."""
 
 
+class SourceShrankError(GlueJobError):
+    """A replace or merge would drop more of the lake table's rows than allowed: the source
+    table emptied or lost most of its rows (a failed load, a table renamed and recreated empty).
+    Terminal: the next run reads the same source; an operator who knows the rows are really gone
+    forces that one run (``--allow_shrink <table>``)."""
+
+    def __init__(self, message: str, *, table: str, lake_rows: int, source_rows: int) -> None:
+        super().__init__(message, table=table)
+        self.lake_rows = lake_rows
+        self.source_rows = source_rows
+
+
 class SchemaMismatchError(GlueJobError):
     """Source columns no longer match the registry; writing anyway would corrupt the lake table."""
 

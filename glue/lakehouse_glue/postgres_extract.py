@@ -18,6 +18,11 @@ and how each is kept comes from the registry's table list (``JobTables``), one b
 Each table is its own Iceberg commit: a failure in one (missing table, changed type, refused
 connection) is recorded with its name and never touches another table; the run raises
 ``TablesFailedError`` at the end if any failed.
+
+A replace or merge that would drop too many of the lake table's rows is refused before its
+commit (``ShrinkGuard``, ``SourceShrankError``): a source table that emptied, or lost most of its
+rows, never replaces a lake table without an operator's say-so (``--allow_shrink``). One that is
+gone (renamed, dropped) fails its read already (``SourceTableMissingError``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,12 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from lakehouse_glue import jdbc
-from lakehouse_glue.errors import GlueJobError, SchemaMismatchError, TablesFailedError
+from lakehouse_glue.errors import (
+    GlueJobError,
+    SchemaMismatchError,
+    SourceShrankError,
+    TablesFailedError,
+)
 from lakehouse_glue.jdbc import JdbcSource
 from lakehouse_glue.job_tables import JobTable, JobTables
 from lakehouse_glue.sql import properties_sql
@@ -51,6 +61,74 @@ WATERMARK_TO_PROPERTY = "lakehouse.watermark.to-inclusive"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
+#: The largest share (percent) of a lake table's rows a replace or merge may drop without an
+#: operator's say-so. A table with rows going to zero is refused whatever this says.
+DEFAULT_MAX_SHRINK_PERCENT = 50
+
+
+@dataclass(frozen=True)
+class ShrinkGuard:
+    """When a replace or merge may drop rows of the lake table (docs/design.md §7).
+
+    Refused, before the commit: a lake table with rows going to zero, or losing more than
+    ``max_shrink_percent`` of them (a replace: the rows it has beyond the source's; a merge: the
+    rows it would delete, whatever it inserts). ``allowed`` names the tables an operator forces.
+    The reference is the lake table as it is, so a forced run's result is the next run's
+    reference: forcing is a decision for one run, not a setting.
+    """
+
+    max_shrink_percent: int = DEFAULT_MAX_SHRINK_PERCENT
+    allowed: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_shrink_percent <= 100:
+            raise ValueError(
+                f"max_shrink_percent {self.max_shrink_percent} is not between 0 and 100"
+            )
+
+    def refuses(self, lake_rows: int, source_rows: int, dropped_rows: int) -> bool:
+        """Whether dropping ``dropped_rows`` of ``lake_rows`` (the source has ``source_rows``)
+        needs an operator. An empty lake table (the first run) loses nothing."""
+        if lake_rows == 0:
+            return False
+        return source_rows == 0 or dropped_rows * 100 > self.max_shrink_percent * lake_rows
+
+    def check(
+        self, table: str, behaviour: str, lake_rows: int, source_rows: int, dropped_rows: int
+    ) -> None:
+        """Raise ``SourceShrankError`` unless the drop is within bounds or ``table`` is allowed."""
+        if not self.refuses(lake_rows, source_rows, dropped_rows):
+            return
+        share = 100 * dropped_rows / lake_rows
+        if table in self.allowed:
+            log.warning(
+                "%s: the %s drops %d of %d lake rows (%.1f %%), allowed by --allow_shrink",
+                table,
+                behaviour,
+                dropped_rows,
+                lake_rows,
+                share,
+            )
+            return
+        limit = (
+            "every row"
+            if source_rows == 0
+            else f"more than the {self.max_shrink_percent} % allowed (--max_shrink_percent)"
+        )
+        raise SourceShrankError(
+            f"the source table has {source_rows} rows, the lake table {lake_rows}: this "
+            f"{behaviour} would drop {dropped_rows} of them ({share:.1f} %), {limit}; nothing "
+            "was written. Was the source table emptied, or renamed and recreated? If the rows "
+            f"are really gone, rerun with --allow_shrink {table} (locally --allow-shrink)",
+            table=table,
+            lake_rows=lake_rows,
+            source_rows=source_rows,
+        )
+
+
+#: The default: at most ``DEFAULT_MAX_SHRINK_PERCENT`` dropped, no table forced.
+DEFAULT_SHRINK = ShrinkGuard()
+
 
 @dataclass(frozen=True)
 class ExtractConfig:
@@ -64,6 +142,8 @@ class ExtractConfig:
     namespace: str = DEFAULT_NAMESPACE
     #: Only these tables (registry order kept); ``None`` for all.
     tables: tuple[str, ...] | None = None
+    #: How many lake rows a replace or merge may drop, and which tables an operator forces.
+    shrink: ShrinkGuard = DEFAULT_SHRINK
 
     def __post_init__(self) -> None:
         for what, value in (("catalog", self.catalog), ("namespace", self.namespace)):
@@ -175,7 +255,11 @@ def _snapshot_id(spark: SparkSession, target: str) -> int | None:
 
 
 def replace_table(
-    spark: SparkSession, source: JdbcSource, table: JobTable, target: str
+    spark: SparkSession,
+    source: JdbcSource,
+    table: JobTable,
+    target: str,
+    shrink: ShrinkGuard = DEFAULT_SHRINK,
 ) -> Written:
     """Replace every row of ``target`` with the source table, in one Iceberg commit.
 
@@ -184,15 +268,25 @@ def replace_table(
     all. ``overwrite(true)`` rather than ``createOrReplace()``: the same single commit, but the
     table (its schema with the registry's nullability, properties and the optimizers the
     infrastructure attaches to it) stays the one that exists.
+
+    The read is cached and counted first, so ``shrink`` judges the rows the commit writes: a
+    source that emptied or lost most of its rows is refused with the lake table untouched.
     """
+    from pyspark import StorageLevel
     from pyspark.sql.functions import lit
 
-    df = jdbc.read_table(spark, source, table)
-    ensure_table(spark, target, table)
-    before = _snapshot_id(spark, target)
-    df.writeTo(target).overwrite(lit(True))
-    snapshot_id, rows = _committed(spark, target, before)
-    return Written(rows_read=rows, rows_written=rows, snapshot_id=snapshot_id)
+    df = jdbc.read_table(spark, source, table).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        ensure_table(spark, target, table)
+        source_rows = df.count()
+        lake_rows = spark.table(target).count()
+        shrink.check(table.name, "replace", lake_rows, source_rows, max(0, lake_rows - source_rows))
+        before = _snapshot_id(spark, target)
+        df.writeTo(target).overwrite(lit(True))
+        snapshot_id, rows = _committed(spark, target, before)
+        return Written(rows_read=source_rows, rows_written=rows, snapshot_id=snapshot_id)
+    finally:
+        df.unpersist()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,9 +368,16 @@ def commit_increment(
 
 
 def append_increment(
-    spark: SparkSession, source: JdbcSource, table: JobTable, target: str
+    spark: SparkSession,
+    source: JdbcSource,
+    table: JobTable,
+    target: str,
+    shrink: ShrinkGuard = DEFAULT_SHRINK,
 ) -> Written:
-    """Append the source rows above the lake's largest key; nothing to do commits nothing."""
+    """Append the source rows above the lake's largest key; nothing to do commits nothing.
+
+    ``shrink`` is unused: an append drops no lake row (rows deleted at the source stay, ADR 0005).
+    """
     increment = plan_increment(spark, source, table, target)
     if increment is None:
         ensure_table(spark, target, table)
@@ -309,11 +410,18 @@ def changed_condition(table: JobTable, target: str = "t", source: str = "s") -> 
     return f"NOT ({same})"
 
 
-def merge_table(spark: SparkSession, source: JdbcSource, table: JobTable, target: str) -> Written:
+def merge_table(
+    spark: SparkSession,
+    source: JdbcSource,
+    table: JobTable,
+    target: str,
+    shrink: ShrinkGuard = DEFAULT_SHRINK,
+) -> Written:
     """``MERGE INTO`` on the natural key: update changed rows, insert new ones, delete gone ones.
 
     The source is read once and cached, so the change counts and the MERGE see the same rows.
     A run with no change commits nothing, so replays add no empty versions to the history.
+    A merge that would delete more rows than ``shrink`` allows is refused before the MERGE.
     """
     from pyspark import StorageLevel
 
@@ -328,6 +436,7 @@ def merge_table(spark: SparkSession, source: JdbcSource, table: JobTable, target
         counts = spark.sql(
             f"""
             SELECT
+              count_if(t.{key} IS NOT NULL) AS lake_rows,
               count_if(t.{key} IS NULL) AS inserted,
               count_if(s.{key} IS NULL) AS deleted,
               count_if(t.{key} IS NOT NULL AND s.{key} IS NOT NULL
@@ -335,6 +444,8 @@ def merge_table(spark: SparkSession, source: JdbcSource, table: JobTable, target
             FROM {target} t FULL OUTER JOIN {view} s ON {on}
             """
         ).first()
+        if counts is not None:
+            shrink.check(table.name, "merge", counts.lake_rows, rows_read, counts.deleted)
         changes = 0 if counts is None else counts.inserted + counts.deleted + counts.updated
         if changes == 0:
             return Written(rows_read=rows_read, rows_written=0, snapshot_id=None)
@@ -360,7 +471,7 @@ def merge_table(spark: SparkSession, source: JdbcSource, table: JobTable, target
 # The run
 # ---------------------------------------------------------------------------------------------
 
-Extractor = Callable[["SparkSession", JdbcSource, JobTable, str], Written]
+Extractor = Callable[["SparkSession", JdbcSource, JobTable, str, ShrinkGuard], Written]
 EXTRACTORS: dict[str, Extractor] = {
     "replace": replace_table,
     "append": append_increment,
@@ -377,7 +488,7 @@ def extract_table(
     error: GlueJobError | None = None
     try:
         target = config.target(table)
-        written = EXTRACTORS[table.behaviour](spark, config.source, table, target)
+        written = EXTRACTORS[table.behaviour](spark, config.source, table, target, config.shrink)
         result.rows_read = written.rows_read
         result.rows_written = written.rows_written
         result.snapshot_id = written.snapshot_id

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,17 +38,33 @@ from lakehouse_glue.analytics import (
     DAILY_TABLE,
     TIME_TO_RESET_TABLE,
     ReportSources,
+    alarm_facts,
     build_alarms_report,
+    report_groups,
+)
+from lakehouse_glue.analytics.alarms_report import (
+    EXCLUSIONS,
+    MAX_PLAUSIBLE_TTR_SECONDS,
+    RESET_BEFORE_ACTIVE,
+    RESET_TOO_LATE,
+    excluded_column,
 )
 from lakehouse_glue.analytics.tables import create_table_sql, schema_difference
 from lakehouse_glue.errors import SchemaMismatchError, SourceTableMissingError
-from lakehouse_glue.job_tables import JobReport
+from lakehouse_glue.job_tables import JobReport, parse_job_tables
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
 REPORT_TABLES = (DAILY_TABLE, TIME_TO_RESET_TABLE)
 
 GROUP = ("id_company", "company_name", "device_model", "code")
-MEASURES = ("alarms", "alarms_reset", "ttr_p50_seconds", "ttr_p90_seconds")
+MEASURES = (
+    "alarms",
+    "alarms_reset",
+    "ttr_p50_seconds",
+    "ttr_p90_seconds",
+    "excluded_reset_before_active",
+    "excluded_reset_too_late",
+)
 
 
 def _reference(sources: Sources) -> tuple[dict[tuple[Any, ...], Any], dict[tuple[Any, ...], Any]]:
@@ -105,6 +121,13 @@ def test_time_to_reset_table_equals_the_old_way(spark: SparkSession, report: Rep
     got = _spark_rows(spark, report.table(TIME_TO_RESET_TABLE), GROUP, fields)
     assert report.counts[TIME_TO_RESET_TABLE] == len(got)
     _assert_same(got, overall)
+    # The fixture's implausible alarms (report_fixture.IMPLAUSIBLE) are counted, one per reason,
+    # and left out of the figures by both computations alike, with the same bound.
+    for reason in EXCLUSIONS:
+        assert sum(m[excluded_column(reason)] for m in got.values()) == 1
+    assert load_tool("alarms_old_way").MAX_PLAUSIBLE_TTR.total_seconds() == (
+        MAX_PLAUSIBLE_TTR_SECONDS
+    )
 
 
 def _declared(spec: JobReport) -> list[tuple[str, str, bool]]:
@@ -226,6 +249,29 @@ def test_a_table_with_another_schema_is_refused_by_name(
     assert not spark.catalog.tableExists(other) or _snapshots(spark, other) == []
 
 
+def test_a_local_table_left_by_an_older_declaration_is_rebuilt_as_declared(
+    spark: SparkSession, report: Report
+) -> None:
+    namespace = f"analytics_{uuid.uuid4().hex[:8]}"
+    table = f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}"
+    spec = report.job_tables.report(DAILY_TABLE)
+    spark.sql(f"CREATE NAMESPACE {DEFAULT_CATALOG}.{namespace}")
+    # Created by an earlier local run, before the declaration changed `alarms` to bigint.
+    spark.sql(create_table_sql(table, _with_column(spec, "alarms", spark_type="int")))
+
+    counts = build_alarms_report(
+        spark,
+        DEFAULT_CATALOG,
+        report.report_sources,
+        namespace,
+        job_tables=report.job_tables,
+        recreate_mismatched=True,
+    )
+
+    assert _schema(spark, table)[5] == ("alarms", "bigint", False)
+    assert counts[DAILY_TABLE] == spark.table(table).count() > 0
+
+
 #: Spark types by ``simpleString()``: the registry's report spark types, built without a JVM.
 SPARK_TYPES: dict[str, DataType] = {
     t.simpleString(): t
@@ -283,3 +329,92 @@ def test_a_missing_source_table_is_named(spark: SparkSession, report: Report, mi
     assert "mongodb_curate" in str(caught.value)
     # Nothing was written for a report that could not be computed.
     assert not spark.catalog.tableExists(f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Implausible alarms (ADR 0013): kept in curated, counted, out of every figure
+# ---------------------------------------------------------------------------------------------
+
+ACTIVE = datetime(2024, 1, 1, 10, tzinfo=UTC)
+YEAR = timedelta(seconds=MAX_PLAUSIBLE_TTR_SECONDS)
+
+
+def _implausible_fleet(spark: SparkSession) -> tuple[Any, Any, Any]:
+    """One device of one company; code 5: three resets, one open, one reset before activation,
+    one reset in year 9999, one reset a year and a second later; code 6: a reset exactly a year
+    later (plausible: the bound is included); code 7: only an implausible alarm."""
+    hour = timedelta(hours=1)
+    alarms = [
+        ("a1", 5, ACTIVE, ACTIVE + timedelta(seconds=60)),
+        ("a2", 5, ACTIVE + hour, ACTIVE + hour + timedelta(seconds=120)),
+        ("a3", 5, ACTIVE + 2 * hour, ACTIVE + 2 * hour + timedelta(seconds=180)),
+        ("a4", 5, ACTIVE + 3 * hour, None),
+        ("b1", 5, ACTIVE + 4 * hour, ACTIVE + 3 * hour),
+        ("b2", 5, ACTIVE + 5 * hour, datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("b3", 5, ACTIVE + 6 * hour, ACTIVE + 6 * hour + YEAR + timedelta(seconds=1)),
+        ("c1", 6, ACTIVE, ACTIVE + YEAR),
+        ("d1", 7, ACTIVE, ACTIVE - timedelta(microseconds=1)),
+    ]
+    frame = spark.createDataFrame(
+        [(i, 1, code, active, reset) for i, code, active, reset in alarms],
+        "id STRING, id_device BIGINT, code INT, active_ts TIMESTAMP, reset_ts TIMESTAMP",
+    )
+    devices = spark.createDataFrame([(1, 10, "M1")], "id BIGINT, id_company BIGINT, model STRING")
+    companies = spark.createDataFrame([(10, "Acme")], "id BIGINT, name STRING")
+    return frame, devices, companies
+
+
+def test_implausible_alarms_are_kept_out_of_the_figures_and_counted(
+    spark: SparkSession, registry: dict[str, Any]
+) -> None:
+    alarms, devices, companies = _implausible_fleet(spark)
+
+    groups = report_groups(alarm_facts(alarms, devices, companies)).collect()
+
+    overall = {r["code"]: r for r in groups if r["level"] == "overall"}
+    five = overall[5]
+    # Only a1..a4 count: the percentiles of 60, 120 and 180 s, not of a negative time or of
+    # 8,000 years.
+    assert (five["alarms"], five["alarms_reset"]) == (4, 3)
+    assert five["ttr_p50_seconds"] == 120.0
+    assert five["ttr_p90_seconds"] == pytest.approx(168.0)
+    assert five["ttr_max_seconds"] == 180.0
+    assert (overall[6]["alarms"], overall[6]["ttr_max_seconds"]) == (1, YEAR.total_seconds())
+    assert (overall[7]["alarms"], overall[7]["ttr_p50_seconds"]) == (0, None)
+
+    # The report tables count what they left out, per reason, at both levels.
+    namespace = f"implausible_{uuid.uuid4().hex[:8]}"
+    names = {"alarms": alarms, "devices": devices, "companies": companies}
+    for name, frame in names.items():
+        frame.writeTo(f"{DEFAULT_CATALOG}.{namespace}.{name}").create()
+    sources = ReportSources(**{n: f"{DEFAULT_CATALOG}.{namespace}.{n}" for n in names})
+    curated = _rows(spark, sources.alarms)
+    build_alarms_report(
+        spark, DEFAULT_CATALOG, sources, namespace, job_tables=parse_job_tables(registry)
+    )
+
+    before, too_late = excluded_column(RESET_BEFORE_ACTIVE), excluded_column(RESET_TOO_LATE)
+    fields = ("alarms", "alarms_reset", before, too_late, "ttr_max_seconds", "first_day")
+    overall_table = f"{DEFAULT_CATALOG}.{namespace}.{TIME_TO_RESET_TABLE}"
+    got = _spark_rows(spark, overall_table, ("code",), fields)
+    day = ACTIVE.date()
+    assert got == {
+        (5,): dict(zip(fields, (4, 3, 1, 2, 180.0, day), strict=True)),
+        (6,): dict(zip(fields, (1, 1, 0, 0, YEAR.total_seconds(), day), strict=True)),
+        # Only an implausible alarm: no figure, but the group is there with its count.
+        (7,): dict(zip(fields, (0, 0, 1, 0, None, day), strict=True)),
+    }
+    daily = _spark_rows(
+        spark, f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}", ("code", "day"), MEASURES
+    )
+    assert daily[(5, day)] == {
+        "alarms": 4,
+        "alarms_reset": 3,
+        "ttr_p50_seconds": 120.0,
+        "ttr_p90_seconds": pytest.approx(168.0),
+        before: 1,
+        too_late: 2,
+    }
+    # Every curated alarm is counted or excluded, and curated is as it was.
+    assert sum(m["alarms"] + m[before] + m[too_late] for m in daily.values()) == len(curated)
+    assert _rows(spark, sources.alarms) == curated

@@ -39,6 +39,7 @@ from lakehouse_glue.errors import (
     SchemaMismatchError,
 )
 from lakehouse_glue.jdbc import JdbcSource
+from lakehouse_glue.job_tables import parse_job_tables
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
 DEVICES, DAYS = 4, 6
@@ -209,7 +210,9 @@ def test_every_object_merged_again_adds_no_row(spark: SparkSession, fleet: Fleet
     with fleet.sources.support() as conn:
         found = conn.execute(
             "SELECT id, object_key, collection, id_device, window_from, window_to, rows, bytes "
-            "FROM file_ledger WHERE collection IN ('alarm', 'variable_logs', 'events')"
+            "FROM file_ledger WHERE collection IN ('alarm', 'variable_logs', 'events') "
+            # In ledger order: the newest extraction of an alarm wins (ADR 0013).
+            "ORDER BY id"
         ).fetchall()
     for collection in ("alarm", "variable_logs", "events"):
         position = committed_position(spark, fleet.table(collection))
@@ -381,9 +384,17 @@ ALARM_RAW = [
 
 
 def _write_alarms(
-    root: Path, device: int, start: datetime, n: int, fields: list[pa.Field], extra: dict[str, Any]
+    root: Path,
+    device: int,
+    start: datetime,
+    n: int,
+    fields: list[pa.Field],
+    extra: dict[str, Any],
+    window: datetime | None = None,
 ) -> str:
-    key = f"alarm/idDevice={device}/{int(start.timestamp() * 1000)}.parquet"
+    """``n`` alarms of ``device`` from ``start`` (ids from the device and the day) in the object
+    of ``window`` (default ``start``): the same alarms can be written into several objects."""
+    key = f"alarm/idDevice={device}/{int((window or start).timestamp() * 1000)}.parquet"
     names = {f.name for f in fields}
     values: dict[str, list[Any]] = {
         "id": [f"{device}-{start:%Y%m%d}-{i}" for i in range(n)],
@@ -482,3 +493,69 @@ def test_partition_count_stays_bounded_as_devices_grow(
     assert [d for d, _ in counts] == [8, 48, 128]
     assert all(p <= 16 * 2 for _, p in counts)
     assert counts[-1][1] == 32
+
+
+def test_an_alarm_reopened_in_the_source_is_open_again_in_curated(
+    spark: SparkSession, registry: dict[str, Any], tmp_path: Path
+) -> None:
+    """ADR 0013: curated follows the source. The newest extraction of an alarm (highest ledger
+    id) is what curated holds, whatever its ``reset_ts``: an alarm reset, then re-opened in the
+    source (``resetTS`` removed) and extracted again, is open again, not kept reset by a
+    "latest reset wins" rule. Same within one batch, in both directions."""
+    spec = parse_job_tables(registry).collection("alarm")
+    settings = CurateSettings(
+        catalog=DEFAULT_CATALOG,
+        raw_root=str(tmp_path),
+        namespace=f"reopen_{uuid.uuid4().hex[:8]}",
+        lag_seconds=0,
+    )
+    table = f"{DEFAULT_CATALOG}.{settings.namespace}.alarm"
+    device, start = 7, datetime(2024, 6, 1, tzinfo=UTC)
+
+    def resets() -> dict[str, datetime | None]:
+        got = spark.sql(f"SELECT id, reset_ts FROM {table}").collect()
+        return {r.id: None if r.reset_ts is None else as_utc(r.reset_ts) for r in got}
+
+    def delete_files() -> int:
+        return int(first_row(spark.sql(f"SELECT count(*) FROM {table}.delete_files"))[0])
+
+    # Extracted reset.
+    key = _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {})
+    curate_collection(spark, spec, settings, [_entry(key, 1, device)])
+    first = resets()
+    assert len(first) == 3
+    assert all(v is not None for v in first.values())
+    ids = sorted(first)
+
+    # Re-opened in the source, the window extracted again (a replay: same key, new ledger row).
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {"reset_ts": None})
+    curate_collection(spark, spec, settings, [_entry(key, 2, device)])
+    assert resets() == dict.fromkeys(ids)
+
+    # The same state extracted once more changes nothing: no row version, no delete file.
+    deletes = delete_files()
+    again = curate_collection(spark, spec, settings, [_entry(key, 3, device)])
+    assert again.added_records == 0
+    assert delete_files() == deletes
+    assert resets() == dict.fromkeys(ids)
+
+    # Reset again, later: curated takes the new reset.
+    later = start + timedelta(days=2)
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {"reset_ts": later})
+    curate_collection(spark, spec, settings, [_entry(key, 4, device)])
+    assert resets() == dict.fromkeys(ids, later)
+
+    # One batch holding two extractions of the same alarms (two windows): the newer one wins,
+    # open after reset ...
+    other = start + timedelta(hours=6)
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {})
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {"reset_ts": None}, window=other)
+    key_other = f"alarm/idDevice={device}/{int(other.timestamp() * 1000)}.parquet"
+    curate_collection(spark, spec, settings, [_entry(key, 5, device), _entry(key_other, 6, device)])
+    assert resets() == dict.fromkeys(ids)
+    # ... and reset after open.
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {"reset_ts": None})
+    _write_alarms(tmp_path, device, start, 3, ALARM_RAW, {"reset_ts": later}, window=other)
+    curate_collection(spark, spec, settings, [_entry(key, 7, device), _entry(key_other, 8, device)])
+    assert resets() == dict.fromkeys(ids, later)
+    assert first_row(spark.sql(f"SELECT count(*) FROM {table}"))[0] == 3

@@ -8,6 +8,7 @@ compares them with the tables queried by Spark SQL, which shares no code with th
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import re
@@ -17,14 +18,16 @@ from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
-from report_fixture import Report
+from report_fixture import IMPLAUSIBLE, Report
 
 from lakehouse_glue.analytics import DAILY_TABLE, TIME_TO_RESET_TABLE
+from lakehouse_glue.analytics.alarms_report import EXCLUSIONS, excluded_column
 from lakehouse_glue.analytics.dashboard import (
     FIGURES,
     TOP_ROWS,
     ReportData,
     duration,
+    excluded_note,
     read_report,
     render_html,
 )
@@ -186,6 +189,17 @@ def test_header_and_top_table_show_the_report(
     summary = result["report"]
     assert f"<b>{summary['alarms']:,}</b> alarms" in page
     assert f"{summary['first_day']} to {summary['last_day']}" in page
+    # The implausible alarms left out (ADR 0013): counted in the JSON line and on the page.
+    columns = [excluded_column(reason) for reason in EXCLUSIONS]
+    excluded = _sql(
+        spark,
+        f"SELECT {', '.join(f'sum({c}) {c}' for c in columns)} FROM {report.table(DAILY_TABLE)}",
+    )[0]
+    assert {c: summary[c] for c in columns} == {c: excluded[c] for c in columns}
+    assert sum(excluded) == len(IMPLAUSIBLE)
+    assert f"<b>{sum(excluded):,}</b> excluded" in page
+    assert html.escape(excluded_note(summary)) in page
+    assert "1 reset before their activation, 1 reset more than 365 days after it" in page
     top = _sql(
         spark,
         f"SELECT coalesce(company_name, '(unknown)') company, code, alarms, alarms_reset, "

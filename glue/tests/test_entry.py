@@ -34,6 +34,7 @@ from lakehouse_glue.errors import (
 )
 from lakehouse_glue.jdbc import JdbcSource
 from lakehouse_glue.job_tables import JobTables
+from lakehouse_glue.postgres_extract import ExtractConfig, ShrinkGuard
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "jobs"
@@ -364,6 +365,50 @@ def test_glue_curate_takes_the_arguments_the_deployment_passes(
     }
 
 
+@pytest.mark.parametrize(
+    ("extra", "allowed", "percent"),
+    [
+        ((), frozenset(), 50),
+        (
+            ("--allow_shrink", "device_recipe, device", "--max_shrink_percent", "20"),
+            frozenset({"device_recipe", "device"}),
+            20,
+        ),
+    ],
+)
+def test_glue_extract_forces_a_shrink_only_when_an_operator_passes_it(
+    registry: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+    allowed: frozenset[str],
+    percent: int,
+) -> None:
+    """The deployment passes neither argument (infra/glue-jobs.ts): by default nothing is
+    forced; an operator starting one run adds ``--allow_shrink``."""
+    configs: list[ExtractConfig] = []
+
+    def run(spark: Any, config: ExtractConfig, on_result: Any = None) -> list[Any]:
+        configs.append(config)
+        return []
+
+    monkeypatch.setattr("lakehouse_glue.entry.jobs.run", run)
+    conf = {"url": "jdbc:postgresql://ddc.internal:5432", "user": "extract", "password": "pw"}
+    glue_stubs.install(monkeypatch, FakeSpark(), conf, connection="glue-ddc")
+    argv = [
+        "postgres_extract.py",
+        "--JOB_NAME", "oven-dev-postgres_extract",
+        "--job_tables", json.dumps(registry),
+        "--connection_name", "glue-ddc",
+        *extra,
+    ]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+
+    glue_stubs.load_script("postgres_extract").main()
+
+    [config] = configs
+    assert config.shrink == ShrinkGuard(max_shrink_percent=percent, allowed=allowed)
+
+
 @pytest.fixture
 def local_spark(monkeypatch: pytest.MonkeyPatch) -> FakeSpark:
     spark = FakeSpark()
@@ -506,6 +551,14 @@ def test_local_edge_usage_errors_exit_2(fake: FakeRuns, argv: tuple[str, ...]) -
         ),
         (("postgres_extract", "--catalog", "glue-catalog"), "catalog 'glue-catalog' is not"),
         (("postgres_extract", "--fetch-size", "0"), "--fetch_size: 0 is below 1"),
+        (
+            ("postgres_extract", "--allow-shrink", "device,devices"),
+            "tables not in the registry's table list: devices",
+        ),
+        (
+            ("postgres_extract", "--max-shrink-percent", "101"),
+            "max_shrink_percent 101 is not between 0 and 100",
+        ),
     ],
 )
 def test_real_jobs_refuse_bad_configuration_before_spark(

@@ -8,6 +8,7 @@ from lakehouse_glue import (
     GlueJobError,
     JobTablesError,
     SchemaMismatchError,
+    SourceShrankError,
     SourceTableMissingError,
     SourceUnavailableError,
 )
@@ -21,12 +22,17 @@ from lakehouse_glue import (
         (SchemaMismatchError, False),
         (SourceUnavailableError, True),
         (JobTablesError, False),
+        (SourceShrankError, False),
     ],
 )
 def test_each_error_is_retryable_or_terminal(
     error_type: type[GlueJobError], retryable: bool
 ) -> None:
-    error = error_type("boom", table="ddc.device")
+    error = (
+        SourceShrankError("boom", table="ddc.device", lake_rows=2, source_rows=0)
+        if error_type is SourceShrankError
+        else error_type("boom", table="ddc.device")
+    )
 
     assert error.retryable is retryable
     assert error.table == "ddc.device"

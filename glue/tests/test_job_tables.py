@@ -15,7 +15,9 @@ import pytest
 from lakehouse_glue.analytics.alarms_report import (
     ANALYTICS_NAMESPACE,
     DAILY_TABLE,
+    EXCLUSIONS,
     TIME_TO_RESET_TABLE,
+    excluded_column,
 )
 from lakehouse_glue.errors import JobTablesError
 from lakehouse_glue.job_tables import JOB_TABLES_VERSION, parse_job_tables
@@ -43,12 +45,20 @@ def test_the_registry_document_carries_the_report_tables(registry: dict[str, Any
         "alarms_reset",
         "ttr_p50_seconds",
         "ttr_p90_seconds",
+        "excluded_reset_before_active",
+        "excluded_reset_too_late",
     )
     day = next(c for c in daily.columns if c.name == "day")
     assert (day.type, day.spark_type, day.nullable) == ("date", "date", False)
     assert next(c for c in daily.columns if c.name == "id_company").nullable
     ttr = tables.report(TIME_TO_RESET_TABLE)
     assert {c.name: c.spark_type for c in ttr.columns}["first_day"] == "date"
+    # Each reason the job excludes an implausible alarm for is a count column of both tables.
+    for report in (daily, ttr):
+        counts = {c.name: (c.spark_type, c.nullable) for c in report.columns}
+        assert {excluded_column(r): counts.get(excluded_column(r)) for r in EXCLUSIONS} == {
+            excluded_column(r): ("bigint", False) for r in EXCLUSIONS
+        }
     # Every Iceberg table of the lake carries the same properties, whoever creates it.
     assert dict(daily.properties) == dict(tables.collections[0].properties) == dict(ttr.properties)
     assert daily.properties["read.parquet.vectorization.enabled"] == "false"

@@ -33,6 +33,7 @@ from pyspark.sql import functions as F  # noqa: N812 - PySpark's own convention
 from lakehouse_glue.entry import EXIT_CONFIG, EXIT_FAILED
 from lakehouse_glue.errors import (
     SchemaMismatchError,
+    SourceShrankError,
     SourceTableMissingError,
     SourceUnavailableError,
     TablesFailedError,
@@ -42,6 +43,7 @@ from lakehouse_glue.job_tables import JobTable, JobTables, parse_job_tables
 from lakehouse_glue.postgres_extract import (
     WATERMARK_TO_PROPERTY,
     ExtractConfig,
+    ShrinkGuard,
     TableResult,
     append_increment,
     commit_increment,
@@ -730,24 +732,149 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
         assert glue.commits == 0
 
 
-def test_an_emptied_source_table_empties_the_lake_table_in_one_commit(
+def test_an_emptied_source_table_is_refused_and_the_lake_table_kept(
     spark: SparkSession, source: Source, job_tables: JobTables, namespace: str
 ) -> None:
-    good = _config(source, job_tables, namespace, "company_parameter")
+    good = _config(source, job_tables, namespace, "company_parameter", "device_group")
     target = good.target("company_parameter")
     _ok(run(spark, good))
+    [(lake_rows,)] = source.sql("SELECT count(*) FROM company_parameter")
     source.sql("DROP SCHEMA IF EXISTS emptied CASCADE")
     source.sql("CREATE SCHEMA emptied")
     source.sql("CREATE TABLE emptied.company_parameter (LIKE public.company_parameter)")
+    source.sql("CREATE TABLE emptied.device_group AS SELECT * FROM public.device_group")
     emptied = replace(good, source=replace(good.source, schema="emptied"))
-    before = len(_snapshots(spark, target))
+    version = current_snapshot(spark, target)
+    try:
+        with pytest.raises(TablesFailedError) as caught:
+            run(spark, emptied)
 
-    [result] = _ok(run(spark, emptied)).values()
-    [again] = _ok(run(spark, emptied)).values()
+        # That table's stage fails, named, with the counts and how to force it; the other table
+        # is written; the lake table is as it was.
+        assert set(caught.value.failures) == {"company_parameter"}
+        assert not caught.value.retryable
+        error = caught.value.failures["company_parameter"]
+        assert isinstance(error, SourceShrankError)
+        assert (error.table, error.lake_rows, error.source_rows) == (
+            "company_parameter",
+            lake_rows,
+            0,
+        )
+        assert "--allow_shrink company_parameter" in str(error)
+        assert "company_parameter: SourceShrankError" in str(caught.value)
+        assert {r.table: r.status for r in caught.value.results} == {
+            "company_parameter": "failed",
+            "device_group": "ok",
+        }
+        assert current_snapshot(spark, good.target("company_parameter")) == version
+        assert spark.table(target).count() == lake_rows > 0
 
-    assert result.rows_written == 0
-    assert result.snapshot_id is not None
-    assert again.rows_written == 0
-    assert spark.table(target).count() == 0
-    assert len(_snapshots(spark, target)) >= before + 1
-    source.sql("DROP SCHEMA emptied CASCADE")
+        # The operator's say-so: emptied in one commit. The next run compares with the lake as
+        # it is now, empty, so it needs no say-so.
+        forced = replace(emptied, shrink=ShrinkGuard(allowed=frozenset({"company_parameter"})))
+        result = _ok(run(spark, forced))["company_parameter"]
+        assert result.snapshot_id is not None
+        assert (result.rows_read, result.rows_written) == (0, 0)
+        assert spark.table(target).count() == 0
+        assert _ok(run(spark, emptied))["company_parameter"].rows_written == 0
+    finally:
+        source.sql("DROP SCHEMA emptied CASCADE")
+
+
+@pytest.mark.parametrize(("kept", "refused"), [(40, True), (60, False)])
+def test_a_replace_losing_more_than_the_allowed_share_is_refused(
+    spark: SparkSession,
+    source: Source,
+    job_tables: JobTables,
+    namespace: str,
+    kept: int,
+    refused: bool,
+) -> None:
+    """Default: a replace may drop up to half of the lake table's rows (here: 60 % kept passes,
+    40 % kept does not); ``max_shrink_percent`` moves the bound."""
+    good = _config(source, job_tables, namespace, "device_recipe")
+    target = good.target("device_recipe")
+    _ok(run(spark, good))
+    [(rows,)] = source.sql("SELECT count(*) FROM device_recipe")
+    schema = f"shrunk_{kept}"
+    source.sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    source.sql(f"CREATE SCHEMA {schema}")
+    source.sql(
+        f"CREATE TABLE {schema}.device_recipe AS SELECT * FROM public.device_recipe"
+        f" ORDER BY id LIMIT {rows * kept // 100}"
+    )
+    shrunk = replace(good, source=replace(good.source, schema=schema))
+    version = current_snapshot(spark, target)
+    try:
+        if refused:
+            with pytest.raises(TablesFailedError) as caught:
+                run(spark, shrunk)
+            error = caught.value.failures["device_recipe"]
+            assert isinstance(error, SourceShrankError)
+            assert "more than the 50 % allowed" in str(error)
+            assert current_snapshot(spark, target) == version
+            # A looser bound lets the same run through.
+            shrunk = replace(shrunk, shrink=ShrinkGuard(max_shrink_percent=80))
+        _ok(run(spark, shrunk))
+        assert spark.table(target).count() == rows * kept // 100
+    finally:
+        source.sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_a_merge_that_would_delete_most_devices_is_refused(
+    spark: SparkSession, source: Source, job_tables: JobTables, namespace: str
+) -> None:
+    good = _config(source, job_tables, namespace, "device")
+    target = good.target("device")
+    device = job_tables.table("device")
+    _ok(run(spark, good))
+    [(devices,)] = source.sql("SELECT count(*) FROM device")
+    source.sql("DROP SCHEMA IF EXISTS shrunk CASCADE")
+    source.sql("CREATE SCHEMA shrunk")
+    source.sql("CREATE TABLE shrunk.device AS SELECT * FROM public.device ORDER BY id LIMIT 1")
+    shrunk = replace(good, source=replace(good.source, schema="shrunk"))
+    version = current_snapshot(spark, target)
+    try:
+        with pytest.raises(TablesFailedError) as caught:
+            run(spark, shrunk)
+
+        error = caught.value.failures["device"]
+        assert isinstance(error, SourceShrankError)
+        assert (error.lake_rows, error.source_rows) == (devices, 1)
+        assert f"this merge would drop {devices - 1} of them" in str(error)
+        # No MERGE ran: the devices are all there, and time travel shows no deletion.
+        assert current_snapshot(spark, target) == version
+        assert_lake_equals_source(spark, good, source, device)
+
+        forced = replace(shrunk, shrink=ShrinkGuard(allowed=frozenset({"device"})))
+        assert _ok(run(spark, forced))["device"].rows_written == devices - 1
+        assert_lake_equals_source(spark, shrunk, source, device)
+    finally:
+        source.sql("DROP SCHEMA shrunk CASCADE")
+
+
+def test_a_renamed_source_table_fails_its_stage_only_and_keeps_the_lake_table(
+    spark: SparkSession, source: Source, job_tables: JobTables, namespace: str
+) -> None:
+    """What an operator saw: a ``ddc`` table renamed. Each behaviour's read names it missing;
+    the other tables are written; the lake tables of the renamed ones are untouched."""
+    renamed = ("device_recipe", "device", "device_ip_info_history")
+    config = _config(source, job_tables, namespace, "company", *renamed)
+    _ok(run(spark, config))
+    versions = {name: current_snapshot(spark, config.target(name)) for name in renamed}
+    for name in renamed:
+        source.sql(f"ALTER TABLE {name} RENAME TO {name}_renamed")
+    try:
+        with pytest.raises(TablesFailedError) as caught:
+            run(spark, config)
+    finally:
+        for name in renamed:
+            source.sql(f"ALTER TABLE {name}_renamed RENAME TO {name}")
+
+    assert set(caught.value.failures) == set(renamed)
+    for name, error in caught.value.failures.items():
+        assert isinstance(error, SourceTableMissingError), error
+        assert f"[table={name}]" in str(error)
+        assert current_snapshot(spark, config.target(name)) == versions[name]
+        assert_lake_equals_source(spark, config, source, job_tables.table(name))
+    assert {r.table: r.status for r in caught.value.results}["company"] == "ok"

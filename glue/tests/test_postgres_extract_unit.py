@@ -19,6 +19,7 @@ from lakehouse_glue.errors import (
     GlueJobError,
     JobTablesError,
     SchemaMismatchError,
+    SourceShrankError,
     SourceUnavailableError,
     TablesFailedError,
 )
@@ -37,7 +38,12 @@ from lakehouse_glue.job_tables import (
     parse_job_tables,
     split_names,
 )
-from lakehouse_glue.postgres_extract import ExtractConfig, changed_condition
+from lakehouse_glue.postgres_extract import (
+    DEFAULT_MAX_SHRINK_PERCENT,
+    ExtractConfig,
+    ShrinkGuard,
+    changed_condition,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -264,3 +270,47 @@ def test_errors_keep_their_kind_and_the_summary_is_retryable_only_if_all_are() -
     assert not mixed.retryable
     assert "2 table(s) failed (a, b)" in str(mixed)
     assert "b: SchemaMismatchError: x" in str(mixed)
+
+
+@pytest.mark.parametrize(
+    ("lake", "source", "dropped", "refused"),
+    [
+        (0, 0, 0, False),  # the first run: nothing in the lake to lose
+        (10, 0, 10, True),  # the source emptied
+        (10, 5, 5, False),  # half: the default bound, included
+        (10, 4, 6, True),  # more than half
+        (10, 12, 6, True),  # a merge deleting 6 and inserting 8: deletions count
+        (10, 10, 0, False),
+        (1, 0, 1, True),  # a one-row table going to zero is refused too
+    ],
+)
+def test_the_shrink_guard_refuses_an_empty_or_much_smaller_source(
+    lake: int, source: int, dropped: int, refused: bool
+) -> None:
+    guard = ShrinkGuard()
+    assert guard.max_shrink_percent == DEFAULT_MAX_SHRINK_PERCENT == 50
+    assert guard.refuses(lake, source, dropped) is refused
+    if not refused:
+        guard.check("device", "merge", lake, source, dropped)
+        return
+    with pytest.raises(SourceShrankError) as caught:
+        guard.check("device", "merge", lake, source, dropped)
+    error = caught.value
+    assert not error.retryable
+    assert (error.table, error.lake_rows, error.source_rows) == ("device", lake, source)
+    assert f"this merge would drop {dropped} of them" in str(error)
+    assert "--allow_shrink device" in str(error)
+    assert "[table=device]" in str(error)
+    # The operator's say-so for that table, and only that one.
+    ShrinkGuard(allowed=frozenset({"device"})).check("device", "merge", lake, source, dropped)
+    with pytest.raises(SourceShrankError):
+        ShrinkGuard(allowed=frozenset({"company"})).check("device", "merge", lake, source, dropped)
+
+
+def test_the_shrink_bound_is_a_percentage_and_zero_rows_is_always_refused() -> None:
+    assert ShrinkGuard(max_shrink_percent=0).refuses(10, 9, 1)
+    assert not ShrinkGuard(max_shrink_percent=100).refuses(10, 1, 9)
+    assert ShrinkGuard(max_shrink_percent=100).refuses(10, 0, 10)
+    for bad in (-1, 101):
+        with pytest.raises(ValueError, match="between 0 and 100"):
+            ShrinkGuard(max_shrink_percent=bad)

@@ -38,6 +38,8 @@ export const AnalyticsResultSchema = z.object({
       last_day: z.string().nullable(),
       alarms: z.number(),
       alarms_reset: z.number(),
+      excluded_reset_before_active: z.number(),
+      excluded_reset_too_late: z.number(),
       companies: z.number(),
       device_models: z.number(),
       codes: z.number(),
@@ -97,8 +99,9 @@ export function formatAlarmsReport(
   const lines = [`Alarms report (${namespace}.*: ${counts})`];
   if (report) {
     const period = report.first_day ? `, ${report.first_day} to ${report.last_day}` : "";
+    const excluded = report.excluded_reset_before_active + report.excluded_reset_too_late;
     lines.push(
-      `  ${n(report.alarms)} alarms (${n(report.alarms_reset)} reset)${period}: ` +
+      `  ${n(report.alarms)} alarms (${n(report.alarms_reset)} reset, ${n(excluded)} implausible excluded)${period}: ` +
         `${report.companies} companies, ${report.device_models} device models, ${report.codes} codes`,
     );
     const top = report.top.slice(0, PRINTED_TOP_ROWS);

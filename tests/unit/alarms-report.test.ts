@@ -23,6 +23,8 @@ const result = {
     last_day: "2024-05-31",
     alarms: 12345,
     alarms_reset: 12000,
+    excluded_reset_before_active: 1,
+    excluded_reset_too_late: 2,
     companies: 7,
     device_models: 3,
     codes: 9,
@@ -39,7 +41,7 @@ describe("formatAlarmsReport", () => {
       "Alarms report (lake.analytics.*: alarms_daily 1,234 rows, alarm_time_to_reset 56 rows)",
     );
     expect(lines[1]).toBe(
-      "  12,345 alarms (12,000 reset), 2024-05-11 to 2024-05-31: 7 companies, 3 device models, 9 codes",
+      "  12,345 alarms (12,000 reset, 3 implausible excluded), 2024-05-11 to 2024-05-31: 7 companies, 3 device models, 9 codes",
     );
     const table = lines.slice(2, -1);
     expect(table).toHaveLength(PRINTED_TOP_ROWS + 1);

@@ -105,7 +105,21 @@ describe("the Alarms report tables", () => {
     });
   });
 
-  it("give QuickSight the columns it had when they were written by hand", () => {
+  // ADR 0013: the implausible alarms' counts came after the first deployment; appended, so the
+  // columns deployed before them keep their Iceberg field ids (ttr_p90_seconds was the last).
+  it.each([
+    { table: alarmsDaily, deployed: 9 },
+    { table: alarmTimeToReset, deployed: 11 },
+  ])("$table.name counts the implausible alarms in its last two columns", ({ table, deployed }) => {
+    const fields = reportIcebergSchemaOf(table).fields;
+    expect(fields.find((f) => f.name === "ttr_p90_seconds")?.id).toBe(deployed);
+    expect(fields.slice(deployed)).toEqual([
+      { id: deployed + 1, name: "excluded_reset_before_active", required: true, type: "long" },
+      { id: deployed + 2, name: "excluded_reset_too_late", required: true, type: "long" },
+    ]);
+  });
+
+  it("give QuickSight the columns it had when they were written by hand, then the exclusions", () => {
     expect(quickSightColumnsOf(alarmsDaily)).toEqual([
       { name: "id_company", type: "INTEGER" },
       { name: "company_name", type: "STRING" },
@@ -116,6 +130,8 @@ describe("the Alarms report tables", () => {
       { name: "alarms_reset", type: "INTEGER" },
       { name: "ttr_p50_seconds", type: "DECIMAL" },
       { name: "ttr_p90_seconds", type: "DECIMAL" },
+      { name: "excluded_reset_before_active", type: "INTEGER" },
+      { name: "excluded_reset_too_late", type: "INTEGER" },
     ]);
     expect(ALARMS_DAILY_COLUMNS).toEqual(quickSightColumnsOf(alarmsDaily));
     expect(ALARMS_REPORT_SQL).toContain("FROM analytics.alarms_daily\n");

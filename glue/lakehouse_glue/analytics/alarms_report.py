@@ -8,6 +8,13 @@ their contents replaced in one commit each: a reset can land weeks after its ala
 may change, and the report is small next to its input. The tables themselves (columns, types,
 properties) are the registry's report tables (``pipeline/schema/reports.ts``), received through
 the job tables and handled by ``analytics.tables``.
+
+Implausible alarms (ADR 0013): curated keeps every alarm as the source has it, but an alarm whose
+reset comes before its activation, or more than ``MAX_PLAUSIBLE_TTR_SECONDS`` after it (a
+``resetTS`` in year 9999), is in no figure of the report: not in ``alarms``, ``alarms_reset``,
+the percentiles or the maximum. Each report row counts them instead, per reason
+(``excluded_<reason>``), so ``alarms`` plus the excluded counts is every curated alarm of the
+group, and a reader sees what was left out.
 """
 
 from __future__ import annotations
@@ -41,6 +48,20 @@ TIME_TO_RESET_TABLE = "alarm_time_to_reset"
 PERCENTILES = (0.5, 0.9)
 GROUP = ("id_company", "company_name", "device_model", "code")
 
+#: The longest time to reset the report believes: a year. Longer ones (a ``resetTS`` in year
+#: 9999, a clock reset on the oven) would own every percentile of their group.
+MAX_PLAUSIBLE_TTR_SECONDS = 365 * 24 * 3600
+#: Why an alarm is in no figure of the report; each reason is a count column ``excluded_<reason>``
+#: of both report tables (``pipeline/schema/reports.ts``).
+RESET_BEFORE_ACTIVE = "reset_before_active"
+RESET_TOO_LATE = "reset_too_late"
+EXCLUSIONS = (RESET_BEFORE_ACTIVE, RESET_TOO_LATE)
+
+
+def excluded_column(reason: str) -> str:
+    """The report column counting the alarms excluded for ``reason``."""
+    return f"excluded_{reason}"
+
 
 @dataclass(frozen=True)
 class ReportSources:
@@ -60,8 +81,12 @@ def default_sources(
 
 
 def latest_alarms(raw: DataFrame) -> DataFrame:
-    """One row per alarm id, its latest ``reset_ts`` winning: what curated holds, computed on
-    raw objects where an alarm extracted open and again reset appears twice."""
+    """One row per alarm id, its latest ``reset_ts`` winning, computed on raw objects where an
+    alarm extracted open and again reset appears twice (the benchmark's raw-layer report).
+
+    Curated holds the newest extraction instead (ADR 0013), which only the ledger's order tells;
+    the two differ only for an alarm re-opened in the source, which the synthetic fleet never
+    does."""
     from pyspark.sql import Window
     from pyspark.sql import functions as sf
 
@@ -70,7 +95,8 @@ def latest_alarms(raw: DataFrame) -> DataFrame:
 
 
 def alarm_facts(alarms: DataFrame, devices: DataFrame, companies: DataFrame) -> DataFrame:
-    """One row per alarm with its company, device model, UTC day and time to reset.
+    """One row per alarm with its company, device model, UTC day, time to reset and, for an
+    implausible one, why it is excluded from the figures (``exclusion``, NULL when counted).
 
     Left joins: an alarm of a device missing from ``ddc`` (deleted, or newer than the last
     extraction) still counts, under a NULL company and model, rather than vanishing.
@@ -94,6 +120,9 @@ def alarm_facts(alarms: DataFrame, devices: DataFrame, companies: DataFrame) -> 
             sf.to_date("active_ts").alias("day"),
             sf.col("reset_ts").isNotNull().alias("is_reset"),
             ttr.alias("ttr_seconds"),
+            sf.when(ttr < 0, sf.lit(RESET_BEFORE_ACTIVE))
+            .when(ttr > MAX_PLAUSIBLE_TTR_SECONDS, sf.lit(RESET_TOO_LATE))
+            .alias("exclusion"),
         )
     )
 
@@ -112,18 +141,27 @@ def report_groups(facts: DataFrame) -> DataFrame:
     ``GROUP BY``s. Column ``level`` tells the rows apart (``grouping(day)``, since a NULL company
     or model is a real group: alarms of devices missing from ``ddc``). Percentiles come from
     each group's sorted times to reset (``percentiles``: Spark's ``percentile``, faster).
+
+    Every measure counts only plausible alarms (``exclusion`` NULL); the excluded ones are
+    counted per reason, and still place their group in time (``first_day``, ``last_day``: their
+    activation is as real as any). A group of excluded alarms only has 0 alarms and NULL times.
     """
     group = ", ".join(GROUP)
+    counted = "exclusion IS NULL"
+    excluded = ",\n          ".join(
+        f"count_if(exclusion = '{reason}') AS {excluded_column(reason)}" for reason in EXCLUSIONS
+    )
     df = facts.sparkSession.sql(
         f"""
         SELECT {group}, day,
           IF(grouping(day) = 0, '{DAILY_LEVEL}', '{OVERALL_LEVEL}') AS level,
-          count(1) AS alarms,
-          sum(CAST(is_reset AS BIGINT)) AS alarms_reset,
-          {sorted_values_sql("ttr_seconds")} AS _ttr,
-          max(ttr_seconds) AS ttr_max_seconds,
+          count_if({counted}) AS alarms,
+          count_if({counted} AND is_reset) AS alarms_reset,
+          {sorted_values_sql(f"IF({counted}, ttr_seconds, NULL)")} AS _ttr,
+          max(IF({counted}, ttr_seconds, NULL)) AS ttr_max_seconds,
           min(day) AS first_day,
-          max(day) AS last_day
+          max(day) AS last_day,
+          {excluded}
         FROM {{facts}}
         GROUP BY GROUPING SETS (({group}, day), ({group}))
         """,
@@ -162,6 +200,7 @@ def build_alarms_report(
     namespace: str | None = None,
     *,
     job_tables: JobTables,
+    recreate_mismatched: bool = False,
 ) -> dict[str, int]:
     """Recompute both report tables and replace their contents; returns their row counts.
 
@@ -187,7 +226,9 @@ def build_alarms_report(
             ),
         }
         for spec in specs.values():
-            ensure_report_table(spark, catalog, spec, namespace)
+            ensure_report_table(
+                spark, catalog, spec, namespace, recreate_mismatched=recreate_mismatched
+            )
         counts: dict[str, int] = {}
         for name, frame in frames.items():
             replace_contents(frame.orderBy(*GROUP), targets[name])

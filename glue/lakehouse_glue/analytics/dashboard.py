@@ -8,7 +8,8 @@ charts with plotly and writes one HTML file with plotly.js inlined, which opens 
 Every chart plots values of the report tables as they are: sums of ``alarms`` and
 ``alarms_reset`` (additive), and percentiles only per table row (percentiles of groups cannot be
 combined, so the time-to-reset chart shows one point per company and model, not a made-up
-fleet-wide percentile).
+fleet-wide percentile). Implausible alarms are in none of them (ADR 0013); the header says how
+many were left out and why, from the tables' ``excluded_<reason>`` counts.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 from lakehouse_glue.analytics.alarms_report import (
     ANALYTICS_NAMESPACE,
     DAILY_TABLE,
+    EXCLUSIONS,
+    MAX_PLAUSIBLE_TTR_SECONDS,
+    RESET_BEFORE_ACTIVE,
+    RESET_TOO_LATE,
     TIME_TO_RESET_TABLE,
+    excluded_column,
 )
 from lakehouse_glue.errors import SourceTableMissingError
 
@@ -71,10 +77,15 @@ def _label(value: Any) -> str:
 
 
 def summary(data: ReportData) -> dict[str, Any]:
-    """Totals, time range and the groups with most alarms: what ``npm start`` prints."""
+    """Totals, time range and the groups with most alarms: what ``npm start`` prints. The
+    alarms left out as implausible are counted per reason, under their report column's name."""
     days = [r["day"] for r in data.daily]
     alarms = sum(r["alarms"] for r in data.daily)
     resets = sum(r["alarms_reset"] for r in data.daily)
+    excluded = {
+        excluded_column(reason): sum(r[excluded_column(reason)] for r in data.daily)
+        for reason in EXCLUSIONS
+    }
 
     def rank(r: Row) -> tuple[Any, ...]:
         return (-r["alarms"], _label(r["company_name"]), _label(r["device_model"]), r["code"])
@@ -85,6 +96,7 @@ def summary(data: ReportData) -> dict[str, Any]:
         "last_day": max(days).isoformat() if days else None,
         "alarms": alarms,
         "alarms_reset": resets,
+        **excluded,
         "companies": len({r["id_company"] for r in data.time_to_reset}),
         "device_models": len({r["device_model"] for r in data.time_to_reset}),
         "codes": len({r["code"] for r in data.time_to_reset}),
@@ -167,6 +179,7 @@ def time_to_reset(data: ReportData) -> go.Figure:
     hover = [
         f"{_label(r['company_name'])} · {_label(r['device_model'])} · code {r['code']}"
         f"<br>{r['alarms_reset']} of {r['alarms']} alarms reset"
+        + (f", {_excluded(r)} implausible left out" if _excluded(r) else "")
         for r in rows
     ]
     x = [str(r["code"]) for r in rows]
@@ -190,6 +203,22 @@ def time_to_reset(data: ReportData) -> go.Figure:
         yaxis={"title": "minutes", "type": "log"},
     )
     return fig
+
+
+def _excluded(row: Row) -> int:
+    return sum(int(row[excluded_column(reason)]) for reason in EXCLUSIONS)
+
+
+def excluded_note(totals: dict[str, Any]) -> str:
+    """What the figures leave out, and why (plain text; the header shows it)."""
+    before = totals[excluded_column(RESET_BEFORE_ACTIVE)]
+    too_late = totals[excluded_column(RESET_TOO_LATE)]
+    days = MAX_PLAUSIBLE_TTR_SECONDS // 86_400
+    return (
+        f"{before + too_late:,} implausible alarms are in no figure: {before:,} reset before "
+        f"their activation, {too_late:,} reset more than {days} days after it "
+        "(kept in the curated table)"
+    )
 
 
 def figures(data: ReportData) -> dict[str, go.Figure]:
@@ -258,6 +287,7 @@ def render_html(data: ReportData, source: str) -> str:
         f"<span><b>{s['alarms']:,}</b> alarms</span>"
         f"<span><b>{s['alarms_reset']:,}</b> reset</span>"
         f"<span><b>{s['alarms'] - s['alarms_reset']:,}</b> open</span>"
+        f"<span><b>{sum(s[excluded_column(r)] for r in EXCLUSIONS):,}</b> excluded</span>"
         f"<span><b>{s['companies']}</b> companies</span>"
         f"<span><b>{s['device_models']}</b> device models</span>"
         f"<span><b>{s['codes']}</b> codes</span>"
@@ -279,6 +309,7 @@ def render_html(data: ReportData, source: str) -> str:
         f"<title>Alarms report</title><style>{_STYLE}</style></head><body>"
         f"<header><h1>Alarms report</h1><p>{html.escape(period)}</p>"
         f'<p class="totals">{totals}</p>'
+        f'<p class="excluded">{html.escape(excluded_note(s))}</p>'
         f"<p>from {html.escape(source)}</p></header>"
         + "".join(f"<section>{c}</section>" for c in charts)
         + f"<section><h2>Top {len(s['top'])} groups by alarms (whole history)</h2>"

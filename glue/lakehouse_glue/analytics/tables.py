@@ -8,7 +8,8 @@ declaration through the job tables (``JobReport``). So the job:
   runs, where no deployment declared it (in AWS the job's role may not create tables);
 - refuses to write into a table whose schema differs from the declaration
   (``SchemaMismatchError`` naming the table and the column): the table is the deployment's, so a
-  difference is a deploy out of step or a change by hand that a person has to look at;
+  difference is a deploy out of step or a change by hand that a person has to look at (locally,
+  where the job created the table itself, it is rebuilt as declared instead);
 - replaces a table's whole content in one Iceberg commit (an overwrite of every row), never the
   table itself, so it keeps its identity, properties and optimizers and each run adds exactly one
   snapshot; readers see the previous report or the new one.
@@ -16,6 +17,7 @@ declaration through the job tables (``JobReport``). So the job:
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.errors import SchemaMismatchError
@@ -83,11 +85,28 @@ def check_table_schema(spark: SparkSession, table: str, spec: JobReport) -> None
 
 
 def ensure_report_table(
-    spark: SparkSession, catalog: str, spec: JobReport, namespace: str | None = None
+    spark: SparkSession,
+    catalog: str,
+    spec: JobReport,
+    namespace: str | None = None,
+    *,
+    recreate_mismatched: bool = False,
 ) -> str:
-    """Create the table if missing, then check it against the declaration; returns its name."""
+    """Create the table if missing, then check it against the declaration; returns its name.
+
+    With ``recreate_mismatched`` (local runs only), a table whose schema differs from the
+    declaration is dropped and created as declared instead of refused.
+    """
     table = report_table_name(catalog, spec, namespace)
-    if not spark.catalog.tableExists(table):
+    exists = spark.catalog.tableExists(table)
+    if exists and recreate_mismatched:
+        difference = schema_difference(spark.table(table).schema, spec)
+        if difference is not None:
+            column, how = difference
+            print(f"{table}: column {column} {how}; rebuilt as declared", file=sys.stderr)
+            spark.sql(f"DROP TABLE {table} PURGE")
+            exists = False
+    if not exists:
         spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.rsplit('.', 1)[0]}")
         spark.sql(create_table_sql(table, spec))
     check_table_schema(spark, table, spec)

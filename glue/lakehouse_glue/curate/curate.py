@@ -213,15 +213,19 @@ def conform(df: DataFrame, spec: CollectionSpec) -> tuple[DataFrame, list[str]]:
 
 
 def latest_per_key(df: DataFrame, spec: CollectionSpec) -> DataFrame:
-    """One row per natural key: the latest ``updated_column`` (alarm: ``reset_ts``, a reset beats
-    an open alarm), then the newest ledger row (a replayed object beats the one it replaced)."""
+    """One row per natural key: the newest extraction, i.e. the highest ledger id (ADR 0013).
+
+    Ledger ids follow extraction order for one device and collection (its windows commit one
+    after another, and a replayed window takes a new id), so the newest row is the source's
+    latest state, whatever its ``updated_column`` says: an alarm re-opened in the source (its
+    ``resetTS`` removed) is open again. ``updated_column`` (alarm: ``reset_ts``) only breaks a
+    tie inside one object, where a document appears once anyway."""
     from pyspark.sql import Window
     from pyspark.sql import functions as sf
 
-    order: list[Column] = []
+    order: list[Column] = [sf.col(LEDGER_ID).desc()]
     if spec.updated_column:
         order.append(sf.col(spec.updated_column).desc_nulls_last())
-    order.append(sf.col(LEDGER_ID).desc())
     window = Window.partitionBy(*[sf.col(k) for k in spec.natural_key]).orderBy(*order)
     return (
         df.withColumn("_rank", sf.row_number().over(window))
@@ -239,13 +243,15 @@ def merge_sql(table: str, source_view: str, spec: CollectionSpec) -> str:
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
     clauses = []
     if spec.updated_column:
-        u = spec.updated_column
-        # Only a later value replaces the curated row: an older extraction replayed after a
-        # newer one (or a rerun) changes nothing and writes no delete file.
-        clauses.append(
-            f"WHEN MATCHED AND s.`{u}` IS NOT NULL AND (t.`{u}` IS NULL OR s.`{u}` > t.`{u}`) "
-            "THEN UPDATE SET *"
+        # Documents that change at the source (alarm): the source row is the newest extraction
+        # (chunks merge in ledger order, newest row per key within one), so it replaces the
+        # curated row whenever any column differs, compared null-safe; a reset removed at the
+        # source is a change too (ADR 0013). The same state extracted again (a rerun, a replay)
+        # changes nothing and writes no delete file.
+        same = " AND ".join(
+            f"t.`{c}` <=> s.`{c}`" for c in spec.column_names if c not in spec.natural_key
         )
+        clauses.append(f"WHEN MATCHED AND NOT ({same}) THEN UPDATE SET *")
     # Other documents never change at the source: a match is the same document seen again.
     clauses.append("WHEN NOT MATCHED THEN INSERT *")
     return f"MERGE INTO {table} t USING {source_view} s ON {on}\n" + "\n".join(clauses)

@@ -28,7 +28,13 @@ from lakehouse_glue.curate.file_ledger import support_source
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE
 from lakehouse_glue.entry.options import Option, Values
 from lakehouse_glue.job_tables import JobTables
-from lakehouse_glue.postgres_extract import DEFAULT_NAMESPACE, ExtractConfig, run
+from lakehouse_glue.postgres_extract import (
+    DEFAULT_MAX_SHRINK_PERCENT,
+    DEFAULT_NAMESPACE,
+    ExtractConfig,
+    ShrinkGuard,
+    run,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -87,6 +93,9 @@ def _prepare_postgres_extract(
 ) -> Run:
     login = _login(login, POSTGRES_EXTRACT)
     tables = values.names("tables")
+    allow_shrink = values.names("allow_shrink") or ()
+    # A misspelt table would force nothing and leave the operator wondering: refused by name.
+    job_tables.select(allow_shrink)
     config = ExtractConfig(
         source=jdbc.JdbcSource(
             url=login.url,
@@ -101,6 +110,7 @@ def _prepare_postgres_extract(
         catalog=values.text("catalog"),
         namespace=values.text("namespace"),
         tables=tables,
+        shrink=ShrinkGuard(values.integer("max_shrink_percent"), frozenset(allow_shrink)),
     )
     job_tables.select(tables)
 
@@ -140,6 +150,19 @@ _POSTGRES_EXTRACT_OPTIONS = (
         kind="int",
         default=jdbc.DEFAULT_MAX_PARTITIONS,
         minimum=1,
+    ),
+    Option(
+        "max_shrink_percent",
+        "a replace or merge dropping more of a lake table's rows than this (or all of them) "
+        "fails that table, unless --allow_shrink names it",
+        kind="int",
+        default=DEFAULT_MAX_SHRINK_PERCENT,
+    ),
+    Option(
+        "allow_shrink",
+        "comma-separated tables this run may shrink or empty anyway: an operator's decision "
+        "for one run, never a default",
+        kind="names",
     ),
 )
 
@@ -240,7 +263,14 @@ def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLog
     def run_job(session: Session) -> Summary:
         started = time.monotonic()
         counts = build_alarms_report(
-            session.spark, catalog, sources, namespace, job_tables=job_tables
+            session.spark,
+            catalog,
+            sources,
+            namespace,
+            job_tables=job_tables,
+            # Locally the job created its tables itself: one left by an older declaration is
+            # rebuilt (its contents are recomputed every run anyway). In Glue they are Pulumi's.
+            recreate_mismatched=values.mode == "local",
         )
         result: Summary = {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
         data = read_report(session.spark, catalog, namespace)
