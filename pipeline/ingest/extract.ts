@@ -11,9 +11,10 @@ import type { CollectionEntry, PivotReshape } from "../schema/registry.js";
 import { type LakeRow, toLakeRow } from "../schema/validate.js";
 import type { QuarantineRecord, WrittenObject } from "./ingest-state.js";
 import { rawObjectKey } from "./keys.js";
+import { namesSeveralDevices, severalDevicesRefusal } from "./orphans.js";
 import { type PivotSlot, pivotRows } from "./pivot.js";
-import { quarantineDocument } from "./quarantine.js";
-import { untimedQuery, windowQuery } from "./queries.js";
+import { type QuarantineOnce, quarantineDocument } from "./quarantine.js";
+import { windowQuery } from "./queries.js";
 import type { Window } from "./windows.js";
 
 /** Documents per cursor batch, unless the collection's entry sets `cursorBatch`. */
@@ -62,44 +63,12 @@ export interface ExtractContext {
   readonly idDevice: number;
   readonly window: Window;
   readonly rowGroupSize?: number;
-}
-
-/**
- * Quarantine the device's documents that no window can select (see `untimedQuery`). Their
- * objects are keyed by document id, so a repeated pass rewrites them.
- */
-export async function quarantineUntimed(
-  source: Db,
-  store: ObjectStore,
-  entry: CollectionEntry,
-  idDevice: number,
-): Promise<QuarantineRecord[]> {
-  const query = untimedQuery(entry, idDevice);
-  const field = entry.sourceTimestampField;
-  const records: QuarantineRecord[] = [];
-  for await (const doc of source.collection(entry.name).find(query.filter, { sort: query.sort })) {
-    const value = doc[field];
-    const reason =
-      `${entry.name} document ${documentIdOf(doc) ?? "<no _id>"} cannot be windowed: ${field} ` +
-      (value === undefined ? "is missing" : value === null ? "is null" : `is ${typeName(value)}, not a date`);
-    records.push(
-      await quarantineDocument(store, doc, {
-        collection: entry.name,
-        site: { idDevice, untimed: true },
-        reason,
-        ordinal: records.length,
-      }),
-    );
-  }
-  return records;
-}
-
-/** How a value's type reads in a reason: BSON wrappers by their BSON name (`a Timestamp`). */
-function typeName(value: unknown): string {
-  const bson = (value as { _bsontype?: unknown })._bsontype;
-  if (typeof bson === "string") return `a ${bson}`;
-  const type = typeof value;
-  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
+  /**
+   * Keeps a document whose `idDevice` is an array once, for the run and across runs (the worker's):
+   * the window of each device it names meets it. Without it, such a document is refused by the
+   * schema and quarantined in each of those windows.
+   */
+  readonly once?: QuarantineOnce;
 }
 
 async function quarantine(
@@ -119,6 +88,21 @@ async function quarantine(
   );
 }
 
+/**
+ * A document naming several devices (array `idDevice`), kept once by the first window to meet
+ * it: counted here when this window keeps it, skipped (not this device's) when another did.
+ * @returns false for any other document.
+ */
+async function keptOnce(ctx: ExtractContext, tally: WindowTally, doc: Document): Promise<boolean> {
+  if (!ctx.once || !namesSeveralDevices(doc)) return false;
+  const record = await ctx.once.keep(doc, severalDevicesRefusal(ctx.entry.name, doc, tally.read));
+  if (record) {
+    tally.read++;
+    tally.quarantined.push(record);
+  }
+  return true;
+}
+
 function countDrift(tally: WindowTally, keys: readonly string[]): void {
   for (const key of keys) tally.drift.set(key, (tally.drift.get(key) ?? 0) + 1);
 }
@@ -130,6 +114,7 @@ async function* flatRows(
   tally: WindowTally,
 ): AsyncGenerator<LakeRow> {
   for await (const doc of docs) {
+    if (await keptOnce(ctx, tally, doc)) continue;
     tally.read++;
     try {
       const { row, extraKeys } = toLakeRow(ctx.entry, doc);
@@ -144,15 +129,20 @@ async function* flatRows(
   }
 }
 
-/** Validated slots of a pivoted collection; a slot the schema refuses goes to quarantine. */
+/**
+ * Validated slots of a pivoted collection; a slot the schema refuses goes to quarantine. Each
+ * slot's source document is noted in `sources`, for the pivot's refusals.
+ */
 async function* slots(
   ctx: ExtractContext,
   reshape: PivotReshape,
   docs: AsyncIterable<Document>,
   tally: WindowTally,
+  sources: WeakMap<PivotSlot, Document>,
 ): AsyncGenerator<PivotSlot> {
   const known = new Set(Object.keys(reshape.slot.shape));
   for await (const doc of docs) {
+    if (await keptOnce(ctx, tally, doc)) continue;
     tally.read++;
     const parsed = reshape.slot.safeParse(doc);
     if (!parsed.success) {
@@ -173,8 +163,38 @@ async function* slots(
       Object.keys(doc).filter((k) => !known.has(k)),
     );
     tally.accepted++;
-    yield parsed.data as PivotSlot;
+    const slot = parsed.data as PivotSlot;
+    sources.set(slot, doc);
+    yield slot;
   }
+}
+
+/**
+ * The window's slots pivoted to rows. A slot the pivot cannot merge without losing a reading
+ * (pivot.ts) leaves the accepted documents for quarantine, with the pivot's reason on its start.
+ */
+function pivotedRows(
+  ctx: ExtractContext,
+  reshape: PivotReshape,
+  docs: AsyncIterable<Document>,
+  tally: WindowTally,
+): AsyncIterable<LakeRow> {
+  const sources = new WeakMap<PivotSlot, Document>();
+  const refuse = async (slot: PivotSlot, reason: string) => {
+    tally.accepted--;
+    const doc = sources.get(slot) ?? slot;
+    const field = ctx.entry.sourceTimestampField;
+    await quarantine(
+      ctx,
+      tally,
+      doc,
+      new DocumentValidationError({ collection: ctx.entry.name, documentId: documentIdOf(doc) }, [
+        { field, reason },
+      ]),
+    );
+  };
+  const slotStream = slots(ctx, reshape, docs, tally, sources);
+  return counted(pivotRows(ctx.entry, ctx.idDevice, slotStream, { window: ctx.window, refuse }), tally);
 }
 
 async function* counted(rows: AsyncIterable<LakeRow>, tally: WindowTally): AsyncGenerator<LakeRow> {
@@ -198,7 +218,7 @@ export function windowRows(
     case undefined:
       return flatRows(ctx, docs, tally);
     case "pivot":
-      return counted(pivotRows(ctx.entry, ctx.idDevice, slots(ctx, reshape, docs, tally)), tally);
+      return pivotedRows(ctx, reshape, docs, tally);
   }
 }
 

@@ -2,6 +2,8 @@
  * The ingestion's state in the support database, as the ingest code sees it (its ports): the
  * worker's bookmarks in and atomic commits of windows out ({@link IngestState}), what the plan
  * reads of it ({@link PlanBookmarks}), and the summary's orphan quarantine ({@link OrphanRecords}).
+ * Device ids are `number`s: `ddc` declares them bigint, and the plan refuses any beyond
+ * `Number.MAX_SAFE_INTEGER` (device-ids.ts), so every id here is exact as a JS number.
  * One adapter implements all three, in SQL over node-postgres (`pipeline/support/ingest-state.ts`);
  * keeping the ingest code on these interfaces keeps it free of the client and lets tests fake the
  * database or inject failures. ("The ledger" is only the `file_ledger` table, the curate job's
@@ -16,11 +18,19 @@ export interface WrittenObject {
   readonly bytes: number;
 }
 
-/** A refused document, kept in the object store at `objectKey` (see quarantine.ts). */
+/**
+ * A refused document, kept in the object store at `objectKey` (see quarantine.ts). The support
+ * database holds one row per key: a commit adds none for a key that has one already.
+ */
 export interface QuarantineRecord {
   readonly documentId: string | null;
   readonly reason: string;
   readonly objectKey: string;
+  /**
+   * Null for a document that names no single device (kept as an orphan even when a window met
+   * it: its `idDevice` is an array); otherwise the row takes the committing device.
+   */
+  readonly idDevice?: null;
 }
 
 /** Counters of one window, added to the run's metric row in the same commit. */
@@ -67,6 +77,11 @@ export interface IngestState {
   commitWindows(commits: readonly WindowCommit[]): Promise<void>;
   /** Close the run's metric row (devices processed, errors); counters came with each commit. */
   finishRun(summary: RunSummary): Promise<void>;
+  /**
+   * Which of these quarantine object keys have a row already: a document met again (by every
+   * run's untimed sweep, or by the windows of each device an array names) is not kept twice.
+   */
+  quarantinedKeys(keys: readonly string[]): Promise<Set<string>>;
 }
 
 /** What the plan reads of the ingestion state: the bookmarks, and whether any device has one yet. */
@@ -84,9 +99,7 @@ export interface OrphanCommit {
 }
 
 /** What the summary's orphan sweep needs of the ingestion state (orphans.ts). */
-export interface OrphanRecords {
-  /** Ids of the collection's documents already quarantined as orphans. */
-  quarantinedOrphans(collection: string): Promise<Set<string>>;
+export interface OrphanRecords extends Pick<IngestState, "quarantinedKeys"> {
   /**
    * The orphans' quarantine rows (no device), and their counts in the run's metric row (read and
    * quarantined), all or nothing.

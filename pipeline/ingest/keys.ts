@@ -8,6 +8,8 @@
  * (`pipeline/schema/job-tables.ts`), and `glue/lakehouse_glue/job_tables.py` parses keys with
  * them, so Python holds no copy of the format (docs/adr/0012-glue-entry-and-contracts.md).
  */
+import { createHash } from "node:crypto";
+import { type Document, EJSON } from "bson";
 import type { Window } from "./windows.js";
 
 /**
@@ -70,40 +72,95 @@ export function deviceOfRawKey(collection: string, key: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Longest document part of a quarantine key; longer ones are cut and end in a hash. */
+const MAX_DOCUMENT_PART = 128;
+/** Characters kept from a cut document part, before its hash. */
+const CUT_AT = 96;
+
 /**
- * The key of a refused document's copy: `<QUARANTINE_PREFIX><folder>/<document id>.json`, the id
- * made safe for a key. Every quarantine key is made here; the functions below choose the folder.
+ * Percent-encodes UTF-8 text for a key segment: RFC 3986's unreserved characters but `~` are kept
+ * (`A-Z a-z 0-9 - . _`), every other byte is `%XX`. Reversible, hence injective; `~` is left to
+ * the markers of {@link documentPart}. (Strings read from MongoDB are well-formed UTF-16, which
+ * `Buffer.from` encodes one-to-one.)
  */
-function quarantineObjectKey(folder: string, documentId: string): string {
-  const safeId = documentId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 128);
-  return `${QUARANTINE_PREFIX}${folder}/${safeId}.json`;
+function percentEncode(text: string): string {
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+const isObjectId = (id: unknown): id is { toHexString(): string } =>
+  typeof id === "object" && id !== null && (id as { _bsontype?: unknown })._bsontype === "ObjectId";
+
+/**
+ * A document's `_id` as the last segment of its quarantine key: injective (two ids never share
+ * one), deterministic, and made of `A-Z a-z 0-9 - . _ ~ %` only. Four disjoint forms:
+ * - an ObjectId: its 24 hex digits (the keys it always had);
+ * - a string: percent-encoded ({@link percentEncode}); one that would read as an ObjectId's hex
+ *   gets its first character encoded, so the two never meet;
+ * - any other value (a number, a date, a sub-document; null): `~` and its canonical extended JSON,
+ *   percent-encoded, which keeps the type (`5` is `~%7B%22%24numberInt%22%3A%225%22%7D`, `"5"` is `5`);
+ * - no `_id` at all (not possible in MongoDB, which adds one): `~none-<ordinal>`, the position
+ *   among what the caller read.
+ * A part longer than 128 characters keeps its first 96 and ends in `~` and a SHA-256 prefix of
+ * the whole part (128 bits): a `~` past the first character marks only that form.
+ */
+export function documentPart(id: unknown, ordinal: number): string {
+  let part: string;
+  if (id === undefined) part = `~none-${ordinal}`;
+  else if (isObjectId(id)) part = id.toHexString();
+  else if (typeof id === "string") {
+    part = percentEncode(id);
+    if (/^[0-9a-f]{24}$/.test(part))
+      part = `%${part.charCodeAt(0).toString(16).toUpperCase()}${part.slice(1)}`;
+  } else part = `~${percentEncode(EJSON.stringify(id as Document, { relaxed: false }))}`;
+  if (part.length <= MAX_DOCUMENT_PART) return part;
+  const digest = createHash("sha256").update(part).digest("hex").slice(0, 32);
+  return `${part.slice(0, CUT_AT)}~${digest}`;
+}
+
+/**
+ * The key of a refused document's copy: `<QUARANTINE_PREFIX><folder>/<document part>.json`. Every
+ * quarantine key is made here; the functions below choose the folder.
+ */
+function quarantineObjectKey(folder: string, id: unknown, ordinal: number): string {
+  return `${QUARANTINE_PREFIX}${folder}/${documentPart(id, ordinal)}.json`;
 }
 
 /**
  * Where a refused document is kept, with its reason, for a person to look at. Deterministic like
  * the raw key, so a replayed window rewrites its quarantine objects instead of orphaning them.
+ * `id` is the document's `_id` as read (see {@link documentPart}).
  */
 export function quarantineKey(
   collection: string,
   idDevice: number,
   window: Window,
-  documentId: string,
+  id: unknown,
+  ordinal = 0,
 ): string {
   return quarantineObjectKey(
     rawObjectKey(collection, idDevice, window).replace(/\.parquet$/, ""),
-    documentId,
+    id,
+    ordinal,
   );
 }
 
 /**
  * Quarantine key of a document that no time window can select (timestamp missing, null or not a
- * date), found by the worker's first pass over a device.
+ * date), found by the worker's untimed sweep of a device.
  */
-export function untimedQuarantineKey(collection: string, idDevice: number, documentId: string): string {
-  return quarantineObjectKey(`${devicePrefix(collection)}${idDevice}/untimed`, documentId);
+export function untimedQuarantineKey(collection: string, idDevice: number, id: unknown, ordinal = 0): string {
+  return quarantineObjectKey(`${devicePrefix(collection)}${idDevice}/untimed`, id, ordinal);
 }
 
-/** Quarantine key of a document no device's query selects (`idDevice` missing or not a number). */
-export function orphanQuarantineKey(collection: string, documentId: string): string {
-  return quarantineObjectKey(`${collection}/no-device`, documentId);
+/**
+ * Quarantine key of a document no single device's query selects: `idDevice` missing, not a
+ * number, no `ddc` device, or an array naming several (orphans.ts).
+ */
+export function orphanQuarantineKey(collection: string, id: unknown, ordinal = 0): string {
+  return quarantineObjectKey(`${collection}/no-device`, id, ordinal);
 }

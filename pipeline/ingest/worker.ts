@@ -1,9 +1,11 @@
 /**
- * The MongoDB → raw worker: for each device of its batch (a few at a time), windows from the
- * bookmark up to `last_log_date`; each window is extracted to its raw object, then committed
- * (bookmark, ledger, quarantine, drift, metrics) atomically, grouped with the windows of other
- * devices that finish meanwhile. A crash anywhere leaves the bookmark where it was, and the rerun
- * rewrites the same object key: no loss, no duplicate.
+ * The MongoDB → raw worker: for each device of its batch (a few at a time), first the sweep of
+ * its documents no window can select (timestamp missing, null or not a date: quarantined once,
+ * whenever they arrive), then windows from the bookmark up to `last_log_date`; each window is
+ * extracted to its raw object, then committed (bookmark, ledger, quarantine, drift, metrics)
+ * atomically, grouped with the windows of other devices that finish meanwhile. A crash anywhere
+ * leaves the bookmark where it was, and the rerun rewrites the same object key: no loss, no
+ * duplicate.
  */
 import type { Db } from "mongodb";
 import pLimit from "p-limit";
@@ -12,11 +14,12 @@ import { type ErrorContext, messageOf, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import { type Budget, DEFAULT_SAFETY_MARGIN_MS, UNLIMITED } from "./budget.js";
-import { extractWindow, quarantineUntimed } from "./extract.js";
-import { probeFirstPass } from "./first-pass.js";
+import { extractWindow } from "./extract.js";
+import { firstDated, sweepUntimed } from "./first-pass.js";
 import { groupCommits } from "./group-commit.js";
 import type { IngestState, QuarantineRecord } from "./ingest-state.js";
 import { deviceOfRawKey } from "./keys.js";
+import { QuarantineOnce } from "./quarantine.js";
 import { DEFAULT_DEVICE_CONCURRENCY } from "./settings.js";
 import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
@@ -136,7 +139,13 @@ export async function runWorker(
   let processed = 0;
   let pending = 0;
 
-  /** Untimed documents found on a device's first pass, committed with its first commit. */
+  /**
+   * Documents met more than once (the untimed sweep of every run, an array `idDevice` in the
+   * windows of each device it names) are kept once: keys with a quarantine row, or claimed by
+   * another device of this run, are skipped.
+   */
+  const once = new QuarantineOnce(deps.store, (keys) => deps.state.quarantinedKeys(keys));
+  /** Untimed documents found by a device's sweep, committed with its first commit of the run. */
   const untimed = new Map<number, QuarantineRecord[]>();
   const takeUntimed = (idDevice: number) => {
     const records = untimed.get(idDevice) ?? [];
@@ -167,23 +176,25 @@ export async function runWorker(
     });
   };
 
+  /**
+   * Documents of the device that no window can select (timestamp missing, null or not a date)
+   * and not quarantined before: swept on every run, since they may arrive any time. An index
+   * seek that finds nothing on nearly every device (queries.ts `untimedQuery`).
+   */
+  async function sweep(target: DeviceTarget): Promise<void> {
+    const found = await sweepUntimed(deps.source, entry, target.idDevice, once);
+    totals.queriesRun += found.queriesRun;
+    if (!found.records.length) return;
+    untimed.set(target.idDevice, found.records);
+    totals.documentsRead += found.records.length;
+    totals.documentsQuarantined += found.records.length;
+  }
+
   async function startOf(target: DeviceTarget): Promise<Date | null> {
     const bookmark = bookmarks.get(target.idDevice);
     if (bookmark) return bookmark;
-    // First pass over this device: documents no time window can select are quarantined now,
-    // never skipped silently. (Later arrivals of that kind are the reconcile step's to find.)
-    const probe = await probeFirstPass(deps.source.collection(entry.name), entry, target.idDevice);
-    totals.queriesRun += probe.queriesRun;
-    if (probe.hasUntimed) {
-      const records = await quarantineUntimed(deps.source, deps.store, entry, target.idDevice);
-      totals.queriesRun++;
-      if (records.length) {
-        untimed.set(target.idDevice, records);
-        totals.documentsRead += records.length;
-        totals.documentsQuarantined += records.length;
-      }
-    }
-    const ts = probe.first;
+    const ts = await firstDated(deps.source.collection(entry.name), entry, target.idDevice);
+    totals.queriesRun++;
     if (!(ts instanceof Date)) {
       // Nothing before last_log_date (complete by definition): mark it so the device is not due
       // again. Floored to whole units: a 6-hour slot that starts before the mark may still appear.
@@ -193,12 +204,38 @@ export async function runWorker(
     return alignMs ? new Date(Math.floor(ts.getTime() / alignMs) * alignMs) : ts;
   }
 
+  /** True, and the device left for the next run, when the time budget is spent. */
+  function budgetSpent(target: DeviceTarget, resumeAt: Date | null): boolean {
+    if (budget.remainingMs() >= margin) return false;
+    pending++;
+    deps.log?.info(
+      { collection: entry.name, idDevice: target.idDevice, resumeAt },
+      "time budget spent; device left for the next run",
+    );
+    return true;
+  }
+
   async function device(target: DeviceTarget): Promise<void> {
-    let start = await startOf(target);
+    if (budgetSpent(target, bookmarks.get(target.idDevice) ?? null)) return;
+    await sweep(target);
+    const start = await startOf(target);
     if (!start) {
       processed++;
       return;
     }
+    const reached = await windowsOf(target, start);
+    // Untimed documents no window commit took (no window was due, or the budget ran out first):
+    // committed with the bookmark where it stands.
+    if (untimed.has(target.idDevice)) await commitBookmarkOnly(target.idDevice, reached.at, 0);
+    if (reached.done) processed++;
+  }
+
+  /**
+   * The device's windows from `start`, each extracted and committed.
+   * @returns where its bookmark stands now, and false for `done` when the budget ran out first.
+   */
+  async function windowsOf(target: DeviceTarget, from: Date): Promise<{ at: Date; done: boolean }> {
+    let start = from;
     let committed = 0;
     for (;;) {
       const window: Window | null = nextWindow({ start, lastLogDate: target.lastLogDate, windowMs, alignMs });
@@ -208,16 +245,9 @@ export async function runWorker(
         if (!bookmarks.has(target.idDevice) && committed === 0) {
           await commitBookmarkOnly(target.idDevice, start, 1);
         }
-        break;
+        return { at: start, done: true };
       }
-      if (budget.remainingMs() < margin) {
-        pending++;
-        deps.log?.info(
-          { collection: entry.name, idDevice: target.idDevice, resumeAt: start },
-          "time budget spent; device left for the next run",
-        );
-        return;
-      }
+      if (budgetSpent(target, start)) return { at: start, done: false };
       const t0 = performance.now();
       const extract = await extractWindow({
         source: deps.source,
@@ -226,6 +256,7 @@ export async function runWorker(
         idDevice: target.idDevice,
         window,
         rowGroupSize: options.rowGroupSize,
+        once,
       });
       const computationMs = Math.round(performance.now() - t0);
       const early = takeUntimed(target.idDevice);
@@ -268,7 +299,6 @@ export async function runWorker(
       );
       start = window.to;
     }
-    processed++;
   }
 
   const limit = pLimit(options.concurrency ?? DEFAULT_DEVICE_CONCURRENCY);

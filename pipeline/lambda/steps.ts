@@ -52,8 +52,8 @@ export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
   schema: PlanEventSchema,
   async run(rt, event, { log, metrics }) {
     const { state, plans } = await supportAdapters(rt);
-    const { planId, mode, devices, batches, items } = await planPass(
-      { ddc: await rt.ddc(), state, plans },
+    const { planId, mode, devices, refused, batches, items } = await planPass(
+      { ddc: await rt.ddc(), state, plans, log },
       { mode: event.mode, workers: rt.settings.workers, collections: event.collections },
     );
     const perCollection = new Map<string, number>();
@@ -65,7 +65,10 @@ export const planStep: Step<typeof PlanEventSchema, PlanOutput> = {
       metrics.putMetric(METRIC.batchesPlanned, count, Unit.Count);
       await metrics.flush();
     }
-    log.info({ planId, mode, devices: devices.length, batches: batches.length }, "ingestion planned");
+    log.info(
+      { planId, mode, devices: devices.length, refused: refused.length, batches: batches.length },
+      "ingestion planned",
+    );
     return { planId, mode, devices: devices.length, items };
   },
 };
@@ -138,16 +141,23 @@ export const summarizeStep: Step<typeof SummarizeEventSchema, SummaryOutput> = {
     const done = event.results.filter((r): r is WorkerOutput => !("error" in r));
     const order = collections.map((c) => c.name);
     const names = order.filter((n) => event.results.some((r) => r.collection === n));
+    // Read once: the sweep takes every number that is not a ddc device for an orphan.
+    const ddcDevices = await readDevices(ddc);
     const orphans = await quarantineOrphans(
       { source: await rt.source(), store: rt.store(), state, log },
-      { runId: requestId, planId: event.planId, collections: names },
+      {
+        runId: requestId,
+        planId: event.planId,
+        collections: names,
+        devices: ddcDevices.map((d) => d.idDevice),
+      },
     );
     const sourceCounts = rt.config.SUMMARY_SOURCE_COUNTS ? await countSources(rt, names) : undefined;
     // A report of sums and groupings: the Prisma client's simplest use (ADR 0008).
     const progress = await ingestionProgress(await rt.support(), {
       planId: event.planId,
       collections: names,
-      devices: await readDevices(ddc),
+      devices: ddcDevices,
       sourceCounts,
     });
     const status = failed.length ? "failed" : "succeeded";

@@ -4,7 +4,7 @@
  * has no payload), so new source fields never fail a load and never vanish.
  */
 
-import { EJSON } from "bson";
+import { type Document, EJSON } from "bson";
 import { type DocumentIssue, DocumentValidationError, documentIdOf } from "../errors.js";
 import { PAYLOAD_COLUMN, type RegistryEntry } from "./registry.js";
 
@@ -67,9 +67,50 @@ export function toLakeRow(entry: RegistryEntry, doc: unknown): LakeRowResult {
   return { row, extraKeys };
 }
 
+/** True for an int64 a JS number cannot hold exactly (a `Long` or `bigint` beyond ±(2^53 - 1)). */
+function isInexactInt64(value: unknown): boolean {
+  if (typeof value === "bigint") return !Number.isSafeInteger(Number(value));
+  if ((value as { _bsontype?: unknown } | null)?._bsontype !== "Long") return false;
+  return !Number.isSafeInteger((value as { toNumber(): number }).toNumber());
+}
+
+/** Arrays and plain objects (documents as the driver hands them over) are walked; BSON values are not. */
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function keepInt64(value: unknown): unknown {
+  if (isInexactInt64(value)) return { $numberLong: String(value) };
+  if (Array.isArray(value)) return value.map(keepInt64);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = keepInt64(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * A source value as JSON-ready data, losing nothing: relaxed extended JSON (plain numbers, strings
+ * and booleans; `{"$date": ...}`, `{"$oid": ...}` for the other BSON types), except int64 values
+ * a JSON number cannot hold exactly (beyond ±(2^53 - 1)), which are written in the canonical form
+ * `{"$numberLong": "<all digits>"}`: relaxed mode alone would write them as rounded numbers.
+ * `EJSON.parse` reads either form back to the same value. Used for the `payload` column and for
+ * quarantine copies (pipeline/ingest/quarantine.ts).
+ */
+export function losslessEjson(value: unknown): unknown {
+  return EJSON.serialize(keepInt64(value) as Document, { relaxed: true });
+}
+
+/** {@link losslessEjson} as JSON text. */
+export function losslessJson(value: unknown): string {
+  return JSON.stringify(losslessEjson(value));
+}
+
 function payloadOf(extra: Record<string, unknown>, context: { collection: string }): string {
-  // Relaxed extended JSON keeps BSON types readable ({"$date": ...}, {"$oid": ...}) and lossless.
-  const text = EJSON.stringify(extra, { relaxed: true });
+  const text = losslessJson(extra);
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_PAYLOAD_BYTES) {
     throw new DocumentValidationError(context, [

@@ -26,12 +26,17 @@ const REASON_MAX = 4000;
 
 /**
  * The quarantine rows' insert, over six parameter arrays from `$first` (see
- * {@link quarantineValues}): every quarantine row is written by this statement part.
+ * {@link quarantineValues}): every quarantine row is written by this statement part. One row per
+ * object key: a key that has one already (a replayed window; a document two workers of one plan
+ * met at the same moment, both before either committed) adds none. The callers skip known keys
+ * before copying (quarantine.ts `QuarantineOnce`), so this only settles such races: the losing
+ * run's metric row still counts the document it read and refused.
  */
 function insertQuarantine(first: number): string {
   const $ = (i: number) => `$${first + i}`;
   return `INSERT INTO quarantine (run_id, collection, id_device, document_id, reason, object_key)
-  SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::int[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[])`;
+  SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[], ${$(2)}::bigint[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::text[])
+  ON CONFLICT (object_key) DO NOTHING`;
 }
 
 /** The run's metric rows, counters added on conflict, over nine parameter arrays from `$first`. */
@@ -53,11 +58,11 @@ ON CONFLICT (run_id, collection) DO UPDATE SET
 const COMMIT_SQL = `
 WITH bookmark AS (
   INSERT INTO lastts (id_device, collection, lastts)
-  SELECT * FROM unnest($1::int[], $2::text[], $3::timestamptz[])
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])
   ON CONFLICT (id_device, collection) DO UPDATE SET lastts = EXCLUDED.lastts
 ), ledger AS (
   INSERT INTO file_ledger (object_key, collection, id_device, window_from, window_to, rows, bytes, run_id)
-  SELECT * FROM unnest($4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::bigint[], $11::text[])
+  SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::bigint[], $11::text[])
   ON CONFLICT (object_key) DO UPDATE SET
     id = EXCLUDED.id, collection = EXCLUDED.collection, id_device = EXCLUDED.id_device,
     window_from = EXCLUDED.window_from, window_to = EXCLUDED.window_to, rows = EXCLUDED.rows,
@@ -176,7 +181,8 @@ export function commitStatement(commits: readonly WindowCommit[], now: Date): St
     });
     if (c.object && c.window) ledger.push(c);
     for (const record of c.quarantined) {
-      quarantine.push({ runId: c.runId, collection: c.collection, idDevice: c.idDevice, record });
+      const idDevice = record.idDevice === null ? null : c.idDevice;
+      quarantine.push({ runId: c.runId, collection: c.collection, idDevice, record });
     }
     for (const [key, count] of c.drift) {
       const id = `${c.collection}\u0000${key}`;

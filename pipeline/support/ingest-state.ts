@@ -6,6 +6,7 @@
  * the run's metric counters commit together or not at all (docs/design.md §4 "Write").
  */
 import pRetry, { AbortError } from "p-retry";
+import { deviceIdOf } from "../ingest/device-ids.js";
 import type {
   IngestState,
   OrphanCommit,
@@ -43,14 +44,12 @@ async function commit(db: SqlRunner, { sql, values }: Statement): Promise<void> 
   }, COMMIT_RETRIES);
 }
 
-const BOOKMARKS = `SELECT id_device, lastts FROM lastts WHERE collection = $1 AND id_device = ANY($2::int[])`;
+const BOOKMARKS = `SELECT id_device, lastts FROM lastts WHERE collection = $1 AND id_device = ANY($2::bigint[])`;
 
 const ANY_BOOKMARK = `SELECT EXISTS (SELECT 1 FROM lastts) AS found`;
 
-const ORPHAN_IDS = `
-SELECT document_id FROM quarantine
-WHERE collection = $1 AND id_device IS NULL AND document_id IS NOT NULL
-`;
+/** One index lookup per key (`quarantine_object_key_key`, unique). */
+const QUARANTINED_KEYS = `SELECT object_key FROM quarantine WHERE object_key = ANY($1::text[])`;
 
 const FINISH_RUN = `
 INSERT INTO metric (run_id, plan_id, collection, first_device, last_device, devices_to_query,
@@ -66,11 +65,12 @@ ON CONFLICT (run_id, collection) DO UPDATE SET
 export function postgresIngestState(db: SqlRunner): IngestState & PlanBookmarks & OrphanRecords {
   return {
     async bookmarks(collection, devices) {
-      const { rows } = await db.query<{ id_device: number; lastts: Date }>(BOOKMARKS, [
+      // int8 comes back as text (node-postgres) or bigint (Prisma): checked back to numbers.
+      const { rows } = await db.query<{ id_device: string | number | bigint; lastts: Date }>(BOOKMARKS, [
         collection,
         [...devices],
       ]);
-      return new Map(rows.map((r) => [r.id_device, r.lastts]));
+      return new Map(rows.map((r) => [deviceIdOf(r.id_device), r.lastts]));
     },
 
     async hasBookmarks() {
@@ -98,9 +98,10 @@ export function postgresIngestState(db: SqlRunner): IngestState & PlanBookmarks 
       ]);
     },
 
-    async quarantinedOrphans(collection) {
-      const { rows } = await db.query<{ document_id: string }>(ORPHAN_IDS, [collection]);
-      return new Set(rows.map((r) => r.document_id));
+    async quarantinedKeys(keys) {
+      if (!keys.length) return new Set<string>();
+      const { rows } = await db.query<{ object_key: string }>(QUARANTINED_KEYS, [[...keys]]);
+      return new Set(rows.map((r) => r.object_key));
     },
 
     async commitOrphans(orphans: OrphanCommit) {

@@ -4,6 +4,7 @@
  * batch on the same pool as its commits, and the plan and summary steps use the same adapter.
  */
 import type { IngestMode } from "../ingest/batches.js";
+import { deviceIdOf } from "../ingest/device-ids.js";
 import type { PlannedBatch } from "../ingest/plan.js";
 import {
   type BatchRef,
@@ -18,7 +19,8 @@ import type { SqlRunner } from "./pool.js";
 /**
  * A plan and all its batches in one statement, so it is stored whole or not at all. The batches
  * travel as one JSON parameter: a bulk plan has a few hundred batches of a few hundred devices,
- * and PostgreSQL reads JSON arrays into the `int[]` and `timestamptz[]` columns. The final SELECT
+ * and PostgreSQL reads JSON arrays into the `bigint[]` and `timestamptz[]` columns (device ids
+ * are JSON numbers, exact up to 2^53 - 1: pipeline/ingest/device-ids.ts). The final SELECT
  * reads the new id from the CTE, not from `plan_batch`, which the plan's user may not read.
  */
 const SAVE = `
@@ -28,7 +30,7 @@ WITH new_plan AS (
   INSERT INTO plan_batch (plan_id, collection, batch_index, devices, last_log_dates)
   SELECT new_plan.id, b.collection, b.batch_index, b.devices, b.last_log_dates
   FROM new_plan, jsonb_to_recordset($2::jsonb)
-    AS b(collection text, batch_index int, devices int[], last_log_dates timestamptz[])
+    AS b(collection text, batch_index int, devices bigint[], last_log_dates timestamptz[])
 )
 SELECT id FROM new_plan
 `;
@@ -55,11 +57,11 @@ export function postgresPlanStore(db: SqlRunner): PlanStore {
 
     /** @throws PlanBatchNotFoundError when the plan has no such batch. */
     async load(ref: BatchRef): Promise<DeviceTarget[]> {
-      const { rows } = await db.query<{ devices: number[] | null; last_log_dates: Date[] | null }>(LOAD, [
-        ref.planId,
-        ref.collection,
-        ref.batch,
-      ]);
+      // bigint[] comes back as text (node-postgres) or bigint (Prisma): checked back to numbers.
+      const { rows } = await db.query<{
+        devices: (string | number | bigint)[] | null;
+        last_log_dates: Date[] | null;
+      }>(LOAD, [ref.planId, ref.collection, ref.batch]);
       const row = rows[0];
       if (!row) {
         throw new PlanBatchNotFoundError(
@@ -68,7 +70,10 @@ export function postgresPlanStore(db: SqlRunner): PlanStore {
         );
       }
       const dates = row.last_log_dates ?? [];
-      return (row.devices ?? []).map((idDevice, i) => ({ idDevice, lastLogDate: dates[i] as Date }));
+      return (row.devices ?? []).map((id, i) => ({
+        idDevice: deviceIdOf(id),
+        lastLogDate: dates[i] as Date,
+      }));
     },
 
     /** @throws PlanNotFoundError when no plan has this id. */

@@ -4,6 +4,7 @@
  * source's own count. Read from the support database's metric and bookmark rows, so a run that
  * died mid-way still reports what it committed.
  */
+import { deviceIdOf } from "../ingest/device-ids.js";
 import { completeUntil } from "../ingest/windows.js";
 import { collection as entryOf } from "../schema/registry.js";
 import type { SupportClient } from "./client.js";
@@ -95,7 +96,9 @@ export async function ingestionProgress(
 
   return names.map((name) => {
     const alignMs = entryOf(name).alignMs;
-    const bookmarks = new Map(marks.filter((m) => m.collection === name).map((m) => [m.idDevice, m.lastts]));
+    const bookmarks = new Map(
+      marks.filter((m) => m.collection === name).map((m) => [deviceIdOf(m.idDevice), m.lastts]),
+    );
     const devicesDone = withData.filter((d) => {
       const mark = bookmarks.get(d.idDevice);
       return mark !== undefined && mark.getTime() >= completeUntil(d.lastLogDate, alignMs).getTime();

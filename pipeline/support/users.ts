@@ -86,8 +86,9 @@ export const SUPPORT_USERS = {
       lastts: ["SELECT", "INSERT", "UPDATE"],
       // The group commit's ledger upsert (a replayed window takes a new id on conflict).
       file_ledger: ["SELECT", "INSERT", "UPDATE"],
-      // The group commit's quarantine rows: insert only.
-      quarantine: ["INSERT"],
+      // The group commit's quarantine rows; quarantinedKeys reads which keys have one already
+      // (the untimed sweep of every run, documents naming several devices: issue 13).
+      quarantine: ["SELECT", "INSERT"],
       // The group commit adds to `drift_count.count` on conflict.
       drift_count: ["SELECT", "INSERT", "UPDATE"],
       // The group commit adds to the run's counters; finishRun closes the row (both upserts).
@@ -102,7 +103,7 @@ export const SUPPORT_USERS = {
       "pipeline/support/plan-store.ts setStatus",
     ],
     tables: {
-      // quarantineOrphans: known orphans read, new ones inserted.
+      // quarantineOrphans: which orphans' keys have a row read, new ones inserted.
       quarantine: ["SELECT", "INSERT"],
       // quarantineOrphans upserts the step's own metric row; ingestionProgress sums the rows.
       metric: ["SELECT", "INSERT", "UPDATE"],

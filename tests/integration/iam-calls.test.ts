@@ -377,7 +377,7 @@ async function plantData(): Promise<void> {
     // The summary's sweep: no usable idDevice.
     { _id: "orphan-missing" as never, timestamp: bad.timestamp, ...base },
     { _id: "orphan-string" as never, idDevice: String(bad.idDevice), timestamp: bad.timestamp, ...base },
-    // The worker's first pass: a timestamp no window can select.
+    // The worker's untimed sweep: a timestamp no window can select.
     { _id: "untimed-1" as never, idDevice: bad.idDevice, timestamp: "not a date", ...base },
     // The worker's window: a field of the wrong type.
     {

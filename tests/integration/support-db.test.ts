@@ -333,7 +333,8 @@ describe("Prisma client on the migrated schema", () => {
 
   it("lastts: round-trips with millisecond precision; the (idDevice, collection) key is unique", async () => {
     const lastts = new Date("2024-03-05T06:07:08.123Z");
-    const row = { idDevice: 2_000_000_001, collection: "alarm", lastts };
+    // Device ids are bigint (int8), as in ddc: past int4 too.
+    const row = { idDevice: 3_000_000_000n, collection: "alarm", lastts };
     await db.lastts.create({ data: row });
 
     const read = await db.lastts.findUniqueOrThrow({
@@ -352,8 +353,8 @@ describe("Prisma client on the migrated schema", () => {
       runId,
       planId: null,
       collection: "alarm",
-      firstDevice: 10,
-      lastDevice: 42,
+      firstDevice: 10n,
+      lastDevice: 3_000_000_000n,
       devicesToQuery: 7,
       devicesProcessed: 6,
       documentsRead: 1000,
@@ -397,7 +398,7 @@ describe("Prisma client on the migrated schema", () => {
     const row = (from: number) => ({
       objectKey: `alarm/idDevice=7/${from}.parquet`,
       collection: "alarm",
-      idDevice: 7,
+      idDevice: 7n,
       windowFrom: new Date(from),
       windowTo: new Date(from + 86_400_000),
       rows: 123,
@@ -527,21 +528,21 @@ describe("Prisma client on the migrated schema", () => {
       orderBy: { idDevice: "asc" },
     });
     expect(bookmarks.map((b) => [b.idDevice, b.lastts.getTime()])).toEqual([
-      [7, base + day],
-      [8, base + 2 * day],
-      [9, base + 3 * day],
+      [7n, base + day],
+      [8n, base + 2 * day],
+      [9n, base + 3 * day],
     ]);
     const ledgerRows = await db.fileLedger.findMany({ where: { runId }, orderBy: { idDevice: "asc" } });
     expect(
       ledgerRows.map((r) => [r.objectKey, r.idDevice, r.windowFrom.getTime(), r.rows, Number(r.bytes)]),
     ).toEqual([
-      [`alarm/idDevice=7/${base}.parquet`, 7, base, 3, 300],
-      [`alarm/idDevice=8/${base + day}.parquet`, 8, base + day, 2, 200],
+      [`alarm/idDevice=7/${base}.parquet`, 7n, base, 3, 300],
+      [`alarm/idDevice=8/${base + day}.parquet`, 8n, base + day, 2, 200],
     ]);
     const quarantined = await db.quarantine.findMany({ where: { runId }, orderBy: { objectKey: "asc" } });
     expect(quarantined.map((q) => [q.idDevice, q.documentId, q.reason])).toEqual([
-      [7, "a1", "resetTS: not a date"],
-      [9, null, "activeTS is missing"],
+      [7n, "a1", "resetTS: not a date"],
+      [9n, null, "activeTS is missing"],
     ]);
     const drift = await db.driftCount.findMany({ where: { collection: "alarm" }, orderBy: { key: "asc" } });
     expect(drift.map((d) => [d.key, Number(d.count)])).toEqual([
@@ -596,7 +597,8 @@ describe("Prisma client on the migrated schema", () => {
     const state = postgresIngestState(pool);
     const runId = randomUUID();
     const collection = `orphans_${randomUUID().slice(0, 8)}`;
-    expect(await state.quarantinedOrphans(collection)).toEqual(new Set());
+    const key = (documentId: string | null) => `_quarantine/${collection}/no-device/${documentId}.json`;
+    expect(await state.quarantinedKeys([key("o1"), key("o2")])).toEqual(new Set());
     const orphan = (documentId: string | null) => ({
       documentId,
       reason: `${"x".repeat(5000)} ${documentId}`,
@@ -617,7 +619,9 @@ describe("Prisma client on the migrated schema", () => {
       [collection, null, null, 4000],
       [collection, null, "o2", 4000],
     ]);
-    expect(await state.quarantinedOrphans(collection)).toEqual(new Set(["o1", "o2"]));
+    expect(await state.quarantinedKeys([key("o1"), key("o2"), key("o3")])).toEqual(
+      new Set([key("o1"), key("o2")]),
+    );
     expect(
       await db.metric.findUniqueOrThrow({ where: { runId_collection: { runId, collection } } }),
     ).toMatchObject({ documentsRead: 3, documentsQuarantined: 3, documentsUploaded: 0, planId: null });
@@ -682,7 +686,7 @@ describe("Prisma client on the migrated schema", () => {
       planId: plan.id,
       collection: "variable_logs",
       batchIndex: 0,
-      devices: [3, 1, 2],
+      devices: [3n, 1n, 2n],
       lastLogDates: [new Date(1_700_000_000_001), new Date(1_700_000_000_002), new Date(1_700_000_000_003)],
     };
     await db.planBatch.create({ data: batch });
@@ -738,20 +742,25 @@ describe("Prisma client on the migrated schema", () => {
     });
   });
 
-  it("quarantine: round-trips, with and without device and document id", async () => {
+  it("quarantine: round-trips, with and without device and document id; one row per object key", async () => {
     const base = {
       runId: randomUUID(),
       collection: "alarm",
       reason: "activeTS: expected a date",
-      objectKey: "quarantine/alarm/x.json",
     };
-    const full = await db.quarantine.create({ data: { ...base, idDevice: 9, documentId: "65f0c0ffee" } });
-    const bare = await db.quarantine.create({ data: { ...base, idDevice: null, documentId: null } });
+    const key = (name: string) => `quarantine/alarm/${base.runId}/${name}.json`;
+    const full = await db.quarantine.create({
+      data: { ...base, objectKey: key("x"), idDevice: 9n, documentId: "65f0c0ffee" },
+    });
+    const bare = await db.quarantine.create({
+      data: { ...base, objectKey: key("y"), idDevice: null, documentId: null },
+    });
+    expect(await prismaCode(db.quarantine.create({ data: { ...base, objectKey: key("x") } }))).toBe("P2002");
     expect(await db.quarantine.findMany({ where: { runId: base.runId }, orderBy: { id: "asc" } })).toEqual([
       full,
       bare,
     ]);
-    expect(full).toMatchObject({ ...base, idDevice: 9, documentId: "65f0c0ffee" });
+    expect(full).toMatchObject({ ...base, idDevice: 9n, documentId: "65f0c0ffee" });
     expect(bare).toMatchObject({ idDevice: null, documentId: null });
   });
 

@@ -186,6 +186,7 @@ const EXPECTED: Record<SupportComponent, string[]> = {
     "SELECT ON lastts",
     "SELECT ON metric",
     "SELECT ON plan_batch",
+    "SELECT ON quarantine",
     "UPDATE ON drift_count",
     "UPDATE ON file_ledger",
     "UPDATE ON lastts",
@@ -411,7 +412,7 @@ describe("provisioning the support users", () => {
   it.each<[SupportComponent, string, RegExp]>([
     ["worker", "DELETE FROM lastts", /permission denied for table lastts/],
     ["worker", "DELETE FROM file_ledger", /permission denied for table file_ledger/],
-    ["worker", "SELECT count(*) FROM quarantine", /permission denied for table quarantine/],
+    ["worker", "DELETE FROM quarantine", /permission denied for table quarantine/],
     ["worker", "SELECT count(*) FROM plan", /permission denied for table plan/],
     ["worker", "UPDATE plan_batch SET devices = '{}'", /permission denied for table plan_batch/],
     ["plan", "DELETE FROM plan", /permission denied for table plan/],
@@ -572,6 +573,7 @@ describe("every grant is needed", () => {
       if (!item) throw new Error("the flow test stored no plan");
       await postgresPlanStore(pool).load(item);
       await state.bookmarks("events", [idDevice]);
+      await state.quarantinedKeys([`quarantine/${runId}.json`]);
       await state.commitWindows([
         {
           runId,

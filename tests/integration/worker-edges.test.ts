@@ -253,7 +253,7 @@ describe("first-pass probes", () => {
     }));
     await source.collection("events").insertMany(docs);
     const result = await work("events", 13, at(1), "p2");
-    // Two edge probes and one window query.
+    // The untimed sweep and the first-document seek (both bounded by the index), one window query.
     expect(result).toMatchObject({ documentsRead: 2, rowsWritten: 2, queriesRun: 3, complete: true });
   });
 });

@@ -82,7 +82,7 @@ async function bookmarkMap() {
   const map = new Map<string, Map<number, Date>>();
   for (const r of rows) {
     const m = map.get(r.collection) ?? new Map<number, Date>();
-    m.set(r.idDevice, r.lastts);
+    m.set(Number(r.idDevice), r.lastts);
     map.set(r.collection, m);
   }
   return map;

@@ -96,7 +96,7 @@ describe("object keys", () => {
 
   it("keeps quarantine keys deterministic and safe whatever the document id holds", () => {
     expect(quarantineKey("alarm", 1042, w, "../../x y")).toBe(
-      "_quarantine/alarm/idDevice=1042/1704067200000/______x_y.json",
+      "_quarantine/alarm/idDevice=1042/1704067200000/..%2F..%2Fx%20y.json",
     );
   });
 });

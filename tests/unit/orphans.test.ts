@@ -1,6 +1,7 @@
 /**
  * The summary's orphan sweep on an in-memory ledger: each document without a usable device is
- * copied and recorded once, and a collection's orphans commit together with their counts.
+ * copied and recorded once (a key with a row is skipped), and a collection's orphans commit
+ * together with their counts.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -25,7 +26,10 @@ async function* from<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-/** What `ORPHAN_FILTER` selects, sorted by `_id`: documents whose idDevice is not a number. */
+/**
+ * What the sweep selects without known devices, sorted by `_id`: documents whose idDevice is not
+ * a number (the same list answers the fetch of whole documents by `_id`).
+ */
 function sourceOf(docs: Record<string, Document[]>): Db {
   return {
     collection: (name: string) => ({
@@ -39,18 +43,17 @@ function sourceOf(docs: Record<string, Document[]>): Db {
   } as unknown as Db;
 }
 
-function memoryLedger(known: Record<string, string[]> = {}) {
+/** An in-memory ledger whose quarantine rows have the keys `known`. */
+function memoryLedger(known: string[] = []) {
   const commits: OrphanCommit[] = [];
+  const keys = new Set(known);
   const ledger: OrphanRecords = {
-    async quarantinedOrphans(collection) {
-      return new Set(known[collection] ?? []);
+    async quarantinedKeys(asked) {
+      return new Set(asked.filter((k) => keys.has(k)));
     },
     async commitOrphans(commit) {
       commits.push(commit);
-      known[commit.collection] = [
-        ...(known[commit.collection] ?? []),
-        ...commit.quarantined.flatMap((q) => (q.documentId ? [q.documentId] : [])),
-      ];
+      for (const q of commit.quarantined) keys.add(q.objectKey);
     },
   };
   return { ledger, commits };
@@ -69,7 +72,7 @@ const run = { runId: "run-1", planId: "plan-1", collections: ["events", "alarm"]
 
 describe("quarantineOrphans", () => {
   it("copies and records each new orphan, in one commit per collection, and skips known ones", async () => {
-    const { ledger, commits } = memoryLedger({ events: ["b-null"] });
+    const { ledger, commits } = memoryLedger(["_quarantine/events/no-device/b-null.json"]);
     const found = await quarantineOrphans({ source, store, state: ledger }, run);
     expect(Object.fromEntries(found)).toEqual({ events: 2, alarm: 0 });
     expect(

@@ -67,6 +67,7 @@ describe("support users", () => {
         "UPDATE ON TABLE metric",
         "SELECT ON TABLE plan_batch",
         "INSERT ON TABLE quarantine",
+        "SELECT ON TABLE quarantine",
         "USAGE ON SEQUENCE file_ledger_id_seq",
         "USAGE ON SEQUENCE metric_id_seq",
         "USAGE ON SEQUENCE quarantine_id_seq",

@@ -1,4 +1,4 @@
-/** The support database's ledger as the worker uses it, with its commits timed. */
+/** The support database's ingestion state as the worker uses it, with its commits timed. */
 import { performance } from "node:perf_hooks";
 import type { IngestState } from "../../../pipeline/ingest/ingest-state.js";
 
@@ -31,6 +31,7 @@ export function timedLedger(
         }
       }),
     finishRun: (summary) => around(() => base.finishRun(summary)),
+    quarantinedKeys: (keys) => around(() => base.quarantinedKeys(keys)),
   };
 }
 
@@ -39,4 +40,5 @@ export const NO_LEDGER: IngestState = {
   bookmarks: async () => new Map(),
   commitWindows: async () => {},
   finishRun: async () => {},
+  quarantinedKeys: async () => new Set(),
 };
