@@ -250,7 +250,7 @@ def _snapshot_id(spark: SparkSession, target: str) -> int | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# snapshot: atomic replace
+# replace: the whole table in one commit
 # ---------------------------------------------------------------------------------------------
 
 

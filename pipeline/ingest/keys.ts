@@ -1,7 +1,8 @@
 /**
  * Raw-layer object keys. Deterministic from (collection, device, window start), so a retried or
  * replayed window overwrites its own object instead of adding a duplicate next to it. The
- * `idDevice=` segment is Hive-style, so Athena and Spark read it as a partition column.
+ * `idDevice=` segment is Hive-style: Spark reading a folder derives it as a column. The Glue raw
+ * tables do not declare it as a partition (the rows carry `id_device` themselves).
  *
  * The format is a contract with the curate job, which finds each row's object by its key: the
  * job tables carry {@link RAW_OBJECT_KEY_TEMPLATE} and {@link RAW_PARTITION_KEY}
@@ -18,7 +19,7 @@ import type { Window } from "./windows.js";
  */
 export const QUARANTINE_PREFIX = "_quarantine/";
 
-/** The Hive partition column of the raw layer: the folder `idDevice=<id>` of each object. */
+/** The Hive-style folder of each raw object's device: `idDevice=<id>`. */
 export const RAW_PARTITION_KEY = "idDevice";
 
 /**
