@@ -118,6 +118,8 @@ export function details(r: CollectionResult): string {
     `  DuckDB   ${d.version}: read_json → Parquet ${fmt(rate(d.json1.rows, d.json1.ms))} rows/s on 1 thread, ` +
       `${fmt(rate(d.jsonAll.rows, d.jsonAll.ms))} on ${d.jsonAll.threads}; table → Parquet ${fmt(pureDuck)} rows/s on 1 thread ` +
       `(ours in memory / DuckDB table: ${fmt(pureOurs / pureDuck, 3)}); ${fmt(d.json1.fileBytes / MiB, 1)} MiB`,
+    `  bytes    pyarrow ${r.arrow.version} + SNAPPY, same rows and row groups: ${fmt(r.arrow.fileBytes / MiB, 2)} MiB; ` +
+      `ours ${fmt(e.fileBytes / MiB, 2)} MiB = ${fmt(e.fileBytes / r.arrow.fileBytes, 2)}x pyarrow (target <= 1.1)`,
   ].join("\n");
 }
 

@@ -88,6 +88,14 @@ export interface DuckReport {
   readonly peakRssMiB: number;
 }
 
+/** pyarrow writing the same rows: the raw layer's bytes reference. */
+export interface ArrowReport {
+  readonly version: string;
+  readonly rows: number;
+  readonly ms: number;
+  readonly fileBytes: number;
+}
+
 export interface CollectionResult {
   readonly name: string;
   readonly cursor: CursorReport;
@@ -95,4 +103,5 @@ export interface CollectionResult {
   readonly stages: StagesReport;
   readonly encode: EncodeReport;
   readonly duck: DuckReport;
+  readonly arrow: ArrowReport;
 }

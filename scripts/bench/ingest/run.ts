@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { WORKER_NODE_OPTIONS } from "../../../pipeline/lambda/env.js";
 import { collection } from "../../../pipeline/schema/index.js";
+import { pyarrowWrite } from "./arrow.js";
 import { bundleChildren, killChildren, runChild, runChildrenFromSource } from "./children.js";
 import type { Context } from "./context.js";
 import { details, fmt, legend, limits, summary } from "./report.js";
@@ -49,6 +50,7 @@ async function measure(ctx: Context, contextPath: string, options: BenchOptions)
   const stages = await runChild<StagesReport>("stages", contextPath);
   const encode = await runChild<EncodeReport>("encode", contextPath);
   const duck = await runChild<DuckReport>("duckdb", contextPath);
+  const arrow = await pyarrowWrite(ctx);
   const checks = [
     ["cursor documents", cursor.documents, worker.documents],
     ["cursor windows", cursor.windows, worker.windows],
@@ -57,6 +59,7 @@ async function measure(ctx: Context, contextPath: string, options: BenchOptions)
     ["stages rows", stages.rows, worker.rows],
     ["our encode rows", encode.rows, worker.rows],
     ["DuckDB rows", duck.json1.rows, worker.rows],
+    ["pyarrow rows", arrow.rows, worker.rows],
   ] as const;
   for (const [what, got, want] of checks) {
     if (got !== want) {
@@ -65,7 +68,7 @@ async function measure(ctx: Context, contextPath: string, options: BenchOptions)
       );
     }
   }
-  return { name: ctx.collection, cursor, worker, stages, encode, duck };
+  return { name: ctx.collection, cursor, worker, stages, encode, duck, arrow };
 }
 
 /** `entry`: the benchmark's entry file, which the children run (bundled unless `fromSource`). */
