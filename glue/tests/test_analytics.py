@@ -224,15 +224,21 @@ def _with_column(spec: JobReport, name: str, **changes: Any) -> JobReport:
     return dataclasses.replace(spec, columns=columns)
 
 
-def test_a_table_with_another_schema_is_refused_by_name(
-    spark: SparkSession, report: Report
-) -> None:
+def _daily_table_with_int_alarms(spark: SparkSession, report: Report) -> tuple[str, str]:
+    """A daily report table in a namespace of its own, `alarms` an int (declared bigint)."""
     namespace = f"analytics_{uuid.uuid4().hex[:8]}"
     table = f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}"
     spec = report.job_tables.report(DAILY_TABLE)
     spark.sql(f"CREATE NAMESPACE {DEFAULT_CATALOG}.{namespace}")
-    # Deployed from another version of the registry: `alarms` an int where it is now a bigint.
     spark.sql(create_table_sql(table, _with_column(spec, "alarms", spark_type="int")))
+    return namespace, table
+
+
+def test_a_table_with_another_schema_is_refused_by_name(
+    spark: SparkSession, report: Report
+) -> None:
+    # Deployed from another version of the registry: `alarms` an int where it is now a bigint.
+    namespace, table = _daily_table_with_int_alarms(spark, report)
 
     with pytest.raises(SchemaMismatchError) as caught:
         build_alarms_report(
@@ -252,12 +258,8 @@ def test_a_table_with_another_schema_is_refused_by_name(
 def test_a_local_table_left_by_an_older_declaration_is_rebuilt_as_declared(
     spark: SparkSession, report: Report
 ) -> None:
-    namespace = f"analytics_{uuid.uuid4().hex[:8]}"
-    table = f"{DEFAULT_CATALOG}.{namespace}.{DAILY_TABLE}"
-    spec = report.job_tables.report(DAILY_TABLE)
-    spark.sql(f"CREATE NAMESPACE {DEFAULT_CATALOG}.{namespace}")
     # Created by an earlier local run, before the declaration changed `alarms` to bigint.
-    spark.sql(create_table_sql(table, _with_column(spec, "alarms", spark_type="int")))
+    namespace, table = _daily_table_with_int_alarms(spark, report)
 
     counts = build_alarms_report(
         spark,

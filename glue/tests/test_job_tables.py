@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 import pytest
+from registry_edits import edited
 
 from lakehouse_glue.analytics.alarms_report import (
     ANALYTICS_NAMESPACE,
@@ -70,14 +71,7 @@ def test_the_registry_document_carries_the_report_tables(registry: dict[str, Any
 
 
 def _broken(registry: dict[str, Any], report: str, **changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(registry)
-    entry = _report(doc, report)
-    for key, value in changes.items():
-        if value is None:
-            entry.pop(key, None)
-        else:
-            entry[key] = value
-    return doc
+    return edited(registry, lambda doc: _report(doc, report), **changes)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from registry_edits import edited
 
 from lakehouse_glue.errors import (
     GlueJobError,
@@ -73,14 +74,7 @@ def test_the_registry_document_parses_into_its_behaviours(registry: dict[str, An
 
 
 def _broken(registry: dict[str, Any], table: str, **changes: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(registry)
-    entry = _table(doc, table)
-    for key, value in changes.items():
-        if value is None:
-            entry.pop(key, None)
-        else:
-            entry[key] = value
-    return doc
+    return edited(registry, lambda doc: _table(doc, table), **changes)
 
 
 @pytest.mark.parametrize(

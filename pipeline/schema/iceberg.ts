@@ -19,17 +19,29 @@ export interface IcebergSchema {
   readonly fields: readonly IcebergField[];
 }
 
-export function icebergSchemaOf(entry: RegistryEntry): IcebergSchema {
+/**
+ * The Iceberg schema of a column list: field ids from 1 in column order, `required` for the
+ * non-nullable columns. One numbering for every table the lake declares (registry entries and
+ * report tables), so the ids Pulumi declares are the ones the jobs' tables get.
+ */
+export function icebergSchemaFrom<C extends { readonly name: string; readonly nullable: boolean }>(
+  columns: readonly C[],
+  typeOf: (column: C) => string,
+): IcebergSchema {
   return {
     type: "struct",
     "schema-id": 0,
-    fields: entry.columns.map((col, i) => ({
+    fields: columns.map((col, i) => ({
       id: i + 1,
       name: col.name,
       required: !col.nullable,
-      type: ICEBERG_TYPE[col.type],
+      type: typeOf(col),
     })),
   };
+}
+
+export function icebergSchemaOf(entry: RegistryEntry): IcebergSchema {
+  return icebergSchemaFrom(entry.columns, (col) => ICEBERG_TYPE[col.type]);
 }
 
 export interface IcebergPartitionField {

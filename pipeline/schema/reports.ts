@@ -10,7 +10,7 @@
  */
 import { RegistryError } from "../errors.js";
 import type { ColumnType } from "./columns.js";
-import type { IcebergSchema } from "./iceberg.js";
+import { type IcebergSchema, icebergSchemaFrom } from "./iceberg.js";
 import { ICEBERG_TYPE, SPARK_TYPE } from "./targets.js";
 
 /** Glue database (Spark namespace) of every report table. */
@@ -185,20 +185,10 @@ export function reportTable(name: string): ReportTable {
 }
 
 /**
- * Iceberg schema of a report table: field ids from 1 in column order and `required` for the
- * non-nullable columns, as `icebergSchemaOf` numbers a registry entry.
+ * Iceberg schema of a report table, numbered as a registry entry's (`icebergSchemaFrom`).
  */
 export function reportIcebergSchemaOf(table: ReportTable): IcebergSchema {
-  return {
-    type: "struct",
-    "schema-id": 0,
-    fields: table.columns.map((col, i) => ({
-      id: i + 1,
-      name: col.name,
-      required: !col.nullable,
-      type: REPORT_ICEBERG_TYPE[col.type],
-    })),
-  };
+  return icebergSchemaFrom(table.columns, (col) => REPORT_ICEBERG_TYPE[col.type]);
 }
 
 /** The input columns of a QuickSight dataset that reads the table directly. */
