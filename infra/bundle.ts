@@ -24,6 +24,7 @@ export const FUNCTION_ENTRIES = {
   plan: "pipeline/lambda/plan.ts",
   worker: "pipeline/lambda/worker.ts",
   summarize: "pipeline/lambda/summarize.ts",
+  reconcile: "pipeline/lambda/reconcile.ts",
   migrate: "pipeline/lambda/migrate.ts",
 } as const;
 

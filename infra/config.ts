@@ -41,6 +41,12 @@ export const DEFAULTS = {
   /** Free storage below this share of the allocated storage alarms. */
   supportDbFreeStoragePercent: 20,
   supportDbCpuPercent: 80,
+  /**
+   * The reconcile function (docs/design.md §7): counts per collection, device and day, and a
+   * first full run over the whole history; Lambda's longest timeout.
+   */
+  reconcileMemoryMb: 1024,
+  reconcileTimeoutSeconds: 900,
 } as const;
 
 // Pulumi hands every value over as a string: scalars as written, objects and lists as JSON.
@@ -131,6 +137,10 @@ export const StackConfigSchema = z.object({
     plan: FunctionSize,
     worker: FunctionSize,
     summarize: FunctionSize,
+    reconcile: FunctionSize.default({
+      memoryMb: DEFAULTS.reconcileMemoryMb,
+      timeoutSeconds: DEFAULTS.reconcileTimeoutSeconds,
+    }),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]),
     windowDays: int(1, 3650),
     deviceConcurrency: int(1, 64),

@@ -1,14 +1,15 @@
 /**
- * Functions (docs/design.md §4): the plan, worker and summarize Lambdas, bundled from pipeline/lambda
- * (infra/bundle.ts), in the VPC's private subnets, configured from stack config. Their
- * environment is validated with the pipeline's own schemas (`FunctionEnvSchema`,
+ * Functions (docs/design.md §4, §7): the plan, worker, summarize and reconcile Lambdas, bundled
+ * from pipeline/lambda (infra/bundle.ts), in the VPC's private subnets, configured from stack
+ * config. Their environment is validated with the pipeline's own schemas (`FunctionEnvSchema`,
  * `IngestSettingsSchema`) here, so a bad setting fails `pulumi preview`, naming its config key,
  * instead of failing a cold start. Secrets never enter the environment: only secret ARNs.
  *
  * Each function has its own role and its own support database user (its secret is written by the
- * migrate function, infra/migrations.ts): plan reads `ddc` and the support database, the worker reads
- * MongoDB and writes the raw bucket, summarize reads all three sources' counts and writes the
- * quarantine prefix.
+ * migrate function, infra/migrations.ts): plan reads `ddc` and the support database, the worker
+ * reads MongoDB and writes the raw bucket, summarize reads all three sources' counts and writes
+ * the quarantine prefix, reconcile reads all three sources and, to repair, writes raw as the
+ * worker does.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,6 +25,7 @@ import {
   type NetworkScope,
   policyDocument,
   readSecrets,
+  type S3Grant,
   type Statement,
   s3Access,
   vpcNetworkInterfaces,
@@ -51,6 +53,13 @@ export const TLS_ENVIRONMENT = {
 
 /** The raw layer's folders, one per collection (`<collection>/idDevice=<id>/...`). */
 const RAW_FOLDERS = collections.map((c) => `${c.name}/`);
+
+/**
+ * What the worker's code does in the raw bucket: raw objects and quarantined copies. It deletes
+ * only an object of its own that failed its row-count check (a killed upload is aborted, not
+ * deleted), and never reads.
+ */
+const RAW_WRITER: S3Grant = { write: [...RAW_FOLDERS, QUARANTINE_PREFIX], delete: RAW_FOLDERS };
 
 /** Stack config key behind each configured environment variable, for error messages. */
 export const ENV_CONFIG_KEYS = {
@@ -211,7 +220,7 @@ export function lakeFunction(
 export interface IngestionFunctionsArgs {
   readonly environment: string;
   readonly settings: StackConfig["functions"];
-  readonly codeDirs: { readonly plan: string; readonly worker: string; readonly summarize: string };
+  readonly codeDirs: Readonly<Record<StepName, string>>;
   /** `supportSecretArn` is overridden per function by its own user's secret. */
   readonly refs: Omit<FunctionRefs<pulumi.Output<string>>, "supportSecretArn">;
   /** Each function's own support database user (infra/migrations.ts). */
@@ -221,7 +230,8 @@ export interface IngestionFunctionsArgs {
   readonly logRetentionDays: number;
 }
 
-export type StepName = "plan" | "worker" | "summarize";
+export const STEPS = ["plan", "worker", "summarize", "reconcile"] as const;
+export type StepName = (typeof STEPS)[number];
 
 export class IngestionFunctions extends pulumi.ComponentResource {
   readonly functions: Record<StepName, aws.lambda.Function>;
@@ -250,12 +260,7 @@ export class IngestionFunctions extends pulumi.ComponentResource {
         description: "worker: one batch of devices from MongoDB into raw Parquet",
         statements: [
           readSecrets("SourceSecrets", [secrets.mongodb, secrets.support.worker]),
-          // Raw objects and quarantined copies. It deletes only an object of its own that failed
-          // its row-count check (a killed upload is aborted, not deleted), and never reads.
-          ...s3Access("RawLayer", args.rawBucketArn, {
-            write: [...RAW_FOLDERS, QUARANTINE_PREFIX],
-            delete: RAW_FOLDERS,
-          }),
+          ...s3Access("RawLayer", args.rawBucketArn, RAW_WRITER),
         ],
       },
       summarize: {
@@ -266,9 +271,20 @@ export class IngestionFunctions extends pulumi.ComponentResource {
           ...s3Access("Quarantine", args.rawBucketArn, { write: [QUARANTINE_PREFIX] }),
         ],
       },
+      reconcile: {
+        description: "reconcile: the source against curated per collection, device and day",
+        statements: [
+          // Devices from ddc (an unknown device is a cause), counts from MongoDB, curated counts
+          // and the ledger from the support database: curated itself is never read.
+          readSecrets("SourceSecrets", [secrets.ddc, secrets.mongodb, secrets.support.reconcile]),
+          // `repair` re-extracts windows with the worker's code (docs/design.md §7), so exactly
+          // the worker's raw access; the scheduled run writes nothing there.
+          ...s3Access("RawLayer", args.rawBucketArn, RAW_WRITER),
+        ],
+      },
     };
     const functions = {} as Record<StepName, aws.lambda.Function>;
-    for (const step of ["plan", "worker", "summarize"] as const) {
+    for (const step of STEPS) {
       const size = args.settings[step];
       functions[step] = lakeFunction(
         `${name}-${step}`,

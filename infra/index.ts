@@ -1,5 +1,5 @@
 /**
- * The Pulumi program: the whole AWS deployment of one stack (docs/design.md §4–6), one ComponentResource
+ * The Pulumi program: the whole AWS deployment of one stack (docs/design.md §4–7), one ComponentResource
  * per concern, composed here. Everything it knows about tables, functions and the state machine
  * comes from the pipeline library; everything it knows about the stack comes from
  * `Pulumi.<stack>.yaml`, parsed once (infra/config.ts). The program holds no business logic.
@@ -155,6 +155,7 @@ const functions = new IngestionFunctions("ingest", {
     plan: migrations.userSecrets.plan.arn,
     worker: migrations.userSecrets.worker.arn,
     summarize: migrations.userSecrets.summarize.arn,
+    reconcile: migrations.userSecrets.reconcile.arn,
   },
   rawBucketArn: buckets.mongodbRaw.arn,
   network: functionNetwork,
@@ -174,6 +175,7 @@ const orchestration = new Orchestration("pipeline", {
       plan: config.functions.plan.timeoutSeconds,
       worker: config.functions.worker.timeoutSeconds,
       summarize: config.functions.summarize.timeoutSeconds,
+      reconcile: config.functions.reconcile.timeoutSeconds,
     },
     glueJobMinutes: config.glue.timeoutMinutes,
   }),
@@ -224,8 +226,14 @@ export const functionNames = {
   plan: functions.functions.plan.name,
   worker: functions.functions.worker.name,
   summarize: functions.functions.summarize.name,
+  reconcile: functions.functions.reconcile.name,
   migrate: migrations.function.name,
 };
+/**
+ * The scheduled run only reports; an operator repairs (docs/design.md §7) with `aws lambda invoke
+ * --function-name <this> --cli-binary-format raw-in-base64-out --payload '{"repair": true}' out.json`.
+ */
+export const reconcileFunctionName = functions.functions.reconcile.name;
 export const glueJobNames = {
   postgresExtract: glue.jobs.postgresExtract.name,
   curate: glue.jobs.curate.name,

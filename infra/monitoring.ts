@@ -3,9 +3,10 @@
  * topic (and the alarm email, if the stack names one). Failed, timed-out or aborted executions of
  * the state machine, and none succeeding for too long; a schedule start that was never delivered;
  * the support database short of storage, CPU or connections; per collection, worker errors,
- * failed batches and quarantined documents, from
- * the EMF metrics the functions print (pipeline/lambda/metrics.ts names them). CloudWatch alarms
- * cannot SEARCH across dimension values, so there is one alarm per collection of the registry.
+ * failed batches and quarantined documents, from the EMF metrics the functions print
+ * (pipeline/lambda/metrics.ts names them); and differences reconcile found (docs/design.md §7).
+ * CloudWatch alarms cannot SEARCH across dimension values, so there is one alarm per collection of
+ * the registry; reconcile prints one record without dimensions for the whole run, for its one alarm.
  * Log retention is set where each log group is declared.
  */
 import * as aws from "@pulumi/aws";
@@ -41,6 +42,23 @@ export const EXECUTION_ALARMS = [
   { key: "executions-timed-out", metric: "ExecutionsTimedOut" },
   { key: "executions-aborted", metric: "ExecutionsAborted" },
 ] as const;
+
+/**
+ * Any difference between the source and curated that quarantine or work in flight does not account
+ * for. Over a day: the pipeline reconciles once per execution, and the alarm stays up until a
+ * later run finds none (no run is no news, as for the other event alarms).
+ */
+export const RECONCILE_ALARM = {
+  key: "reconcile-differences",
+  metric: METRIC.reconcileDifferences,
+  periodSeconds: 86_400,
+  description:
+    "oven lakehouse reconcile: the source and curated differ beyond quarantine and work in flight " +
+    "(documents missing or doubled). " +
+    "See the Reconcile step's output in the execution's history (differences by cause), or reconcile " +
+    "locally; bring the fixable ones in by invoking the reconcile function (stack output " +
+    'reconcileFunctionName) with {"repair": true}, then let the next run curate and reconcile again.',
+} as const;
 
 /** The staleness alarm's name suffix: the cutover arms it when it enables the schedule. */
 export const NO_SUCCESS_ALARM = "no-successful-run";
@@ -183,6 +201,24 @@ export class Monitoring extends pulumi.ComponentResource {
         threshold: db.connections,
         comparisonOperator: "GreaterThanThreshold",
       });
+
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${RECONCILE_ALARM.key}`,
+        {
+          alarmDescription: RECONCILE_ALARM.description,
+          namespace: METRIC_NAMESPACE,
+          metricName: RECONCILE_ALARM.metric,
+          period: RECONCILE_ALARM.periodSeconds,
+          ...onAnyEvent,
+          // A count the run reports once, not events to add up: any above zero alarms.
+          statistic: "Maximum",
+          threshold: 0,
+          comparisonOperator: "GreaterThanThreshold",
+        },
+        parent,
+      ),
+    );
 
     for (const c of collections) {
       for (const a of COLLECTION_ALARMS) {

@@ -35,6 +35,7 @@ export interface OrchestrationArgs {
     readonly plan: aws.lambda.Function;
     readonly worker: aws.lambda.Function;
     readonly summarize: aws.lambda.Function;
+    readonly reconcile: aws.lambda.Function;
   };
   readonly jobs: {
     readonly postgresExtract: aws.glue.Job;
@@ -83,7 +84,11 @@ export class Orchestration extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: policyDocument([
-          allow("InvokeSteps", ["lambda:InvokeFunction"], [f.plan.arn, f.worker.arn, f.summarize.arn]),
+          allow(
+            "InvokeSteps",
+            ["lambda:InvokeFunction"],
+            [f.plan.arn, f.worker.arn, f.summarize.arn, f.reconcile.arn],
+          ),
           allow("RunJobs", GLUE_SYNC_ACTIONS, [
             jobArn(j.postgresExtract),
             jobArn(j.curate),
@@ -102,6 +107,7 @@ export class Orchestration extends pulumi.ComponentResource {
         f.plan.arn,
         f.worker.arn,
         f.summarize.arn,
+        f.reconcile.arn,
         j.postgresExtract.name,
         j.curate.name,
         j.analytics.name,
@@ -111,6 +117,7 @@ export class Orchestration extends pulumi.ComponentResource {
           planFunctionArn,
           workerFunctionArn,
           summarizeFunctionArn,
+          reconcileFunctionArn,
           postgresExtractJob,
           curateJob,
           analyticsJob,
@@ -121,6 +128,7 @@ export class Orchestration extends pulumi.ComponentResource {
                 planFunctionArn,
                 workerFunctionArn,
                 summarizeFunctionArn,
+                reconcileFunctionArn,
                 postgresExtractJob,
                 curateJob,
                 analyticsJob,

@@ -100,3 +100,9 @@ class RawObjectMissingError(GlueJobError):
 
 class LedgerPositionError(GlueJobError):
     """A curated table's committed ledger position cannot be read or is ahead of the ledger."""
+
+
+class DayCountsError(GlueJobError):
+    """The curated day counts could not be read or written in the support database. The table's
+    commit stands; the counts are rolled back whole, and the next run recounts the days of every
+    commit past the counted position before it curates anything."""

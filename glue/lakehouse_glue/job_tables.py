@@ -26,9 +26,10 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (4: the contracts
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (5: collections
+#: carry ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 added the contracts
 #: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
-JOB_TABLES_VERSION = 4
+JOB_TABLES_VERSION = 5
 
 Behaviour = Literal["replace", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")
@@ -224,6 +225,14 @@ class JobCollection:
     payload_column: str | None
     #: How the collection's raw objects are named (``rawObjects``).
     raw_key: RawKeyFormat
+    #: Columns whose non-null values the curated day counts add up as cells (``cellColumns``):
+    #: a pivoted collection's variable columns, one cell per source reading; empty otherwise.
+    cell_columns: tuple[str, ...]
+    #: Whether the merge replaces a curated row that differs from the newest extraction of its key
+    #: (``updateMatched``): documents that change at the source (alarm), and pivoted rows a late
+    #: reading fills in a window extracted again (variable_logs). Otherwise a match is the same
+    #: document seen again and is left alone.
+    update_matched: bool
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -439,20 +448,45 @@ def _collection(data: Any, index: int, payload_column: str, raw_key: RawKeyForma
                 f"{where}: has a payload but no nullable string column {payload_column}",
                 table=name,
             )
+    timestamp_column = _names([obj.get("timestampColumn")], f"{where}.timestampColumn", names)[0]
+    updated_column = (
+        None if updated is None else _names([updated], f"{where}.updatedColumn", names)[0]
+    )
+    natural_key = _names(obj.get("naturalKey"), f"{where}.naturalKey", names)
+    cell_columns = _names(obj.get("cellColumns"), f"{where}.cellColumns", names, name)
+    _unique(list(cell_columns), f"{where} cell column")
+    # A cell is a reading beside the row's identity: a key, the instant or the payload never is.
+    not_cells = {"id_device", timestamp_column, payload_column, *natural_key}
+    wrong = [c for c in cell_columns if c in not_cells]
+    if wrong:
+        raise JobTablesError(
+            f"{where}.cellColumns: {', '.join(wrong)} identify a row, they hold no readings",
+            table=name,
+        )
+    update_matched = obj.get("updateMatched")
+    if not isinstance(update_matched, bool):
+        raise JobTablesError(f"{where}.updateMatched must be true or false", table=name)
+    if updated_column is not None and not update_matched:
+        # Its documents change at the source: an insert-only merge would keep the first state.
+        raise JobTablesError(
+            f"{where}: updatedColumn {updated_column} needs updateMatched, or a change at the "
+            "source never reaches curated",
+            table=name,
+        )
     return JobCollection(
         name=name,
         columns=columns,
-        timestamp_column=_names([obj.get("timestampColumn")], f"{where}.timestampColumn", names)[0],
-        updated_column=None
-        if updated is None
-        else _names([updated], f"{where}.updatedColumn", names)[0],
-        natural_key=_names(obj.get("naturalKey"), f"{where}.naturalKey", names),
+        timestamp_column=timestamp_column,
+        updated_column=updated_column,
+        natural_key=natural_key,
         partition=tuple(_string(p, f"{where}.partition") for p in _list(obj.get("partition"), "")),
         sort_order=_names(obj.get("sortOrder", []), f"{where}.sortOrder", names),
         payload=payload,
         properties=_properties(obj.get("properties"), f"{where}.properties"),
         payload_column=payload_column if payload else None,
         raw_key=raw_key,
+        cell_columns=cell_columns,
+        update_matched=update_matched,
     )
 
 

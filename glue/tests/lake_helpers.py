@@ -6,14 +6,14 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
-from lakehouse_glue.curate.spec import JobTables
+from lakehouse_glue.curate.spec import CollectionSpec, JobTables
 from lakehouse_glue.jdbc import JdbcSource, base_options
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
@@ -100,3 +100,44 @@ def expected_keys(
         if mark is not None and isinstance(ts, datetime) and as_utc(ts) < mark:
             keys.add(str(doc["_id"]))
     return keys
+
+
+#: (device, UTC day) → (rows, keys, cells, resets), as ``curated_day`` holds them.
+DayCounts = dict[tuple[int, date], tuple[int, int, int, int]]
+
+
+def direct_day_counts(spark: SparkSession, table: str, spec: CollectionSpec) -> DayCounts:
+    """The day counts of a curated table, counted here with plain SQL (``to_date`` in the test
+    session's zone, UTC) rather than the job's expressions: what ``curated_day`` must equal."""
+    key = ", ".join(f"`{k}`" for k in spec.natural_key)
+    cells = " + ".join(f"CAST(`{c}` IS NOT NULL AS BIGINT)" for c in spec.cell_columns) or "0"
+    resets = f"count(`{spec.updated_column}`)" if spec.updated_column else "0"
+    got = spark.sql(
+        f"SELECT id_device, to_date(`{spec.timestamp_column}`) AS day, count(*) AS n, "
+        f"count(DISTINCT {key}) AS k, sum({cells}) AS c, {resets} AS r FROM {table} "
+        "GROUP BY 1, 2"
+    ).collect()
+    return {(int(r.id_device), r.day): (int(r.n), int(r.k), int(r.c), int(r.r)) for r in got}
+
+
+def stored_day_counts(conn: Any, collection: str, *, zeros: bool = False) -> DayCounts:
+    """``curated_day`` of ``collection`` in a support database (``psycopg`` connection); days
+    counted empty (a table that lost their rows) only with ``zeros``."""
+    found = conn.execute(
+        'SELECT id_device, day, "rows", "keys", cells, resets FROM curated_day '
+        "WHERE collection = %s",
+        (collection,),
+    ).fetchall()
+    return {
+        (int(d), day): (int(n), int(k), int(c), int(r))
+        for d, day, n, k, c, r in found
+        if zeros or n > 0
+    }
+
+
+def stored_position(conn: Any, collection: str) -> int | None:
+    """``curated_count.position`` of ``collection``; ``None`` without a row."""
+    row = conn.execute(
+        "SELECT position FROM curated_count WHERE collection = %s", (collection,)
+    ).fetchone()
+    return None if row is None else int(row[0])

@@ -18,13 +18,22 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from lake_helpers import as_utc, expected_keys, first_row, rows
+from lake_helpers import (
+    as_utc,
+    direct_day_counts,
+    expected_keys,
+    first_row,
+    rows,
+    stored_day_counts,
+    stored_position,
+)
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 from sources import Sources
 
 from lakehouse_glue.curate import (
     CurateSettings,
+    DayCountStore,
     JobTables,
     LedgerEntry,
     committed_position,
@@ -34,6 +43,7 @@ from lakehouse_glue.curate import (
     run_curate,
 )
 from lakehouse_glue.errors import (
+    DayCountsError,
     LedgerPositionError,
     RawObjectMissingError,
     SchemaMismatchError,
@@ -159,6 +169,30 @@ def test_curated_rows_and_ids_equal_the_source(spark: SparkSession, fleet: Fleet
     assert committed_position(spark, fleet.table("alarm")) == alarm.position_after
 
 
+def _assert_day_counts_match(spark: SparkSession, fleet: Fleet) -> None:
+    """Every collection's ``curated_day`` equals a count of its table, up to its position."""
+    with fleet.sources.support() as conn:
+        for spec in fleet.job_tables.collections:
+            table = fleet.table(spec.name)
+            direct = direct_day_counts(spark, table, spec)
+            assert stored_day_counts(conn, spec.name) == direct, spec.name
+            assert stored_position(conn, spec.name) == committed_position(spark, table), spec.name
+
+
+def test_day_counts_equal_a_count_of_every_table(spark: SparkSession, fleet: Fleet) -> None:
+    _assert_day_counts_match(spark, fleet)
+    with fleet.sources.support() as conn:
+        logs = stored_day_counts(conn, "variable_logs")
+    # Readings are what variable_logs counts beside its rows: several per row.
+    assert sum(c for _, _, c, _ in logs.values()) > sum(n for n, _, _, _ in logs.values()) > 0
+    for spec in fleet.job_tables.collections:
+        result = fleet.first_results[spec.name]
+        # Days counted after each commit; a day two commits touched is counted twice.
+        days = len(direct_day_counts(spark, fleet.table(spec.name), spec))
+        assert result.days_counted >= days, spec.name
+        assert result.days_recounted == 0, spec.name
+
+
 def test_curated_tables_have_the_registry_layout(spark: SparkSession, fleet: Fleet) -> None:
     table = fleet.table("alarm")
     schema = {f.name: (f.dataType.simpleString(), f.nullable) for f in spark.table(table).schema}
@@ -220,8 +254,13 @@ def test_every_object_merged_again_adds_no_row(spark: SparkSession, fleet: Fleet
             LedgerEntry(position + 1 + i, *row[1:])
             for i, row in enumerate(r for r in found if r[2] == collection)
         ]
+        # Counted, as the job counts every commit: the tests after this one check the counts.
         result = curate_collection(
-            spark, fleet.job_tables.collection(collection), fleet.settings, entries
+            spark,
+            fleet.job_tables.collection(collection),
+            fleet.settings,
+            entries,
+            DayCountStore(spark, fleet.ledger),
         )
         assert result.objects == len(entries) > 0
         assert result.added_records == 0
@@ -265,6 +304,8 @@ def test_objects_rewritten_by_a_retried_worker_are_not_duplicated(
     assert results["events"].added_records == 0
     for c in ("events", "alarm"):
         assert fleet.contents(spark, c) == fleet.first_contents[c], c
+    assert results["events"].days_counted > 0
+    _assert_day_counts_match(spark, fleet)
 
 
 def test_alarm_extracted_open_then_reset_is_one_row(spark: SparkSession, fleet: Fleet) -> None:
@@ -366,6 +407,42 @@ def test_position_ahead_of_the_ledger_is_refused(spark: SparkSession, fleet: Fle
     position = committed_position(spark, fleet.table("alarm"))
     with pytest.raises(LedgerPositionError, match="support database recreated"):
         curate_collection(spark, spec, fleet.settings, (fleet.ledger, 0, position - 1))
+
+
+def test_a_run_that_died_before_counting_is_recounted_from_the_ledger(
+    spark: SparkSession, fleet: Fleet
+) -> None:
+    """The job dies after a table's commit, before its day counts (here: the counts' transaction
+    fails at its last statement). The next run recounts the days of the ledger rows between the
+    counted position and the table's, reading their objects again, before anything else."""
+    before = committed_position(spark, fleet.table("events"))
+    # The clock advanced in test_alarm_extracted_open_then_reset_is_one_row: new events windows.
+    fleet.sources.ingest(fleet.raw_dir, "--collections", "events")
+    with fleet.sources.support() as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_count() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'counts refused'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse_count BEFORE INSERT OR UPDATE ON curated_count "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_count()"
+        )
+    try:
+        with pytest.raises(DayCountsError, match="counts refused"):
+            run_curate(spark, fleet.job_tables, fleet.settings, fleet.ledger, ["events"])
+    finally:
+        with fleet.sources.support() as conn:
+            conn.execute("DROP TRIGGER refuse_count ON curated_count")
+            conn.execute("DROP FUNCTION refuse_count()")
+    committed = committed_position(spark, fleet.table("events"))
+    assert committed > before
+    with fleet.sources.support() as conn:
+        assert stored_position(conn, "events") == before
+
+    again = run_curate(spark, fleet.job_tables, fleet.settings, fleet.ledger, ["events"])[0]
+    assert again.objects == 0
+    assert again.days_recounted > 0
+    _assert_day_counts_match(spark, fleet)
 
 
 # --- drift and layout on hand-written raw objects (the TS writer's format, written by pyarrow)

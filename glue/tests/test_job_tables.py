@@ -213,3 +213,56 @@ def test_postgres_table_properties_are_required(registry: dict[str, Any]) -> Non
     name = doc["tables"][0]["name"]
     with pytest.raises(JobTablesError, match=rf"table {name}\.properties: expected an object"):
         parse_job_tables(doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Version 5: what the curated day counts and the merge need per collection
+# ---------------------------------------------------------------------------------------------
+
+
+def _collection(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in doc["collections"] if c["name"] == name)
+
+
+def test_the_registry_document_carries_cells_and_matched_updates(registry: dict[str, Any]) -> None:
+    tables = parse_job_tables(registry)
+    logs = tables.collection("variable_logs")
+    # The variable columns: every column but the row's device and instant (no payload).
+    assert logs.cell_columns == tuple(
+        c.name for c in logs.columns if c.name not in ("id_device", logs.timestamp_column)
+    )
+    assert len(logs.cell_columns) == 12
+    assert all(logs.column(c).spark_type == "double" for c in logs.cell_columns)
+    # Documents that change (alarm) and pivoted rows a late reading fills update on a match.
+    assert {c.name for c in tables.collections if c.update_matched} == {"alarm", "variable_logs"}
+    for collection in tables.collections:
+        if collection.name != "variable_logs":
+            assert collection.cell_columns == (), collection.name
+    assert [(c.cell_columns, c.update_matched) for c in tables.collections] == [
+        (tuple(raw["cellColumns"]), raw["updateMatched"]) for raw in registry["collections"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "message"),
+    [
+        ("variable_logs", {"cellColumns": None}, r"variable_logs\.cellColumns: expected a list"),
+        ("events", {"cellColumns": ["nope"]}, r"events\.cellColumns: nope not among the columns"),
+        ("variable_logs", {"cellColumns": ["time"]}, "time identify a row, they hold no readings"),
+        ("events", {"cellColumns": ["payload"]}, "payload identify a row"),
+        ("events", {"cellColumns": ["id"]}, "id identify a row"),
+        (
+            "variable_logs",
+            {"cellColumns": ["humidity", "humidity"]},
+            "duplicate collection variable_logs cell column 'humidity'",
+        ),
+        ("events", {"updateMatched": None}, r"events\.updateMatched must be true or false"),
+        ("events", {"updateMatched": "yes"}, r"events\.updateMatched must be true or false"),
+        ("alarm", {"updateMatched": False}, "updatedColumn reset_ts needs updateMatched"),
+    ],
+)
+def test_a_broken_collection_entry_is_refused_by_name(
+    registry: dict[str, Any], name: str, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(JobTablesError, match=message):
+        parse_job_tables(edited(registry, lambda doc: _collection(doc, name), **changes))

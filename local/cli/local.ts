@@ -4,12 +4,11 @@
  * the deployed state machine locally: `postgres_extract` on local Spark beside the MongoDB
  * ingestion (plan, workers, summary), with progress bars, and prints what each stage did.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Command } from "commander";
 import pino from "pino";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
-import { collections, jobTables, tables } from "../../pipeline/schema/index.js";
+import { collections, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
@@ -23,13 +22,10 @@ import {
 } from "../snapshot/index.js";
 import { iso } from "../snapshot/time.js";
 import { formatAlarmsReport } from "./alarms-report.js";
+import { LOCAL_WAREHOUSE, localGlueJobs, writeJobTables } from "./glue-jobs.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
 import { type IngestProgress, ingestProgress } from "./progress.js";
-
-/** The Iceberg warehouse of local runs (the Hadoop catalog `lake`). */
-export const LOCAL_WAREHOUSE = join(LOCAL_LAKE_DIR, "warehouse");
-/** The Alarms report as an HTML dashboard with charts (locally; in AWS, QuickSight). */
-export const LOCAL_DASHBOARD = join(LOCAL_LAKE_DIR, "reports", "alarms.html");
+import { formatReconcileOutput } from "./reconcile.js";
 
 export function localCommand(): Command {
   return new Command("local")
@@ -55,9 +51,7 @@ export function localCommand(): Command {
         await targets.close();
       }
 
-      await mkdir(LOCAL_LAKE_DIR, { recursive: true });
-      const tablesFile = join(LOCAL_LAKE_DIR, "job-tables.json");
-      await writeFile(tablesFile, `${JSON.stringify(jobTables(), null, 2)}\n`);
+      const tablesFile = await writeJobTables();
       console.log(
         `\nlake tables defined by the registry: ${collections.length} in mongodb, ${tables.length} in postgres; ` +
           `Glue job table list: ${tablesFile}`,
@@ -65,69 +59,11 @@ export function localCommand(): Command {
 
       const progress = ingestProgress();
       const jobResults = new Map<string, readonly unknown[]>();
+      const glue = localGlueJobs(config, { tablesFile });
       const jobs: Record<string, TaskBinding> = {
-        [TASK.postgresExtract]: sparkBinding(
-          {
-            name: "postgres_extract",
-            module: "lakehouse_glue",
-            args: [
-              "postgres_extract",
-              "--job-tables",
-              resolve(tablesFile),
-              "--warehouse",
-              resolve(LOCAL_WAREHOUSE),
-              "--database-url-env",
-              "DDC_DATABASE_URL",
-            ],
-          },
-          progress,
-          jobResults,
-        ),
-        [TASK.curate]: sparkBinding(
-          {
-            name: "mongodb_curate",
-            module: "lakehouse_glue",
-            args: [
-              "mongodb_curate",
-              "--job-tables",
-              resolve(tablesFile),
-              "--warehouse",
-              resolve(LOCAL_WAREHOUSE),
-              "--raw-location",
-              resolve(LOCAL_LAKE_DIR, "raw"),
-              "--jdbc-url",
-              jdbcUrl(config.SUPPORT_DATABASE_URL),
-              "--user",
-              decodeURIComponent(new URL(config.SUPPORT_DATABASE_URL).username),
-              "--password-env",
-              "SUPPORT_DB_PASSWORD",
-              // The ledger lag guards against workers still committing; here the state machine
-              // runs curation after every worker has finished, and nothing else writes.
-              "--lag-seconds",
-              "0",
-            ],
-            env: { SUPPORT_DB_PASSWORD: decodeURIComponent(new URL(config.SUPPORT_DATABASE_URL).password) },
-          },
-          progress,
-          jobResults,
-        ),
-        [TASK.analytics]: sparkBinding(
-          {
-            name: "analytics",
-            module: "lakehouse_glue",
-            args: [
-              "analytics",
-              "--warehouse",
-              resolve(LOCAL_WAREHOUSE),
-              "--job-tables",
-              resolve(tablesFile),
-              "--dashboard",
-              resolve(LOCAL_DASHBOARD),
-            ],
-          },
-          progress,
-          jobResults,
-        ),
+        [TASK.postgresExtract]: sparkBinding(glue.postgresExtract, progress, jobResults),
+        [TASK.curate]: sparkBinding(glue.curate, progress, jobResults),
+        [TASK.analytics]: sparkBinding(glue.analytics, progress, jobResults),
       };
       console.log(
         `\nexecuting the state machine locally: (PostgreSQL → Iceberg ∥ MongoDB → raw) → curated → analytics, in ${LOCAL_WAREHOUSE}`,
@@ -155,16 +91,13 @@ export function localCommand(): Command {
       if (curated) console.log(`\n${formatCurateResult(curated)}`);
       const report = jobResults.get("analytics")?.at(-1);
       if (report) console.log(`\n${formatAlarmsReport(report)}`);
+      // The proof that nothing was lost: the Reconcile stage's verdict (the findings are in the
+      // support database; `npm run reconcile` prints them one by one).
+      if (run.reconcile) console.log(`\n${formatReconcileOutput(run.reconcile)}`);
       console.log(`\n${describeExecution(run.execution, (performance.now() - started) / 1000)}`);
       // The Outcome state fails the execution when any stage (a caught Glue failure too) failed.
       if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") process.exitCode = 1;
     });
-}
-
-/** `postgres://user:pass@host:port/db` → `jdbc:postgresql://host:port/db` (credentials apart). */
-function jdbcUrl(url: string): string {
-  const u = new URL(url);
-  return `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`;
 }
 
 /** One line per collection from the curate job's summary. */
@@ -172,7 +105,7 @@ function formatCurateResult(result: unknown): string {
   const collections = (result as { collections?: Record<string, unknown>[] }).collections ?? [];
   const lines = collections.map(
     (c) =>
-      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(c.seconds)} s`,
+      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(c.days_counted ?? 0).padStart(4)} days counted  ${String(c.seconds)} s`,
   );
   return [`mongodb_curate → ${LOCAL_WAREHOUSE} (lake.mongodb.*)`, ...lines].join("\n");
 }

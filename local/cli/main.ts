@@ -4,6 +4,7 @@ import { PipelineError } from "../../pipeline/errors.js";
 import { ingestCommand } from "./ingest.js";
 import { localCommand } from "./local.js";
 import { migrateCommand } from "./migrate.js";
+import { reconcileCommand } from "./reconcile.js";
 import { registryCommand } from "./registry.js";
 import { snapshotCommand } from "./snapshot.js";
 
@@ -13,7 +14,8 @@ const program = new Command("lakehouse")
   .addCommand(ingestCommand())
   .addCommand(snapshotCommand())
   .addCommand(registryCommand())
-  .addCommand(migrateCommand());
+  .addCommand(migrateCommand())
+  .addCommand(reconcileCommand());
 
 try {
   await program.parseAsync(process.argv);

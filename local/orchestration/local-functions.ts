@@ -1,7 +1,7 @@
 /**
- * The local stand-ins for the deployed tasks (docs/design.md §7): the plan, worker and summarize steps
- * behind the very handler wrapper Lambda uses, with connections read from moto's Secrets
- * Manager; and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
+ * The local stand-ins for the deployed tasks (docs/design.md §7): the plan, worker, summarize and
+ * reconcile steps behind the very handler wrapper Lambda uses, with connections read from moto's
+ * Secrets Manager; and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
  */
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -10,11 +10,17 @@ import { pathToFileURL } from "node:url";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "pino";
 import { secretFromUrl } from "../../pipeline/connections/secret.js";
-import type { PlanOutput, SummaryOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambda/events.js";
+import type {
+  PlanOutput,
+  ReconcileOutput,
+  SummaryOutput,
+  WorkerEvent,
+  WorkerOutput,
+} from "../../pipeline/lambda/events.js";
 import { defineHandler, type InvocationContext } from "../../pipeline/lambda/handler.js";
 import { emfLines } from "../../pipeline/lambda/metrics.js";
 import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
-import { planStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
+import { planStep, reconcileStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { LocalConfig } from "../config.js";
 import { putSecret } from "../connections/local-secrets.js";
@@ -30,6 +36,7 @@ export interface LocalFunctionHooks {
   onWorkerDone?(event: WorkerEvent, output: WorkerOutput): void;
   onWorkerFailed?(event: WorkerEvent, error: Error): void;
   onSummary?(summary: SummaryOutput): void;
+  onReconcile?(reconcile: ReconcileOutput): void;
 }
 
 export interface LocalFunctionOptions {
@@ -96,6 +103,7 @@ export async function localFunctions(
   const plan = defineHandler(planStep, deps);
   const worker = defineHandler(workerStep, deps);
   const summarize = defineHandler(summarizeStep, deps);
+  const reconcile = defineHandler(reconcileStep, deps);
   let invocations = 0;
   const context = (): InvocationContext => {
     const deadline =
@@ -126,6 +134,11 @@ export async function localFunctions(
     [TASK.summarize]: async (input: JSONValue) => {
       const out = await summarize(input, context());
       hooks.onSummary?.(out);
+      return out;
+    },
+    [TASK.reconcile]: async (input: JSONValue) => {
+      const out = await reconcile(input, context());
+      hooks.onReconcile?.(out);
       return out;
     },
   };

@@ -3,7 +3,7 @@
  * or the whole pipeline (`npm start`), with the tasks bound to local functions and jobs.
  */
 import type { Logger } from "pino";
-import type { SummaryOutput } from "../../pipeline/lambda/events.js";
+import type { ReconcileOutput, SummaryOutput } from "../../pipeline/lambda/events.js";
 import {
   buildStateMachine,
   ingestionBranch,
@@ -21,6 +21,7 @@ export const LOCAL_TARGETS: StateMachineTargets = {
   planFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-plan",
   workerFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-worker",
   summarizeFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-summarize",
+  reconcileFunctionArn: "arn:aws:lambda:eu-west-1:000000000000:function:lakehouse-local-reconcile",
   postgresExtractJob: "lakehouse-local-postgres-extract",
   curateJob: "lakehouse-local-mongodb-curate",
   analyticsJob: "lakehouse-local-analytics",
@@ -44,6 +45,7 @@ export const LOCAL_TASK_TIMEOUTS: TaskTimeouts = {
   plan: 3600,
   worker: 3600,
   summarize: 3600,
+  reconcile: 3600,
   postgresExtract: 3600,
   curate: 3600,
   analytics: 3600,
@@ -69,6 +71,8 @@ export interface LocalRunReport {
   readonly execution: LocalExecution;
   /** The ingestion summary, when the summarize step ran. */
   readonly summary: SummaryOutput | null;
+  /** What reconcile found, when it ran (the whole pipeline's last stage, docs/design.md §7). */
+  readonly reconcile: ReconcileOutput | null;
 }
 
 async function run(
@@ -79,6 +83,7 @@ async function run(
   context?: LocalContext,
 ): Promise<LocalRunReport> {
   let summary: SummaryOutput | null = null;
+  let reconcile: ReconcileOutput | null = null;
   const functions = await localFunctions(config, {
     rawDir: options.rawDir,
     metricsFile: options.metricsFile,
@@ -92,6 +97,10 @@ async function run(
       onSummary: (s) => {
         summary = s;
         options.hooks?.onSummary?.(s);
+      },
+      onReconcile: (r) => {
+        reconcile = r;
+        options.hooks?.onReconcile?.(r);
       },
     },
   });
@@ -107,7 +116,7 @@ async function run(
       options.retryIntervals,
       context,
     );
-    return { execution, summary };
+    return { execution, summary, reconcile };
   } finally {
     await functions.close();
   }
@@ -125,7 +134,8 @@ export function runLocalIngestion(
 }
 
 /**
- * The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics).
+ * The whole state machine; `jobs` binds the Glue task states (PostgresExtract, Curate, Analytics),
+ * the local functions the others (Reconcile last).
  * The execution registers in `executionsDir` for its duration, so a concurrent one skips.
  */
 export async function runLocalPipeline(

@@ -89,3 +89,35 @@ export interface SummaryOutput {
   /** First few failures, for the execution's history and the alarm's message. */
   readonly failures: readonly { collection: string; batch: number; error: string }[];
 }
+
+export const ReconcileEventSchema = z
+  .object({
+    /**
+     * `auto`: `full` for the first reconcile (no watermark yet), else `incremental` (the days
+     * touched since the last one). `full` checks every day of every device again.
+     */
+    mode: z.enum(["auto", "full", "incremental"]).default("auto"),
+    /** Re-extract the windows of the differences a replay can fix (pipeline/reconcile/repair.ts). */
+    repair: z.boolean().default(false),
+  })
+  .default({ mode: "auto", repair: false });
+export type ReconcileEvent = z.infer<typeof ReconcileEventSchema>;
+
+export interface ReconcileOutput {
+  readonly reconcileId: number;
+  /** The pass this run belongs to: a pass out of time is continued by the next reconcile. */
+  readonly passId: number;
+  readonly mode: "full" | "incremental";
+  /** False when the function's time ran out before every device was checked. */
+  readonly complete: boolean;
+  readonly daysChecked: number;
+  /** Findings not accounted for by quarantine or work in flight: 0 when the lake is whole. */
+  readonly differences: number;
+  /** Documents accounted for, not differences: in quarantine with a reason; not yet in curated. */
+  readonly quarantined: number;
+  readonly inFlight: number;
+  /** Differences by cause (pipeline/reconcile/causes.ts), each a count of findings. */
+  readonly byCause: Readonly<Record<string, number>>;
+  /** Windows `repair` re-extracted (their objects await the next curate). */
+  readonly windowsReplayed: number;
+}

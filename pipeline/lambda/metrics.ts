@@ -23,6 +23,13 @@ export const METRIC = {
   /** Share of devices whose bookmark reached `last_log_date` (0..1), from the summary. */
   devicesDoneRatio: "DevicesDoneRatio",
   batchesPlanned: "BatchesPlanned",
+  /**
+   * Reconcile's findings not accounted for by quarantine or work in flight (one record per
+   * collection, and one without a dimension for the whole run: the alarm's).
+   */
+  reconcileDifferences: "ReconcileDifferences",
+  /** Days reconcile compared, per collection. */
+  reconcileDaysChecked: "ReconcileDaysChecked",
 } as const;
 
 export { Unit };

@@ -12,6 +12,9 @@ import type { Budget } from "../ingest/budget.js";
 import { quarantineOrphans } from "../ingest/orphans.js";
 import { planPass, readDevices } from "../ingest/plan-pass.js";
 import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
+import { isDifference } from "../reconcile/causes.js";
+import { reconcile } from "../reconcile/reconcile.js";
+import { postgresReconcileStore } from "../reconcile/store.js";
 import { collection, collections } from "../schema/registry.js";
 import { postgresIngestState } from "../support/ingest-state.js";
 import { postgresPlanStore } from "../support/plan-store.js";
@@ -20,6 +23,8 @@ import {
   type FailedBatch,
   PlanEventSchema,
   type PlanOutput,
+  ReconcileEventSchema,
+  type ReconcileOutput,
   SummarizeEventSchema,
   type SummaryOutput,
   WorkerEventSchema,
@@ -36,7 +41,7 @@ export interface StepContext {
 }
 
 export interface Step<S extends z.ZodType, O> {
-  readonly name: "plan" | "worker" | "summarize";
+  readonly name: "plan" | "worker" | "summarize" | "reconcile";
   readonly schema: S;
   run(rt: Runtime, event: z.infer<S>, ctx: StepContext): Promise<O>;
 }
@@ -214,3 +219,53 @@ async function countSources(rt: Runtime, names: readonly string[]): Promise<Map<
   for (const name of names) counts.set(name, await db.collection(name).estimatedDocumentCount());
   return counts;
 }
+
+/**
+ * The last stage: reconcile the source with curated and quarantine (pipeline/reconcile). Findings
+ * go to the support database (`reconcile_difference`); the output and the metrics carry the
+ * counts. Differences do not fail the step (the data that landed is good): they raise the
+ * `ReconcileDifferences` alarm, whose description says what to do.
+ */
+export const reconcileStep: Step<typeof ReconcileEventSchema, ReconcileOutput> = {
+  name: "reconcile",
+  schema: ReconcileEventSchema,
+  async run(rt, event, { requestId, budget, log, metrics }) {
+    const pool = await rt.supportPool();
+    const report = await reconcile(
+      {
+        source: await rt.source(),
+        ddc: await rt.ddc(),
+        store: postgresReconcileStore(pool),
+        state: postgresIngestState(pool),
+        objects: rt.store(),
+        log,
+      },
+      { runId: requestId, mode: event.mode, repair: event.repair, budget },
+    );
+    metrics.setProperty("ReconcileId", report.reconcileId);
+    const perCollection = new Map<string, number>();
+    for (const f of report.findings)
+      if (isDifference(f)) perCollection.set(f.collection, (perCollection.get(f.collection) ?? 0) + 1);
+    for (const [name, count] of perCollection) {
+      metrics.setDimensions({ Collection: name });
+      metrics.putMetric(METRIC.reconcileDifferences, count, Unit.Count);
+      await metrics.flush();
+    }
+    // The alarm's record: the whole run, no dimension (0 included, so the alarm sees a clean run).
+    metrics.setDimensions({});
+    metrics.putMetric(METRIC.reconcileDifferences, report.differences, Unit.Count);
+    metrics.putMetric(METRIC.reconcileDaysChecked, report.daysChecked, Unit.Count);
+    const { findings, documentsQuarantinedByRepair, queriesRun, ...output } = report;
+    log[report.differences ? "warn" : "info"](
+      {
+        ...output,
+        documentsQuarantinedByRepair,
+        queriesRun,
+        // The first differences, for the log reader; all of them are in the support database.
+        first: findings.filter(isDifference).slice(0, FAILURES_SHOWN),
+      },
+      "reconciled",
+    );
+    return output;
+  },
+};

@@ -8,7 +8,7 @@
  *     yes ↓
  *   Extract (Parallel) ─┬─ PostgresExtract (Glue job)
  *                       └─ Plan → Ingest (Map over batches: Worker) → Summarize
- *   → Curate (Glue job) → Analytics (Glue job) → Outcome (Choice) → Done | Failed
+ *   → Curate (Glue job) → Analytics (Glue job) → Reconcile → Outcome (Choice) → Done | Failed
  *
  * Executions never overlap: `Guard` lists the machine's running executions and only the oldest
  * goes on; a later one (a schedule firing while a long run is still busy, a manual start) ends at
@@ -18,8 +18,14 @@
  *
  * Every stage catches its own failure into the state (`$.<stage>Error`), so the stages after it
  * still run on what did land (curation is exactly-once through the ledger; analytics works on the
- * last good tables); the final Choice then fails the execution, naming the stages that failed.
- * Nothing is swallowed: the execution's status says it failed and the history says why.
+ * last good tables; reconcile reports what landed, which matters most after a failure); the final
+ * Choice then fails the execution, naming the stages that failed. Nothing is swallowed: the
+ * execution's status says it failed and the history says why.
+ *
+ * `Reconcile` (docs/design.md §7) compares the source with curated per collection, device and day
+ * and names every difference. The schedule's run only reports (`repair: false`): its differences
+ * raise an alarm, and bringing them in is an operator's call (`{"repair": true}` on the function).
+ * A difference does not fail the execution; only the step failing does.
  */
 import { RETRYABLE_ERROR } from "../lambda/errors.js";
 
@@ -27,6 +33,7 @@ export interface StateMachineTargets {
   readonly planFunctionArn: string;
   readonly workerFunctionArn: string;
   readonly summarizeFunctionArn: string;
+  readonly reconcileFunctionArn: string;
   readonly postgresExtractJob: string;
   readonly curateJob: string;
   readonly analyticsJob: string;
@@ -56,7 +63,7 @@ export type TaskTimeouts = Readonly<Record<keyof typeof TASK, number>>;
 
 /** What the tasks may take when deployed: each function's or job's own limit, plus a margin. */
 export function taskTimeouts(limits: {
-  readonly functionSeconds: Readonly<Record<"plan" | "worker" | "summarize", number>>;
+  readonly functionSeconds: Readonly<Record<"plan" | "worker" | "summarize" | "reconcile", number>>;
   readonly glueJobMinutes: number;
 }): TaskTimeouts {
   // Lambda reports its own timeout as an error within seconds of the limit; Glue may spend
@@ -68,6 +75,7 @@ export function taskTimeouts(limits: {
     plan: fn(limits.functionSeconds.plan),
     worker: fn(limits.functionSeconds.worker),
     summarize: fn(limits.functionSeconds.summarize),
+    reconcile: fn(limits.functionSeconds.reconcile),
     postgresExtract: glue,
     curate: glue,
     analytics: glue,
@@ -83,7 +91,14 @@ export const TASK = {
   summarize: "Summarize",
   curate: "Curate",
   analytics: "Analytics",
+  reconcile: "Reconcile",
 } as const;
+
+/**
+ * The scheduled reconcile's event (pipeline/lambda/events.ts `ReconcileEventSchema`): incremental
+ * after the first run, and reporting only.
+ */
+export const SCHEDULED_RECONCILE = { mode: "auto", repair: false } as const;
 
 /** One ListExecutions call. */
 export const GUARD_TIMEOUT_SECONDS = 60;
@@ -256,12 +271,14 @@ export function failedStages(state: unknown): FailedStage[] {
   }
   if (s.curateError) out.push({ stage: "mongodb_curate", error: describeCaught(s.curateError) });
   if (s.analyticsError) out.push({ stage: "analytics", error: describeCaught(s.analyticsError) });
+  if (s.reconcileError) out.push({ stage: "reconcile", error: describeCaught(s.reconcileError) });
   return out;
 }
 
 export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): Record<string, unknown> {
   return {
-    Comment: "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers",
+    Comment:
+      "oven lakehouse: PostgreSQL and MongoDB into the lake, then curated and analytics layers, then reconciled with the source",
     StartAt: TASK.guard,
     TimeoutSeconds: o.executionTimeoutSeconds,
     States: {
@@ -307,7 +324,18 @@ export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): R
         Next: TASK.curate,
       },
       [TASK.curate]: glueJob(t.curateJob, "curate", TASK.analytics, o.timeouts.curate),
-      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", "Outcome", o.timeouts.analytics),
+      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", TASK.reconcile, o.timeouts.analytics),
+      [TASK.reconcile]: {
+        Type: "Task",
+        Resource: t.reconcileFunctionArn,
+        // Its own event, not the execution's state: the execution input's `mode` is the plan's.
+        Parameters: { ...SCHEDULED_RECONCILE },
+        TimeoutSeconds: o.timeouts.reconcile,
+        Retry: lambdaRetry(3),
+        ResultPath: "$.reconcile",
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.reconcileError", Next: "Outcome" }],
+        Next: "Outcome",
+      },
       Outcome: {
         Type: "Choice",
         // In order: after an uncaught Extract failure `$.ingestion` does not exist.
@@ -317,6 +345,7 @@ export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): R
           { Variable: "$.ingestion.failedBatches", NumericGreaterThan: 0, Next: "Failed" },
           { Variable: "$.curateError", IsPresent: true, Next: "Failed" },
           { Variable: "$.analyticsError", IsPresent: true, Next: "Failed" },
+          { Variable: "$.reconcileError", IsPresent: true, Next: "Failed" },
         ],
         Default: "Done",
       },
@@ -325,7 +354,7 @@ export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): R
         Type: "Fail",
         Error: "PipelineFailed",
         Cause:
-          "a stage failed: see extractError, postgres.error, ingestion.failedBatches, curateError and analyticsError",
+          "a stage failed: see extractError, postgres.error, ingestion.failedBatches, curateError, analyticsError and reconcileError",
       },
     },
   };

@@ -23,8 +23,10 @@ import { SPARK_TYPE } from "./targets.js";
  * 3: `reports`, the `analytics` tables the analytics job writes (reports.ts).
  * 4: `payloadColumn`, `rawObjects` (the raw key format), `ledger` (the curate job's lag and the
  *    worker's statement timeout it must exceed), and the postgres tables' `properties`.
+ * 5: collections carry `cellColumns` and `updateMatched`, for the curated day counts reconcile
+ *    compares with the source (docs/design.md §7).
  */
-export const JOB_TABLES_VERSION = 4;
+export const JOB_TABLES_VERSION = 5;
 
 /**
  * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at
@@ -60,6 +62,19 @@ export interface JobCollection {
   readonly payload: boolean;
   /** What the curate job sets when it creates the table: the same as Pulumi declares. */
   readonly properties: Readonly<Record<string, string>>;
+  /**
+   * Columns whose non-null values the curated day counts add up as cells: a pivoted
+   * collection's variable columns, each cell one reading of a source slot (`variable_logs`);
+   * empty for collections whose rows are documents.
+   */
+  readonly cellColumns: readonly string[];
+  /**
+   * Whether curate's merge replaces a curated row that differs from the newest extraction of its
+   * key, rather than only inserting new keys. Documents that change at the source need it (alarm:
+   * `updatedColumn`), and so do pivoted rows: a window extracted again (a replay, reconcile's
+   * repair) may bring a late reading to an instant curated already holds.
+   */
+  readonly updateMatched: boolean;
 }
 
 export interface JobTable {
@@ -114,6 +129,17 @@ function jobColumns(entry: CollectionEntry | TableEntry): JobColumn[] {
   return entry.columns.map((col) => ({ ...col, sparkType: SPARK_TYPE[col.type] }));
 }
 
+/**
+ * The columns a pivot fills from slot readings: every column but the row's device, its instant
+ * (and a payload, which a pivoted collection never has), as `pivotRows` (pipeline/ingest/pivot.ts)
+ * maps variables to columns.
+ */
+function cellColumnsOf(c: CollectionEntry): string[] {
+  if (c.reshape?.kind !== "pivot") return [];
+  const rowFields = new Set(["idDevice", c.timestampField as string, PAYLOAD_COLUMN]);
+  return c.columns.filter((col) => !rowFields.has(col.source)).map((col) => col.name);
+}
+
 export function jobTables(): JobTables {
   return {
     version: JOB_TABLES_VERSION,
@@ -130,6 +156,8 @@ export function jobTables(): JobTables {
       sortOrder: icebergSortOf(c),
       payload: c.payload,
       properties: { ...ICEBERG_TABLE_PROPERTIES },
+      cellColumns: cellColumnsOf(c),
+      updateMatched: c.updatedField !== undefined || c.reshape?.kind === "pivot",
     })),
     tables: tables.map((t: TableEntry) => ({
       name: t.name,

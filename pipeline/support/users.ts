@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /** The programs that connect to the support database, each as its own user. */
-export const SUPPORT_COMPONENTS = ["plan", "worker", "summarize", "curate"] as const;
+export const SUPPORT_COMPONENTS = ["plan", "worker", "summarize", "curate", "reconcile"] as const;
 export type SupportComponent = (typeof SUPPORT_COMPONENTS)[number];
 
 /**
@@ -27,6 +27,11 @@ export const SUPPORT_TABLES = [
   "plan_batch",
   "drift_count",
   "quarantine",
+  "curated_day",
+  "curated_count",
+  "reconcile_run",
+  "reconcile_watermark",
+  "reconcile_difference",
 ] as const;
 export type SupportTable = (typeof SUPPORT_TABLES)[number];
 
@@ -115,10 +120,40 @@ export const SUPPORT_USERS = {
     },
   },
   curate: {
-    code: ["glue/lakehouse_glue/curate/file_ledger.py ledger_bounds, pending_entries"],
+    code: [
+      "glue/lakehouse_glue/curate/file_ledger.py ledger_bounds, pending_entries",
+      "glue/lakehouse_glue/curate/day_counts.py DayCountStore",
+    ],
     tables: {
-      // The ledger's bounds and pending rows, read-only (the JDBC session is read-only too).
+      // The ledger's bounds and pending rows, and the windows of the days to count.
       file_ledger: ["SELECT"],
+      // day_counts.py: the days a commit touched, counted in the table, upserted with the
+      // position they were counted up to, in one transaction.
+      curated_day: ["SELECT", "INSERT", "UPDATE"],
+      curated_count: ["SELECT", "INSERT", "UPDATE"],
+    },
+  },
+  reconcile: {
+    code: [
+      "pipeline/lambda/steps.ts reconcileStep",
+      "pipeline/reconcile/store.ts",
+      "pipeline/support/commit-statement.ts (repair replays windows as the worker commits them)",
+    ],
+    tables: {
+      // What the source is compared with: curated day counts, how far they reach, quarantine.
+      curated_day: ["SELECT"],
+      curated_count: ["SELECT"],
+      // Bookmarks (in flight above them) and ledger windows (what --repair replays); the
+      // replay's commit is the worker's statement, which upserts both (the bookmark unchanged).
+      lastts: ["SELECT", "INSERT", "UPDATE"],
+      file_ledger: ["SELECT", "INSERT", "UPDATE"],
+      quarantine: ["SELECT", "INSERT"],
+      drift_count: ["SELECT", "INSERT", "UPDATE"],
+      metric: ["SELECT", "INSERT", "UPDATE"],
+      // Its own records: runs (RETURNING id), watermarks (upserted), findings.
+      reconcile_run: ["SELECT", "INSERT", "UPDATE"],
+      reconcile_watermark: ["SELECT", "INSERT", "UPDATE"],
+      reconcile_difference: ["SELECT", "INSERT"],
     },
   },
 } as const satisfies SupportUsers;
@@ -244,6 +279,7 @@ export const SupportUserSecretsSchema = z.strictObject({
   worker: z.string({ error: "is not set" }).min(1),
   summarize: z.string({ error: "is not set" }).min(1),
   curate: z.string({ error: "is not set" }).min(1),
+  reconcile: z.string({ error: "is not set" }).min(1),
 } satisfies Record<SupportComponent, z.ZodType>);
 export type SupportUserSecrets = Readonly<z.infer<typeof SupportUserSecretsSchema>>;
 

@@ -25,7 +25,12 @@ const ENV = {
 };
 
 /** An event each step's schema refuses (the plan accepts `{}`, so its mode is wrong). */
-const INVALID_EVENT = { plan: { mode: "bogus" }, worker: { bogus: 1 }, summarize: { bogus: 1 } } as const;
+const INVALID_EVENT = {
+  plan: { mode: "bogus" },
+  worker: { bogus: 1 },
+  summarize: { bogus: 1 },
+  reconcile: { repair: "yes" },
+} as const;
 
 let out: string;
 let bundles: Bundles;
@@ -60,7 +65,7 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("function bundles", () => {
-  it.each(["plan", "worker", "summarize"] as const)(
+  it.each(["plan", "worker", "summarize", "reconcile"] as const)(
     "%s loads from its bundle and refuses an invalid event",
     (step) => {
       const error = invoke(join(bundles.dirs[step], "index.mjs"), INVALID_EVENT[step], ENV);
@@ -69,7 +74,7 @@ describe("function bundles", () => {
     },
   );
 
-  it.each(["plan", "worker", "summarize"] as const)(
+  it.each(["plan", "worker", "summarize", "reconcile"] as const)(
     "%s carries Prisma's WebAssembly query compiler",
     (step) => {
       expect(bundles.inputs[step].some((i) => i.endsWith(PRISMA_WASM_MODULE))).toBe(true);

@@ -4,7 +4,7 @@
  * a secret.
  */
 import { describe, expect, it } from "vitest";
-import { NAMESPACE, parseStackConfig, StackConfigError } from "../../infra/config.js";
+import { DEFAULTS, NAMESPACE, parseStackConfig, StackConfigError } from "../../infra/config.js";
 import { checkFunctionSettings, FunctionConfigError } from "../../infra/functions.js";
 import { DEPLOY_VALUES, deployableConfig, FAKE_SECRETS, runStack, stackConfig } from "./harness.js";
 
@@ -91,6 +91,20 @@ describe("stack config", () => {
     functions.worker.memoryMb = 64;
     expect(() => parseStackConfig(raw({ [k("functions")]: JSON.stringify(functions) }))).toThrow(
       "oven-lakehouse:functions.worker.memoryMb",
+    );
+  });
+
+  it("sizes the reconcile function by default when a stack file leaves it out", () => {
+    const functions = JSON.parse(stackConfig("dev")[k("functions")] as string);
+    delete functions.reconcile;
+    const config = parseStackConfig(raw({ [k("functions")]: JSON.stringify(functions) }));
+    expect(config.functions.reconcile).toEqual({
+      memoryMb: DEFAULTS.reconcileMemoryMb,
+      timeoutSeconds: DEFAULTS.reconcileTimeoutSeconds,
+    });
+    functions.reconcile = { memoryMb: 1024, timeoutSeconds: 901 };
+    expect(() => parseStackConfig(raw({ [k("functions")]: JSON.stringify(functions) }))).toThrow(
+      "oven-lakehouse:functions.reconcile.timeoutSeconds",
     );
   });
 

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { COLLECTION_ALARMS, EXECUTION_ALARMS, RECONCILE_ALARM } from "../../infra/monitoring.js";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
 import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
@@ -268,7 +269,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
     it("declares each component's user secret without a value: passwords never pass through Pulumi", () => {
       const users = ofType(run(), T.secret).filter((s) => s.name.startsWith("support-user-"));
       expect(users.map((s) => s.name).sort()).toEqual(
-        ["curate", "plan", "summarize", "worker"].map((c) => `support-user-${c}`),
+        ["curate", "plan", "reconcile", "summarize", "worker"].map((c) => `support-user-${c}`),
       );
       const versions = ofType(run(), T.secretVersion).map((v) => v.name);
       for (const u of users) expect(versions).not.toContain(u.name);
@@ -510,7 +511,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
   });
 
   describe("functions", () => {
-    it.each(["plan", "worker", "summarize"])(
+    it.each(["plan", "worker", "summarize", "reconcile"])(
       "%s is the bundled handler in the VPC, configured from the stack",
       async (step) => {
         const fn = named(run(), T.fn, `ingest-${step}`).inputs;
@@ -542,6 +543,9 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(secrets("summarize")).toEqual(
         [o.sourceSecretArns.ddc, o.sourceSecretArns.mongodb, users.summarize].sort(),
       );
+      expect(secrets("reconcile")).toEqual(
+        [o.sourceSecretArns.ddc, o.sourceSecretArns.mongodb, users.reconcile].sort(),
+      );
       const raw = (prefix: string) => `arn:aws:s3:::lake-mongodb-raw-0a1b2c3/${prefix}*`;
       const folders = collections.map((c) => raw(`${c.name}/`));
       expect(actionsOn(statements("worker"), "s3:PutObject")).toEqual([...folders, raw("_quarantine/")]);
@@ -555,6 +559,37 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(actionsOn(statements("summarize"), "s3:PutObject")).toEqual([
         "arn:aws:s3:::lake-mongodb-raw-0a1b2c3/_quarantine/*",
       ]);
+      // Reconcile's repair re-extracts windows with the worker's code: the worker's raw access,
+      // statement for statement, and nothing more.
+      const s3Statements = (step: string) =>
+        statements(step).filter((s) => asList(s.Action).some((a) => a.startsWith("s3:")));
+      expect(s3Statements("reconcile")).toEqual(s3Statements("worker"));
+    });
+
+    it("lets reconcile write raw objects but never read the lake: it compares counts", () => {
+      const statements = policyOfRole(run(), named(run(), T.fn, "ingest-reconcile").inputs.role);
+      const raw = "arn:aws:s3:::lake-mongodb-raw-0a1b2c3";
+      expect(actionsOn(statements, "s3:PutObject")).toContain(`${raw}/events/*`);
+      expect(actionsOn(statements, "s3:PutObject")).toContain(`${raw}/_quarantine/*`);
+      // Not even raw: it lists only the folders it may delete in (the worker's own cleanup).
+      expect(actionsOn(statements, "s3:GetObject")).toEqual([]);
+      const resources = statements.flatMap((s) => asList(s.Resource)).join(" ");
+      expect(resources).not.toMatch(/lake-mongodb-curated|lake-postgres|lake-analytics/);
+      // No Glue or Athena either: curated's counts come from the support database.
+      const actions = statements.flatMap((s) => asList(s.Action));
+      expect(actions.filter((a) => /^(glue|athena|lakeformation):/.test(a))).toEqual([]);
+    });
+
+    it("sizes reconcile from the stack, logs to its own group, and names it for an operator", () => {
+      const fn = named(run(), T.fn, "ingest-reconcile").inputs;
+      const size = JSON.parse(stackConfig(stack)["oven-lakehouse:functions"] ?? "{}").reconcile;
+      expect({ memoryMb: fn.memorySize, timeoutSeconds: fn.timeout }).toEqual(size);
+      const group = named(run(), T.logGroup, "ingest-reconcile").inputs;
+      expect(group.name).toBe(`/oven-lakehouse/${stack}/lambda/reconcile`);
+      expect(group.retentionInDays).toBe(Number(stackConfig(stack)["oven-lakehouse:logRetentionDays"]));
+      expect(fn.loggingConfig.logGroup).toBe(group.name);
+      expect(run().outputs.reconcileFunctionName).toBe("ingest-reconcile-0a1b2c3");
+      expect(run().outputs.functionNames.reconcile).toBe(run().outputs.reconcileFunctionName);
     });
   });
 
@@ -604,6 +639,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
             planFunctionArn: fnArn("plan"),
             workerFunctionArn: fnArn("worker"),
             summarizeFunctionArn: fnArn("summarize"),
+            reconcileFunctionArn: fnArn("reconcile"),
             postgresExtractJob: job("postgres_extract"),
             curateJob: job("mongodb_curate"),
             analyticsJob: job("analytics"),
@@ -616,6 +652,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
                 plan: functions.plan.timeoutSeconds,
                 worker: functions.worker.timeoutSeconds,
                 summarize: functions.summarize.timeoutSeconds,
+                reconcile: functions.reconcile.timeoutSeconds,
               },
               glueJobMinutes: glue.timeoutMinutes ?? 240,
             }),
@@ -629,13 +666,21 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const ingest = definition.States.Extract.Branches[1].States;
       expect(ingest[TASK.plan].Resource).toBe(fnArn("plan"));
       expect(ingest.Ingest.ItemProcessor.States[TASK.worker].Resource).toBe(fnArn("worker"));
+      // Reconcile last, reporting only: repair is an operator's call.
+      expect(definition.States[TASK.analytics].Next).toBe(TASK.reconcile);
+      expect(definition.States[TASK.reconcile]).toMatchObject({
+        Resource: fnArn("reconcile"),
+        Parameters: { mode: "auto", repair: false },
+        TimeoutSeconds: functions.reconcile.timeoutSeconds + 60,
+        Next: "Outcome",
+      });
     });
 
-    it("lets the state machine invoke exactly its three functions and run exactly its three jobs", () => {
+    it("lets the state machine invoke exactly its four functions and run exactly its three jobs", () => {
       const sm = ofType(run(), T.stateMachine)[0] as Recorded;
       const statements = policyOfRole(run(), sm.inputs.roleArn);
       expect(actionsOn(statements, "lambda:InvokeFunction").sort()).toEqual(
-        ["plan", "worker", "summarize"]
+        ["plan", "worker", "summarize", "reconcile"]
           .map((s) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:ingest-${s}-0a1b2c3`)
           .sort(),
       );
@@ -731,6 +776,46 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       });
       expect(run().outputs.noSuccessAlarmName).toBe(
         `${stale.name ?? "monitoring-no-successful-run-0a1b2c3"}`,
+      );
+    });
+
+    it("alarms when reconcile finds any difference, once for the whole run", () => {
+      const alarm = named(run(), T.alarm, "monitoring-reconcile-differences").inputs;
+      expect(alarm).toMatchObject({
+        namespace: "OvenLakehouse",
+        metricName: "ReconcileDifferences",
+        statistic: "Maximum",
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+        alarmActions: [run().outputs.alarmTopicArn],
+        okActions: [run().outputs.alarmTopicArn],
+      });
+      // The step's whole-run record has no dimensions; one with any would never match it.
+      expect(alarm.dimensions).toBeUndefined();
+      expect(alarm.alarmDescription).toContain('{"repair": true}');
+      expect(alarm.alarmDescription).toContain("reconcileFunctionName");
+    });
+
+    it("declares exactly the alarms it means to, and no more", () => {
+      const names = ofType(run(), T.alarm)
+        .map((a) => a.name)
+        .sort();
+      const connections = JSON.parse(
+        stackConfig(stack)["oven-lakehouse:monitoring"] ?? "{}",
+      ).supportDbConnections;
+      expect(names).toEqual(
+        [
+          ...EXECUTION_ALARMS.map((a) => `monitoring-${a.key}`),
+          "monitoring-no-successful-run",
+          "monitoring-schedule-undelivered",
+          "monitoring-support-db-storage",
+          "monitoring-support-db-cpu",
+          ...(connections === undefined ? [] : ["monitoring-support-db-connections"]),
+          `monitoring-${RECONCILE_ALARM.key}`,
+          ...collections.flatMap((c) => COLLECTION_ALARMS.map((a) => `monitoring-${a.key}-${c.name}`)),
+        ].sort(),
       );
     });
 
@@ -861,7 +946,7 @@ describe("dev and prod", () => {
       path: /\.(deletionProtection|skipFinalSnapshot|finalSnapshotIdentifier|forceDestroy|recoveryWindowInDays)$/,
     },
     "oven-lakehouse:functions": {
-      path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*|(Plan|Worker|Summarize)\.TimeoutSeconds)$/,
+      path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*|(Plan|Worker|Summarize|Reconcile)\.TimeoutSeconds)$/,
     },
     "oven-lakehouse:orchestration": { path: /(\.scheduleExpression|\.MaxConcurrency)$/ },
     "oven-lakehouse:glue": {

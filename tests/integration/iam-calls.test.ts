@@ -4,7 +4,8 @@
  * local servers: the lake in a moto bucket, secrets in moto's Secrets Manager. The data takes
  * every AWS path of the code: raw objects small and multipart, the worker's quarantines (a bad
  * field, an untimed document), the summary's orphans (no usable idDevice), the worker's cleanup of
- * a killed run's upload. moto's recorder keeps every request it serves; each function signs with
+ * a killed run's upload, reconcile as scheduled and then with `repair`, told that the curate job
+ * counted every raw object and curated nothing, so it finds every day missing and replays them. moto's recorder keeps every request it serves; each function signs with
  * an access key of its own, which tells its requests from those of the test files running beside.
  *
  * Each request is mapped to its IAM action and resource (tests/support/aws-actions.ts), its local
@@ -38,7 +39,7 @@ import { loadLocalConfig } from "../../local/config.js";
 import { putSecret } from "../../local/connections/local-secrets.js";
 import { loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import { type ConnectionSecret, secretFromUrl } from "../../pipeline/connections/secret.js";
-import type { PlanOutput, WorkerOutput } from "../../pipeline/lambda/events.js";
+import type { PlanOutput, ReconcileOutput, WorkerOutput } from "../../pipeline/lambda/events.js";
 import { runStack, type StackName, type StackRun } from "../infra/harness.js";
 import {
   type IamCall,
@@ -66,6 +67,7 @@ const RESOURCE_NAMES: Record<FunctionName, string> = {
   plan: "ingest-plan",
   worker: "ingest-worker",
   summarize: "ingest-summarize",
+  reconcile: "ingest-reconcile",
 };
 const FUNCTIONS = Object.keys(RESOURCE_NAMES) as FunctionName[];
 const STACKS: readonly StackName[] = ["dev", "prod"];
@@ -109,7 +111,13 @@ interface FunctionRun {
   readonly errors: readonly string[];
 }
 const runs = {} as Record<FunctionName, FunctionRun>;
-const planted = { badDevice: 0, bigDevice: 0, killedUploadKey: "", pendingAfterWorker: [] as string[] };
+const planted = {
+  badDevice: 0,
+  bigDevice: 0,
+  killedUploadKey: "",
+  pendingAfterWorker: [] as string[],
+  reconciled: [] as ReconcileOutput[],
+};
 
 // --- binding the program's resources to local ones -----------------------------------------------
 
@@ -402,6 +410,24 @@ async function plantData(): Promise<void> {
   await s3.send(new CreateMultipartUploadCommand({ Bucket: firstBucket(), Key: planted.killedUploadKey }));
 }
 
+/**
+ * The curate job's day counts without Spark: every ledger row of the collection counted, no day
+ * curated. Nothing is then in flight below the bookmarks, so reconcile finds each day missing.
+ */
+async function curatedNothing(): Promise<void> {
+  const support = new pg.Client({ connectionString: config.SUPPORT_DATABASE_URL });
+  await support.connect();
+  try {
+    await support.query(
+      `INSERT INTO curated_count (collection, position, counted_at)
+       SELECT collection, max(id), now() FROM file_ledger WHERE collection = $1 GROUP BY collection`,
+      [COLLECTION],
+    );
+  } finally {
+    await support.end();
+  }
+}
+
 beforeAll(async () => {
   for (const stack of STACKS) stacks[stack] = await runStack(stack);
   work = await mkdtemp(join(tmpdir(), "iam-calls-"));
@@ -425,6 +451,12 @@ beforeAll(async () => {
   const results = plan ? ((await invoke("worker", plan.items)) as WorkerOutput[]) : [];
   planted.pendingAfterWorker = await pendingUploads(s3, firstBucket());
   if (plan) await invoke("summarize", [{ planId: plan.planId, results }]);
+  // Last, as the state machine runs it, then as an operator repairs.
+  await curatedNothing();
+  planted.reconciled = (await invoke("reconcile", [
+    { mode: "auto", repair: false },
+    { repair: true },
+  ])) as ReconcileOutput[];
 }, 600_000);
 
 afterAll(async () => {
@@ -562,6 +594,29 @@ describe("each function's role covers the AWS calls its code makes", () => {
         `PutObject s3:PutObject _quarantine/${COLLECTION}/no-device/orphan-string.json`,
       ]),
     );
+  });
+
+  it("reconcile reads its connections and writes raw only as the worker does", () => {
+    const [scheduled, repaired] = planted.reconciled;
+    expect(scheduled?.differences).toBeGreaterThan(0);
+    expect(scheduled?.windowsReplayed).toBe(0);
+    expect(repaired?.windowsReplayed).toBeGreaterThan(0);
+    const reconcile = calls("reconcile");
+    expect(reconcile).toEqual(
+      expect.arrayContaining([`${get} MONGODB_SECRET_ID`, `${get} SUPPORT_SECRET_ID`]),
+    );
+    // The replayed windows, small ones in one request and the big device's in parts.
+    for (const op of ["PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"])
+      expect(
+        reconcile.some((c) => c.startsWith(`${op} s3:PutObject ${COLLECTION}/idDevice=`)),
+        op,
+      ).toBe(true);
+    // Nothing but the worker's calls, on the worker's keys.
+    const known = new RegExp(
+      `^(${get} (DDC|MONGODB|SUPPORT)_SECRET_ID|ListMultipartUploads s3:ListBucketMultipartUploads <lake>|` +
+        `(PutObject|CreateMultipartUpload|UploadPart|CompleteMultipartUpload|AbortMultipartUpload|DeleteObject) s3:\\w+ (${COLLECTION}|_quarantine)/.+)$`,
+    );
+    expect(reconcile.filter((c) => !known.test(c))).toEqual([]);
   });
 
   it.each(STACKS)("%s: every recorded call is allowed by its function's role", (stack) => {

@@ -31,7 +31,8 @@ import type { PlanOutput, SummaryOutput, WorkerOutput } from "../../pipeline/lam
 import { defineHandler, type InvocationContext } from "../../pipeline/lambda/handler.js";
 import { emfLines } from "../../pipeline/lambda/metrics.js";
 import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
-import { planStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
+import { planStep, reconcileStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
+import { postgresReconcileStore } from "../../pipeline/reconcile/store.js";
 import { jobTables } from "../../pipeline/schema/index.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { applyMigrations } from "../../pipeline/support/migrate.js";
@@ -208,7 +209,46 @@ const EXPECTED: Record<SupportComponent, string[]> = {
     "USAGE ON SEQUENCE metric_id_seq",
     "USAGE ON SEQUENCE quarantine_id_seq",
   ],
-  curate: ["SELECT ON file_ledger"],
+  curate: [
+    "INSERT ON curated_count",
+    "INSERT ON curated_day",
+    "SELECT ON curated_count",
+    "SELECT ON curated_day",
+    "SELECT ON file_ledger",
+    "UPDATE ON curated_count",
+    "UPDATE ON curated_day",
+  ],
+  reconcile: [
+    "INSERT ON drift_count",
+    "INSERT ON file_ledger",
+    "INSERT ON lastts",
+    "INSERT ON metric",
+    "INSERT ON quarantine",
+    "INSERT ON reconcile_difference",
+    "INSERT ON reconcile_run",
+    "INSERT ON reconcile_watermark",
+    "SELECT ON curated_count",
+    "SELECT ON curated_day",
+    "SELECT ON drift_count",
+    "SELECT ON file_ledger",
+    "SELECT ON lastts",
+    "SELECT ON metric",
+    "SELECT ON quarantine",
+    "SELECT ON reconcile_difference",
+    "SELECT ON reconcile_run",
+    "SELECT ON reconcile_watermark",
+    "UPDATE ON drift_count",
+    "UPDATE ON file_ledger",
+    "UPDATE ON lastts",
+    "UPDATE ON metric",
+    "UPDATE ON reconcile_run",
+    "UPDATE ON reconcile_watermark",
+    "USAGE ON SEQUENCE file_ledger_id_seq",
+    "USAGE ON SEQUENCE metric_id_seq",
+    "USAGE ON SEQUENCE quarantine_id_seq",
+    "USAGE ON SEQUENCE reconcile_difference_id_seq",
+    "USAGE ON SEQUENCE reconcile_run_id_seq",
+  ],
 };
 
 async function secretVersion(component: SupportComponent): Promise<string | undefined> {
@@ -326,7 +366,7 @@ describe("provisioning the support users", () => {
     }
   });
 
-  it("lets each user run its component's real code: plan, worker, summarize steps and the curate job", async () => {
+  it("lets each user run its component's real code: plan, worker, summarize steps, the curate job and reconcile", async () => {
     const runtimes = new Map<SupportComponent, Runtime>();
     const deps = (c: SupportComponent) => {
       const rt = runtimes.get(c) ?? componentRuntime(c);
@@ -397,6 +437,17 @@ describe("provisioning the support users", () => {
     expect(result.collections.map((c) => c.collection).sort()).toEqual([...COLLECTIONS].sort());
     expect(result.ok).toBe(true);
     expect(result.collections.every((c) => c.ledger_rows > 0 && c.position_after > 0)).toBe(true);
+
+    // Reconcile as its own user, on the day counts the curate user wrote: nothing lost.
+    const rt = componentRuntime("reconcile");
+    try {
+      const reconciled = await defineHandler(reconcileStep, handlerDeps(rt))({ mode: "full" }, context());
+      expect(reconciled.mode).toBe("full");
+      expect(reconciled.differences).toBe(0);
+      expect(reconciled.daysChecked).toBeGreaterThan(0);
+    } finally {
+      await rt.close();
+    }
   }, 600_000);
 
   const EVERYONE = SUPPORT_COMPONENTS.flatMap((c) => [
@@ -652,6 +703,96 @@ describe("every grant is needed", () => {
       "SELECT id, object_key, collection, id_device, window_from, window_to, rows, bytes " +
         "FROM file_ledger WHERE collection = 'events' AND id > 0 AND id <= 1000",
     );
+    // day_counts.py: the counted position, the days held, and both upserts (twice: the
+    // conflict path too).
+    await asUser("curate", "SELECT position FROM curated_count WHERE collection = 'events'");
+    await asUser("curate", "SELECT id_device, day FROM curated_day WHERE collection = 'events'");
+    for (let i = 0; i < 2; i++) {
+      await asUser(
+        "curate",
+        `INSERT INTO curated_day (collection, id_device, day, "rows", "keys", cells, resets, counted_at)
+         SELECT 'probe', d.id_device, d.day, d.n_rows, d.n_keys, d.cells, d.resets, now()
+         FROM unnest('{1}'::bigint[], '{2024-01-01}'::date[], '{1}'::bigint[], '{1}'::bigint[], '{0}'::bigint[],
+           '{0}'::bigint[]) AS d(id_device, day, n_rows, n_keys, cells, resets)
+         ON CONFLICT (collection, id_device, day) DO UPDATE SET "rows" = EXCLUDED."rows", counted_at = EXCLUDED.counted_at`,
+      );
+      await asUser(
+        "curate",
+        `INSERT INTO curated_count (collection, position, counted_at) VALUES ('probe', 1, now())
+         ON CONFLICT (collection) DO UPDATE SET position = EXCLUDED.position, counted_at = EXCLUDED.counted_at`,
+      );
+    }
+  }
+
+  /**
+   * Reconcile's SQL layer: every read of its store, its own records, and a replayed window
+   * committed as `repair` commits it (the worker's statement, bookmark unchanged), twice, so the
+   * ledger row's conflict path runs.
+   */
+  async function reconcileProbe(): Promise<void> {
+    const secret = await readConnectionSecret(secrets, SECRET_IDS.reconcile);
+    const pool = createSupportPool(connectionUrl(secret));
+    const runId = `probe-${randomUUID()}`;
+    const idDevice = 950_000 + invocation++;
+    const from = new Date(Date.UTC(2024, 0, 1));
+    const to = new Date(Date.UTC(2024, 0, 2));
+    try {
+      const store = postgresReconcileStore(pool);
+      const state = postgresIngestState(pool);
+      const last = await store.lastComplete();
+      await store.unfinished();
+      const run = await store.start({ runId, mode: "incremental", repair: true, passId: last?.id });
+      await store.watermarks();
+      await store.curatedSince(new Date(0));
+      await store.openDays(["alarm"]);
+      await store.findingDays(last?.id ?? run.id);
+      await store.curatedDays("events", idDevice, null);
+      await store.curatedPositions();
+      await store.windows("events", idDevice);
+      await store.quarantinedIds("events", [runId]);
+      await state.bookmarks("events", [idDevice]);
+      await state.quarantinedKeys([`quarantine/${runId}.json`]);
+      for (let i = 0; i < 2; i++)
+        await state.commitWindows([
+          {
+            runId,
+            planId: null,
+            collection: "events",
+            idDevice,
+            window: { from, to },
+            lastts: to,
+            object: { key: `events/idDevice=${idDevice}/${from.getTime()}.parquet`, rows: 1, bytes: 10 },
+            quarantined: [{ documentId: runId, reason: "probe", objectKey: `quarantine/${runId}.json` }],
+            drift: new Map([["probe_key", 1]]),
+            counters: {
+              documentsRead: 2,
+              documentsUploaded: 1,
+              documentsQuarantined: 1,
+              bytesUploaded: 10,
+              queriesRun: 1,
+              computationMs: 1,
+            },
+          },
+        ]);
+      await store.record(run.id, [
+        {
+          collection: "events",
+          idDevice,
+          day: "2024-01-01",
+          cause: "late_arrival",
+          count: 1,
+          source: 2,
+          curated: 1,
+          quarantined: 0,
+          inFlight: 0,
+          detail: "probe",
+        },
+      ]);
+      await store.finish(run.id, { daysChecked: 1, differences: 1, windowsReplayed: 1, resume: null });
+      await store.saveWatermarks(new Map([["events", "0123456789abcdef01234567"]]));
+    } finally {
+      await pool.end();
+    }
   }
 
   const probes: Record<SupportComponent, () => Promise<void>> = {
@@ -659,6 +800,7 @@ describe("every grant is needed", () => {
     worker: workerProbe,
     summarize: summarizeProbe,
     curate: curateProbe,
+    reconcile: reconcileProbe,
   };
 
   it.each(SUPPORT_COMPONENTS)("%s's probe succeeds with the whole definition", async (component) => {

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { deviceOfRawKey, RAW_PARTITION_KEY, rawObjectKey } from "../../pipeline/ingest/keys.js";
+import { pivotRows } from "../../pipeline/ingest/pivot.js";
+import { OVEN_VARIABLES, type VariableLogSlot } from "../../pipeline/schema/collections.js";
 import {
   collections,
   ICEBERG_TABLE_PROPERTIES,
@@ -28,9 +30,9 @@ function render(template: string, parts: Record<string, string | number>): strin
 }
 
 describe("job tables contracts", () => {
-  it("are version 4, plain JSON", () => {
+  it("are version 5, plain JSON", () => {
     expect(list.version).toBe(JOB_TABLES_VERSION);
-    expect(JOB_TABLES_VERSION).toBe(4);
+    expect(JOB_TABLES_VERSION).toBe(5);
     expect(JSON.parse(JSON.stringify(list))).toEqual(list);
   });
 
@@ -105,6 +107,43 @@ describe("job tables contracts", () => {
       );
     } finally {
       await pool.end();
+    }
+  });
+
+  it("name as cell columns exactly the columns a pivot fills with readings", async () => {
+    // One slot per variable, one reading each at the same instant: the row pivotRows makes holds
+    // a cell in every column the curated day counts add up, and in no other column.
+    const entry = collections.find((c) => c.name === "variable_logs");
+    if (!entry) throw new Error("variable_logs is not in the registry");
+    const day = new Date("2024-01-01T06:00:00Z");
+    async function* slots(): AsyncGenerator<VariableLogSlot> {
+      for (const [k, variable] of OVEN_VARIABLES.entries()) {
+        const values = Array.from({ length: 120 }, (_, i) => (i === 0 ? k + 0.5 : null));
+        yield { _id: variable, idDevice: 1, variable, day, samples: [{ hour: 0, values }] };
+      }
+    }
+    const rows = [];
+    for await (const row of pivotRows(entry, 1, slots())) rows.push(row);
+    expect(rows).toHaveLength(1);
+    const job = list.collections.find((c) => c.name === "variable_logs");
+    const filled = Object.entries(rows[0] ?? {})
+      .filter(([name, value]) => value !== null && name !== job?.timestampColumn && name !== "id_device")
+      .map(([name]) => name);
+    expect(job?.cellColumns).toHaveLength(OVEN_VARIABLES.length);
+    expect([...(job?.cellColumns ?? [])].sort()).toEqual(filled.sort());
+    expect(job?.cellColumns).not.toContain(list.payloadColumn);
+    // Collections whose rows are documents have no cells: a row is one document.
+    for (const c of list.collections.filter((c) => c.name !== "variable_logs")) {
+      expect(c.cellColumns, c.name).toEqual([]);
+    }
+  });
+
+  it("update matched rows where the source changes a document or a late reading can fill a row", () => {
+    // alarm: its updated column (resetTS) changes at the source; variable_logs: a pivoted row.
+    const updating = list.collections.filter((c) => c.updateMatched).map((c) => c.name);
+    expect(updating.sort()).toEqual(["alarm", "variable_logs"]);
+    for (const c of list.collections) {
+      if (c.updatedColumn !== null || c.cellColumns.length > 0) expect(c.updateMatched, c.name).toBe(true);
     }
   });
 });

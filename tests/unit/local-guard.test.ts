@@ -56,6 +56,7 @@ describe("local execution registry", () => {
         planFunctionArn: "arn:aws:lambda:eu-west-1:481516234200:function:plan",
         workerFunctionArn: "arn:aws:lambda:eu-west-1:481516234200:function:worker",
         summarizeFunctionArn: "arn:aws:lambda:eu-west-1:481516234200:function:summarize",
+        reconcileFunctionArn: "arn:aws:lambda:eu-west-1:481516234200:function:reconcile",
         postgresExtractJob: "pg",
         curateJob: "curate",
         analyticsJob: "analytics",
@@ -63,7 +64,7 @@ describe("local execution registry", () => {
       {
         maxConcurrency: 1,
         timeouts: taskTimeouts({
-          functionSeconds: { plan: 60, worker: 60, summarize: 60 },
+          functionSeconds: { plan: 60, worker: 60, summarize: 60, reconcile: 60 },
           glueJobMinutes: 1,
         }),
         executionTimeoutSeconds: 600,
@@ -82,6 +83,7 @@ describe("local execution registry", () => {
       [TASK.summarize]: async () => ({ failedBatches: 0 }),
       [TASK.curate]: async () => ({ JobRunState: "SUCCEEDED", Id: "c" }),
       [TASK.analytics]: async () => ({ JobRunState: "SUCCEEDED", Id: "a" }),
+      [TASK.reconcile]: async () => ({ differences: 0 }),
     });
     const [a, b] = await Promise.all([
       executeLocally(definition, {}, bindings("newer", newer.guard), undefined, newer.context),

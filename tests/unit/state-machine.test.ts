@@ -1,7 +1,8 @@
 /**
  * The state machine definition: valid ASL (asl-validator), and its routing executed by the
  * aws-local-stepfunctions interpreter with the Task states bound to small functions, so each
- * failure path is exercised: a failed batch, a retried batch, a failed Glue job, a failed plan.
+ * failure path is exercised: a failed batch, a retried batch, a failed Glue job, a failed plan, a
+ * failed reconcile.
  */
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
@@ -18,12 +19,13 @@ const targets = {
   planFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:plan",
   workerFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:worker",
   summarizeFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:summarize",
+  reconcileFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:reconcile",
   postgresExtractJob: "postgres-extract",
   curateJob: "mongodb-curate",
   analyticsJob: "analytics",
 };
 const timeouts = taskTimeouts({
-  functionSeconds: { plan: 300, worker: 900, summarize: 300 },
+  functionSeconds: { plan: 300, worker: 900, summarize: 300, reconcile: 900 },
   glueJobMinutes: 240,
 });
 const EXECUTION_TIMEOUT = 20 * 3600;
@@ -32,7 +34,7 @@ const definition = buildStateMachine(targets, {
   timeouts,
   executionTimeoutSeconds: EXECUTION_TIMEOUT,
 });
-const noWait = { [TASK.worker]: 0, [TASK.plan]: 0, [TASK.summarize]: 0 };
+const noWait = { [TASK.worker]: 0, [TASK.plan]: 0, [TASK.summarize]: 0, [TASK.reconcile]: 0 };
 
 /** This execution, as the context object names it; the Guard lists it as running. */
 const ME = {
@@ -47,7 +49,18 @@ const listing =
   async () => ({ Executions: arns.map((ExecutionArn) => ({ ExecutionArn })) });
 
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
-const jobRun = (id: string) => async () => ({ JobRunState: "SUCCEEDED", Id: id });
+
+/** What the reconcile step answers (pipeline/lambda/events.ts `ReconcileOutput`). */
+const reconciled = {
+  reconcileId: 7,
+  mode: "incremental",
+  daysChecked: 12,
+  differences: 0,
+  quarantined: 0,
+  inFlight: 0,
+  byCause: {},
+  windowsReplayed: 0,
+};
 
 /** Bindings for a run where everything works; tests replace one to break it. */
 function bindings(calls: string[]): Record<string, TaskBinding> {
@@ -79,7 +92,14 @@ function bindings(calls: string[]): Record<string, TaskBinding> {
       calls.push("curate");
       return { JobRunState: "SUCCEEDED", Id: "jr_cur" };
     },
-    [TASK.analytics]: jobRun("jr_an"),
+    [TASK.analytics]: async () => {
+      calls.push("analytics");
+      return { JobRunState: "SUCCEEDED", Id: "jr_an" };
+    },
+    [TASK.reconcile]: async (input) => {
+      calls.push(`reconcile:${JSON.stringify(input)}`);
+      return reconciled;
+    },
   };
 }
 
@@ -111,12 +131,18 @@ describe("state machine definition", () => {
       [TASK.summarize]: 360,
       [TASK.curate]: 240 * 60 + 900,
       [TASK.analytics]: 240 * 60 + 900,
+      [TASK.reconcile]: 960,
     });
   });
 
   it("names the declared functions and jobs as its task resources", () => {
     const text = JSON.stringify(definition);
-    for (const arn of [targets.planFunctionArn, targets.workerFunctionArn, targets.summarizeFunctionArn])
+    for (const arn of [
+      targets.planFunctionArn,
+      targets.workerFunctionArn,
+      targets.summarizeFunctionArn,
+      targets.reconcileFunctionArn,
+    ])
       expect(text).toContain(`"Resource":"${arn}"`);
     for (const job of [targets.postgresExtractJob, targets.curateJob, targets.analyticsJob])
       expect(text).toContain(`"JobName":"${job}"`);
@@ -163,7 +189,7 @@ describe("one execution at a time", () => {
 });
 
 describe("state machine routing (local interpreter)", () => {
-  it("runs extraction in parallel, then curation and analytics, and succeeds", async () => {
+  it("runs extraction in parallel, then curation, analytics and reconcile, and succeeds", async () => {
     const calls: string[] = [];
     const run = await executeLocally(definition, { mode: "bulk" }, bindings(calls), noWait, ME);
     expect(run.status).toBe("SUCCEEDED");
@@ -172,12 +198,24 @@ describe("state machine routing (local interpreter)", () => {
     );
     expect(calls.indexOf("curate")).toBeGreaterThan(calls.indexOf("summarize"));
     expect(calls.indexOf("curate")).toBeGreaterThan(calls.indexOf("postgres"));
+    expect(calls.indexOf("analytics")).toBeGreaterThan(calls.indexOf("curate"));
+    // Last, and with its own event: the execution's `mode` is the plan's, never reconcile's.
+    expect(calls.at(-1)).toBe('reconcile:{"mode":"auto","repair":false}');
     expect(run.finalState).toMatchObject({
       postgres: { state: "SUCCEEDED", jobRunId: "jr_pg" },
       ingestion: { failedBatches: 0 },
       curate: { state: "SUCCEEDED", jobRunId: "jr_cur" },
       analytics: { state: "SUCCEEDED", jobRunId: "jr_an" },
+      reconcile: reconciled,
     });
+  });
+
+  it("succeeds when reconcile finds differences: they raise an alarm, not a failed execution", async () => {
+    const b = bindings([]);
+    b[TASK.reconcile] = async () => ({ ...reconciled, differences: 3, byCause: { late_arrival: 3 } });
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.finalState.reconcile.differences).toBe(3);
   });
 
   it("keeps the other batches when one fails, still curates, and fails the execution", async () => {
@@ -292,5 +330,60 @@ describe("state machine routing (local interpreter)", () => {
     expect(failedStages(run.finalState)).toEqual([
       { stage: "analytics", error: "States.TaskFailed: analytics failed" },
     ]);
+  });
+
+  it("fails on a reconcile failure after everything else succeeded, and names it", async () => {
+    const b = bindings([]);
+    b[TASK.reconcile] = async () => {
+      throw named("TerminalError", "ConfigError: SUPPORT_SECRET_ID is not set");
+    };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("FAILED");
+    expect(run.error).toBe("PipelineFailed");
+    expect(run.finalState.reconcileError).toMatchObject({ Error: "TerminalError" });
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "reconcile", error: "TerminalError: ConfigError: SUPPORT_SECRET_ID is not set" },
+    ]);
+  });
+
+  it("retries a retryable reconcile failure and succeeds", async () => {
+    const b = bindings([]);
+    let failures = 0;
+    b[TASK.reconcile] = async () => {
+      if (failures++ < 1) throw named("RetryableError", "MongoNetworkError: reset");
+      return reconciled;
+    };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.retries.get(TASK.reconcile)).toBe(1);
+  });
+
+  it("still reconciles after a failed curate, reporting what landed, and fails for the curate", async () => {
+    const calls: string[] = [];
+    const b = bindings(calls);
+    b[TASK.curate] = async () => {
+      throw named("States.TaskFailed", "mongodb_curate: ledger locked");
+    };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("FAILED");
+    expect(calls.indexOf("analytics")).toBeGreaterThan(-1);
+    expect(calls.findIndex((c) => c.startsWith("reconcile:"))).toBeGreaterThan(calls.indexOf("analytics"));
+    expect(run.finalState.reconcile).toEqual(reconciled);
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "mongodb_curate", error: "States.TaskFailed: mongodb_curate: ledger locked" },
+    ]);
+  });
+
+  it("names every stage that failed, reconcile with the others", async () => {
+    const b = bindings([]);
+    b[TASK.analytics] = async () => {
+      throw named("States.TaskFailed", "analytics failed");
+    };
+    b[TASK.reconcile] = async () => {
+      throw named("States.Timeout", "");
+    };
+    const run = await executeLocally(definition, {}, b, noWait, ME);
+    expect(run.status).toBe("FAILED");
+    expect(failedStages(run.finalState).map((f) => f.stage)).toEqual(["analytics", "reconcile"]);
   });
 });

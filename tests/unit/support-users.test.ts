@@ -25,15 +25,30 @@ import {
   supportUsersChecksum,
 } from "../../pipeline/support/users.js";
 
-/** The migrated schema's tables and serial sequences (prisma/migrations/*_init). */
+/** The migrated schema's tables and serial sequences (prisma/migrations). */
 const CATALOG: SchemaCatalog = {
   database: "support",
   schema: "public",
-  tables: new Set(["lastts", "metric", "file_ledger", "plan", "plan_batch", "drift_count", "quarantine"]),
+  tables: new Set([
+    "lastts",
+    "metric",
+    "file_ledger",
+    "plan",
+    "plan_batch",
+    "drift_count",
+    "quarantine",
+    "curated_day",
+    "curated_count",
+    "reconcile_run",
+    "reconcile_watermark",
+    "reconcile_difference",
+  ]),
   serialSequences: new Map([
     ["metric", ["metric_id_seq"]],
     ["file_ledger", ["file_ledger_id_seq"]],
     ["quarantine", ["quarantine_id_seq"]],
+    ["reconcile_run", ["reconcile_run_id_seq"]],
+    ["reconcile_difference", ["reconcile_difference_id_seq"]],
   ]),
 };
 
@@ -89,18 +104,66 @@ describe("support users", () => {
         "USAGE ON SEQUENCE quarantine_id_seq",
       ],
     ],
-    ["curate", ["SELECT ON TABLE file_ledger"]],
+    [
+      "curate",
+      [
+        "INSERT ON TABLE curated_count",
+        "SELECT ON TABLE curated_count",
+        "UPDATE ON TABLE curated_count",
+        "INSERT ON TABLE curated_day",
+        "SELECT ON TABLE curated_day",
+        "UPDATE ON TABLE curated_day",
+        "SELECT ON TABLE file_ledger",
+      ],
+    ],
+    [
+      "reconcile",
+      [
+        "SELECT ON TABLE curated_count",
+        "SELECT ON TABLE curated_day",
+        "INSERT ON TABLE drift_count",
+        "SELECT ON TABLE drift_count",
+        "UPDATE ON TABLE drift_count",
+        "INSERT ON TABLE file_ledger",
+        "SELECT ON TABLE file_ledger",
+        "UPDATE ON TABLE file_ledger",
+        "INSERT ON TABLE lastts",
+        "SELECT ON TABLE lastts",
+        "UPDATE ON TABLE lastts",
+        "INSERT ON TABLE metric",
+        "SELECT ON TABLE metric",
+        "UPDATE ON TABLE metric",
+        "INSERT ON TABLE quarantine",
+        "SELECT ON TABLE quarantine",
+        "INSERT ON TABLE reconcile_difference",
+        "SELECT ON TABLE reconcile_difference",
+        "INSERT ON TABLE reconcile_run",
+        "SELECT ON TABLE reconcile_run",
+        "UPDATE ON TABLE reconcile_run",
+        "INSERT ON TABLE reconcile_watermark",
+        "SELECT ON TABLE reconcile_watermark",
+        "UPDATE ON TABLE reconcile_watermark",
+        "USAGE ON SEQUENCE file_ledger_id_seq",
+        "USAGE ON SEQUENCE metric_id_seq",
+        "USAGE ON SEQUENCE quarantine_id_seq",
+        "USAGE ON SEQUENCE reconcile_difference_id_seq",
+        "USAGE ON SEQUENCE reconcile_run_id_seq",
+      ],
+    ],
   ])("%s gets exactly its grants, USAGE on the serial sequences of what it inserts into", (c, grants) => {
     expect(grantsOf(SUPPORT_USERS[c], CATALOG).map(grantKey)).toEqual([...BASE, ...grants]);
   });
 
-  it("never grants DELETE, and only the curate job stays read-only", () => {
+  it("never grants DELETE, and the curate job writes only its day counts", () => {
     for (const c of SUPPORT_COMPONENTS)
       expect(
         grantsOf(SUPPORT_USERS[c], CATALOG).filter((g) => g.privilege === "DELETE"),
         c,
       ).toEqual([]);
-    expect(Object.values(SUPPORT_USERS.curate.tables).flat()).toEqual(["SELECT"]);
+    const writes = Object.entries(SUPPORT_USERS.curate.tables)
+      .filter(([, privileges]) => privileges.some((p) => p !== "SELECT"))
+      .map(([table]) => table);
+    expect(writes.sort()).toEqual(["curated_count", "curated_day"]);
   });
 
   it("refuses a definition that names a table the database lacks", () => {
@@ -159,7 +222,7 @@ describe("support users", () => {
 });
 
 describe("SUPPORT_USER_SECRETS", () => {
-  const ids = { plan: "arn:p", worker: "arn:w", summarize: "arn:s", curate: "arn:c" };
+  const ids = { plan: "arn:p", worker: "arn:w", summarize: "arn:s", curate: "arn:c", reconcile: "arn:r" };
   const env = {
     SUPPORT_SECRET_ID: "arn:master",
     SUPPORT_DB_HOST: "db",

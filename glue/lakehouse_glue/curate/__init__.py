@@ -8,6 +8,7 @@ from lakehouse_glue.curate.curate import (
     curate_collection,
     run_curate,
 )
+from lakehouse_glue.curate.day_counts import DayCount, DayCountStore
 from lakehouse_glue.curate.file_ledger import LedgerEntry, support_source
 from lakehouse_glue.curate.spec import CollectionSpec, JobTables, load_job_tables
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE, POSITION_PROPERTY, TableLayout
@@ -20,6 +21,8 @@ __all__ = [
     "CollectionSpec",
     "CompactionResult",
     "CurateSettings",
+    "DayCount",
+    "DayCountStore",
     "JdbcSource",
     "JobTables",
     "LedgerEntry",

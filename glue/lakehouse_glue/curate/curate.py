@@ -4,18 +4,26 @@ Per collection: read the ledger rows past the table's committed position, read t
 conform them to the registry (drift folds into ``payload``), keep one row per natural key, and
 ``MERGE INTO`` the table with the new position in the same commit. A rerun, a replayed ledger
 row or an object a retried worker rewrote can only match rows already there, so curated never
-holds a document twice.
+holds a document twice. After each commit, the days its rows fall on are counted for reconcile
+(``lakehouse_glue.curate.day_counts``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from lakehouse_glue.curate.commit import latest_property, with_commit_properties
+from lakehouse_glue.curate.day_counts import (
+    DayCounter,
+    DayCountStore,
+    DeviceDay,
+    days_of,
+    moved_days,
+)
 from lakehouse_glue.curate.file_ledger import (
     LedgerEntry,
     ledger_bounds,
@@ -81,6 +89,10 @@ class CollectionResult:
     commits: int = 0
     added_records: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    #: Device days counted after this run's commits, and recounted before them because an
+    #: earlier run committed without counting (``day_counts.DayCounter.catch_up``).
+    days_counted: int = 0
+    days_recounted: int = 0
     seconds: float = 0.0
 
 
@@ -242,15 +254,15 @@ def merge_sql(table: str, source_view: str, spec: CollectionSpec) -> str:
         keys.append("id_device")
     on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
     clauses = []
-    if spec.updated_column:
-        # Documents that change at the source (alarm): the source row is the newest extraction
-        # (chunks merge in ledger order, newest row per key within one), so it replaces the
-        # curated row whenever any column differs, compared null-safe; a reset removed at the
-        # source is a change too (ADR 0013). The same state extracted again (a rerun, a replay)
-        # changes nothing and writes no delete file.
-        same = " AND ".join(
-            f"t.`{c}` <=> s.`{c}`" for c in spec.column_names if c not in spec.natural_key
-        )
+    compared = [c for c in spec.column_names if c not in keys]
+    if spec.update_matched and compared:
+        # Rows that change at the source (alarm: a reset; variable_logs: a late reading a
+        # replayed window brings to an instant curated holds): the source row is the newest
+        # extraction (chunks merge in ledger order, newest row per key within one), so it
+        # replaces the curated row whenever any column differs, compared null-safe; a reset
+        # removed at the source is a change too (ADR 0013). The same state extracted again (a
+        # rerun, a replay) changes nothing and writes no delete file.
+        same = " AND ".join(f"t.`{c}` <=> s.`{c}`" for c in compared)
         clauses.append(f"WHEN MATCHED AND NOT ({same}) THEN UPDATE SET *")
     # Other documents never change at the source: a match is the same document seen again.
     clauses.append("WHEN NOT MATCHED THEN INSERT *")
@@ -278,8 +290,10 @@ def curate_entries(
     entries: Sequence[LedgerEntry],
     raw_root: str,
     result: CollectionResult,
+    counter: DayCounter | None = None,
 ) -> None:
-    """Merge one chunk of ledger entries; the commit carries the chunk's highest ledger id."""
+    """Merge one chunk of ledger entries; the commit carries the chunk's highest ledger id.
+    With a ``counter``, the days the chunk's rows fall on are counted after the commit."""
     raw = read_raw(spark, spec, raw_root, entries)
     conformed, extras = conform(raw, spec)
     for name in extras:
@@ -289,6 +303,12 @@ def curate_entries(
     view = f"curate_source_{spec.name}"
     source.createOrReplaceTempView(view)
     position = max(e.id for e in entries)
+    days: set[DeviceDay] = set()
+    if counter is not None:
+        # The days of the rows, not of the windows: an alarm matched by its resetTS lies outside
+        # the window of its object. And the days rows are about to leave, found before the merge.
+        days = days_of(conformed, spec)
+        days |= moved_days(spark, spec, table, view, sorted({d for d, _ in days}))
     before, _ = _current_snapshot(spark, table)
     with_commit_properties(
         spark,
@@ -301,6 +321,8 @@ def curate_entries(
         # position must be committed on its own, or these objects are re-read every run.
         _commit_position_only(spark, table, position)
     spark.catalog.dropTempView(view)
+    if counter is not None:
+        result.days_counted += counter.commit(days, position)
     result.commits += 1
     result.added_records += int(summary.get("added-records", 0)) if after != before else 0
     result.position_after = position
@@ -314,14 +336,27 @@ def _commit_position_only(spark: SparkSession, table: str, position: int) -> Non
     empty.writeTo(table).option(f"snapshot-property.{POSITION_PROPERTY}", str(position)).append()
 
 
+def _rows_of(
+    spark: SparkSession, spec: CollectionSpec, settings: CurateSettings, entries: list[LedgerEntry]
+) -> Iterator[DataFrame]:
+    """The conformed rows of ``entries``' objects, a commit's worth of objects at a time."""
+    for chunk in _chunks(entries, settings.max_files_per_commit):
+        yield conform(read_raw(spark, spec, settings.raw_root, chunk), spec)[0]
+
+
 def curate_collection(
     spark: SparkSession,
     spec: CollectionSpec,
     settings: CurateSettings,
     entries_for: tuple[JdbcSource, int, int] | Sequence[LedgerEntry],
+    counts: DayCountStore | None = None,
 ) -> CollectionResult:
     """Curate one collection. ``entries_for`` is either the ledger to read, with the safe and
-    highest ids, or the entries themselves (tests and replays that bypass the ledger)."""
+    highest ids, or the entries themselves (tests and replays that bypass the ledger).
+
+    Day counts go to ``counts``, or with the ledger to its support database (always: reconcile
+    relies on them); entries given directly are counted only with ``counts``, and then stand in
+    for the ledger when an earlier run's commits must be recounted."""
     started = time.monotonic()
     table = ensure_curated_table(spark, settings.catalog, spec, settings.layout, settings.namespace)
     position = committed_position(spark, table)
@@ -336,11 +371,27 @@ def curate_collection(
                 "support database recreated? New objects would be skipped; re-curate on purpose",
                 table=table,
             )
+        counts = counts or DayCountStore(spark, source)
+
+        def between(after: int, upto: int) -> list[LedgerEntry]:
+            return pending_entries(spark, source, spec.name, after, upto)
+
         entries = pending_entries(spark, source, spec.name, position, safe)
     else:
-        entries = sorted((e for e in entries_for if e.id > position), key=lambda e: e.id)
+        given = sorted(entries_for, key=lambda e: e.id)
+
+        def between(after: int, upto: int) -> list[LedgerEntry]:
+            return [e for e in given if after < e.id <= upto]
+
+        entries = between(position, max((e.id for e in given), default=position))
+    counter = None if counts is None else DayCounter(spark, spec, table, counts)
+    if counter is not None:
+        # Before anything new commits: a run that died after a commit left its days uncounted.
+        result.days_recounted = counter.catch_up(
+            position, lambda after, upto: _rows_of(spark, spec, settings, between(after, upto))
+        )
     for chunk in _chunks(entries, settings.max_files_per_commit):
-        curate_entries(spark, spec, table, chunk, settings.raw_root, result)
+        curate_entries(spark, spec, table, chunk, settings.raw_root, result, counter)
     if entries:
         # Read back, not derived: proves the commit carried the position.
         result.position_after = committed_position(spark, table)

@@ -1,0 +1,106 @@
+/**
+ * The Glue jobs of local runs, as local Spark runs (local/orchestration/spark-job.ts) with the
+ * local stack's settings: the state machine's Glue tasks in `npm start`, and the curate run that
+ * `reconcile --repair` needs to bring replayed windows into curated.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { jobTables } from "../../pipeline/schema/index.js";
+import type { LocalConfig } from "../config.js";
+import type { SparkJob } from "../orchestration/spark-job.js";
+import { LOCAL_LAKE_DIR } from "./ingest.js";
+
+/** The Iceberg warehouse of local runs (the Hadoop catalog `lake`). */
+export const LOCAL_WAREHOUSE = join(LOCAL_LAKE_DIR, "warehouse");
+/** The Alarms report as an HTML dashboard with charts (locally; in AWS, QuickSight). */
+export const LOCAL_DASHBOARD = join(LOCAL_LAKE_DIR, "reports", "alarms.html");
+/** The job table list the jobs read (in AWS: the object Pulumi uploads). */
+export const LOCAL_JOB_TABLES = join(LOCAL_LAKE_DIR, "job-tables.json");
+
+/** Writes the registry's job table list where the local jobs read it. */
+export async function writeJobTables(file = LOCAL_JOB_TABLES): Promise<string> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(jobTables(), null, 2)}\n`);
+  return file;
+}
+
+/** `postgres://user:pass@host:port/db` → `jdbc:postgresql://host:port/db` (credentials apart). */
+function jdbcUrl(url: string): string {
+  const u = new URL(url);
+  return `jdbc:postgresql://${u.hostname}:${u.port || 5432}${u.pathname}`;
+}
+
+/** Where the local jobs read and write; tests point them at their own folders. */
+export interface LocalLakeDirs {
+  readonly tablesFile: string;
+  readonly warehouse: string;
+  readonly rawDir: string;
+  readonly dashboard: string;
+}
+
+export const LOCAL_LAKE_DIRS: LocalLakeDirs = {
+  tablesFile: LOCAL_JOB_TABLES,
+  warehouse: LOCAL_WAREHOUSE,
+  rawDir: join(LOCAL_LAKE_DIR, "raw"),
+  dashboard: LOCAL_DASHBOARD,
+};
+
+export function localGlueJobs(config: LocalConfig, dirs: Partial<LocalLakeDirs> = {}) {
+  const tablesFile = dirs.tablesFile ?? LOCAL_LAKE_DIRS.tablesFile;
+  const warehouse = dirs.warehouse ?? LOCAL_LAKE_DIRS.warehouse;
+  const rawDir = dirs.rawDir ?? LOCAL_LAKE_DIRS.rawDir;
+  const dashboard = dirs.dashboard ?? LOCAL_LAKE_DIRS.dashboard;
+  const support = new URL(config.SUPPORT_DATABASE_URL);
+  return {
+    postgresExtract: {
+      name: "postgres_extract",
+      module: "lakehouse_glue",
+      args: [
+        "postgres_extract",
+        "--job-tables",
+        resolve(tablesFile),
+        "--warehouse",
+        resolve(warehouse),
+        "--database-url-env",
+        "DDC_DATABASE_URL",
+      ],
+    },
+    curate: {
+      name: "mongodb_curate",
+      module: "lakehouse_glue",
+      args: [
+        "mongodb_curate",
+        "--job-tables",
+        resolve(tablesFile),
+        "--warehouse",
+        resolve(warehouse),
+        "--raw-location",
+        resolve(rawDir),
+        "--jdbc-url",
+        jdbcUrl(config.SUPPORT_DATABASE_URL),
+        "--user",
+        decodeURIComponent(support.username),
+        "--password-env",
+        "SUPPORT_DB_PASSWORD",
+        // The ledger lag guards against workers still committing; locally the jobs run after
+        // every worker has finished, and nothing else writes.
+        "--lag-seconds",
+        "0",
+      ],
+      env: { SUPPORT_DB_PASSWORD: decodeURIComponent(support.password) },
+    },
+    analytics: {
+      name: "analytics",
+      module: "lakehouse_glue",
+      args: [
+        "analytics",
+        "--warehouse",
+        resolve(warehouse),
+        "--job-tables",
+        resolve(tablesFile),
+        "--dashboard",
+        resolve(dashboard),
+      ],
+    },
+  } as const satisfies Record<string, SparkJob>;
+}
