@@ -127,7 +127,10 @@ export function compareDay(
       });
     else if (curated.resets > upTo) {
       // An alarm in a raw object not yet curated (a repair's replay) brings its state with it.
-      const pendingAlarms = Math.min(curated.resets - upTo, countOf(docs, (d) => d.pending));
+      const pendingAlarms = Math.min(
+        curated.resets - upTo,
+        countOf(docs, (d) => d.pending),
+      );
       inFlight += pendingAlarms;
       if (curated.resets - upTo > pendingAlarms)
         found.push({

@@ -199,7 +199,11 @@ describe("reconcile on the local stack", () => {
     let reset: Document | null = null;
     for (const d of [a, b, c]) {
       const mark = await bookmark(alarm.name, d);
-      reset ??= await src(alarm.name).findOne({ idDevice: d, activeTS: { $lt: mark }, resetTS: { $lt: mark } });
+      reset ??= await src(alarm.name).findOne({
+        idDevice: d,
+        activeTS: { $lt: mark },
+        resetTS: { $lt: mark },
+      });
     }
     if (!reset) throw new Error("the snapshot has no reset alarm below a bookmark");
     const resetAt = reset.resetTS as Date;
@@ -243,7 +247,10 @@ describe("reconcile on the local stack", () => {
     expect(once.windowsReplayed).toBeGreaterThanOrEqual(3);
     expect(once.documentsQuarantinedByRepair).toBe(2);
     const twice = await check("full", true);
-    expect(differences(twice).map((f) => f.cause), describeFindings(twice.findings)).toEqual(["extra"]);
+    expect(
+      differences(twice).map((f) => f.cause),
+      describeFindings(twice.findings),
+    ).toEqual(["extra"]);
     expect(twice.windowsReplayed).toBe(0);
     expect(twice.documentsQuarantinedByRepair).toBe(0);
     expect(twice.inFlight).toBeGreaterThanOrEqual(3);
@@ -273,18 +280,29 @@ describe("reconcile on the local stack", () => {
       });
     };
     // Curated follows the source: the alarm is open again (ADR 0013).
-    expect((await curatedDay(alarm.name, reset.idDevice as number, alarmDay))?.resets).toBe(await alarmResets());
+    expect((await curatedDay(alarm.name, reset.idDevice as number, alarmDay))?.resets).toBe(
+      await alarmResets(),
+    );
 
     // Reset again at the source, at its old time: below the bookmark, written late.
     await src(alarm.name).updateOne({ _id: reset._id }, { $set: { resetTS: resetAt } });
     const late = await check("auto");
-    expect(differences(late).map((f) => `${f.cause}:${f.collection}:${f.idDevice}:${f.day}`).sort()).toEqual(
-      [`late_reset:alarm:${reset.idDevice}:${alarmDay}`, `extra:events:${c}:${dayOf(gone[ts] as Date)}`].sort(),
+    expect(
+      differences(late)
+        .map((f) => `${f.cause}:${f.collection}:${f.idDevice}:${f.day}`)
+        .sort(),
+    ).toEqual(
+      [
+        `late_reset:alarm:${reset.idDevice}:${alarmDay}`,
+        `extra:events:${c}:${dayOf(gone[ts] as Date)}`,
+      ].sort(),
     );
     const repaired = await check("auto", true);
     expect(repaired.windowsReplayed).toBeGreaterThanOrEqual(1);
     await runSparkJob(jobs.curate);
-    expect((await curatedDay(alarm.name, reset.idDevice as number, alarmDay))?.resets).toBe(await alarmResets());
+    expect((await curatedDay(alarm.name, reset.idDevice as number, alarmDay))?.resets).toBe(
+      await alarmResets(),
+    );
     const fullAfter = await check("full");
     expect(differences(fullAfter).map((f) => f.cause)).toEqual(["extra"]);
     expect(fullAfter.quarantined).toBeGreaterThanOrEqual(full.quarantined + 2);
