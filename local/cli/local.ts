@@ -105,7 +105,7 @@ function formatCurateResult(result: unknown): string {
   const collections = (result as { collections?: Record<string, unknown>[] }).collections ?? [];
   const lines = collections.map(
     (c) =>
-      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(c.days_counted ?? 0).padStart(4)} days counted  ${String(c.seconds)} s`,
+      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(Number(c.days_counted ?? 0) + Number(c.days_recounted ?? 0)).padStart(4)} days counted  ${String(c.seconds)} s`,
   );
   return [`mongodb_curate → ${LOCAL_WAREHOUSE} (lake.mongodb.*)`, ...lines].join("\n");
 }

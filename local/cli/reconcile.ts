@@ -34,12 +34,18 @@ export function reconcileCommand(): Command {
     )
     .option("--repair", "re-extract what a replay can fix, curate it, and reconcile again", false)
     .option("--collections <names>", "comma-separated collections (default: all)")
-    .option("--json", "print the report as JSON", false)
+    .option(
+      "--raw-dir <dir>",
+      "raw layer folder (repair writes replayed windows there)",
+      join(LOCAL_LAKE_DIR, "raw"),
+    )
+    .option("--json", "print the reports as JSON (findings included)", false)
     .action(
       async (opts: {
         mode: "auto" | "full" | "incremental";
         repair: boolean;
         collections?: string;
+        rawDir: string;
         json: boolean;
       }) => {
         const names = opts.collections?.split(",").map((s) => s.trim());
@@ -47,14 +53,17 @@ export function reconcileCommand(): Command {
         if (unknown.length)
           throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
         const log = pino({ name: "reconcile", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+        const started = performance.now();
         const reports = await localReconcile({
           mode: opts.mode,
           repair: opts.repair,
           collections: names,
+          rawDir: opts.rawDir,
           log,
         });
+        const seconds = Math.round((performance.now() - started) / 100) / 10;
         const final = reports.at(-1) as ReconcileReport;
-        if (opts.json) console.log(JSON.stringify(reports, null, 2));
+        if (opts.json) console.log(JSON.stringify({ seconds, reports }, null, 2));
         else for (const r of reports) console.log(`${formatReconcile(r)}\n`);
         if (final.differences) process.exitCode = 1;
       },

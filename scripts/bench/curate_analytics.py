@@ -25,6 +25,7 @@ Ports come from the environment (scripts/stack.env), like every other script.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = sum(r.ledger_rows for r in results)
         objects = sum(r.objects for r in results)
         say(f"curate: {seconds:.1f} s, {commits} commits, {rows:,} rows from {objects:,} objects")
+        _reconcile(sources, raw_dir, "full", extra)
         for i in range(args.advances):
             sources.cli("snapshot", "advance", "--days", "1")
             ingest_s, _ = timed(lambda: sources.ingest(raw_dir, *extra))
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             objects = sum(r.objects for r in more)
             say(f"advance {i + 1}: ingest {ingest_s:.1f} s, curate {seconds:.1f} s, "
                 f"{rows:,} rows from {objects:,} objects")  # fmt: skip
+            _reconcile(sources, raw_dir, "auto", extra)
         before = {r.table: _curated_files(spark, r.table) for r in results}
         seconds, _ = timed(lambda: [compact(spark, r.table) for r in results])
         say(f"compaction (the Glue optimizer's procedures): {seconds:.1f} s")
@@ -160,6 +163,21 @@ def main(argv: list[str] | None = None) -> int:
             sources.drop()
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _reconcile(sources: Sources, raw_dir: Path, mode: str, extra: list[str]) -> None:
+    """Reconcile through the TypeScript CLI (a full pass, or the incremental one after an advance):
+    its time, the device-days it compared, its source queries, and what it found."""
+    out = json.loads(
+        sources.cli("reconcile", "--mode", mode, "--raw-dir", str(raw_dir), "--json", *extra)
+    )
+    report = out["reports"][-1]
+    days = report["daysChecked"]
+    per_day = out["seconds"] * 1000 / days if days else 0.0
+    say(f"reconcile ({report['mode']}): {out['seconds']:.1f} s, {days:,} device-days "
+        f"({per_day:.1f} ms each), {report['queriesRun']:,} source queries, "
+        f"{report['differences']} differences, {report['quarantined']:,} quarantined, "
+        f"{report['inFlight']:,} in flight")  # fmt: skip
 
 
 def _curated_files(spark: Any, table: str) -> tuple[int, int]:
