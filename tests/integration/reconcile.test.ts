@@ -21,7 +21,11 @@ import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { Finding } from "../../pipeline/reconcile/causes.js";
 import { dayOf } from "../../pipeline/reconcile/days.js";
-import { type ReconcileReport, reconcile } from "../../pipeline/reconcile/reconcile.js";
+import {
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcile,
+} from "../../pipeline/reconcile/reconcile.js";
 import { postgresReconcileStore } from "../../pipeline/reconcile/store.js";
 import { collection } from "../../pipeline/schema/registry.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
@@ -93,7 +97,11 @@ async function cycle() {
   return report;
 }
 
-function check(mode: "auto" | "full" | "incremental", repair = false): Promise<ReconcileReport> {
+function check(
+  mode: "auto" | "full" | "incremental",
+  repair = false,
+  more: Partial<ReconcileOptions> = {},
+): Promise<ReconcileReport> {
   return reconcile(
     {
       source: targets.mongo,
@@ -103,7 +111,7 @@ function check(mode: "auto" | "full" | "incremental", repair = false): Promise<R
       objects: new LocalObjectStore(join(work, "raw")),
       log,
     },
-    { runId: `test-${Date.now()}`, mode, repair },
+    { runId: `test-${Date.now()}`, mode, repair, ...more },
   );
 }
 
@@ -307,4 +315,36 @@ describe("reconcile on the local stack", () => {
     expect(differences(fullAfter).map((f) => f.cause)).toEqual(["extra"]);
     expect(fullAfter.quarantined).toBeGreaterThanOrEqual(full.quarantined + 2);
   }, 600_000);
+
+  it("continues a pass that ran out of time, and moves a watermark only when its collection is done", async () => {
+    const marks = async () =>
+      (
+        await pool.query<{ collection: string; updated_at: Date }>(
+          "SELECT collection, updated_at FROM reconcile_watermark",
+        )
+      ).rows;
+    const before = await marks();
+    // Time for two groups of one device: the pass stops inside its first collection.
+    let groups = 0;
+    const budget = { remainingMs: () => (groups++ < 2 ? Number.POSITIVE_INFINITY : 0) };
+    const cut = await check("full", false, { budget, concurrency: 1 });
+    expect(cut.complete).toBe(false);
+    expect(await marks()).toEqual(before);
+
+    const rest = await check("auto");
+    expect(rest.complete).toBe(true);
+    expect(rest.mode).toBe("full");
+    expect(rest.passId).toBe(cut.passId);
+    expect(
+      (await marks()).every((m) =>
+        before.some((b) => b.collection === m.collection && m.updated_at > b.updated_at),
+      ),
+    ).toBe(true);
+
+    // Together the two runs found what one uninterrupted pass finds.
+    const key = (f: Finding) => `${f.cause}|${f.collection}|${f.idDevice}|${f.day}|${f.count}`;
+    const whole = await check("full");
+    expect([...cut.findings, ...rest.findings].map(key).sort()).toEqual(whole.findings.map(key).sort());
+    expect(whole.passId).toBe(whole.reconcileId);
+  }, 300_000);
 });
