@@ -64,6 +64,8 @@ export function localGlueJobs(config: LocalConfig, dirs: Partial<LocalLakeDirs> 
         "--database-url-env",
         "DDC_DATABASE_URL",
       ],
+      // The configuration's ddc, not whatever the environment holds (tests use their own).
+      env: { DDC_DATABASE_URL: config.DDC_DATABASE_URL },
     },
     curate: {
       name: "mongodb_curate",

@@ -4,7 +4,9 @@
  * drop): no transactions, no aggregation beyond `$count`/`$sum`.
  */
 import { type Db, type Document, MongoBulkWriteError } from "mongodb";
-import { SOURCE_COLLECTIONS, SOURCE_TIMESTAMP_FIELD } from "./documents.js";
+import { requiredIndexes } from "../../pipeline/ingest/indexes.js";
+import { collection } from "../../pipeline/schema/registry.js";
+import { SOURCE_COLLECTIONS } from "./documents.js";
 import type { SourceCollection } from "./types.js";
 
 /** Duplicate key: the document is already there (a retried `advance`). */
@@ -44,15 +46,10 @@ export async function insertDocuments(
   }
 }
 
-/**
- * The index the worker's window queries need, `{idDevice: 1, <timestamp>: 1}`, on every
- * collection; alarm also on `resetTS`, which the worker matches for cleared alarms.
- */
+/** The indexes the worker's queries need (pipeline/ingest/indexes.ts), on every collection. */
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const c of SOURCE_COLLECTIONS) {
-    const ts = SOURCE_TIMESTAMP_FIELD[c];
-    const specs = [{ key: { idDevice: 1, [ts]: 1 }, name: `idDevice_1_${ts}_1` }];
-    if (c === "alarm") specs.push({ key: { idDevice: 1, resetTS: 1 }, name: "idDevice_1_resetTS_1" });
+    const specs = requiredIndexes(collection(c)).map((i) => ({ key: { ...i.key }, name: i.name }));
     await db.collection(c).createIndexes(specs);
   }
 }

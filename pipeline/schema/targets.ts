@@ -46,3 +46,19 @@ export const ICEBERG_TYPE = {
  * divergence (e.g. `timestamp_ntz`) is a one-line change here.
  */
 export const SPARK_TYPE: Readonly<Record<ColumnType, string>> = GLUE_TYPE;
+
+/**
+ * PostgreSQL `information_schema.columns.data_type` a `ddc` column may have for each lake column
+ * type: what postgres_extract reads into that type without loss. The snapshot's schema is held to
+ * it (tests/integration/ddc-schema.test.ts), and so is production's before a cutover
+ * (pipeline/cutover/preflight.ts).
+ */
+export const POSTGRES_SOURCE_TYPES = {
+  string: ["text", "character varying"],
+  json: ["jsonb", "json"],
+  int32: ["integer", "smallint"],
+  int64: ["bigint"],
+  float64: ["double precision", "real"],
+  boolean: ["boolean"],
+  timestamp: ["timestamp with time zone"],
+} as const satisfies Record<ColumnType, readonly string[]>;

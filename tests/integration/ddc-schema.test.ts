@@ -9,18 +9,11 @@ import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLocalConfig } from "../../local/config.js";
-import { type ColumnType, tables } from "../../pipeline/schema/index.js";
+import { tables } from "../../pipeline/schema/index.js";
+import { POSTGRES_SOURCE_TYPES } from "../../pipeline/schema/targets.js";
 
 /** PostgreSQL `data_type` each lake column type may come from. */
-const PG_TYPES: Record<ColumnType, readonly string[]> = {
-  string: ["text", "character varying"],
-  json: ["jsonb", "json"],
-  int32: ["integer", "smallint"],
-  int64: ["bigint"],
-  float64: ["double precision", "real"],
-  boolean: ["boolean"],
-  timestamp: ["timestamp with time zone"],
-};
+const PG_TYPES = POSTGRES_SOURCE_TYPES;
 
 const config = loadLocalConfig();
 const database = `ddc_schema_${randomUUID().slice(0, 8)}`;
