@@ -54,10 +54,7 @@ export function ingestCommand(): Command {
         sourceCounts: boolean;
         json: boolean;
       }) => {
-        const names = opts.collections?.split(",").map((s) => s.trim());
-        const unknown = names?.filter((n) => !collections.some((c) => c.name === n)) ?? [];
-        if (unknown.length)
-          throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
+        const names = collectionsOption(opts.collections);
         const report = await localIngest({
           rawDir: opts.rawDir,
           collections: names,
@@ -71,6 +68,14 @@ export function ingestCommand(): Command {
         if (!succeeded(report)) process.exitCode = 1;
       },
     );
+}
+
+/** `--collections a,b`: the names, each checked against the registry; undefined when not given. */
+export function collectionsOption(text: string | undefined): string[] | undefined {
+  const names = text?.split(",").map((s) => s.trim());
+  const unknown = names?.filter((n) => !collections.some((c) => c.name === n)) ?? [];
+  if (unknown.length) throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
+  return names;
 }
 
 export interface LocalIngestOptions {

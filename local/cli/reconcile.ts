@@ -8,18 +8,15 @@
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import pino, { type Logger } from "pino";
-import { ConfigError } from "../../pipeline/errors.js";
 import type { ReconcileOutput } from "../../pipeline/lambda/events.js";
+import { reconcileDeps } from "../../pipeline/lambda/steps.js";
 import { CAUSES, type Cause, type Finding, isDifference } from "../../pipeline/reconcile/causes.js";
 import { type ReconcileReport, reconcile } from "../../pipeline/reconcile/reconcile.js";
-import { postgresReconcileStore } from "../../pipeline/reconcile/store.js";
-import { collections } from "../../pipeline/schema/registry.js";
-import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { loadLocalConfig } from "../config.js";
 import { localFunctions } from "../orchestration/local-functions.js";
 import { runSparkJob } from "../orchestration/spark-job.js";
 import { localGlueJobs, writeJobTables } from "./glue-jobs.js";
-import { LOCAL_LAKE_DIR } from "./ingest.js";
+import { collectionsOption, LOCAL_LAKE_DIR } from "./ingest.js";
 
 /** Differences listed one by one; the rest are counted (all are in `reconcile_difference`). */
 const SHOWN = 25;
@@ -48,10 +45,7 @@ export function reconcileCommand(): Command {
         rawDir: string;
         json: boolean;
       }) => {
-        const names = opts.collections?.split(",").map((s) => s.trim());
-        const unknown = names?.filter((n) => !collections.some((c) => c.name === n)) ?? [];
-        if (unknown.length)
-          throw new ConfigError(`--collections: unknown collection(s) ${unknown.join(", ")}`);
+        const names = collectionsOption(opts.collections);
         const log = pino({ name: "reconcile", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
         const started = performance.now();
         const reports = await localReconcile({
@@ -95,16 +89,7 @@ export async function localReconcile(options: LocalReconcileOptions = {}): Promi
     secretPrefix: options.secretPrefix,
   });
   try {
-    const rt = functions.runtime;
-    const pool = await rt.supportPool();
-    const deps = {
-      source: await rt.source(),
-      ddc: await rt.ddc(),
-      store: postgresReconcileStore(pool),
-      state: postgresIngestState(pool),
-      objects: rt.store(),
-      log,
-    };
+    const deps = await reconcileDeps(functions.runtime, log);
     const run = (mode: "auto" | "full" | "incremental", repair: boolean) =>
       reconcile(deps, {
         runId: `local-reconcile-${Date.now()}`,

@@ -13,7 +13,7 @@ import { quarantineOrphans } from "../ingest/orphans.js";
 import { planPass, readDevices } from "../ingest/plan-pass.js";
 import { runWorker, WorkerDevicesFailedError, type WorkerResult } from "../ingest/worker.js";
 import { isDifference } from "../reconcile/causes.js";
-import { reconcile } from "../reconcile/reconcile.js";
+import { type ReconcileDeps, reconcile } from "../reconcile/reconcile.js";
 import { postgresReconcileStore } from "../reconcile/store.js";
 import { collection, collections } from "../schema/registry.js";
 import { postgresIngestState } from "../support/ingest-state.js";
@@ -220,6 +220,19 @@ async function countSources(rt: Runtime, names: readonly string[]): Promise<Map<
   return counts;
 }
 
+/** What reconcile works with, from a runtime's connections (the function's, or a local run's). */
+export async function reconcileDeps(rt: Runtime, log: Logger): Promise<ReconcileDeps> {
+  const pool = await rt.supportPool();
+  return {
+    source: await rt.source(),
+    ddc: await rt.ddc(),
+    store: postgresReconcileStore(pool),
+    state: postgresIngestState(pool),
+    objects: rt.store(),
+    log,
+  };
+}
+
 /**
  * The last stage: reconcile the source with curated and quarantine (pipeline/reconcile). Findings
  * go to the support database (`reconcile_difference`); the output and the metrics carry the
@@ -230,18 +243,12 @@ export const reconcileStep: Step<typeof ReconcileEventSchema, ReconcileOutput> =
   name: "reconcile",
   schema: ReconcileEventSchema,
   async run(rt, event, { requestId, budget, log, metrics }) {
-    const pool = await rt.supportPool();
-    const report = await reconcile(
-      {
-        source: await rt.source(),
-        ddc: await rt.ddc(),
-        store: postgresReconcileStore(pool),
-        state: postgresIngestState(pool),
-        objects: rt.store(),
-        log,
-      },
-      { runId: requestId, mode: event.mode, repair: event.repair, budget },
-    );
+    const report = await reconcile(await reconcileDeps(rt, log), {
+      runId: requestId,
+      mode: event.mode,
+      repair: event.repair,
+      budget,
+    });
     metrics.setProperty("ReconcileId", report.reconcileId);
     const perCollection = new Map<string, number>();
     for (const f of report.findings)
