@@ -2,7 +2,8 @@
  * What reconcile says of a source document (variable_logs: a reading; alarm resets: an alarm)
  * that curated does not hold as the source does (docs/design.md §7). Two causes account for a
  * document rather than name a difference: it is in quarantine with its reason, or it is on its
- * way (above its device's bookmark, or in a raw object the curate job has not counted yet).
+ * way (in a raw object the curate job has not counted yet).
+ * (Documents above their device's bookmark are the next run's: reconcile does not read them.)
  * Every other cause is a difference: reconcile exits non-zero and, in AWS, raises its alarm.
  * `repair` says what `--repair` does about it.
  */
@@ -10,7 +11,7 @@ export const CAUSES = {
   in_flight: {
     accounted: true,
     repair: null,
-    meaning: "above its device's bookmark, or in raw objects not yet curated: the next run brings it",
+    meaning: "in a raw object the curate job has not counted yet: the next curate brings it",
   },
   quarantined: {
     accounted: true,

@@ -29,7 +29,7 @@ import type { ObjectStore } from "../lake/object-store.js";
 import { type CollectionEntry, collections } from "../schema/registry.js";
 import { CAUSES, type Cause, type Finding, isDifference } from "./causes.js";
 import { newestObjectId, type SourceChanges, type Stray, sourceChanges } from "./changes.js";
-import { type Day, dayOf, dayRanges } from "./days.js";
+import { type Day, dayOf, dayRanges, dayStart } from "./days.js";
 import { repair } from "./repair.js";
 import { tallyDevice } from "./source.js";
 import type { ReconcileStore, ResumePoint } from "./store.js";
@@ -280,7 +280,12 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
       );
       queriesRun += read.queriesRun;
       const curated = await store.curatedDays(entry.name, idDevice, days ? [...days] : null);
-      const checked = new Set([...(days ?? []), ...tallies.keys(), ...curated.keys()]);
+      // Days the lake should hold some of: before the bookmark's day ends.
+      const mark = bookmarks.get(idDevice);
+      const belowMark = (day: Day) => mark !== undefined && dayStart(day).getTime() < mark.getTime();
+      const checked = new Set(
+        [...(days ?? [])].filter(belowMark).concat([...tallies.keys(), ...curated.keys()]),
+      );
       daysChecked += checked.size;
       const subject = {
         collection: entry.name,

@@ -24,7 +24,7 @@ export interface LedgerWindow {
 export interface DeviceSource {
   readonly idDevice: number;
   readonly lastLogDate: Date;
-  /** The device's bookmark for the collection; null when nothing was extracted yet. */
+  /** The device's bookmark for the collection; null when nothing was extracted yet (nothing is read). */
   readonly bookmark: Date | null;
   /** The device's raw windows of the collection, in time order. */
   readonly windows: readonly LedgerWindow[];
@@ -95,8 +95,11 @@ export async function tallyDevice(
   const ranges = only ?? [ALL];
   const ts = entry.sourceTimestampField;
   const pivot = entry.reshape?.kind === "pivot" ? entry.reshape : undefined;
-  const dueBefore = completeUntil(device.lastLogDate, entry.alignMs).getTime();
-  const bookmark = device.bookmark?.getTime() ?? Number.NEGATIVE_INFINITY;
+  // Due: below the completeness mark and below the bookmark (what the next run reads is not the
+  // lake's yet, and a full pass in the middle of a bulk load would read it all for nothing).
+  const bookmark = device.bookmark?.getTime();
+  if (bookmark === undefined) return { queriesRun: 0 };
+  const dueBefore = Math.min(completeUntil(device.lastLogDate, entry.alignMs).getTime(), bookmark);
   const projection: Document = { _id: 1, [ts]: 1 };
   if (entry.updatedField) projection[entry.updatedField] = 1;
   if (pivot) projection.samples = 1;
@@ -104,21 +107,20 @@ export async function tallyDevice(
   const behind = lookBehindMs(entry);
   let queriesRun = 0;
   for (const range of ranges) {
+    if (range.from.getTime() - behind >= dueBefore) continue;
     queriesRun++;
     const cursor = db.collection(entry.name).find(
       {
         idDevice: device.idDevice,
         [ts]: {
           $gte: new Date(Math.max(range.from.getTime() - behind, EARLIEST_DATE.getTime())),
-          $lt: range.to,
+          $lt: new Date(Math.min(range.to.getTime(), dueBefore)),
         },
       },
       { projection, sort: { [ts]: 1 }, batchSize: 5000 },
     );
     for await (const doc of cursor) {
       const at = (doc[ts] as Date).getTime();
-      if (at >= dueBefore) continue;
-      const extracted = at < bookmark;
       const window = windowAt(device.windows, at);
       const pending = window !== undefined && window.id > device.curatedPosition;
       const inserted = insertedAt(doc);
@@ -140,8 +142,7 @@ export async function tallyDevice(
           tallies.set(day, tally);
         }
         tally.due += units;
-        if (!extracted) tally.notExtracted += units;
-        else tally.documents.push({ id: documentIdOf(doc), units, pending, late, reset });
+        tally.documents.push({ id: documentIdOf(doc), units, pending, late, reset });
       }
     }
   }

@@ -4,16 +4,16 @@
  *
  * A document counts in `units` (one per document; variable_logs: one per non-null reading,
  * on the day of the reading's instant). What decides its fate:
- * - due: before its device's `last_log_date` (slots: before the mark floored to the slot grid),
- *   the only documents the lake promises to hold;
- * - extracted: below the device's bookmark (slots: starting below it), else in flight;
+ * - due: before its device's `last_log_date` (slots: before the mark floored to the slot grid)
+ *   and below the device's bookmark (slots: starting below it): what the lake should hold now.
+ *   Documents above the bookmark are the next run's and are not read (source.ts);
  * - pending: in a raw object whose ledger row the curate job has not counted yet (in flight);
  * - late: its ObjectId says it was inserted after the window that covers it was extracted.
  */
 import type { Cause, Finding } from "./causes.js";
 import type { Day } from "./days.js";
 
-/** A due, extracted document of a day, as far as the comparison needs it. */
+/** A due document of a day, as far as the comparison needs it. */
 export interface TalliedDocument {
   /** The document's `_id` as quarantine rows hold it (errors.ts `documentIdOf`). */
   readonly id: string | undefined;
@@ -27,12 +27,10 @@ export interface TalliedDocument {
 export interface DayTally {
   /** Units due. */
   due: number;
-  /** Units due but above the bookmark: in flight. */
-  notExtracted: number;
   readonly documents: TalliedDocument[];
 }
 
-export const emptyDay = (): DayTally => ({ due: 0, notExtracted: 0, documents: [] });
+export const emptyDay = (): DayTally => ({ due: 0, documents: [] });
 
 /** What the curate job counted for the day (`curated_day`); zeros when it has no row. */
 export interface CuratedFigures {
@@ -65,7 +63,7 @@ const countOf = (docs: readonly TalliedDocument[], pick: (d: TalliedDocument) =>
  */
 export function needsQuarantine(subject: DaySubject, tally: DayTally, curated: CuratedFigures): boolean {
   const held = subject.unit === "cells" ? curated.cells : curated.keys;
-  if (tally.due - tally.notExtracted !== held) return true;
+  if (tally.due !== held) return true;
   return subject.resets && countOf(tally.documents, (d) => d.reset === "reset") !== curated.resets;
 }
 
@@ -81,14 +79,14 @@ export function compareDay(
   quarantined: ReadonlySet<string>,
 ): Finding[] {
   const docs = tally.documents.filter((d) => d.id === undefined || !quarantined.has(d.id));
-  const inQuarantine = tally.due - tally.notExtracted - sum(docs, () => true);
+  const inQuarantine = tally.due - sum(docs, () => true);
   const held = subject.unit === "cells" ? curated.cells : curated.keys;
   const figures = {
     source: tally.due,
     curated: held,
     quarantined: inQuarantine,
   };
-  let inFlight = tally.notExtracted;
+  let inFlight = 0;
   const found: { cause: Cause; count: number; detail: string }[] = [];
   let short = sum(docs, () => true) - held;
   if (short > 0) {
