@@ -17,6 +17,7 @@ import {
   grantsOf,
   type SchemaCatalog,
   SUPPORT_COMPONENTS,
+  SUPPORT_TABLES,
   SUPPORT_USERS,
   type SupportComponent,
   SupportUserSecretsJsonSchema,
@@ -29,20 +30,8 @@ import {
 const CATALOG: SchemaCatalog = {
   database: "support",
   schema: "public",
-  tables: new Set([
-    "lastts",
-    "metric",
-    "file_ledger",
-    "plan",
-    "plan_batch",
-    "drift_count",
-    "quarantine",
-    "curated_day",
-    "curated_count",
-    "reconcile_run",
-    "reconcile_watermark",
-    "reconcile_difference",
-  ]),
+  // Checked against the migrated schema by tests/integration/support-users.test.ts.
+  tables: new Set(SUPPORT_TABLES),
   serialSequences: new Map([
     ["metric", ["metric_id_seq"]],
     ["file_ledger", ["file_ledger_id_seq"]],
