@@ -347,4 +347,29 @@ describe("reconcile on the local stack", () => {
     expect([...cut.findings, ...rest.findings].map(key).sort()).toEqual(whole.findings.map(key).sort());
     expect(whole.passId).toBe(whole.reconcileId);
   }, 300_000);
+
+  it("names the documents of a ddc device without a last_log_date, which no plan extracts", async () => {
+    const unplanned = 4_242;
+    await ddc.query(
+      `INSERT INTO device (id, id_company, serial, model, mirror, last_log_date, created_at, updated_at)
+       SELECT $1, id_company, $2, model, mirror, NULL, created_at, updated_at
+       FROM device ORDER BY id LIMIT 1`,
+      [unplanned, `unplanned-${unplanned}`],
+    );
+    const events = collection("events");
+    const model = await targets.mongo.collection("events").findOne({});
+    if (!model) throw new Error("no events document");
+    await targets.mongo.collection("events").insertOne({
+      ...model,
+      _id: new ObjectId(),
+      idDevice: unplanned,
+      [events.sourceTimestampField]: new Date(),
+    });
+    for (const mode of ["incremental", "full"] as const) {
+      const found = differences(await check(mode)).filter((f) => f.cause === "unplanned_device");
+      expect(found, mode).toEqual([
+        expect.objectContaining({ collection: "events", idDevice: unplanned, count: 1 }),
+      ]);
+    }
+  }, 120_000);
 });
