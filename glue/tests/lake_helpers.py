@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
 from lakehouse_glue.curate.spec import CollectionSpec, JobTables
 from lakehouse_glue.jdbc import JdbcSource, base_options
+
+if TYPE_CHECKING:
+    from sources import Sources
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 SLOT = timedelta(hours=6)
@@ -141,3 +145,25 @@ def stored_position(conn: Any, collection: str) -> int | None:
         "SELECT position FROM curated_count WHERE collection = %s", (collection,)
     ).fetchone()
     return None if row is None else int(row[0])
+
+
+@contextmanager
+def counts_refused(sources: Sources) -> Iterator[None]:
+    """While open, the support database refuses every write of ``curated_count``: the day
+    counts' transaction fails at its last statement, after the table's commit (a job that dies
+    between the two)."""
+    with sources.support() as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_count() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'counts refused'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse_count BEFORE INSERT OR UPDATE ON curated_count "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_count()"
+        )
+    try:
+        yield
+    finally:
+        with sources.support() as conn:
+            conn.execute("DROP TRIGGER refuse_count ON curated_count")
+            conn.execute("DROP FUNCTION refuse_count()")

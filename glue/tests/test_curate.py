@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from lake_helpers import (
     as_utc,
+    counts_refused,
     direct_day_counts,
     expected_keys,
     first_row,
@@ -418,22 +419,8 @@ def test_a_run_that_died_before_counting_is_recounted_from_the_ledger(
     before = committed_position(spark, fleet.table("events"))
     # The clock advanced in test_alarm_extracted_open_then_reset_is_one_row: new events windows.
     fleet.sources.ingest(fleet.raw_dir, "--collections", "events")
-    with fleet.sources.support() as conn:
-        conn.execute(
-            "CREATE FUNCTION refuse_count() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'counts refused'; END $$"
-        )
-        conn.execute(
-            "CREATE TRIGGER refuse_count BEFORE INSERT OR UPDATE ON curated_count "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_count()"
-        )
-    try:
-        with pytest.raises(DayCountsError, match="counts refused"):
-            run_curate(spark, fleet.job_tables, fleet.settings, fleet.ledger, ["events"])
-    finally:
-        with fleet.sources.support() as conn:
-            conn.execute("DROP TRIGGER refuse_count ON curated_count")
-            conn.execute("DROP FUNCTION refuse_count()")
+    with counts_refused(fleet.sources), pytest.raises(DayCountsError, match="counts refused"):
+        run_curate(spark, fleet.job_tables, fleet.settings, fleet.ledger, ["events"])
     committed = committed_position(spark, fleet.table("events"))
     assert committed > before
     with fleet.sources.support() as conn:

@@ -21,6 +21,7 @@ import pytest
 from lake_helpers import (
     DayCounts,
     as_utc,
+    counts_refused,
     direct_day_counts,
     first_row,
     stored_day_counts,
@@ -251,23 +252,9 @@ def test_a_run_that_died_before_counting_is_caught_up_by_the_next(lake: Lake) ->
     first = lake.write("events", DAY, _events(DAY, 2))
     lake.curate("events", [first])
     second = lake.write("events", DAY + timedelta(days=1), _events(DAY + timedelta(days=1), 3))
-    with lake.support.support() as conn:
-        # The count's transaction fails at its last statement, after the table's commit.
-        conn.execute(
-            "CREATE FUNCTION refuse_count() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'counts refused'; END $$"
-        )
-        conn.execute(
-            "CREATE TRIGGER refuse_count BEFORE INSERT OR UPDATE ON curated_count "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_count()"
-        )
-    try:
-        with pytest.raises(DayCountsError, match="counts refused"):
-            lake.curate("events", [first, second])
-    finally:
-        with lake.support.support() as conn:
-            conn.execute("DROP TRIGGER refuse_count ON curated_count")
-            conn.execute("DROP FUNCTION refuse_count()")
+    # The count's transaction fails at its last statement, after the table's commit.
+    with counts_refused(lake.support), pytest.raises(DayCountsError, match="counts refused"):
+        lake.curate("events", [first, second])
     assert committed_position(lake.spark, lake.table("events")) == second.id
     # Rolled back whole: the days of the failed count are not there, the position is the old one.
     assert lake.position("events") == first.id

@@ -16,7 +16,6 @@
  * collection's watermark moves only when the pass has checked all of its devices.
  */
 import type { Db } from "mongodb";
-import pLimit from "p-limit";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { documentIdOf } from "../errors.js";
@@ -222,7 +221,6 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     ? await store.openDays(entries.filter((e) => e.updatedField).map((e) => e.name))
     : [];
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const limit = pLimit(concurrency);
   const findings: Finding[] = [];
   let daysChecked = 0;
   let queriesRun = 0;
@@ -312,7 +310,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
         stopped = { collection: entry.name, idDevice: ids[i - 1] ?? (resuming ? resume.idDevice : -1), mark };
         break;
       }
-      await Promise.all(ids.slice(i, i + concurrency).map((d) => limit(() => checkDevice(d))));
+      await Promise.all(ids.slice(i, i + concurrency).map(checkDevice));
     }
     if (stopped) break;
     if (mark) await store.saveWatermarks(new Map([[entry.name, mark]]));

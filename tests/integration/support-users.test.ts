@@ -27,6 +27,7 @@ import { runSparkJob } from "../../local/orchestration/spark-job.js";
 import { loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import { type ConnectionSecret, connectionUrl, secretFromUrl } from "../../pipeline/connections/secret.js";
 import { readConnectionSecret } from "../../pipeline/connections/secrets-manager.js";
+import type { WindowCommit } from "../../pipeline/ingest/ingest-state.js";
 import type { PlanOutput, SummaryOutput, WorkerOutput } from "../../pipeline/lambda/events.js";
 import { defineHandler, type InvocationContext } from "../../pipeline/lambda/handler.js";
 import { emfLines } from "../../pipeline/lambda/metrics.js";
@@ -611,13 +612,40 @@ describe("every grant is needed", () => {
     }
   }
 
-  async function workerProbe(): Promise<void> {
-    const secret = await readConnectionSecret(secrets, SECRET_IDS.worker);
-    const pool = createSupportPool(connectionUrl(secret));
-    const runId = `probe-${randomUUID()}`;
-    const idDevice = 900_000 + invocation++;
+  /** The support database as a component's code opens it: through the component's own secret. */
+  async function componentPool(component: SupportComponent): Promise<pg.Pool> {
+    return createSupportPool(connectionUrl(await readConnectionSecret(secrets, SECRET_IDS[component])));
+  }
+
+  /** One window of one document and one quarantined copy, as the worker commits it. */
+  function probeWindow(runId: string, planId: string | null, idDevice: number): WindowCommit {
     const from = new Date(Date.UTC(2024, 0, 1));
     const to = new Date(Date.UTC(2024, 0, 2));
+    return {
+      runId,
+      planId,
+      collection: "events",
+      idDevice,
+      window: { from, to },
+      lastts: to,
+      object: { key: `events/idDevice=${idDevice}/${from.getTime()}.parquet`, rows: 1, bytes: 10 },
+      quarantined: [{ documentId: runId, reason: "probe", objectKey: `quarantine/${runId}.json` }],
+      drift: new Map([["probe_key", 1]]),
+      counters: {
+        documentsRead: 2,
+        documentsUploaded: 1,
+        documentsQuarantined: 1,
+        bytesUploaded: 10,
+        queriesRun: 1,
+        computationMs: 1,
+      },
+    };
+  }
+
+  async function workerProbe(): Promise<void> {
+    const pool = await componentPool("worker");
+    const runId = `probe-${randomUUID()}`;
+    const idDevice = 900_000 + invocation++;
     try {
       const state = postgresIngestState(pool);
       const item = plan.items[0];
@@ -625,27 +653,7 @@ describe("every grant is needed", () => {
       await postgresPlanStore(pool).load(item);
       await state.bookmarks("events", [idDevice]);
       await state.quarantinedKeys([`quarantine/${runId}.json`]);
-      await state.commitWindows([
-        {
-          runId,
-          planId: plan.planId,
-          collection: "events",
-          idDevice,
-          window: { from, to },
-          lastts: to,
-          object: { key: `events/idDevice=${idDevice}/${from.getTime()}.parquet`, rows: 1, bytes: 10 },
-          quarantined: [{ documentId: "d", reason: "probe", objectKey: `quarantine/${runId}.json` }],
-          drift: new Map([["probe_key", 1]]),
-          counters: {
-            documentsRead: 2,
-            documentsUploaded: 1,
-            documentsQuarantined: 1,
-            bytesUploaded: 10,
-            queriesRun: 1,
-            computationMs: 1,
-          },
-        },
-      ]);
+      await state.commitWindows([probeWindow(runId, plan.planId, idDevice)]);
       await state.finishRun({
         runId,
         planId: plan.planId,
@@ -730,12 +738,9 @@ describe("every grant is needed", () => {
    * ledger row's conflict path runs.
    */
   async function reconcileProbe(): Promise<void> {
-    const secret = await readConnectionSecret(secrets, SECRET_IDS.reconcile);
-    const pool = createSupportPool(connectionUrl(secret));
+    const pool = await componentPool("reconcile");
     const runId = `probe-${randomUUID()}`;
     const idDevice = 950_000 + invocation++;
-    const from = new Date(Date.UTC(2024, 0, 1));
-    const to = new Date(Date.UTC(2024, 0, 2));
     try {
       const store = postgresReconcileStore(pool);
       const state = postgresIngestState(pool);
@@ -752,28 +757,7 @@ describe("every grant is needed", () => {
       await store.quarantinedIds("events", [runId]);
       await state.bookmarks("events", [idDevice]);
       await state.quarantinedKeys([`quarantine/${runId}.json`]);
-      for (let i = 0; i < 2; i++)
-        await state.commitWindows([
-          {
-            runId,
-            planId: null,
-            collection: "events",
-            idDevice,
-            window: { from, to },
-            lastts: to,
-            object: { key: `events/idDevice=${idDevice}/${from.getTime()}.parquet`, rows: 1, bytes: 10 },
-            quarantined: [{ documentId: runId, reason: "probe", objectKey: `quarantine/${runId}.json` }],
-            drift: new Map([["probe_key", 1]]),
-            counters: {
-              documentsRead: 2,
-              documentsUploaded: 1,
-              documentsQuarantined: 1,
-              bytesUploaded: 10,
-              queriesRun: 1,
-              computationMs: 1,
-            },
-          },
-        ]);
+      for (let i = 0; i < 2; i++) await state.commitWindows([probeWindow(runId, null, idDevice)]);
       await store.record(run.id, [
         {
           collection: "events",
