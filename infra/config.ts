@@ -226,11 +226,22 @@ export const StackConfigSchema = z.object({
     }),
   /**
    * Connection settings of the sources (pipeline/connections/secret.ts format), set with
-   * `pulumi config set --secret`: stored encrypted in the stack file, written by Pulumi into one
-   * Secrets Manager secret per source, never into an environment variable.
+   * `pulumi config set --secret`: stored encrypted in the stack file, written by Pulumi into
+   * Secrets Manager, never into an environment variable (infra/sources.ts).
+   *
+   * These are the SNAPSHOT settings: the databases the first bulk load reads. The first
+   * deployment also writes them into the active secret the pipeline reads; after that the
+   * cutover script owns the active secret (docs/adr/0016), and changing them updates only the
+   * snapshot side's secret.
    */
   ddcConnection: ConnectionSecretSchema,
   mongodbConnection: ConnectionSecretSchema,
+  /**
+   * The live production databases, the side the cutover switches to (`npm run cutover`); same
+   * format, also set with `--secret`. Optional: unset, the stack has no production side yet.
+   */
+  productionDdcConnection: ConnectionSecretSchema.optional(),
+  productionMongodbConnection: ConnectionSecretSchema.optional(),
 });
 
 export type StackConfig = Readonly<z.infer<typeof StackConfigSchema>>;
@@ -248,6 +259,8 @@ const JSON_KEYS: ReadonlySet<string> = new Set([
   "monitoring",
   "ddcConnection",
   "mongodbConnection",
+  "productionDdcConnection",
+  "productionMongodbConnection",
 ]);
 
 /** Thrown at program start; the message names every bad key, never a secret's value. */

@@ -111,6 +111,7 @@ export interface GlueJobsArgs {
     readonly analytics: LakeBucket;
   };
   readonly catalog: Catalog;
+  /** The ddc Glue connection and the active ddc secret (what the cutover switches). */
   readonly ddc: { readonly connection: aws.glue.Connection; readonly secretArn: pulumi.Input<string> };
   readonly support: {
     readonly address: pulumi.Input<string>;
@@ -233,7 +234,13 @@ export class GlueJobs extends pulumi.ComponentResource {
           catalogWrite("CatalogWrite", "postgres"),
           ...connectionAccess("Ddc", args.ddc.connection, args.ddc.secretArn),
         ],
-        args: { "--connection_name": args.ddc.connection.name },
+        args: {
+          "--connection_name": args.ddc.connection.name,
+          // The source's active secret, the functions' too: the job reads url, user and password
+          // from it at each run, so a cutover's secret update switches the job without a redeploy
+          // (the connection then only places the job in the VPC; its URL goes unused).
+          "--secret_id": args.ddc.secretArn,
+        },
       },
       curate: {
         connections: [this.supportConnection],

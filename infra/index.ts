@@ -5,6 +5,9 @@
  * `Pulumi.<stack>.yaml`, parsed once (infra/config.ts). The program holds no business logic.
  */
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectionSecret } from "../pipeline/connections/secret.js";
+import type { CutoverTargets } from "../pipeline/cutover/targets.js";
 import { taskTimeouts } from "../pipeline/orchestration/state-machine.js";
 import { Analytics } from "./analytics.js";
 import { bundleFunctions } from "./bundle.js";
@@ -14,9 +17,9 @@ import { checkFunctionSettings, IngestionFunctions } from "./functions.js";
 import { GlueJobs } from "./glue-jobs.js";
 import { SupportMigrations } from "./migrations.js";
 import { Monitoring } from "./monitoring.js";
-import { Network } from "./network.js";
+import { Network, type SourceEndpoint } from "./network.js";
 import { Orchestration } from "./orchestration.js";
-import { SourceConnections } from "./sources.js";
+import { SourceConnections, type SourceSecrets } from "./sources.js";
 import { LakeStorage } from "./storage.js";
 import { SupportDatabase } from "./support-database.js";
 
@@ -30,18 +33,36 @@ const region = config.region;
 const accountId = aws.getCallerIdentityOutput().accountId;
 const [firstSubnet] = config.subnetIds as [string, ...string[]];
 
+/**
+ * Each source's database port, snapshot side first; the production side's too when it differs,
+ * so the pipeline still reaches the source after a cutover (both sides' hosts must lie in
+ * `sourceNetworks`).
+ */
+const sourceEndpoints = (
+  source: "ddc" | "mongodb",
+  sides: readonly (ConnectionSecret | undefined)[],
+  defaultPort: number,
+): SourceEndpoint[] => {
+  const ports = [...new Set(sides.filter((c) => c !== undefined).map((c) => c.port ?? defaultPort))];
+  return ports.map((port, i) => ({
+    name: i === 0 ? source : `${source}-${port}`,
+    port,
+    ...config.sourceNetworks[source],
+  }));
+};
+
 const network = new Network("lakehouse", {
   region,
   vpcId: config.vpcId,
   subnetIds: config.subnetIds,
   routeTableIds: config.routeTableIds,
   sources: [
-    { name: "ddc", port: config.ddcConnection.port ?? DEFAULT_PORT.postgres, ...config.sourceNetworks.ddc },
-    {
-      name: "mongodb",
-      port: config.mongodbConnection.port ?? DEFAULT_PORT.mongodb,
-      ...config.sourceNetworks.mongodb,
-    },
+    ...sourceEndpoints("ddc", [config.ddcConnection, config.productionDdcConnection], DEFAULT_PORT.postgres),
+    ...sourceEndpoints(
+      "mongodb",
+      [config.mongodbConnection, config.productionMongodbConnection],
+      DEFAULT_PORT.mongodb,
+    ),
   ],
 });
 
@@ -67,8 +88,8 @@ const database = new SupportDatabase("support", {
 });
 
 const sources = new SourceConnections("sources", {
-  ddc: config.ddcConnection,
-  mongodb: config.mongodbConnection,
+  ddc: { snapshot: config.ddcConnection, production: config.productionDdcConnection },
+  mongodb: { snapshot: config.mongodbConnection, production: config.productionMongodbConnection },
   subnetId: firstSubnet,
   glueSecurityGroupId: network.glueSecurityGroupId,
   retain: config.deletionProtection,
@@ -250,3 +271,33 @@ export const alarmTopicArn = monitoring.topic.arn;
 export const noSuccessAlarmName = monitoring.noSuccessAlarm.name;
 export const scheduleDeadLetterQueueUrl = orchestration.deadLetters.url;
 export const migrationsChecksum = migrations.checksum;
+
+/** A source's secrets as the cutover names them: ARNs (Secrets Manager takes them as `SecretId`). */
+const cutoverSecrets = (s: SourceSecrets) => ({
+  active: s.active.arn,
+  snapshot: s.snapshot.arn,
+  ...(s.production ? { production: s.production.arn } : {}),
+});
+
+/**
+ * What a cutover acts on (docs/adr/0016), in the shape of `CutoverTargetsSchema`
+ * (pipeline/cutover/targets.ts): the cutover script reads it (`npm run cutover -- --stack <stack>`
+ * reads `pulumi stack output --json cutover`) and never Pulumi's state. Only names and ARNs: the
+ * values it switches live in the resources.
+ */
+export const cutover: pulumi.Output<CutoverTargets> = pulumi.output({
+  secrets: { ddc: cutoverSecrets(sources.secrets.ddc), mongodb: cutoverSecrets(sources.secrets.mongodb) },
+  schedule: {
+    name: orchestration.schedule.name,
+    // The schedule names no group: Scheduler puts it in `default`.
+    group: orchestration.schedule.groupName.apply((g) => g || "default"),
+  },
+  noSuccessAlarm: monitoring.noSuccessAlarm.name,
+  stateMachineArn: orchestration.stateMachine.arn,
+  support: {
+    secret: database.secretArn,
+    host: database.address,
+    port: database.port,
+    dbname: database.dbName,
+  },
+});

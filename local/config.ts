@@ -21,6 +21,17 @@ export const LocalConfigSchema = z.object({
   MONGODB_DATABASE: z
     .string({ error: "is not set" })
     .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, '_' or '-'"),
+  // The local example of a cutover (npm run cutover -- --stack local): the databases that stand
+  // for production, on the same servers. Unset, the local deployment has no production side.
+  PRODUCTION_DDC_DATABASE_URL: postgresUrl.optional(),
+  PRODUCTION_MONGODB_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// connection string")
+    .optional(),
+  PRODUCTION_MONGODB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, "must be 1-63 letters, digits, '_' or '-'")
+    .optional(),
   AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/ }).optional(),
   AWS_REGION: z.string().min(1).default("eu-west-1"),
 });

@@ -77,7 +77,7 @@ start_postgres() {
     say "PostgreSQL started on 127.0.0.1:$LAKEHOUSE_PG_PORT"
   fi
   local db
-  for db in ddc support ferretdb; do
+  for db in ddc ddc_production support ferretdb; do
     if ! psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
       psql_admin -qc "CREATE DATABASE $db"
     fi

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto_secrets import MotoSecrets
 from pyspark.sql import SparkSession
 from report_fixture import Report, built_report
 
@@ -59,3 +60,11 @@ def unique_table(spark: SparkSession) -> Iterator[str]:
 def report(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     """The Alarms report of a small synthetic fleet (``report_fixture``), built once per run."""
     yield from built_report(spark, tmp_path_factory.mktemp("analytics"))
+
+
+@pytest.fixture
+def moto_secrets() -> Iterator[MotoSecrets]:
+    """Secrets in the local Secrets Manager (moto), each under a fresh name, deleted afterwards."""
+    secrets = MotoSecrets()
+    yield secrets
+    secrets.delete_all()

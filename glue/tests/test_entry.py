@@ -20,6 +20,7 @@ from typing import Any
 
 import glue_stubs
 import pytest
+from moto_secrets import MotoSecrets
 from pyspark.sql import SparkSession
 
 from lakehouse_glue.curate import CurateSettings
@@ -88,6 +89,8 @@ def test_glue_arguments_are_the_ones_the_deployment_passes(job: str, required: s
     assert "warehouse" in local
     if JOBS[job].database:
         assert {"database_url_env", "jdbc_url", "user", "password_env"} <= set(local)
+        # The secret the functions read: optional in Glue (the cutover's), a login choice locally.
+        assert "secret_id" in {o.name for o in glue} & set(local)
 
 
 @pytest.mark.parametrize(
@@ -293,6 +296,112 @@ def test_glue_edge_config_errors_stop_before_the_job_starts(
         entry_run.run_glue_job("fake", argv)
     assert glue.inits == []
     assert fake.values == []
+
+
+#: A secret as the functions read it (pipeline/connections/secret.ts format).
+SECRET = {
+    "engine": "postgres",
+    "host": "db.secret.internal",
+    "port": "6432",
+    "database": "from secret",
+    "user": "lake@reader",
+    "password": "pa ss:w/rd",
+    "options": {"sslmode": "require"},
+}
+SECRET_LOGIN = DatabaseLogin(
+    "jdbc:postgresql://db.secret.internal:6432/from%20secret?sslmode=require",
+    "lake@reader",
+    "pa ss:w/rd",
+)
+
+
+def test_glue_edge_reads_the_login_from_the_secret_and_not_the_connection(
+    fake: FakeRuns,
+    tables_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_secrets: MotoSecrets,
+) -> None:
+    """``--secret_id``: the login comes from the secret the functions read, so a cutover's
+    secret update switches the job; the connection (still required: the job's VPC placement)
+    is not asked for its URL."""
+    secret_id = moto_secrets.put(SECRET)
+    conf = {"url": "jdbc:postgresql://snapshot.internal:5432", "user": "old", "password": "old"}
+    glue = glue_stubs.install(monkeypatch, FakeSpark(), conf, connection="fake-connection")
+    argv = _glue_argv(
+        "--job_tables", str(tables_file), "--connection_name", "fake-connection",
+        "--secret_id", secret_id,
+    )  # fmt: skip
+
+    entry_run.run_glue_job("fake", argv)
+
+    assert fake.logins == [SECRET_LOGIN]
+    assert glue.connections_asked == []
+    assert glue.commits == 1
+
+    # The cutover: a new version of the secret, the next run reads it; nothing redeployed.
+    moto_secrets.update(secret_id, {**SECRET, "host": "prod.internal", "port": 5432})
+    entry_run.run_glue_job("fake", argv)
+    assert fake.logins[-1] == DatabaseLogin(
+        "jdbc:postgresql://prod.internal:5432/from%20secret?sslmode=require",
+        "lake@reader",
+        "pa ss:w/rd",
+    )
+
+
+def test_glue_edge_still_needs_the_connection_with_a_secret(
+    fake: FakeRuns, tables_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    glue_stubs.install(monkeypatch, FakeSpark())
+    argv = _glue_argv("--job_tables", str(tables_file), "--secret_id", "lakehouse/ddc")
+    with pytest.raises(SystemExit):  # getResolvedOptions: --connection_name is required
+        entry_run.run_glue_job("fake", argv)
+    assert fake.values == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "secret {id}: ResourceNotFoundException"),
+        ({**SECRET, "host": None}, "secret {id}: host is not set"),
+        ({**SECRET, "engine": "mongodb"}, "secret {id}: engine must be postgres"),
+        ("postgres://u:pa ss:w/rd@h/d", "secret {id} is not JSON"),
+        ('"postgres://u:pa ss:w/rd@h/d"', "secret {id} must be a JSON object"),
+    ],
+)
+def test_glue_edge_a_bad_secret_is_a_config_error_naming_it_and_never_its_values(
+    fake: FakeRuns,
+    tables_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    moto_secrets: MotoSecrets,
+    secret: Any,
+    message: str,
+) -> None:
+    secret_id = "lakehouse-test/missing" if secret is None else moto_secrets.put(secret)
+    glue = glue_stubs.install(monkeypatch, FakeSpark(), {"url": "jdbc:postgresql://h:1/x"}, "c")
+    argv = _glue_argv(
+        "--job_tables", str(tables_file), "--connection_name", "c", "--secret_id", secret_id
+    )
+    with pytest.raises(JobConfigError, match=message.format(id=secret_id)):
+        entry_run.run_glue_job("fake", argv)
+    assert fake.values == []
+    assert glue.commits == 0
+    assert glue.connections_asked == []
+    captured = capsys.readouterr()
+    assert "pa ss:w/rd" not in captured.out + captured.err
+
+
+def test_glue_edge_refuses_an_empty_secret_id_rather_than_fall_back_to_the_connection(
+    fake: FakeRuns, tables_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    glue = glue_stubs.install(monkeypatch, FakeSpark(), {"url": "jdbc:postgresql://h:1/x"}, "c")
+    argv = _glue_argv(
+        "--job_tables", str(tables_file), "--connection_name", "c", "--secret_id", " "
+    )
+    with pytest.raises(JobConfigError, match="--secret_id is empty"):
+        entry_run.run_glue_job("fake", argv)
+    assert glue.inits == []
+    assert glue.connections_asked == []
 
 
 def test_glue_edge_refuses_job_tables_of_another_version(
@@ -501,6 +610,86 @@ def test_local_edge_config_errors_exit_2_and_print_nothing_on_stdout(
     assert lines == []
     assert message in err
     assert fake.sessions == []
+
+
+@pytest.mark.parametrize("flag", ["--secret-id", "--secret_id"])
+def test_local_edge_reads_the_login_from_secret_id(
+    fake: FakeRuns,
+    tables_file: Path,
+    local_spark: FakeSpark,
+    moto_secrets: MotoSecrets,
+    flag: str,
+) -> None:
+    """Locally the secret comes from moto's Secrets Manager (``AWS_ENDPOINT_URL``), as the
+    functions read theirs."""
+    secret_id = moto_secrets.put(SECRET)
+    status, lines, err = _local(
+        "fake", "--job-tables", str(tables_file), "--warehouse", "/tmp/wh", flag, secret_id
+    )
+    assert status == EXIT_OK, err
+    assert fake.logins == [SECRET_LOGIN]
+    assert lines[-1]["ok"] is True
+    assert "pa ss:w/rd" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--secret-id", "lakehouse-test/missing"), "secret lakehouse-test/missing: Resource"),
+        (("--secret-id", ""), "--secret_id is empty"),
+        (
+            ("--secret-id", "s", "--user", "u"),
+            "--user and --password-env go with --jdbc-url: --secret-id's secret holds the login",
+        ),
+        (
+            ("--secret-id", "s", "--password-env", "HOME"),
+            "--user and --password-env go with --jdbc-url",
+        ),
+    ],
+)
+def test_local_edge_secret_id_config_errors_exit_2(
+    fake: FakeRuns,
+    tables_file: Path,
+    local_spark: FakeSpark,
+    moto_secrets: MotoSecrets,
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    status, lines, err = _local(
+        "fake", "--job-tables", str(tables_file), "--warehouse", "/tmp/wh", *argv
+    )
+    assert status == EXIT_CONFIG
+    assert lines == []
+    assert message in err
+    assert fake.sessions == []
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        ("--secret-id", "s", "--database-url-env", "A"),
+        ("--secret-id", "s", "--jdbc-url", "jdbc:postgresql://h:1/d"),
+        ("--secret_id", "s", "--secret-id", "t", "--database-url-env", "A"),
+    ],
+)
+def test_local_edge_secret_id_is_one_login_choice_of_three(
+    fake: FakeRuns, tables_file: Path, login: tuple[str, ...]
+) -> None:
+    status, lines, err = _local(
+        "fake", "--job-tables", str(tables_file), "--warehouse", "w", *login
+    )
+    assert status == EXIT_CONFIG
+    assert lines == []
+    assert "not allowed with argument" in err
+
+
+def test_local_edge_without_a_login_names_the_three_choices(fake: FakeRuns) -> None:
+    status, _, err = _local("fake", "--job-tables", "x", "--warehouse", "w")
+    assert status == EXIT_CONFIG
+    assert (
+        "one of the arguments --secret-id/--secret_id --database-url-env/--database_url_env "
+        "--jdbc-url/--jdbc_url is required"
+    ) in err
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ read independently through psycopg, so the tests do not depend on their order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import socket
@@ -27,10 +29,11 @@ import glue_stubs
 import psycopg
 import pytest
 from lake_helpers import first_row
+from moto_secrets import MotoSecrets, secret_from_database_url
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - PySpark's own convention
 
-from lakehouse_glue.entry import EXIT_CONFIG, EXIT_FAILED
+from lakehouse_glue.entry import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, main
 from lakehouse_glue.errors import (
     SchemaMismatchError,
     SourceShrankError,
@@ -697,9 +700,7 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
     }
     glue = glue_stubs.install(monkeypatch, SparkSession.builder.getOrCreate(), conf)
     entry = glue_stubs.load_script("postgres_extract")
-    tables = json.dumps(
-        {**registry, "tables": [t for t in registry["tables"] if t["name"] == "company"]}
-    )
+    tables = _company_only(registry)
     monkeypatch.setattr(
         sys,
         "argv",
@@ -730,6 +731,94 @@ def test_glue_entry_wires_the_connection_and_commits_only_on_success(
         with pytest.raises(TablesFailedError, match=r"company: SourceUnavailableError"):
             entry.main()
         assert glue.commits == 0
+
+
+def _company_only(registry: dict[str, Any]) -> str:
+    return json.dumps(
+        {**registry, "tables": [t for t in registry["tables"] if t["name"] == "company"]}
+    )
+
+
+def test_glue_entry_reads_the_secret_and_follows_its_update_without_a_redeploy(
+    spark: SparkSession,
+    source: Source,
+    job_tables: JobTables,
+    registry: dict[str, Any],
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    moto_secrets: MotoSecrets,
+) -> None:
+    """The cutover's contract, end to end: ``--secret_id`` names a secret in Secrets Manager
+    (moto), the one the functions read; the job logs in with it and never with the connection's
+    URL (a closed port here). Its first value names a database that does not exist; the second,
+    written as a cutover writes one, the source: the next run reads it, nothing redeployed."""
+    secret = secret_from_database_url(source.database_url)
+    secret_id = moto_secrets.put({**secret, "dbname": f"{TEST_DB}_not_there"})
+    conf = {
+        "url": f"jdbc:postgresql://127.0.0.1:{_closed_port()}",
+        "user": "nobody",
+        "password": "nothing",
+    }
+    glue = glue_stubs.install(monkeypatch, SparkSession.builder.getOrCreate(), conf)
+    entry = glue_stubs.load_script("postgres_extract")
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "postgres_extract.py",
+            "--JOB_NAME", "postgres-extract-secret-test",
+            "--job_tables", _company_only(registry),
+            "--connection_name", "ddc-connection",
+            "--secret_id", secret_id,
+            "--catalog", DEFAULT_CATALOG,
+            "--namespace", namespace,
+        ],
+    )  # fmt: skip
+
+    with pytest.raises(TablesFailedError, match=f"{TEST_DB}_not_there"):
+        entry.main()
+    assert glue.commits == 0
+
+    moto_secrets.update(secret_id, secret)
+    entry.main()
+
+    assert glue.commits == 1
+    assert glue.connections_asked == []
+    config = _config(source, job_tables, namespace)
+    assert_lake_equals_source(spark, config, source, job_tables.table("company"))
+
+
+def test_local_entry_extracts_with_the_login_of_secret_id(
+    spark: SparkSession,
+    source: Source,
+    job_tables: JobTables,
+    registry: dict[str, Any],
+    namespace: str,
+    moto_secrets: MotoSecrets,
+) -> None:
+    """``python -m lakehouse_glue postgres_extract --secret-id NAME``, in process on the tests'
+    Spark session: the login comes from moto's Secrets Manager, as in Glue."""
+    secret_id = moto_secrets.put(secret_from_database_url(source.database_url))
+    warehouse = spark.conf.get(f"spark.sql.catalog.{DEFAULT_CATALOG}.warehouse")
+    assert warehouse
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(
+            [
+                "postgres_extract",
+                "--job-tables", _company_only(registry),
+                "--warehouse", warehouse.removeprefix("file:"),
+                "--secret-id", secret_id,
+                "--namespace", namespace,
+            ]
+        )  # fmt: skip
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert status == EXIT_OK, lines
+    assert [line.get("table") for line in lines[:-1]] == ["company"]
+    assert lines[-1]["ok"] is True
+    config = _config(source, job_tables, namespace)
+    assert_lake_equals_source(spark, config, source, job_tables.table("company"))
 
 
 def test_an_emptied_source_table_is_refused_and_the_lake_table_kept(

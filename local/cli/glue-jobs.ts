@@ -7,6 +7,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { jobTables } from "../../pipeline/schema/index.js";
 import type { LocalConfig } from "../config.js";
+import { localSecretNames } from "../orchestration/local-deployment.js";
 import type { SparkJob } from "../orchestration/spark-job.js";
 import { LOCAL_LAKE_DIR } from "./ingest.js";
 
@@ -45,7 +46,10 @@ export const LOCAL_LAKE_DIRS: LocalLakeDirs = {
   dashboard: LOCAL_DASHBOARD,
 };
 
-export function localGlueJobs(config: LocalConfig, dirs: Partial<LocalLakeDirs> = {}) {
+export function localGlueJobs(
+  config: LocalConfig,
+  dirs: Partial<LocalLakeDirs> & { readonly secretPrefix?: string } = {},
+) {
   const tablesFile = dirs.tablesFile ?? LOCAL_LAKE_DIRS.tablesFile;
   const warehouse = dirs.warehouse ?? LOCAL_LAKE_DIRS.warehouse;
   const rawDir = dirs.rawDir ?? LOCAL_LAKE_DIRS.rawDir;
@@ -61,11 +65,10 @@ export function localGlueJobs(config: LocalConfig, dirs: Partial<LocalLakeDirs> 
         resolve(tablesFile),
         "--warehouse",
         resolve(warehouse),
-        "--database-url-env",
-        "DDC_DATABASE_URL",
+        // The secret the functions read, as in Glue: after a cutover it names production.
+        "--secret-id",
+        localSecretNames(dirs.secretPrefix).ddc,
       ],
-      // The configuration's ddc, not whatever the environment holds (tests use their own).
-      env: { DDC_DATABASE_URL: config.DDC_DATABASE_URL },
     },
     curate: {
       name: "mongodb_curate",

@@ -7,9 +7,11 @@
 import { join } from "node:path";
 import { Command } from "commander";
 import pino from "pino";
+import { describeConnection } from "../../pipeline/connections/secret.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
+import { localSides, provisionLocalDeployment } from "../orchestration/local-deployment.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
 import { runSparkJob, type SparkJob } from "../orchestration/spark-job.js";
@@ -33,8 +35,14 @@ export function localCommand(): Command {
     .action(async () => {
       const config = loadLocalConfig();
       const log = pino({ name: "local", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+      // The sources the functions will read: the local deployment's secrets, which a cutover
+      // (npm run cutover -- --stack local) switches to the production settings.
+      const { reading } = await provisionLocalDeployment(config);
+      const sides = localSides(config);
+      const ddc = sides[reading.ddc].ddc;
+      const mongodb = sides[reading.mongodb].mongodb;
       console.log(
-        `sources: ddc ${redact(config.DDC_DATABASE_URL)} · MongoDB ${config.MONGODB_URL}${config.MONGODB_DATABASE}`,
+        `sources: ddc ${ddc ? describeConnection(ddc) : "?"} (${reading.ddc}) · MongoDB ${mongodb ? `${describeConnection(mongodb)}${mongodb.dbname}` : "?"} (${reading.mongodb})`,
       );
       const targets = await openTargets(readSnapshotConnections());
       try {
@@ -141,10 +149,4 @@ function formatTableResults(results: readonly unknown[]): string {
     return `  ${String(r.table).padEnd(24)} ${status.padEnd(9)} ${String(r.rows_written ?? "-").padStart(8)} rows  ${String(r.seconds ?? "-").padStart(6)} s${detail}`;
   });
   return [`postgres_extract → ${LOCAL_WAREHOUSE} (lake.postgres.*)`, ...lines].join("\n");
-}
-
-function redact(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.toString();
 }

@@ -1,6 +1,7 @@
 /** The project's command line: `tsx local/cli/main.ts <command>` (npm start runs `local`). */
 import { Command } from "commander";
 import { PipelineError } from "../../pipeline/errors.js";
+import { cutoverCommand } from "./cutover.js";
 import { ingestCommand } from "./ingest.js";
 import { localCommand } from "./local.js";
 import { migrateCommand } from "./migrate.js";
@@ -15,7 +16,8 @@ const program = new Command("lakehouse")
   .addCommand(snapshotCommand())
   .addCommand(registryCommand())
   .addCommand(migrateCommand())
-  .addCommand(reconcileCommand());
+  .addCommand(reconcileCommand())
+  .addCommand(cutoverCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -101,7 +101,11 @@ export async function localReconcile(options: LocalReconcileOptions = {}): Promi
     if (!first.windowsReplayed) return [first];
     // The replayed windows are raw objects with new ledger rows: curate merges them.
     await runSparkJob(
-      localGlueJobs(config, { tablesFile: await writeJobTables(), rawDir: options.rawDir }).curate,
+      localGlueJobs(config, {
+        tablesFile: await writeJobTables(),
+        rawDir: options.rawDir,
+        secretPrefix: options.secretPrefix,
+      }).curate,
     );
     return [first, await run("incremental", false)];
   } finally {

@@ -54,8 +54,11 @@ function logger() {
   return pino({ name: "snapshot", level: process.env.LOG_LEVEL ?? "info" }, pino.destination(2));
 }
 
+/** `--production`: the databases that stand for production in the local cutover example. */
+let databases: "snapshot" | "production" = "snapshot";
+
 async function withTargets<T>(run: (targets: OpenTargets) => Promise<T>): Promise<T> {
-  const targets = await openTargets(readSnapshotConnections());
+  const targets = await openTargets(readSnapshotConnections(process.env, databases));
   try {
     return await run(targets);
   } finally {
@@ -69,9 +72,15 @@ function print(json: boolean, value: unknown, text: () => string): void {
 
 /** The `snapshot` command with its `load`, `advance` and `show` sub-commands. */
 export function snapshotCommand(): Command {
-  const snapshot = new Command("snapshot").description(
-    "synthetic ddc (PostgreSQL) + IoT (MongoDB) snapshot: deterministic, scalable, advanceable",
-  );
+  const snapshot = new Command("snapshot")
+    .description("synthetic ddc (PostgreSQL) + IoT (MongoDB) snapshot: deterministic, scalable, advanceable")
+    .option(
+      "--production",
+      "act on the databases that stand for production in the local cutover example (PRODUCTION_* settings)",
+    )
+    .hook("preAction", (command) => {
+      databases = command.opts().production ? "production" : "snapshot";
+    });
 
   snapshot
     .command("load")

@@ -1,15 +1,13 @@
 /**
  * The local stand-ins for the deployed tasks (docs/design.md §7): the plan, worker, summarize and
- * reconcile steps behind the very handler wrapper Lambda uses, with connections read from moto's
- * Secrets Manager; and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
+ * reconcile steps behind the very handler wrapper Lambda uses, with connections read from the
+ * local deployment's secrets in moto (local-deployment.ts); and the Glue jobs as local Spark runs. Hooks let the CLI draw progress.
  */
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Logger } from "pino";
-import { secretFromUrl } from "../../pipeline/connections/secret.js";
 import type {
   PlanOutput,
   ReconcileOutput,
@@ -23,13 +21,8 @@ import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
 import { planStep, reconcileStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { LocalConfig } from "../config.js";
-import { putSecret } from "../connections/local-secrets.js";
+import { localSecretNames, provisionLocalDeployment } from "./local-deployment.js";
 import type { JSONValue, TaskBinding } from "./local-machine.js";
-
-/** Secret names of the local run: fixed per prefix, rewritten on every run. */
-export const LOCAL_SECRET_PREFIX = "lakehouse/local";
-export const localSecretNames = (prefix = LOCAL_SECRET_PREFIX) =>
-  ({ ddc: `${prefix}/ddc`, mongodb: `${prefix}/mongodb`, support: `${prefix}/support` }) as const;
 
 export interface LocalFunctionHooks {
   onPlan?(plan: PlanOutput): void;
@@ -61,24 +54,13 @@ export interface LocalFunctions {
   close(): Promise<void>;
 }
 
-/** Puts the local stack's connection settings where the functions look for them. */
-export async function writeLocalSecrets(config: LocalConfig, prefix?: string): Promise<void> {
-  const names = localSecretNames(prefix);
-  const client = new SecretsManagerClient({});
-  try {
-    await putSecret(client, names.ddc, secretFromUrl(config.DDC_DATABASE_URL));
-    await putSecret(client, names.support, secretFromUrl(config.SUPPORT_DATABASE_URL));
-    await putSecret(client, names.mongodb, secretFromUrl(config.MONGODB_URL, config.MONGODB_DATABASE));
-  } finally {
-    client.destroy();
-  }
-}
-
 export async function localFunctions(
   config: LocalConfig,
   options: LocalFunctionOptions,
 ): Promise<LocalFunctions> {
-  await writeLocalSecrets(config, options.secretPrefix);
+  // The functions read the secrets the local deployment keeps: the snapshot's, or production's
+  // after a cutover.
+  await provisionLocalDeployment(config, options.secretPrefix);
   const secrets = localSecretNames(options.secretPrefix);
   await mkdir(dirname(options.metricsFile), { recursive: true });
   const metricsOut = createWriteStream(options.metricsFile, { flags: "a" });

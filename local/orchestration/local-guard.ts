@@ -50,6 +50,12 @@ function running(dir: string): Registration[] {
   return found.sort((a, b) => b.startedAt - a.startedAt || b.executionArn.localeCompare(a.executionArn));
 }
 
+/** ARNs of the local executions running now (the cutover's preflight asks). */
+export function runningLocalExecutions(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  return running(dir).map((r) => r.executionArn);
+}
+
 /** Register a local execution in `dir` (created if missing) until `release()`. */
 export function registerLocalExecution(dir: string, now: () => number = Date.now): LocalExecutionSlot {
   mkdirSync(dir, { recursive: true });

@@ -22,8 +22,20 @@ export interface SnapshotConnections {
  * Parse the connection settings from `env`.
  * @throws {ConfigError} naming every missing or malformed key.
  */
-export function readSnapshotConnections(env: NodeJS.ProcessEnv = process.env): SnapshotConnections {
-  const env_ = parseEnv(EnvSchema, "snapshot connection settings", env);
+export function readSnapshotConnections(
+  env: NodeJS.ProcessEnv = process.env,
+  databases: "snapshot" | "production" = "snapshot",
+): SnapshotConnections {
+  // The local cutover example's production is a snapshot of its own, loaded and advanced the same way.
+  const source =
+    databases === "production"
+      ? {
+          DDC_DATABASE_URL: env.PRODUCTION_DDC_DATABASE_URL,
+          MONGODB_URL: env.PRODUCTION_MONGODB_URL ?? env.MONGODB_URL,
+          MONGODB_DATABASE: env.PRODUCTION_MONGODB_DATABASE,
+        }
+      : env;
+  const env_ = parseEnv(EnvSchema, `${databases} connection settings`, source);
   return Object.freeze({
     ddcDatabaseUrl: env_.DDC_DATABASE_URL,
     mongodbUrl: env_.MONGODB_URL,

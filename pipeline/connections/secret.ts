@@ -83,6 +83,28 @@ export function connectionUrl(c: ConnectionSecret): string {
   }
 }
 
+/**
+ * The JDBC URL of a PostgreSQL connection, `jdbc:postgresql://host:port/db`, with the secret's
+ * URL options (e.g. `sslmode`) and no credentials: what a Glue JDBC connection's
+ * `JDBC_CONNECTION_URL` holds (the credentials stay in the secret it names).
+ */
+export function jdbcUrl(c: Pick<ConnectionSecret, "host" | "port" | "dbname" | "options">): string {
+  const params = new URLSearchParams(
+    Object.entries(c.options).map(([k, v]): [string, string] => [k, String(v)]),
+  );
+  const query = params.size > 0 ? `?${params}` : "";
+  // The driver URL-decodes the database name: `+`, `?`, `/` or `%` in it must be encoded.
+  return `jdbc:postgresql://${c.host}:${c.port ?? 5432}/${encodeURIComponent(c.dbname)}${query}`;
+}
+
+/**
+ * Whether a PostgreSQL connection asks for TLS (`sslmode` require or stricter): a Glue JDBC
+ * connection's `JDBC_ENFORCE_SSL`.
+ */
+export function requiresTls(c: Pick<ConnectionSecret, "options">): boolean {
+  return ["require", "verify-ca", "verify-full"].includes(String(c.options.sslmode ?? ""));
+}
+
 /** The same settings with the password masked, for logs and dry runs. */
 export function describeConnection(c: ConnectionSecret): string {
   return connectionUrl({ ...c, password: c.password === undefined ? undefined : "***" });

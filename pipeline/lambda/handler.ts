@@ -2,7 +2,7 @@
  * The Lambda edge around a {@link Step}: validate the event with the step's zod schema, give the
  * step a logger, a metrics record and the time budget of the invocation, and turn any failure
  * into the error names the state machine retries or catches. The runtime (connections) is opened
- * on first use and kept for the container's later invocations.
+ * on first use and kept for the container's later invocations, refreshed at the start of each.
  */
 import type { MetricsLogger } from "aws-embedded-metrics";
 import pino, { type Logger } from "pino";
@@ -42,7 +42,11 @@ export function defineHandler<S extends z.ZodType, O>(step: Step<S, O>, deps: Ha
           .join("; ");
         throw new InvalidEventError(`${step.name} event: ${detail}`);
       }
-      return await step.run(deps.runtime(), parsed.data, {
+      const runtime = deps.runtime();
+      // A cutover switches the sources by a new secret version: a warm container checks each
+      // invocation (one GetSecretValue per open source) rather than read on from the old one.
+      await runtime.refresh();
+      return await step.run(runtime, parsed.data, {
         requestId: context.awsRequestId,
         budget: lambdaBudget(context),
         log,

@@ -32,6 +32,8 @@ export const SUPPORT_TABLES = [
   "reconcile_run",
   "reconcile_watermark",
   "reconcile_difference",
+  // The cutover script runs as the master user (an operator's tool, not a component).
+  "cutover_log",
 ] as const;
 export type SupportTable = (typeof SUPPORT_TABLES)[number];
 

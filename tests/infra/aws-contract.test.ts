@@ -5,29 +5,38 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONTRACTS, resourceProblems, runtimeProblems, validateCall } from "./aws-contract.js";
-import { runStack, type StackRun } from "./harness.js";
+import { FAKE_PRODUCTION_SECRETS, FAKE_SECRETS, runStack, type StackRun } from "./harness.js";
 
-const runs: Partial<Record<"dev" | "prod", StackRun>> = {};
+const runs: Partial<Record<"dev" | "prod" | "dev with production connections", StackRun>> = {};
 
 beforeAll(async () => {
   runs.dev = await runStack("dev");
   runs.prod = await runStack("prod");
+  // The optional keys add the production side's secrets (and a port of its own).
+  runs["dev with production connections"] = await runStack(
+    "dev",
+    {},
+    { ...FAKE_SECRETS, ...FAKE_PRODUCTION_SECRETS },
+  );
 }, 120_000);
 
-describe.each(["dev", "prod"] as const)("stack %s against the AWS API models", (stack) => {
-  it("has a contract for every AWS resource type it declares", () => {
-    const types = new Set((runs[stack] as StackRun).resources.map((r) => r.type));
-    const missing = [...types].filter((t) => !t.startsWith("lakehouse:") && !(t in CONTRACTS));
-    expect(missing).toEqual([]);
-  });
+describe.each(["dev", "prod", "dev with production connections"] as const)(
+  "stack %s against the AWS API models",
+  (stack) => {
+    it("has a contract for every AWS resource type it declares", () => {
+      const types = new Set((runs[stack] as StackRun).resources.map((r) => r.type));
+      const missing = [...types].filter((t) => !t.startsWith("lakehouse:") && !(t in CONTRACTS));
+      expect(missing).toEqual([]);
+    });
 
-  it("declares only what AWS accepts: enums, required members, ranges, JSON documents", () => {
-    const problems = (runs[stack] as StackRun).resources.flatMap((r) =>
-      resourceProblems(r.type, r.inputs).map((p) => `${r.type} ${r.name}: ${p}`),
-    );
-    expect(problems).toEqual([]);
-  });
-});
+    it("declares only what AWS accepts: enums, required members, ranges, JSON documents", () => {
+      const problems = (runs[stack] as StackRun).resources.flatMap((r) =>
+        resourceProblems(r.type, r.inputs).map((p) => `${r.type} ${r.name}: ${p}`),
+      );
+      expect(problems).toEqual([]);
+    });
+  },
+);
 
 describe("the contract checker", () => {
   const optimizer = (type: string) => ({

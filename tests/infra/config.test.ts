@@ -6,7 +6,14 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS, NAMESPACE, parseStackConfig, StackConfigError } from "../../infra/config.js";
 import { checkFunctionSettings, FunctionConfigError } from "../../infra/functions.js";
-import { DEPLOY_VALUES, deployableConfig, FAKE_SECRETS, runStack, stackConfig } from "./harness.js";
+import {
+  DEPLOY_VALUES,
+  deployableConfig,
+  FAKE_PRODUCTION_SECRETS,
+  FAKE_SECRETS,
+  runStack,
+  stackConfig,
+} from "./harness.js";
 
 const raw = (overrides: Record<string, string | undefined> = {}, stack: "dev" | "prod" = "dev") => {
   const config: Record<string, string | undefined> = {
@@ -65,6 +72,18 @@ describe("stack config", () => {
     [
       { [k("mongodbConnection")]: '{"engine":"mongodb","host":"h"}' },
       "oven-lakehouse:mongodbConnection.dbname is not set",
+    ],
+    [
+      { [k("productionDdcConnection")]: '{"engine":"postgres","dbname":"ddc"}' },
+      "oven-lakehouse:productionDdcConnection.host is not set",
+    ],
+    [
+      { [k("productionMongodbConnection")]: '{"engine":"mysql","host":"h","dbname":"iot"}' },
+      "oven-lakehouse:productionMongodbConnection.engine must be one of postgres, mongodb, mongodb+srv",
+    ],
+    [
+      { [k("productionDdcConnection")]: "postgres://u@h/ddc" },
+      "oven-lakehouse:productionDdcConnection must be JSON",
     ],
   ])("refuses %o naming the key", (overrides, message) => {
     expect(() => parseStackConfig(raw(overrides))).toThrow(StackConfigError);
@@ -128,6 +147,54 @@ describe("stack config", () => {
     expect(broken).toContain("oven-lakehouse:ddcConnection must be JSON");
     expect(broken).not.toContain("hunter2");
   });
+
+  it("takes the production connections as optional secrets, parsed like the snapshot's", () => {
+    const without = parseStackConfig(raw());
+    expect(without.productionDdcConnection).toBeUndefined();
+    expect(without.productionMongodbConnection).toBeUndefined();
+    const live = parseStackConfig(raw(FAKE_PRODUCTION_SECRETS));
+    expect(live.productionDdcConnection).toEqual(
+      JSON.parse(
+        FAKE_PRODUCTION_SECRETS[k("productionDdcConnection") as keyof typeof FAKE_PRODUCTION_SECRETS],
+      ),
+    );
+    // Defaults and aliases as for any connection secret (`database` for `dbname`, no options).
+    const alias = parseStackConfig(
+      raw({ [k("productionMongodbConnection")]: '{"engine":"mongodb","host":"h","database":"iot"}' }),
+    );
+    expect(alias.productionMongodbConnection).toMatchObject({ dbname: "iot", options: {} });
+    expect(Object.isFrozen(live.productionDdcConnection)).toBe(true);
+    // The snapshot's stay required: a production side does not replace them.
+    expect(() =>
+      parseStackConfig(raw({ ...FAKE_PRODUCTION_SECRETS, [k("ddcConnection")]: undefined })),
+    ).toThrow("oven-lakehouse:ddcConnection is not set");
+  });
+
+  it.each(["productionDdcConnection", "productionMongodbConnection"])(
+    "never echoes a secret value of %s in its errors",
+    (key) => {
+      const messages: string[] = [];
+      for (const value of [
+        '{"engine":"postgres","host":"db","dbname":"ddc","password":"hunter2-do-not-print","port":"x"}',
+        '{"engine":"postgres","host":"db","dbname":"ddc","password":"hunter2-do-not-print","options":{"a":[1]}}',
+        '{"engine":"hunter2-do-not-print","host":"db","dbname":"ddc"}',
+        "{hunter2-do-not-print",
+      ]) {
+        try {
+          parseStackConfig(raw({ [k(key)]: value }));
+          messages.push("(accepted)");
+        } catch (error) {
+          expect(error).toBeInstanceOf(StackConfigError);
+          messages.push(String(error));
+        }
+      }
+      expect(messages[0]).toContain(`oven-lakehouse:${key}.port`);
+      expect(messages[1]).toContain(`oven-lakehouse:${key}.options.a`);
+      expect(messages[2]).toContain(`oven-lakehouse:${key}.engine`);
+      expect(messages[3]).toContain(`oven-lakehouse:${key} must be JSON`);
+      for (const m of messages) expect(m).not.toContain("hunter2");
+    },
+  );
 
   it("checks the functions' settings with the pipeline's schemas, naming the config key", () => {
     const functions = JSON.parse(stackConfig("dev")[k("functions")] as string);

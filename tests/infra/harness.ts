@@ -24,6 +24,27 @@ export interface Recorded {
   // biome-ignore lint/suspicious/noExplicitAny: resource inputs are untyped JSON from the engine.
   readonly inputs: any;
   readonly id: string;
+  /**
+   * Resource options as the engine receives them (what the mocks' arguments leave out); always
+   * set by {@link runStack}, optional for resources other tests write by hand.
+   */
+  readonly options?: RecordedOptions;
+}
+
+export interface RecordedOptions {
+  /** Property paths whose changes `pulumi up` ignores once the resource exists. */
+  readonly ignoreChanges: readonly string[];
+}
+
+/** The part of a RegisterResourceRequest (Pulumi's protobuf) the harness reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getIgnorechangesList(): string[];
+}
+
+interface MonitorLike {
+  registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): Promise<void>;
 }
 
 /** Fake source connections, as the CLI would pass them after decrypting the stack's secrets. */
@@ -45,6 +66,30 @@ export const FAKE_SECRETS = {
     username: "lakehouse_reader",
     password: "mongo-password-never-in-env",
     options: { tls: true, authSource: "admin" },
+  }),
+} as const;
+
+/**
+ * Fake production connections (optional keys, the side a cutover switches to): other hosts and
+ * passwords than the snapshot's, and a ddc port of its own.
+ */
+export const FAKE_PRODUCTION_SECRETS = {
+  "oven-lakehouse:productionDdcConnection": JSON.stringify({
+    engine: "postgres",
+    host: "ddc-live.example.internal",
+    port: 6432,
+    dbname: "ddc",
+    username: "lakehouse_reader",
+    password: "ddc-live-password-never-in-env",
+    options: { sslmode: "verify-full" },
+  }),
+  "oven-lakehouse:productionMongodbConnection": JSON.stringify({
+    engine: "mongodb+srv",
+    host: "live.mongo.example.internal",
+    dbname: "iot",
+    username: "lakehouse_reader",
+    password: "mongo-live-password-never-in-env",
+    options: { authSource: "admin" },
   }),
 } as const;
 
@@ -165,6 +210,8 @@ export interface StackRun {
   readonly resources: readonly Recorded[];
   // biome-ignore lint/suspicious/noExplicitAny: stack outputs, resolved.
   readonly outputs: Record<string, any>;
+  /** Outputs Pulumi marks secret: `pulumi stack output` prints them as `[secret]`. */
+  readonly secretOutputs: readonly string[];
   readonly unmockedCalls: readonly string[];
 }
 
@@ -186,12 +233,19 @@ export async function runStack(
 
   const resources: Recorded[] = [];
   const unmockedCalls: string[] = [];
+  // Options per registration, taken by the mock below for the same type and name.
+  const pendingOptions: { key: string; options: RecordedOptions }[] = [];
+  const takeOptions = (type: string, name: string): RecordedOptions => {
+    const i = pendingOptions.findIndex((p) => p.key === `${type} ${name}`);
+    if (i < 0) throw new Error(`no registration recorded for ${type} ${name}`);
+    return (pendingOptions.splice(i, 1)[0] as { options: RecordedOptions }).options;
+  };
   await pulumi.runtime.setMocks(
     {
       newResource: ({ type, name, inputs }) => {
         const state = fakeState(type, name, inputs);
         const id = String(state.id ?? `${name}-id`);
-        resources.push({ type, name, inputs, id });
+        resources.push({ type, name, inputs, id, options: takeOptions(type, name) });
         return { id, state };
       },
       call: ({ token, inputs }) => {
@@ -207,6 +261,16 @@ export async function runStack(
     stack,
     false,
   );
+  // The mocks see a registration's inputs only; its options travel in the same request.
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    pendingOptions.push({
+      key: `${req.getType()} ${req.getName()}`,
+      options: { ignoreChanges: [...req.getIgnorechangesList()] },
+    });
+    return register(req, callback);
+  };
 
   vi.resetModules();
   const program = (await import("../../infra/index.js")) as Record<string, unknown>;
@@ -215,8 +279,11 @@ export async function runStack(
       .all(program as Record<string, pulumi.Input<unknown>>)
       .apply((o) => resolve(o as Record<string, unknown>)),
   );
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(program))
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
   await settle(resources);
-  return { stack, resources, outputs, unmockedCalls };
+  return { stack, resources, outputs, secretOutputs, unmockedCalls };
 }
 
 /** Wait until no resource registration is in flight (some are declared inside `apply`). */

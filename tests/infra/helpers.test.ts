@@ -1,4 +1,4 @@
-/** Pure helpers of the program: table inputs, job arguments, connection URLs, the migrations key. */
+/** Pure helpers of the program: table inputs, job arguments, the migrations key. */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { icebergTableInput, rawStorageDescriptor } from "../../infra/catalog.js";
 import { icebergSparkConf, packageFiles } from "../../infra/glue-jobs.js";
 import { migrationsChecksum } from "../../infra/migrations.js";
-import { postgresJdbcUrl, requiresTls } from "../../infra/sources.js";
 import { collection, glueColumnsOf, table } from "../../pipeline/schema/index.js";
 import { ROOT } from "./harness.js";
 
@@ -59,27 +58,6 @@ describe("glue job arguments", () => {
       expect(k).toMatch(/^lakehouse_glue\/.*\.py$/);
       expect(p).not.toContain("__pycache__");
     }
-  });
-});
-
-describe("source connections", () => {
-  it.each([
-    [{ host: "h", port: 5433, dbname: "ddc", options: {} }, "jdbc:postgresql://h:5433/ddc"],
-    [
-      { host: "h", dbname: "ddc", options: { sslmode: "require" } },
-      "jdbc:postgresql://h:5432/ddc?sslmode=require",
-    ],
-  ])("renders the JDBC URL of %o", (c, url) => {
-    expect(postgresJdbcUrl(c)).toBe(url);
-  });
-
-  it.each([
-    [{}, false],
-    [{ sslmode: "disable" }, false],
-    [{ sslmode: "require" }, true],
-    [{ sslmode: "verify-full" }, true],
-  ])("enforces TLS for options %o: %s", (options, tls) => {
-    expect(requiresTls({ options })).toBe(tls);
   });
 });
 

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { COLLECTION_ALARMS, EXECUTION_ALARMS, RECONCILE_ALARM } from "../../infra/monitoring.js";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
 import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
+import { CutoverTargetsSchema, SOURCES } from "../../pipeline/cutover/targets.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
 import { buildStateMachine, TASK, taskTimeouts } from "../../pipeline/orchestration/state-machine.js";
 import {
@@ -26,6 +27,7 @@ import { supportUsersChecksum } from "../../pipeline/support/users.js";
 import {
   ACCOUNT_ID,
   deployableConfig,
+  FAKE_PRODUCTION_SECRETS,
   FAKE_SECRETS,
   named,
   ofType,
@@ -277,18 +279,28 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
   });
 
   describe("source connections", () => {
-    it("keeps one secret per source, written from secret config, and the Glue connection references it", () => {
+    it("keeps an active and a snapshot secret per source, written from secret config, and the Glue connection references the active one", () => {
       const secrets = ofType(run(), T.secret).filter((s) => s.name.startsWith("sources-"));
-      expect(secrets.map((s) => s.name).sort()).toEqual(["sources-ddc", "sources-mongodb"]);
+      // No production side: neither stack file names one.
+      expect(secrets.map((s) => s.name).sort()).toEqual([
+        "sources-ddc",
+        "sources-ddc-snapshot",
+        "sources-mongodb",
+        "sources-mongodb-snapshot",
+      ]);
       for (const [source, key] of [
         ["ddc", "oven-lakehouse:ddcConnection"],
         ["mongodb", "oven-lakehouse:mongodbConnection"],
       ] as const) {
-        const version = named(run(), T.secretVersion, `sources-${source}`).inputs;
-        expect(isSecret(version.secretString)).toBe(true);
-        expect(JSON.parse(unwrap(version.secretString))).toMatchObject(
-          JSON.parse(FAKE_SECRETS[key]) as Record<string, unknown>,
-        );
+        // The active secret starts from the snapshot settings, as the snapshot side's does.
+        for (const name of [`sources-${source}`, `sources-${source}-snapshot`]) {
+          const version = named(run(), T.secretVersion, name).inputs;
+          expect(isSecret(version.secretString)).toBe(true);
+          expect(JSON.parse(unwrap(version.secretString))).toMatchObject(
+            JSON.parse(FAKE_SECRETS[key]) as Record<string, unknown>,
+          );
+          expect(version.secretId).toBe(named(run(), T.secret, name).id);
+        }
       }
       const ddc = named(run(), T.connection, "sources-ddc").inputs;
       const props = unwrap(ddc.connectionProperties);
@@ -296,6 +308,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(unwrap(props.JDBC_CONNECTION_URL)).toBe(
         "jdbc:postgresql://ddc.example.internal:5432/ddc?sslmode=require",
       );
+      expect(props.JDBC_ENFORCE_SSL).toBe("true");
       expect(JSON.stringify(ddc)).not.toMatch(/PASSWORD|USERNAME|password-never/);
       const support = named(run(), T.connection, "glue-support").inputs;
       expect(unwrap(support.connectionProperties)).toMatchObject({
@@ -303,6 +316,93 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         JDBC_ENFORCE_SSL: "true",
       });
       expect(support.physicalConnectionRequirements.availabilityZone).toBe(`${REGION}a`);
+    });
+
+    it("leaves what the cutover switches to the cutover script once created (ignoreChanges)", () => {
+      const ignored = (type: string, name: string) => named(run(), type, name).options?.ignoreChanges;
+      for (const source of SOURCES) {
+        expect(ignored(T.secretVersion, `sources-${source}`)).toEqual(["secretString"]);
+        // The sides stay Pulumi's: `pulumi up` writes them from the stack config.
+        expect(ignored(T.secretVersion, `sources-${source}-snapshot`)).toEqual([]);
+        expect(ignored(T.secret, `sources-${source}`)).toEqual([]);
+      }
+      // The job reads the active secret; the connection's URL is unused, so stays Pulumi's.
+      expect(ignored(T.connection, "sources-ddc")).toEqual([]);
+      // The other two settings a cutover switches (docs/adr/0016).
+      expect(ofType(run(), T.schedule)[0]?.options?.ignoreChanges).toEqual(["state"]);
+      expect(ignored(T.alarm, "monitoring-no-successful-run")).toEqual(["actionsEnabled"]);
+      // Nothing else ignores a change, but the catalog's Iceberg tables (their metadata is Glue's).
+      const others = run()
+        .resources.filter((r) => (r.options?.ignoreChanges.length ?? 0) > 0)
+        .filter((r) => r.type !== T.table)
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+      expect(others).toEqual(
+        [
+          `${T.secretVersion} sources-ddc`,
+          `${T.secretVersion} sources-mongodb`,
+          `${T.schedule} pipeline-schedule`,
+          `${T.alarm} monitoring-no-successful-run`,
+        ].sort(),
+      );
+    });
+
+    it("exports the cutover targets: CutoverTargetsSchema parses them, naming what the pipeline reads", () => {
+      const o = run().outputs;
+      const targets = CutoverTargetsSchema.parse(o.cutover);
+      // The active secrets are the ones the functions read...
+      for (const step of ["plan", "worker", "summarize", "reconcile"]) {
+        const env = named(run(), T.fn, `ingest-${step}`).inputs.environment.variables;
+        expect(env.DDC_SECRET_ID, step).toBe(targets.secrets.ddc.active);
+        expect(env.MONGODB_SECRET_ID, step).toBe(targets.secrets.mongodb.active);
+      }
+      // ...postgres_extract reads at each run...
+      const extract = named(run(), T.job, "glue-postgres_extract").inputs;
+      expect(extract.defaultArguments["--secret_id"]).toBe(targets.secrets.ddc.active);
+      // ...and the Glue connection names (by name; a secret's ARN is `...:secret:<name>-<6 chars>`).
+      const glue = named(run(), T.connection, "sources-ddc");
+      const secretId = unwrap(glue.inputs.connectionProperties).SECRET_ID;
+      expect(targets.secrets.ddc.active).toMatch(
+        new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${secretId}-[A-Za-z0-9]{6}$`),
+      );
+      const arnOf = (name: string) =>
+        `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${name}-0a1b2c3-AbCdEf`;
+      expect(targets.secrets).toEqual({
+        ddc: { active: arnOf("sources-ddc"), snapshot: arnOf("sources-ddc-snapshot") },
+        mongodb: { active: arnOf("sources-mongodb"), snapshot: arnOf("sources-mongodb-snapshot") },
+      });
+      const schedule = ofType(run(), T.schedule)[0] as Recorded;
+      expect(schedule.inputs.groupName).toBeUndefined();
+      expect(targets.schedule).toEqual({ name: o.scheduleName, group: "default" });
+      expect(targets.noSuccessAlarm).toBe(o.noSuccessAlarmName);
+      expect(targets.stateMachineArn).toBe(o.stateMachineArn);
+      expect(targets.support).toEqual({
+        secret: o.supportDatabase.secretArn,
+        host: o.supportDatabase.address,
+        port: 5432,
+        dbname: "support",
+      });
+      // Exactly the contract's keys, and readable: `pulumi stack output --json` prints a secret
+      // output as "[secret]".
+      expect(targets).toEqual(o.cutover);
+      expect(run().secretOutputs).not.toContain("cutover");
+      const text = JSON.stringify(o.cutover);
+      for (const value of Object.values(FAKE_SECRETS))
+        expect(text).not.toContain((JSON.parse(value) as { password: string }).password);
+    });
+
+    it("lets no function or job read the snapshot or production secrets: only the cutover does", () => {
+      const sides = ofType(run(), T.secret)
+        .filter((s) => /^sources-\w+-(snapshot|production)$/.test(s.name))
+        .map((s) => `secret:${s.name}-`);
+      expect(sides).toHaveLength(2);
+      for (const p of ofType(run(), T.rolePolicy))
+        for (const s of statementsOf(p))
+          for (const resource of asList(s.Resource)) {
+            for (const side of sides) expect(resource, `${p.name} ${s.Sid}`).not.toContain(side);
+            if (resource.includes(":secretsmanager:"))
+              expect(resource, `${p.name} ${s.Sid}`).not.toContain("*");
+          }
     });
   });
 
@@ -466,6 +566,11 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const args = (job: string) => named(run(), T.job, `glue-${job}`).inputs;
       expect(args("postgres_extract").connections).toEqual(["sources-ddc-0a1b2c3"]);
       expect(args("postgres_extract").defaultArguments["--connection_name"]).toBe("sources-ddc-0a1b2c3");
+      // The database's settings come from the active secret, which a cutover switches.
+      expect(args("postgres_extract").defaultArguments["--secret_id"]).toBe(
+        run().outputs.sourceSecretArns.ddc,
+      );
+      expect(args("mongodb_curate").defaultArguments).not.toHaveProperty("--secret_id");
       expect(args("mongodb_curate").connections).toEqual(["glue-support-0a1b2c3"]);
       expect(args("mongodb_curate").defaultArguments).toMatchObject({
         "--connection_name": "glue-support-0a1b2c3",
@@ -889,7 +994,12 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         for (const p of passwords) expect(text, `${r.type} ${r.name}`).not.toContain(p);
       }
       const file = readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
-      for (const key of ["ddcConnection", "mongodbConnection"]) {
+      for (const key of [
+        "ddcConnection",
+        "mongodbConnection",
+        "productionDdcConnection",
+        "productionMongodbConnection",
+      ]) {
         const line = file.split("\n").find((l) => l.trim().startsWith(`oven-lakehouse:${key}:`));
         // Absent (set per deployment with --secret) or an encrypted `secure:` value.
         if (line) expect(file).toMatch(new RegExp(`oven-lakehouse:${key}:\\s*\\n\\s+secure:`));
@@ -992,5 +1102,119 @@ describe("dev and prod", () => {
         .map((r) => `${r.type} ${r.name}`)
         .sort();
     expect(ids(prod)).toEqual(ids(dev));
+  });
+});
+
+describe("a stack with production connections configured", () => {
+  let live: StackRun;
+  let ddcOnly: StackRun;
+
+  beforeAll(async () => {
+    live = await runStack("dev", {}, { ...FAKE_SECRETS, ...FAKE_PRODUCTION_SECRETS });
+    ddcOnly = await runStack(
+      "dev",
+      {},
+      {
+        ...FAKE_SECRETS,
+        "oven-lakehouse:productionDdcConnection":
+          FAKE_PRODUCTION_SECRETS["oven-lakehouse:productionDdcConnection"],
+      },
+    );
+  }, 120_000);
+
+  it("adds a production secret per configured source, Pulumi's, holding exactly the config's value", () => {
+    for (const [source, key] of [
+      ["ddc", "oven-lakehouse:productionDdcConnection"],
+      ["mongodb", "oven-lakehouse:productionMongodbConnection"],
+    ] as const) {
+      const secret = named(live, T.secret, `sources-${source}-production`);
+      const version = named(live, T.secretVersion, `sources-${source}-production`);
+      expect(version.inputs.secretId).toBe(secret.id);
+      expect(isSecret(version.inputs.secretString)).toBe(true);
+      expect(JSON.parse(unwrap(version.inputs.secretString))).toEqual(
+        JSON.parse(FAKE_PRODUCTION_SECRETS[key]),
+      );
+      expect(version.options?.ignoreChanges).toEqual([]);
+      expect(secret.inputs.recoveryWindowInDays).toBe(7);
+    }
+    const targets = CutoverTargetsSchema.parse(live.outputs.cutover);
+    expect(targets.secrets.ddc.production).toBe(
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:sources-ddc-production-0a1b2c3-AbCdEf`,
+    );
+    expect(targets.secrets.mongodb.production).toBe(
+      `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:sources-mongodb-production-0a1b2c3-AbCdEf`,
+    );
+  });
+
+  it("declares production only where it is configured", () => {
+    const names = (run: StackRun) =>
+      ofType(run, T.secret)
+        .map((s) => s.name)
+        .filter((n) => n.endsWith("-production"));
+    expect(names(live).sort()).toEqual(["sources-ddc-production", "sources-mongodb-production"]);
+    expect(names(ddcOnly)).toEqual(["sources-ddc-production"]);
+    expect(names(dev)).toEqual([]);
+    const targets = CutoverTargetsSchema.parse(ddcOnly.outputs.cutover);
+    expect(targets.secrets.ddc.production).toBeDefined();
+    expect(targets.secrets.mongodb).not.toHaveProperty("production");
+    expect(CutoverTargetsSchema.parse(dev.outputs.cutover).secrets.ddc).not.toHaveProperty("production");
+  });
+
+  it("still points the pipeline at the snapshot until the cutover switches it", () => {
+    for (const source of SOURCES) {
+      const active = named(live, T.secretVersion, `sources-${source}`).inputs.secretString;
+      const snapshot = named(live, T.secretVersion, `sources-${source}-snapshot`).inputs.secretString;
+      expect(unwrap(active)).toBe(unwrap(snapshot));
+    }
+    const props = unwrap(named(live, T.connection, "sources-ddc").inputs.connectionProperties);
+    expect(unwrap(props.JDBC_CONNECTION_URL)).toBe(
+      "jdbc:postgresql://ddc.example.internal:5432/ddc?sslmode=require",
+    );
+    // The rest of the graph is the same as without production connections.
+    const ids = (run: StackRun) =>
+      run.resources
+        .filter((r) => !r.name.endsWith("-production") && !/-to-ddc-6432-/.test(r.name))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    expect(ids(live)).toEqual(ids(dev));
+  });
+
+  it("opens the production side's database port to the sources' networks when it differs", () => {
+    const networks = JSON.parse(deployableConfig("dev")["oven-lakehouse:sourceNetworks"] ?? "{}");
+    const to = (run: StackRun, port: number) =>
+      ofType(run, T.egress)
+        .filter((e) => e.inputs.fromPort === port && e.inputs.cidrIpv4)
+        .map((e) => e.inputs.cidrIpv4);
+    // ddc production listens on 6432 (from both security groups); mongodb+srv names no port.
+    expect(to(live, 6432).sort()).toEqual([...networks.ddc.cidrs, ...networks.ddc.cidrs].sort());
+    expect(to(dev, 6432)).toEqual([]);
+    expect(to(live, 27017).sort()).toEqual(to(dev, 27017).sort());
+  });
+
+  it("writes the production passwords only into the production secret versions, as Pulumi secrets", () => {
+    const passwords = Object.values(FAKE_PRODUCTION_SECRETS).map(
+      (s) => (JSON.parse(s) as { password: string }).password,
+    );
+    for (const r of live.resources) {
+      const text = JSON.stringify(r.inputs);
+      const holder = r.type === T.secretVersion && r.name.endsWith("-production");
+      if (!holder) for (const p of passwords) expect(text, `${r.type} ${r.name}`).not.toContain(p);
+    }
+    for (const fn of ofType(live, T.fn)) {
+      const env = JSON.stringify(fn.inputs.environment.variables);
+      expect(env).not.toMatch(/-production|-snapshot/);
+    }
+    expect(JSON.stringify(live.outputs)).not.toMatch(/live-password/);
+  });
+
+  it("lets no function or job read the production secrets", () => {
+    const sides = ofType(live, T.secret)
+      .filter((s) => /-(snapshot|production)$/.test(s.name))
+      .map((s) => `secret:${s.name}-`);
+    expect(sides).toHaveLength(4);
+    const resources = ofType(live, T.rolePolicy).flatMap((p) =>
+      statementsOf(p).flatMap((s) => asList(s.Resource)),
+    );
+    for (const side of sides) expect(resources.filter((r) => r.includes(side))).toEqual([]);
   });
 });

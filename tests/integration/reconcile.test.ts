@@ -56,7 +56,8 @@ beforeAll(async () => {
     rawDir: join(work, "raw"),
     dashboard: join(work, "alarms.html"),
   };
-  jobs = localGlueJobs(config, dirs);
+  // postgres_extract reads the ddc secret of this file's local deployment, as the functions do.
+  jobs = localGlueJobs(config, { ...dirs, secretPrefix: `lakehouse/test/${name}` });
   pool = createSupportPool(config.SUPPORT_DATABASE_URL);
   ddc = new pg.Pool({ connectionString: config.DDC_DATABASE_URL, max: 2 });
 }, 180_000);

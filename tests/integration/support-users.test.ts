@@ -22,7 +22,7 @@ import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLocalConfig } from "../../local/config.js";
-import { localSecretNames, writeLocalSecrets } from "../../local/orchestration/local-functions.js";
+import { localSecretNames, provisionLocalDeployment } from "../../local/orchestration/local-deployment.js";
 import { runSparkJob } from "../../local/orchestration/spark-job.js";
 import { loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
 import { type ConnectionSecret, connectionUrl, secretFromUrl } from "../../pipeline/connections/secret.js";
@@ -103,7 +103,7 @@ beforeAll(async () => {
   // As the deployment leaves them: created, no value yet.
   for (const id of Object.values(SECRET_IDS)) await secrets.send(new CreateSecretCommand({ Name: id }));
   work = await mkdtemp(join(tmpdir(), "support-users-"));
-  await writeLocalSecrets(config, `lakehouse/test/${name}`);
+  await provisionLocalDeployment(config, `lakehouse/test/${name}`);
 }, 180_000);
 
 afterAll(async () => {

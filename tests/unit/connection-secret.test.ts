@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import {
   connectionUrl,
   describeConnection,
+  jdbcUrl,
   parseConnectionSecret,
+  requiresTls,
   secretFromUrl,
 } from "../../pipeline/connections/secret.js";
 import { SecretUnavailableError } from "../../pipeline/connections/secrets-manager.js";
@@ -90,6 +92,32 @@ describe("connection secrets", () => {
       engine: "mongodb",
       dbname: "iot",
     });
+  });
+});
+
+describe("Glue JDBC settings of a connection", () => {
+  it.each([
+    [{ host: "h", port: 5433, dbname: "ddc", options: {} }, "jdbc:postgresql://h:5433/ddc"],
+    [
+      { host: "h", dbname: "ddc", options: { sslmode: "require" } },
+      "jdbc:postgresql://h:5432/ddc?sslmode=require",
+    ],
+  ])("renders the JDBC URL of %o", (c, url) => {
+    expect(jdbcUrl(c)).toBe(url);
+  });
+
+  it("never puts credentials in the JDBC URL: Glue reads them from the secret", () => {
+    const c = secretFromUrl("postgres://reader:hunter2@db:5432/ddc?sslmode=verify-full");
+    expect(jdbcUrl(c)).toBe("jdbc:postgresql://db:5432/ddc?sslmode=verify-full");
+  });
+
+  it.each([
+    [{}, false],
+    [{ sslmode: "disable" }, false],
+    [{ sslmode: "require" }, true],
+    [{ sslmode: "verify-full" }, true],
+  ])("enforces TLS for options %o: %s", (options, tls) => {
+    expect(requiresTls({ options })).toBe(tls);
   });
 });
 

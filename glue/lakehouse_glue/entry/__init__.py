@@ -5,10 +5,14 @@ Every job has the same shape:
 - In AWS Glue, ``glue/jobs/<job>.py`` calls only ``run_glue_job("<job>")``; Pulumi
   (``infra/glue-jobs.ts``) passes Glue's arguments, underscored as ``getResolvedOptions`` returns
   them: ``--job_tables`` (an ``s3://`` URI), ``--connection_name`` for a job that reads a database
-  (its secret holds the credentials), and the job's own, e.g. ``--raw_location``.
+  (its secret holds the credentials), and the job's own, e.g. ``--raw_location``. With
+  ``--secret_id``, the job reads its database's settings from that Secrets Manager secret, the
+  one the functions read (``pipeline/connections/secret.ts`` format), and the connection only
+  places it in the VPC: a cutover updates the secret and the job follows, without a redeploy.
 - Locally, ``python -m lakehouse_glue <job> ...`` runs the same job on local Spark with a Hadoop
   Iceberg catalog: the same arguments (``--job-tables`` or ``--job_tables``), plus
-  ``--warehouse`` and, instead of a Glue connection, ``--database-url-env VAR`` or
+  ``--warehouse`` and, instead of a Glue connection, one of ``--secret-id NAME`` (the secret in
+  Secrets Manager: moto's, through ``AWS_ENDPOINT_URL``), ``--database-url-env VAR`` or
   ``--jdbc-url URL --user USER --password-env VAR`` (passwords only through the environment).
   ``python -m lakehouse_glue <job> --help`` lists a job's arguments.
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lakehouse_glue.connection_secret import read_jdbc_login
 from lakehouse_glue.entry.jobs import JOBS, DatabaseLogin, JobDefinition, Session, Summary
 from lakehouse_glue.entry.options import Mode, Option, Values
 from lakehouse_glue.errors import GlueJobError, JobConfigError
@@ -58,13 +59,21 @@ COMMON_OPTIONS = (
 
 #: The arguments of a job that reads a database: in Glue its connection (whose secret holds the
 #: credentials, so none are job arguments); locally a database URL or a JDBC URL, each with the
-#: password in an environment variable (an argument would show in `ps`).
+#: password in an environment variable (an argument would show in `ps`). At both edges instead,
+#: the Secrets Manager secret the functions read (``secret_id``): a cutover updates that secret,
+#: and the job follows without a redeploy. In Glue the connection then only places the job in
+#: the VPC; its URL is not used.
 DATABASE_OPTIONS = (
     Option(
         "connection_name",
         "the Glue JDBC connection of the job's database",
         required=True,
         where="glue",
+    ),
+    Option(
+        "secret_id",
+        "Secrets Manager secret with the database's connection settings "
+        "(pipeline/connections/secret.ts format)",
     ),
     Option(
         "database_url_env",
@@ -79,7 +88,8 @@ DATABASE_OPTIONS = (
         where="local",
     ),
 )
-_LOGIN_CHOICES = ("database_url_env", "jdbc_url")
+#: Locally, exactly one of these says where the login comes from.
+_LOGIN_CHOICES = ("database_url_env", "jdbc_url", "secret_id")
 
 log = logging.getLogger(__name__)
 
@@ -158,14 +168,36 @@ def glue_arguments(argv: Sequence[str], job: JobDefinition) -> dict[str, str]:
 
 
 def _glue_login(glue_context: Any, job: JobDefinition, values: Values) -> DatabaseLogin:
-    # The connection's own secret gives url, user and password: no credentials in job arguments.
     assert job.database is not None
+    secret_id = values.optional_text("secret_id")
+    if secret_id:
+        # The secret the functions read gives url, user and password; the connection (required
+        # still) only places the job in the VPC, so a cutover's secret update switches the job.
+        return _secret_login(secret_id)
+    # The connection's own secret gives url, user and password: no credentials in job arguments.
     conf = glue_context.extract_jdbc_conf(values.text("connection_name"))
     return DatabaseLogin(
         url=jdbc_url_from_glue_conf(conf, job.database(values)),
         user=str(conf["user"]),
         password=str(conf["password"]),
     )
+
+
+def _secret_login(secret_id: str) -> DatabaseLogin:
+    """The login the secret ``secret_id`` holds now (``lakehouse_glue.connection_secret``)."""
+    url, user, password = read_jdbc_login(secret_id)
+    # Where and who, for the log; not the URL's parameters, which a secret may fill with anything.
+    log.info("database login from secret %s: %s as %s", secret_id, url.split("?")[0], user)
+    return DatabaseLogin(url, user, password)
+
+
+def _refuse_empty(raw: Mapping[str, Any], names: Sequence[str]) -> None:
+    """A login argument given empty is a mistake, not an absent one: ``--secret_id ""`` must not
+    fall back to another login (in Glue: the connection's URL, the database before a cutover)."""
+    for name in names:
+        value = raw.get(name)
+        if isinstance(value, str) and not value.strip():
+            raise JobConfigError(f"--{name} is empty")
 
 
 def run_glue_job(name: str, argv: Sequence[str] | None = None) -> None:
@@ -186,6 +218,7 @@ def run_glue_job(name: str, argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     args = glue_arguments(argv, job)
     try:
+        _refuse_empty(args, ("secret_id",))
         values = Values.parse(options_of(job, "glue"), args, "glue")
         # Checked first: a malformed or other-version table list stops the job at once.
         job_tables = load_job_tables(values.text("job_tables"))
@@ -261,6 +294,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _local_login(values: Values) -> DatabaseLogin:
+    secret_id = values.optional_text("secret_id")
+    if secret_id:
+        if values.optional_text("user") or values.optional_text("password_env"):
+            raise JobConfigError(
+                "--user and --password-env go with --jdbc-url: --secret-id's secret holds the login"
+            )
+        return _secret_login(secret_id)
     variable = values.optional_text("database_url_env")
     if variable:
         database_url = os.environ.get(variable)
@@ -291,6 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     job = _job(str(args.pop("job")))
     _configure_logging()
     try:
+        _refuse_empty(args, _LOGIN_CHOICES)
         values = Values.parse(options_of(job, "local"), args, "local")
         job_tables = load_job_tables(values.text("job_tables"))
         login = _local_login(values) if job.database else None
