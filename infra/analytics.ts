@@ -1,23 +1,36 @@
 /**
- * Analytics (docs/design.md §5): the Athena workgroup analysts and QuickSight query through (a per-query
- * bytes-scanned limit, results encrypted in their own bucket, settings enforced so a client cannot
- * turn them off), the Alarms report as a named query, and the QuickSight data source, dataset and
- * dashboard of that report, shared with the principal named in config.
+ * Analytics (docs/design.md §5): the Athena workgroup analysts and QuickSight query through (a
+ * per-query bytes-scanned limit, results encrypted in their own bucket, settings enforced so a
+ * client cannot turn them off), the saved queries (the Alarms report and one per analysts'
+ * question), the analysts' IAM role, and the QuickSight side of the Alarms report: the data
+ * source, one dataset per report dataset (a view of `analytics`), the dashboard rendered from the
+ * report definition (pipeline/reports/alarms-report.ts) and, when the stack enables it, the Q topic.
  *
  * QuickSight reads through its own role (the data source's `roleArn`), which may query the
- * workgroup and read the `analytics` layer only: no account-wide QuickSight S3 grant is needed.
- * Requires a QuickSight (Enterprise) subscription in the account and region.
+ * workgroup and read the catalog and layers the views read: no account-wide QuickSight S3 grant
+ * is needed. Requires a QuickSight (Enterprise) subscription in the account and region.
+ *
+ * The buckets are encrypted with the AWS-managed `aws/s3` key (infra/storage.ts), whose key policy
+ * lets every principal of the account use it through S3: the roles need no KMS statement.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { alarmsReport } from "../pipeline/reports/alarms-report.js";
+import { ANALYST_QUESTIONS } from "../pipeline/reports/questions.js";
+import { QUICKSIGHT_TYPE, REPORT_DATABASE } from "../pipeline/schema/reports.js";
 import type { Catalog } from "./catalog.js";
-import { allow, assumedBy, policyDocument, s3Read, s3ReadWrite } from "./policies.js";
 import {
-  ALARMS_DAILY,
-  ALARMS_DAILY_COLUMNS,
-  ALARMS_REPORT_SQL,
-  alarmsDashboardDefinition,
-} from "./reports.js";
+  allow,
+  assumedBy,
+  assumedByAccount,
+  policyDocument,
+  s3Access,
+  s3Read,
+  s3ReadWrite,
+} from "./policies.js";
+import { dashboardDefinition } from "./quicksight-dashboard.js";
+import { topicDataSets } from "./quicksight-topic.js";
+import { ALARMS_DAILY, ALARMS_REPORT_SQL, questionQueryName } from "./reports.js";
 import type { LakeBucket } from "./storage.js";
 
 export const ATHENA_ENGINE_VERSION = "Athena engine version 3";
@@ -56,22 +69,75 @@ export const QUICKSIGHT_OWNER_ACTIONS = {
   ],
 } as const;
 
+/** The databases the views read, and so the roles that query the views must read too. */
+export const VIEW_DATABASES = ["analytics", "mongodb", "postgres"] as const;
+
+/** What analysts may do in the workgroup: run and read queries, read the saved ones. */
+export const ANALYST_ATHENA_ACTIONS = [
+  "athena:StartQueryExecution",
+  "athena:GetQueryExecution",
+  "athena:GetQueryResults",
+  "athena:StopQueryExecution",
+  "athena:GetWorkGroup",
+  "athena:ListNamedQueries",
+  "athena:GetNamedQuery",
+  "athena:BatchGetNamedQuery",
+] as const;
+
+/**
+ * Athena's own view of the Glue catalog, which its console's query editor lists tables with
+ * (read-only; the data catalog `AwsDataCatalog` is the account's Glue Data Catalog).
+ */
+export const ANALYST_CATALOG_ACTIONS = [
+  "athena:GetDataCatalog",
+  "athena:ListDatabases",
+  "athena:GetDatabase",
+  "athena:ListTableMetadata",
+  "athena:GetTableMetadata",
+] as const;
+
+/** Reading the Glue catalog: databases, tables (and views), partitions. */
+export const GLUE_READ_ACTIONS = [
+  "glue:GetDatabase",
+  "glue:GetDatabases",
+  "glue:GetTable",
+  "glue:GetTables",
+  "glue:GetPartitions",
+] as const;
+
+/** `alarm_facts` → `alarm-facts`: ids QuickSight restricts to letters, digits and hyphens. */
+const hyphens = (id: string) => id.replaceAll("_", "-");
+
 export interface AnalyticsArgs {
   readonly region: string;
   readonly accountId: pulumi.Input<string>;
   readonly environment: string;
   readonly bytesScannedLimit: number;
-  readonly buckets: { readonly athenaResults: LakeBucket; readonly analytics: LakeBucket };
+  readonly buckets: {
+    readonly athenaResults: LakeBucket;
+    readonly analytics: LakeBucket;
+    readonly mongodbCurated: LakeBucket;
+    readonly postgres: LakeBucket;
+  };
   readonly catalog: Catalog;
   readonly quicksightPrincipalArn: string;
+  /** Declare the Q topic (a paid QuickSight feature): `quicksightQTopic` in the stack config. */
+  readonly qTopic: boolean;
 }
 
 export class Analytics extends pulumi.ComponentResource {
   readonly workgroup: aws.athena.Workgroup;
   readonly alarmsReport: aws.athena.NamedQuery;
+  /** One saved query per analysts' question, by question id. */
+  readonly questions: Readonly<Record<string, aws.athena.NamedQuery>>;
+  /** The role analysts assume to query the lake (granted to people by the account's admins). */
+  readonly analystRole: aws.iam.Role;
   readonly dataSource: aws.quicksight.DataSource;
-  readonly dataSet: aws.quicksight.DataSet;
+  /** One dataset per dataset of the Alarms report, by report dataset id. */
+  readonly dataSets: Readonly<Record<string, aws.quicksight.DataSet>>;
   readonly dashboard: aws.cloudcontrol.Resource;
+  /** The Q topic, when the stack enables it. */
+  readonly topic?: aws.cloudcontrol.Resource;
 
   constructor(name: string, args: AnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:analytics:Analytics", name, {}, opts);
@@ -111,12 +177,70 @@ export class Analytics extends pulumi.ComponentResource {
       parent,
     );
 
+    this.questions = Object.fromEntries(
+      ANALYST_QUESTIONS.map((q) => [
+        q.id,
+        new aws.athena.NamedQuery(
+          `${name}-question-${hyphens(q.id)}`,
+          {
+            name: questionQueryName(q),
+            description: q.question,
+            workgroup: this.workgroup.name,
+            database: REPORT_DATABASE,
+            query: q.sql,
+          },
+          parent,
+        ),
+      ]),
+    );
+
+    const c = args.catalog;
+    const catalogRead = allow(
+      "ReadCatalog",
+      [...GLUE_READ_ACTIONS],
+      [c.arns.catalog, ...VIEW_DATABASES.flatMap((db) => [c.arns.database(db), c.arns.tables(db)])],
+    );
+    // The layers behind the views' tables: analytics, curated MongoDB and ddc.
+    const layersRead = [
+      ...s3Read("AnalyticsLayer", args.buckets.analytics.arn),
+      ...s3Read("CuratedLayer", args.buckets.mongodbCurated.arn),
+      ...s3Read("PostgresLayer", args.buckets.postgres.arn),
+    ];
+
+    this.analystRole = new aws.iam.Role(
+      `${name}-analyst`,
+      {
+        description: "analysts: query the lake through the Athena workgroup, read-only",
+        assumeRolePolicy: assumedByAccount(args.accountId),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-analyst`,
+      {
+        role: this.analystRole.id,
+        policy: policyDocument([
+          allow("QueryWorkgroup", [...ANALYST_ATHENA_ACTIONS], [this.workgroup.arn]),
+          allow(
+            "BrowseCatalog",
+            [...ANALYST_CATALOG_ACTIONS],
+            [pulumi.interpolate`arn:aws:athena:${args.region}:${args.accountId}:datacatalog/AwsDataCatalog`],
+          ),
+          catalogRead,
+          ...layersRead,
+          // Athena writes each query's results where the workgroup says (the bucket's root), as
+          // the caller; the caller reads them back. No delete: the bucket's lifecycle expires them.
+          ...s3Access("QueryResults", args.buckets.athenaResults.arn, { read: [""], write: [""] }),
+        ]),
+      },
+      { parent: this.analystRole },
+    );
+
     const role = new aws.iam.Role(
       `${name}-quicksight`,
       { assumeRolePolicy: assumedBy("quicksight.amazonaws.com") },
       parent,
     );
-    const c = args.catalog;
     new aws.iam.RolePolicy(
       `${name}-quicksight`,
       {
@@ -133,18 +257,8 @@ export class Analytics extends pulumi.ComponentResource {
             ],
             [this.workgroup.arn],
           ),
-          allow(
-            "ReadAnalyticsCatalog",
-            [
-              "glue:GetDatabase",
-              "glue:GetDatabases",
-              "glue:GetTable",
-              "glue:GetTables",
-              "glue:GetPartitions",
-            ],
-            [c.arns.catalog, c.arns.database("analytics"), c.arns.tables("analytics")],
-          ),
-          ...s3Read("AnalyticsLayer", args.buckets.analytics.arn),
+          catalogRead,
+          ...layersRead,
           ...s3ReadWrite("QueryResults", args.buckets.athenaResults.arn),
         ]),
       },
@@ -166,54 +280,87 @@ export class Analytics extends pulumi.ComponentResource {
       parent,
     );
 
-    this.dataSet = new aws.quicksight.DataSet(
-      `${name}-alarms-daily`,
-      {
-        dataSetId: `${prefix}-alarms-daily`,
-        name: `Alarms per day (${args.environment})`,
-        // Direct query: the analytics table is small and pre-aggregated; no SPICE refresh to run.
-        importMode: "DIRECT_QUERY",
-        physicalTableMaps: [
+    // One dataset per report dataset: the view as it is, queried live (the views are cheap to
+    // scan and `generated_at` says when the figures were read).
+    this.dataSets = Object.fromEntries(
+      alarmsReport.datasets.map((d) => [
+        d.id,
+        new aws.quicksight.DataSet(
+          `${name}-${hyphens(d.id)}`,
           {
-            physicalTableMapId: ALARMS_DAILY.table,
-            relationalTable: {
-              dataSourceArn: this.dataSource.arn,
-              catalog: "AwsDataCatalog",
-              schema: ALARMS_DAILY.database,
-              name: ALARMS_DAILY.table,
-              inputColumns: ALARMS_DAILY_COLUMNS.map((col) => ({ name: col.name, type: col.type })),
-            },
+            dataSetId: `${prefix}-${hyphens(d.id)}`,
+            name: `${d.view.name.charAt(0).toUpperCase()}${d.view.name.slice(1).replaceAll("_", " ")} (${args.environment})`,
+            importMode: "DIRECT_QUERY",
+            physicalTableMaps: [
+              {
+                physicalTableMapId: hyphens(d.id),
+                relationalTable: {
+                  dataSourceArn: this.dataSource.arn,
+                  catalog: "AwsDataCatalog",
+                  schema: d.view.database,
+                  name: d.view.name,
+                  inputColumns: d.view.columns.map((col) => ({
+                    name: col.name,
+                    type: QUICKSIGHT_TYPE[col.type],
+                  })),
+                },
+              },
+            ],
+            permissions: owner(QUICKSIGHT_OWNER_ACTIONS.dataSet),
           },
-        ],
-        permissions: owner(QUICKSIGHT_OWNER_ACTIONS.dataSet),
-      },
-      parent,
+          { parent: this, dependsOn: [...args.catalog.views] },
+        ),
+      ]),
+    );
+    const dataSetArns = pulumi.all(
+      Object.fromEntries(Object.entries(this.dataSets).map(([id, set]) => [id, set.arn])),
     );
 
     this.dashboard = new aws.cloudcontrol.Resource(
       `${name}-alarms-dashboard`,
       {
         typeName: "AWS::QuickSight::Dashboard",
-        desiredState: pulumi.all([args.accountId, this.dataSet.arn]).apply(([accountId, dataSetArn]) =>
+        desiredState: pulumi.all([args.accountId, dataSetArns]).apply(([accountId, arns]) =>
           JSON.stringify({
             AwsAccountId: accountId,
             DashboardId: `${prefix}-alarms`,
-            Name: `Alarms report (${args.environment})`,
+            Name: `${alarmsReport.title} (${args.environment})`,
             VersionDescription: "declared by the oven lakehouse Pulumi program",
             Permissions: [
               { Principal: args.quicksightPrincipalArn, Actions: [...QUICKSIGHT_OWNER_ACTIONS.dashboard] },
             ],
-            Definition: alarmsDashboardDefinition(dataSetArn),
+            Definition: dashboardDefinition(alarmsReport, arns),
           }),
         ),
       },
       parent,
     );
 
+    if (args.qTopic)
+      this.topic = new aws.cloudcontrol.Resource(
+        `${name}-alarms-topic`,
+        {
+          typeName: "AWS::QuickSight::Topic",
+          desiredState: pulumi.all([args.accountId, dataSetArns]).apply(([accountId, arns]) =>
+            JSON.stringify({
+              AwsAccountId: accountId,
+              TopicId: `${prefix}-alarms`,
+              Name: `Alarms (${args.environment})`,
+              Description: "oven alarms: which device, company and code, when, and how long to reset",
+              UserExperienceVersion: "NEW_READER_EXPERIENCE",
+              DataSets: topicDataSets(alarmsReport, arns),
+            }),
+          ),
+        },
+        parent,
+      );
+
     this.registerOutputs({
       workgroup: this.workgroup.name,
-      dataSetArn: this.dataSet.arn,
+      analystRoleArn: this.analystRole.arn,
+      dataSetIds: Object.fromEntries(Object.entries(this.dataSets).map(([id, set]) => [id, set.dataSetId])),
       dashboardId: this.dashboard.id,
+      ...(this.topic ? { topicId: this.topic.id } : {}),
     });
   }
 }

@@ -6,12 +6,17 @@
  * (`postgres.<table>`). Every Iceberg table gets Glue's table optimizers: compaction, snapshot
  * retention and orphan-file deletion. The report tables of `analytics` (pipeline/schema/reports.ts)
  * are declared here too, so they exist before the analytics job's first run, which only writes them.
+ * So are the analysts' views (pipeline/reports/views.ts): Glue tables of `analytics` that Athena
+ * reads as views (pipeline/reports/athena-view.ts), each declared after the tables and views its
+ * SQL reads, in the order `views` lists them.
  *
  * Database names are fixed (the jobs and the reports use them), so each stack needs its own
  * AWS account (or region): Glue database names are unique per account and region.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { glueViewTable, viewSources } from "../pipeline/reports/athena-view.js";
+import { views } from "../pipeline/reports/views.js";
 import {
   type CollectionEntry,
   collections,
@@ -161,6 +166,8 @@ export class Catalog extends pulumi.ComponentResource {
     tables(db: keyof typeof DATABASE): pulumi.Output<string>;
   };
   readonly optimizerRole: aws.iam.Role;
+  /** The analysts' views, in `views` order. */
+  readonly views: readonly aws.glue.CatalogTable[];
 
   constructor(name: string, args: CatalogArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:catalog:Catalog", name, {}, opts);
@@ -230,8 +237,10 @@ export class Catalog extends pulumi.ComponentResource {
       { parent: this.optimizerRole },
     );
 
+    // Every table and view, by `database.name`: what a view waits for.
+    const declared = new Map<string, aws.glue.CatalogTable>();
     for (const c of collections) {
-      new aws.glue.CatalogTable(
+      const raw = new aws.glue.CatalogTable(
         `${name}-${rawTableName(c)}`,
         {
           databaseName: databases.mongodb.name,
@@ -243,18 +252,62 @@ export class Catalog extends pulumi.ComponentResource {
         },
         parent,
       );
-      this.icebergTable(name, "mongodb", c, pulumi.interpolate`${location.mongodb}${c.name}`, args);
+      declared.set(`mongodb.${rawTableName(c)}`, raw);
+      declared.set(
+        `mongodb.${c.name}`,
+        this.icebergTable(name, "mongodb", c, pulumi.interpolate`${location.mongodb}${c.name}`, args),
+      );
     }
     for (const t of tables) {
-      this.icebergTable(name, "postgres", t, pulumi.interpolate`${location.postgres}${t.name}`, args);
+      declared.set(
+        `postgres.${t.name}`,
+        this.icebergTable(name, "postgres", t, pulumi.interpolate`${location.postgres}${t.name}`, args),
+      );
     }
     for (const r of reportTables) {
-      this.icebergTable(name, "analytics", r, pulumi.interpolate`${location.analytics}${r.name}`, args);
+      declared.set(
+        `analytics.${r.name}`,
+        this.icebergTable(name, "analytics", r, pulumi.interpolate`${location.analytics}${r.name}`, args),
+      );
     }
+
+    // The views, in order: each after what its SQL reads, and after the view before it.
+    const declaredViews: aws.glue.CatalogTable[] = [];
+    const owner = pulumi.output(args.accountId);
+    for (const view of views) {
+      const sources = viewSources(view).map(({ database, table }) => {
+        const source = declared.get(`${database}.${table}`);
+        if (!source) throw new Error(`view ${view.name} reads ${database}.${table}, which is not declared`);
+        return source;
+      });
+      const previous = declaredViews.at(-1);
+      const input = owner.apply((account) => glueViewTable(view, account));
+      const table = new aws.glue.CatalogTable(
+        `${name}-view-${view.name}`,
+        {
+          databaseName: databases.analytics.name,
+          name: view.name,
+          description: view.description,
+          tableType: "VIRTUAL_VIEW",
+          viewOriginalText: input.viewOriginalText,
+          viewExpandedText: input.viewExpandedText,
+          parameters: input.parameters,
+          storageDescriptor: input.storageDescriptor.apply((sd) => ({
+            columns: sd.columns.map((c) => ({ ...c })),
+            serDeInfo: { ...sd.serDeInfo },
+          })),
+        },
+        { parent: this, dependsOn: [...sources, ...(previous ? [previous] : [])] },
+      );
+      declared.set(`analytics.${view.name}`, table);
+      declaredViews.push(table);
+    }
+    this.views = declaredViews;
 
     this.registerOutputs({
       databases: Object.fromEntries(Object.entries(databases).map(([k, d]) => [k, d.name])),
       optimizerRoleArn: this.optimizerRole.arn,
+      views: declaredViews.map((v) => v.name),
     });
   }
 
@@ -264,7 +317,7 @@ export class Catalog extends pulumi.ComponentResource {
     entry: CollectionEntry | TableEntry | ReportTable,
     location: pulumi.Output<string>,
     args: CatalogArgs,
-  ): void {
+  ): aws.glue.CatalogTable {
     const table = new aws.glue.CatalogTable(
       `${name}-${db}-${entry.name}`,
       {
@@ -331,5 +384,6 @@ export class Catalog extends pulumi.ComponentResource {
         { parent: table },
       );
     }
+    return table;
   }
 }

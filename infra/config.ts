@@ -199,6 +199,12 @@ export const StackConfigSchema = z.object({
     .refine((v) => !PLACEHOLDER_ACCOUNTS.has(v.split(":")[4] ?? ""), {
       message: "names a placeholder account: set the real QuickSight user or group",
     }),
+  /**
+   * Declare the QuickSight Q topic of the Alarms report (infra/quicksight-topic.ts). Off by
+   * default: Q is a paid part of QuickSight (Author Pro / Reader Pro users, formerly the Q
+   * add-on), and a topic is of no use, and may be refused, in an account without it.
+   */
+  quicksightQTopic: flag.default(false),
   logRetentionDays: z.coerce.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
     message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
   }),

@@ -215,6 +215,7 @@ const analytics = new Analytics("analytics", {
   buckets,
   catalog,
   quicksightPrincipalArn: config.quicksightPrincipalArn,
+  qTopic: config.quicksightQTopic,
 });
 
 const monitoring = new Monitoring("monitoring", {
@@ -266,6 +267,16 @@ export const stateMachineArn = orchestration.stateMachine.arn;
 export const scheduleName = orchestration.schedule.name;
 export const athenaWorkgroup = analytics.workgroup.name;
 export const alarmsDashboardId = analytics.dashboard.id;
+/** The role analysts assume (an admin grants `sts:AssumeRole` on it to people or groups). */
+export const analystRoleArn = analytics.analystRole.arn;
+/** The analysts' views of `analytics`, in the order they are declared. */
+export const viewNames = catalog.views.map((v) => v.name);
+/** The QuickSight dataset of each dataset of the Alarms report. */
+export const quicksightDataSetIds = Object.fromEntries(
+  Object.entries(analytics.dataSets).map(([id, set]) => [id, set.dataSetId]),
+);
+/** The QuickSight Q topic's id, when the stack declares it (`quicksightQTopic`). */
+export const alarmsTopicId = analytics.topic?.id;
 export const alarmTopicArn = monitoring.topic.arn;
 /** The cutover arms this alarm (actions on) when it enables the schedule. */
 export const noSuccessAlarmName = monitoring.noSuccessAlarm.name;

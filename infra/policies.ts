@@ -110,6 +110,26 @@ export function assumedBy(service: string, account?: pulumi.Input<string>): pulu
   });
 }
 
+/**
+ * Trust policy of a role for people: any principal of `account` whose own IAM policy allows
+ * `sts:AssumeRole` on it. Naming the account root delegates the decision to IAM in that account
+ * (IAM User Guide, "Roles terms and concepts": a trust policy naming the account lets its
+ * administrators grant the role), so nobody outside the account, and nobody inside it without a
+ * grant, can assume the role.
+ */
+export function assumedByAccount(account: pulumi.Input<string>): pulumi.Output<string> {
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { AWS: pulumi.interpolate`arn:aws:iam::${account}:root` },
+        Action: "sts:AssumeRole",
+      },
+    ],
+  });
+}
+
 const objects = (bucketArn: pulumi.Input<string>, prefix = "") => pulumi.interpolate`${bucketArn}/${prefix}*`;
 
 /** What a role may do with the objects of one bucket, each under its own prefixes. */

@@ -1,12 +1,16 @@
 /**
- * The Alarms report (docs/design.md §4–5), as the deployment declares it: the Athena query over the table
- * the `analytics` job writes, the columns QuickSight reads, and the dashboard definition (one bar
- * chart of alarms per day by code, one table per company, model and code). Pure data, no Pulumi.
+ * The saved Athena queries of the deployment (docs/design.md §4–5), pure data, no Pulumi: the
+ * Alarms report over the table the `analytics` job writes, and one query per analysts' question
+ * (pipeline/reports/questions.ts) over the views. The QuickSight dashboard and Q topic are
+ * rendered from the report definition instead (infra/quicksight-dashboard.ts,
+ * infra/quicksight-topic.ts).
  *
- * The table and its columns are the registry's report table `alarmsDaily`
- * (pipeline/schema/reports.ts), which the analytics job also writes from: a column named here
- * that the table does not declare fails to compile.
+ * The Alarms report query reads `analytics.alarms_daily`, the registry's report table
+ * `alarmsDaily` (pipeline/schema/reports.ts), which the analytics job writes: exact daily
+ * percentiles per group, computed by Spark, and a small table to scan. A column named here that
+ * the table does not declare fails to compile.
  */
+import type { AnalystQuestion } from "../pipeline/reports/questions.js";
 import {
   alarmsDaily,
   type QuickSightType,
@@ -18,7 +22,10 @@ export const ALARMS_DAILY = { database: alarmsDaily.database, table: alarmsDaily
 
 type DailyColumn = ReportColumnName<typeof alarmsDaily>;
 
-/** The dataset's input columns: every column of the table, typed by the registry's mapping. */
+/**
+ * The table's columns as a QuickSight dataset would take them. No dataset reads the table any
+ * more (the dashboard reads the views); kept for what checks the table against the registry.
+ */
 export const ALARMS_DAILY_COLUMNS: readonly { readonly name: DailyColumn; readonly type: QuickSightType }[] =
   quickSightColumnsOf(alarmsDaily);
 
@@ -43,80 +50,11 @@ FROM ${ALARMS_DAILY.database}.${ALARMS_DAILY.table}
 WHERE ${c("day")} >= current_date - INTERVAL '90' DAY
 ORDER BY ${c("day")} DESC, ${c("alarms")} DESC, ${c("company_name")}, ${c("device_model")}, ${c("code")}`;
 
-/** Identifier of the dataset inside the dashboard definition. */
-export const DATASET_IDENTIFIER = "alarms_daily";
+/** Athena limits a named query's name to 128 characters. */
+export const NAMED_QUERY_NAME_MAX = 128;
 
-const column = (name: DailyColumn) => ({ DataSetIdentifier: DATASET_IDENTIFIER, ColumnName: name });
-const title = (text: string) => ({ Visibility: "VISIBLE", FormatText: { PlainText: text } });
-/** Numbers (the alarm code) are numerical dimensions in QuickSight, text categorical. */
-const dimension = (name: DailyColumn) =>
-  ALARMS_DAILY_COLUMNS.find((c) => c.name === name)?.type === "INTEGER"
-    ? { NumericalDimensionField: { FieldId: name, Column: column(name) } }
-    : { CategoricalDimensionField: { FieldId: name, Column: column(name) } };
-const measure = (name: DailyColumn, aggregation: "SUM" | "AVERAGE" | "MAX") => ({
-  NumericalMeasureField: {
-    FieldId: `${name}_${aggregation.toLowerCase()}`,
-    Column: column(name),
-    AggregationFunction: { SimpleNumericalAggregation: aggregation },
-  },
-});
-
-/**
- * The dashboard's `Definition` in the CloudFormation `AWS::QuickSight::Dashboard` shape
- * (pulumi-aws no longer carries QuickSight definitions; the dashboard goes through Cloud Control).
- */
-export function alarmsDashboardDefinition(dataSetArn: string) {
-  return {
-    DataSetIdentifierDeclarations: [{ Identifier: DATASET_IDENTIFIER, DataSetArn: dataSetArn }],
-    Sheets: [
-      {
-        SheetId: "alarms",
-        Name: "Alarms",
-        Visuals: [
-          {
-            BarChartVisual: {
-              VisualId: "alarms-per-day",
-              Title: title("Alarms per day, by code"),
-              ChartConfiguration: {
-                Orientation: "VERTICAL",
-                BarsArrangement: "STACKED",
-                FieldWells: {
-                  BarChartAggregatedFieldWells: {
-                    Category: [
-                      {
-                        DateDimensionField: { FieldId: "day", Column: column("day"), DateGranularity: "DAY" },
-                      },
-                    ],
-                    Values: [measure("alarms", "SUM")],
-                    Colors: [dimension("code")],
-                  },
-                },
-              },
-            },
-          },
-          {
-            TableVisual: {
-              VisualId: "alarms-by-company",
-              Title: title("Alarms by company, device model and code"),
-              ChartConfiguration: {
-                FieldWells: {
-                  TableAggregatedFieldWells: {
-                    GroupBy: [dimension("company_name"), dimension("device_model"), dimension("code")],
-                    Values: [
-                      measure("alarms", "SUM"),
-                      measure("alarms_reset", "SUM"),
-                      measure("ttr_p50_seconds", "AVERAGE"),
-                      measure("ttr_p90_seconds", "MAX"),
-                      measure("excluded_reset_before_active", "SUM"),
-                      measure("excluded_reset_too_late", "SUM"),
-                    ],
-                  },
-                },
-              },
-            },
-          },
-        ],
-      },
-    ],
-  };
+/** A question's named query name: its id in words, `Open alarms by company`. */
+export function questionQueryName(q: AnalystQuestion): string {
+  const text = q.id.replaceAll("_", " ");
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`.slice(0, NAMED_QUERY_NAME_MAX);
 }

@@ -30,6 +30,7 @@ step() {
 
 step "biome (lint + format)" npx biome ci --colors=off .
 step "typecheck" npx tsc --noEmit -p tsconfig.json
+step "typecheck (dashboard page script)" npx tsc --noEmit -p tsconfig.browser.json
 step "ruff" bash -c ".local/venv/bin/ruff check glue && .local/venv/bin/ruff format --check glue"
 # The Python side's tsc: mypy, strict, configured in glue/pyproject.toml.
 step "mypy" bash -c "cd glue && ../.local/venv/bin/mypy"

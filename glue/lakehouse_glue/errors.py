@@ -58,6 +58,28 @@ class SchemaMismatchError(GlueJobError):
     """Source columns no longer match the registry; writing anyway would corrupt the lake table."""
 
 
+class ViewSchemaError(SchemaMismatchError):
+    """An analysts' view returns other columns than the registry declares for it
+    (``pipeline/reports/views.ts``): its SQL and its column list disagree, or the tables it reads
+    are not as declared. ``column`` is the first column that differs, with what was declared and
+    what the view returns (``None`` for a column on one side only)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        view: str,
+        column: str,
+        declared: str | None,
+        actual: str | None,
+    ) -> None:
+        super().__init__(message, table=view)
+        self.view = view
+        self.column = column
+        self.declared = declared
+        self.actual = actual
+
+
 class SourceUnavailableError(GlueJobError):
     """The source database or object store did not answer; the next attempt may succeed."""
 

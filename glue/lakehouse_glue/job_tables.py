@@ -6,7 +6,9 @@ behaviours are declared, the ``analytics`` report tables included (``reports``, 
 AWS, a file or inline JSON locally) and never keep a list of their own. The same document carries
 the other contracts between the TypeScript side and the jobs (ADR 0012): the raw object key format
 (``rawObjects``, written by ``pipeline/ingest/keys.ts``), the payload column's name and the file
-ledger's lag with the worker's statement timeout it must exceed (``ledger``).
+ledger's lag with the worker's statement timeout it must exceed (``ledger``), and the analysts'
+views in Spark SQL (``views``, from ``pipeline/reports/views.ts``), which the local analytics job
+creates for the dashboard.
 
 Everything is checked here, once, before any table is touched: names end up inside SQL text, so
 only plain snake_case identifiers are accepted, and a version or behaviour this code does not know
@@ -26,10 +28,11 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (5: collections
-#: carry ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 added the contracts
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (6: ``views``, the
+#: analysts' views in Spark SQL with the columns each must return; 5 added the collections'
+#: ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 the contracts
 #: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
-JOB_TABLES_VERSION = 5
+JOB_TABLES_VERSION = 6
 
 Behaviour = Literal["replace", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")
@@ -266,6 +269,36 @@ class JobReport:
 
 
 @dataclass(frozen=True)
+class ViewColumn:
+    """A column a view returns: its registry type and the Spark type it must have."""
+
+    name: str
+    type: str
+    spark_type: str
+    nullable: bool
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One analysts' view (``pipeline/reports/views.ts``) as the local analytics job creates it.
+
+    ``sql`` is a Spark SQL ``SELECT`` naming lake tables ``<database>.<table>`` relative to the
+    current catalog and other views unqualified (they are session views locally); the view must
+    return exactly ``columns``, in order (``lakehouse_glue.analytics.views`` checks it).
+    """
+
+    name: str
+    #: Glue database the deployment declares the view in (``analytics``).
+    database: str
+    sql: str
+    columns: tuple[ViewColumn, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
 class JobTables:
     version: int
     payload_column: str
@@ -274,6 +307,8 @@ class JobTables:
     collections: tuple[JobCollection, ...]
     tables: tuple[JobTable, ...]
     reports: tuple[JobReport, ...]
+    #: The analysts' views in creation order (a view after the views it reads).
+    views: tuple[JobView, ...]
 
     def collection(self, name: str) -> JobCollection:
         for collection in self.collections:
@@ -294,6 +329,18 @@ class JobTables:
                 return report
         known = ", ".join(r.name for r in self.reports)
         raise JobTablesError(f"unknown report table {name} (known: {known})", table=name)
+
+    def view(self, name: str) -> JobView:
+        for view in self.views:
+            if view.name == name:
+                return view
+        known = ", ".join(v.name for v in self.views)
+        raise JobTablesError(f"unknown view {name} (known: {known})", table=name)
+
+    def select_views(self, names: Sequence[str]) -> tuple[JobView, ...]:
+        """The named views, in the order given; an unknown or repeated name fails."""
+        _unique(list(names), "view name")
+        return tuple(self.view(name) for name in names)
 
     def select(self, names: Sequence[str] | None) -> tuple[JobTable, ...]:
         """The named tables in registry order (all of them for ``None``); unknown names fail."""
@@ -374,9 +421,11 @@ def parse_job_tables(data: Any) -> JobTables:
         for i, c in enumerate(_list(obj.get("collections", []), "collections"))
     )
     reports = tuple(_report(r, i) for i, r in enumerate(_list(obj.get("reports"), "reports")))
+    views = tuple(_view(v, i) for i, v in enumerate(_list(obj.get("views"), "views")))
     _unique([t.name for t in tables], "table")
     _unique([c.name for c in collections], "collection")
     _unique([r.name for r in reports], "report table")
+    _unique([v.name for v in views], "view")
     return JobTables(
         version=version,
         payload_column=payload_column,
@@ -385,6 +434,7 @@ def parse_job_tables(data: Any) -> JobTables:
         collections=collections,
         tables=tables,
         reports=reports,
+        views=views,
     )
 
 
@@ -499,6 +549,46 @@ def _report(data: Any, index: int) -> JobReport:
         database=_identifier(obj.get("database"), f"{where}.database"),
         columns=_columns(obj.get("columns"), where, REPORT_SPARK_TYPES),
         properties=_properties(obj.get("properties"), f"{where}.properties"),
+    )
+
+
+def _view(data: Any, index: int) -> JobView:
+    obj = _mapping(data, f"views[{index}]")
+    name = _identifier(obj.get("name"), f"views[{index}].name")
+    where = f"view {name}"
+    sql = obj.get("sql")
+    if not isinstance(sql, str) or not sql.strip():
+        raise JobTablesError(f"{where}.sql: expected a non-empty SELECT, got {sql!r}", table=name)
+    columns = []
+    for i, raw in enumerate(_list(obj.get("columns"), f"{where}.columns")):
+        col = _mapping(raw, f"{where}.columns[{i}]")
+        column = _identifier(col.get("name"), f"{where}.columns[{i}].name")
+        spark_type = col.get("sparkType")
+        if spark_type not in REPORT_SPARK_TYPES:
+            raise JobTablesError(
+                f"{where}.{column}: sparkType {spark_type!r} is not one of "
+                f"{', '.join(sorted(REPORT_SPARK_TYPES))}",
+                table=name,
+            )
+        nullable = col.get("nullable")
+        if not isinstance(nullable, bool):
+            raise JobTablesError(f"{where}.{column}: nullable must be true or false", table=name)
+        columns.append(
+            ViewColumn(
+                name=column,
+                type=_string(col.get("type"), f"{where}.{column}.type"),
+                spark_type=spark_type,
+                nullable=nullable,
+            )
+        )
+    if not columns:
+        raise JobTablesError(f"{where}: no columns", table=name)
+    _unique([c.name for c in columns], f"{where} column")
+    return JobView(
+        name=name,
+        database=_identifier(obj.get("database"), f"{where}.database"),
+        sql=sql,
+        columns=tuple(columns),
     )
 
 

@@ -18,7 +18,10 @@ import pytest
 from moto_secrets import MotoSecrets
 from pyspark.sql import SparkSession
 from report_fixture import Report, built_report
+from typescript import typescript_value
+from views_lake import CodeName, ViewsLake, build_views_lake
 
+from lakehouse_glue.job_tables import parse_job_tables
 from lakehouse_glue.spark import DEFAULT_CATALOG, local_session
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,6 +63,38 @@ def unique_table(spark: SparkSession) -> Iterator[str]:
 def report(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
     """The Alarms report of a small synthetic fleet (``report_fixture``), built once per run."""
     yield from built_report(spark, tmp_path_factory.mktemp("analytics"))
+
+
+@pytest.fixture(scope="session")
+def code_names() -> dict[int, CodeName]:
+    """The alarm codes the registry names (``pipeline/reports/alarm-codes.ts``)."""
+    names = typescript_value(
+        'import { ALARM_CODE_NAMES } from "./pipeline/reports/alarm-codes.ts";\n'
+        "console.log(JSON.stringify(ALARM_CODE_NAMES));"
+    )
+    return {n["code"]: CodeName(n["code"], n["class"], n["name"]) for n in names}
+
+
+@pytest.fixture(scope="session")
+def views_lake(
+    spark: SparkSession,
+    registry: dict[str, Any],
+    code_names: dict[int, CodeName],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ViewsLake:
+    """A small lake of its own catalog for the analysts' views (``views_lake``), built once."""
+    return build_views_lake(
+        spark, tmp_path_factory.mktemp("views-lake"), parse_job_tables(registry), code_names
+    )
+
+
+@pytest.fixture
+def current_catalog(spark: SparkSession) -> Iterator[None]:
+    """Puts the session's current catalog back after a test that changes it (``create_views``
+    does), so the shared session's other tests find it as they left it."""
+    before = spark.catalog.currentCatalog()
+    yield
+    spark.catalog.setCurrentCatalog(before)
 
 
 @pytest.fixture

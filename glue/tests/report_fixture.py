@@ -1,4 +1,4 @@
-"""One Alarms report built the production way, shared by the analytics and dashboard tests.
+"""One Alarms report built the production way, shared by the analytics and summary tests.
 
 A synthetic fleet (own databases) goes snapshot → worker → raw Parquet → ``mongodb_curate``
 (alarm) → ``analytics``; building it costs tens of seconds, so ``conftest.report`` builds it once

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as sf
+from typescript import typescript_value
 
 from lakehouse_glue.curate import CurateSettings, LedgerEntry
 from lakehouse_glue.curate.curate import check_object_keys, ledger_lag
@@ -152,3 +153,28 @@ def test_the_ledger_lag_must_exceed_the_workers_statement_timeout(job_tables: Jo
     for lag in (1, timeout_s):
         with pytest.raises(JobConfigError, match="not above the worker's statement timeout"):
             ledger_lag(job_tables, CurateSettings("lake", "/raw", lag_seconds=lag))
+
+
+#: The Alarms report's datasets and the columns its visuals and filters read, from TypeScript.
+REPORT_TS = """
+import { alarmsReport, fieldsOf } from "./pipeline/reports/index.ts";
+console.log(JSON.stringify({
+  views: alarmsReport.datasets.map((d) => d.view.name),
+  visuals: alarmsReport.visuals.map((v) => ({ view: v.dataset.view.name, fields: fieldsOf(v) })),
+  filters: alarmsReport.filters.map((f) => f.field),
+}));
+"""
+
+
+def test_the_dashboard_views_are_views_the_job_creates(job_tables: JobTables) -> None:
+    """``local/cli/glue-jobs.ts`` passes the report's datasets as ``--dashboard-views``: each is a
+    view of the job tables, and every column the dashboard reads is one the file carries."""
+    report = typescript_value(REPORT_TS)
+    views = job_tables.select_views(report["views"])
+    assert [v.name for v in views] == ["alarm_facts", "open_alarms"]
+    for visual in report["visuals"]:
+        assert visual["view"] in report["views"]
+        columns = job_tables.view(visual["view"]).column_names
+        assert set(visual["fields"]) <= set(columns), visual
+    for field in report["filters"]:
+        assert any(field in v.column_names for v in views), field

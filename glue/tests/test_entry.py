@@ -800,3 +800,49 @@ def test_a_real_failed_run_exits_1_and_keeps_the_callers_session(
     assert "analytics: SourceTableMissingError" in err
     # The session was the caller's: still usable.
     assert spark.sql("SELECT 1").collect()[0][0] == 1
+
+
+_TOGETHER = "--dashboard-data and --dashboard-views go together"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--dashboard-data", "/tmp/d.json"), _TOGETHER),
+        (("--dashboard-views", "alarm_facts"), _TOGETHER),
+        (
+            ("--dashboard-data", "/tmp/d.json", "--dashboard-views", "alarm_facts,nope"),
+            "unknown view nope",
+        ),
+        (
+            ("--dashboard-data", "/tmp/d.json", "--dashboard-views", "open_alarms,open_alarms"),
+            "duplicate view name 'open_alarms'",
+        ),
+        (
+            (
+                "--dashboard-data", "/tmp/d.json", "--dashboard-views", "alarm_facts",
+                "--mongodb-namespace", "mongodb_test",
+            ),
+            "cannot be combined with --mongodb-namespace mongodb_test",
+        ),
+    ],
+)  # fmt: skip
+def test_analytics_refuses_bad_dashboard_arguments_before_spark(
+    tables_file: Path, local_spark: FakeSpark, argv: tuple[str, ...], message: str
+) -> None:
+    status, lines, err = _local(
+        "analytics", "--job-tables", str(tables_file), "--warehouse", "/tmp/wh", *argv
+    )
+    assert status == EXIT_CONFIG, err
+    assert lines == []
+    assert message in err
+    assert not local_spark.stopped
+
+
+def test_the_dashboard_arguments_exist_only_locally() -> None:
+    local = {o.name for o in options_of(JOBS["analytics"], "local")}
+    glue = {o.name for o in options_of(JOBS["analytics"], "glue")}
+    assert {"dashboard_data", "dashboard_views"} <= local
+    assert not {"dashboard_data", "dashboard_views"} & glue
+    # The HTML page is the TypeScript renderer's now.
+    assert "dashboard" not in local

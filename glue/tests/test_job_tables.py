@@ -266,3 +266,119 @@ def test_a_broken_collection_entry_is_refused_by_name(
 ) -> None:
     with pytest.raises(JobTablesError, match=message):
         parse_job_tables(edited(registry, lambda doc: _collection(doc, name), **changes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Version 6: the analysts' views in Spark SQL (pipeline/reports/views.ts)
+# ---------------------------------------------------------------------------------------------
+
+
+def _view(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(v for v in doc["views"] if v["name"] == name)
+
+
+def test_the_registry_document_carries_the_views(registry: dict[str, Any]) -> None:
+    tables = parse_job_tables(registry)
+
+    # In creation order: a view after the views it reads.
+    assert [v.name for v in tables.views] == [
+        "alarms_enriched",
+        "alarm_facts",
+        "open_alarms",
+        "variable_logs_hourly",
+    ]
+    assert {v.database for v in tables.views} == {ANALYTICS_NAMESPACE}
+    # Parsed as printed: nothing dropped, renamed or reordered on the way.
+    for parsed, raw in zip(tables.views, registry["views"], strict=True):
+        assert parsed.sql == raw["sql"]
+        assert [(c.name, c.type, c.spark_type, c.nullable) for c in parsed.columns] == [
+            (c["name"], c["type"], c["sparkType"], c["nullable"]) for c in raw["columns"]
+        ]
+    # Spark SQL: lake tables relative to the current catalog, views unqualified.
+    enriched = tables.view("alarms_enriched")
+    assert "FROM mongodb.alarm a" in enriched.sql
+    assert "postgres.device" in enriched.sql
+    assert "FROM alarms_enriched" in tables.view("alarm_facts").sql
+    assert "analytics." not in "".join(v.sql for v in tables.views)
+    # A registry type is the same Spark type in a view as in a report table.
+    spark_type_of = {(c.type, c.spark_type) for r in tables.reports for c in r.columns}
+    for view in tables.views:
+        for column in view.columns:
+            same_type = {s for t, s in spark_type_of if t == column.type}
+            assert same_type <= {column.spark_type}, (view.name, column.name)
+    # The facts carry every column the report's figures group, filter and count by.
+    assert {"alarm_id", "day", "company_name", "code_label", "ttr_minutes"} <= set(
+        tables.view("alarm_facts").column_names
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": "Alarm Facts"}, r"views\[1\]\.name: 'Alarm Facts' is not a lowercase snake_case"),
+        ({"name": None}, r"views\[1\]\.name: None is not"),
+        ({"database": "analytics-db"}, r"view alarm_facts\.database: 'analytics-db' is not"),
+        ({"sql": ""}, r"view alarm_facts\.sql: expected a non-empty SELECT, got ''"),
+        ({"sql": "  \n"}, r"view alarm_facts\.sql: expected a non-empty SELECT"),
+        ({"sql": None}, r"view alarm_facts\.sql: expected a non-empty SELECT, got None"),
+        ({"columns": []}, "view alarm_facts: no columns"),
+        ({"columns": None}, r"view alarm_facts\.columns: expected a list"),
+    ],
+)
+def test_a_broken_view_entry_is_refused_by_name(
+    registry: dict[str, Any], changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(JobTablesError, match=message):
+        parse_job_tables(edited(registry, lambda doc: _view(doc, "alarm_facts"), **changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": "TTR minutes"}, r"view alarm_facts\.columns\[\d+\]\.name: 'TTR minutes' is not"),
+        ({"sparkType": "float"}, r"view alarm_facts\.ttr_minutes: sparkType 'float' is not one of"),
+        ({"sparkType": None}, r"view alarm_facts\.ttr_minutes: sparkType None is not one of"),
+        ({"nullable": "yes"}, r"view alarm_facts\.ttr_minutes: nullable must be true or false"),
+        ({"type": ""}, r"view alarm_facts\.ttr_minutes\.type: expected a non-empty string"),
+    ],
+)
+def test_view_columns_are_typed(
+    registry: dict[str, Any], changes: dict[str, Any], message: str
+) -> None:
+    def ttr(doc: dict[str, Any]) -> dict[str, Any]:
+        columns: list[dict[str, Any]] = _view(doc, "alarm_facts")["columns"]
+        return next(c for c in columns if c["name"] == "ttr_minutes")
+
+    with pytest.raises(JobTablesError, match=message) as caught:
+        parse_job_tables(edited(registry, ttr, **changes))
+    if "nullable" in changes or "sparkType" in changes:
+        assert caught.value.table == "alarm_facts"
+
+
+def test_views_are_required_unique_and_looked_up_by_name(registry: dict[str, Any]) -> None:
+    with pytest.raises(JobTablesError, match="views: expected a list, got NoneType"):
+        parse_job_tables({k: v for k, v in registry.items() if k != "views"})
+    doc = copy.deepcopy(registry)
+    doc["views"].append(_view(doc, "open_alarms"))
+    with pytest.raises(JobTablesError, match="duplicate view 'open_alarms'"):
+        parse_job_tables(doc)
+    doc = copy.deepcopy(registry)
+    columns = _view(doc, "open_alarms")["columns"]
+    columns.append(columns[0])
+    with pytest.raises(JobTablesError, match="duplicate view open_alarms column 'alarm_id'"):
+        parse_job_tables(doc)
+
+    tables = parse_job_tables(registry)
+    assert tables.view("open_alarms").column_names[-1] == "open_hours"
+    # A selection keeps the order asked for.
+    assert [v.name for v in tables.select_views(["open_alarms", "alarm_facts"])] == [
+        "open_alarms",
+        "alarm_facts",
+    ]
+    assert tables.select_views([]) == ()
+    with pytest.raises(JobTablesError, match="unknown view nope") as caught:
+        tables.select_views(["alarm_facts", "nope"])
+    assert caught.value.table == "nope"
+    assert "alarms_enriched, alarm_facts" in str(caught.value)
+    with pytest.raises(JobTablesError, match="duplicate view name 'alarm_facts'"):
+        tables.select_views(["alarm_facts", "alarm_facts"])

@@ -1,7 +1,7 @@
 /**
  * The Alarms report as `npm start` prints it, from the JSON line of the local `analytics` job
- * (`python -m lakehouse_glue analytics ... --dashboard PATH`): totals, the groups with most
- * alarms as an aligned table, and where the HTML dashboard is.
+ * (`python -m lakehouse_glue analytics ...`): totals and the groups with most alarms as an
+ * aligned table. The HTML dashboard is rendered after it (local/dashboard/page.ts).
  */
 import { z } from "zod";
 import {
@@ -46,7 +46,6 @@ export const AnalyticsResultSchema = z.object({
       top: z.array(TopRowSchema),
     })
     .optional(),
-  dashboard: z.string().optional(),
 });
 export type AnalyticsResult = z.infer<typeof AnalyticsResultSchema>;
 
@@ -92,7 +91,7 @@ export function formatAlarmsReport(
 ): string {
   const parsed = AnalyticsResultSchema.safeParse(result);
   if (!parsed.success) return `analytics printed an unexpected result: ${JSON.stringify(result)}`;
-  const { tables, report, dashboard } = parsed.data;
+  const { tables, report } = parsed.data;
   const counts = Object.entries(tables)
     .map(([t, rows]) => `${t} ${n(rows)} rows`)
     .join(", ");
@@ -119,6 +118,5 @@ export function formatAlarmsReport(
       lines.push(...alignedTable(head, rows, 2).map((l) => `  ${l}`));
     }
   }
-  if (dashboard) lines.push(`  dashboard (charts, opens offline): ${dashboard}`);
   return lines.join("\n");
 }

@@ -4,7 +4,8 @@
  * `reconcile --repair` needs to bring replayed windows into curated.
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { alarmsReport } from "../../pipeline/reports/index.js";
 import { jobTables } from "../../pipeline/schema/index.js";
 import type { LocalConfig } from "../config.js";
 import { localSecretNames } from "../orchestration/local-deployment.js";
@@ -15,6 +16,13 @@ import { LOCAL_LAKE_DIR } from "./ingest.js";
 export const LOCAL_WAREHOUSE = join(LOCAL_LAKE_DIR, "warehouse");
 /** The Alarms report as an HTML dashboard with charts (locally; in AWS, QuickSight). */
 export const LOCAL_DASHBOARD = join(LOCAL_LAKE_DIR, "reports", "alarms.html");
+/**
+ * The rows of the report's datasets (views) the analytics job writes for the HTML dashboard
+ * (`lakehouse_glue.analytics.dashboard_data`), which the dashboard is rendered from.
+ */
+export const LOCAL_DASHBOARD_DATA = join(LOCAL_LAKE_DIR, "reports", "alarms-data.json");
+/** The views whose rows the dashboard data holds: the Alarms report's datasets. */
+const DASHBOARD_VIEWS = alarmsReport.datasets.map((d) => d.view.name);
 /** The job table list the jobs read (in AWS: the object Pulumi uploads). */
 export const LOCAL_JOB_TABLES = join(LOCAL_LAKE_DIR, "job-tables.json");
 
@@ -36,7 +44,10 @@ export interface LocalLakeDirs {
   readonly tablesFile: string;
   readonly warehouse: string;
   readonly rawDir: string;
+  /** The HTML dashboard (rendered from `dashboardData`). */
   readonly dashboard: string;
+  /** The dashboard's data: the rows of the report's views, written by the analytics job. */
+  readonly dashboardData: string;
 }
 
 export const LOCAL_LAKE_DIRS: LocalLakeDirs = {
@@ -44,6 +55,7 @@ export const LOCAL_LAKE_DIRS: LocalLakeDirs = {
   warehouse: LOCAL_WAREHOUSE,
   rawDir: join(LOCAL_LAKE_DIR, "raw"),
   dashboard: LOCAL_DASHBOARD,
+  dashboardData: LOCAL_DASHBOARD_DATA,
 };
 
 export function localGlueJobs(
@@ -53,7 +65,12 @@ export function localGlueJobs(
   const tablesFile = dirs.tablesFile ?? LOCAL_LAKE_DIRS.tablesFile;
   const warehouse = dirs.warehouse ?? LOCAL_LAKE_DIRS.warehouse;
   const rawDir = dirs.rawDir ?? LOCAL_LAKE_DIRS.rawDir;
-  const dashboard = dirs.dashboard ?? LOCAL_LAKE_DIRS.dashboard;
+  // Beside a dashboard the caller placed elsewhere (a test's folder), never over the local lake's.
+  const dashboardData =
+    dirs.dashboardData ??
+    (dirs.dashboard
+      ? join(dirname(dirs.dashboard), basename(LOCAL_DASHBOARD_DATA))
+      : LOCAL_LAKE_DIRS.dashboardData);
   const support = new URL(config.SUPPORT_DATABASE_URL);
   return {
     postgresExtract: {
@@ -103,8 +120,10 @@ export function localGlueJobs(
         resolve(warehouse),
         "--job-tables",
         resolve(tablesFile),
-        "--dashboard",
-        resolve(dashboard),
+        "--dashboard-data",
+        resolve(dashboardData),
+        "--dashboard-views",
+        DASHBOARD_VIEWS.join(","),
       ],
     },
   } as const satisfies Record<string, SparkJob>;

@@ -4,13 +4,15 @@
  * the deployed state machine locally: `postgres_extract` on local Spark beside the MongoDB
  * ingestion (plan, workers, summary), with progress bars, and prints what each stage did.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command } from "commander";
 import pino from "pino";
 import { describeConnection } from "../../pipeline/connections/secret.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
+import { alarmsReport } from "../../pipeline/reports/index.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
+import { writeDashboard } from "../dashboard/page.js";
 import { localSides, provisionLocalDeployment } from "../orchestration/local-deployment.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
@@ -24,7 +26,13 @@ import {
 } from "../snapshot/index.js";
 import { iso } from "../snapshot/time.js";
 import { formatAlarmsReport } from "./alarms-report.js";
-import { LOCAL_WAREHOUSE, localGlueJobs, writeJobTables } from "./glue-jobs.js";
+import {
+  LOCAL_DASHBOARD,
+  LOCAL_DASHBOARD_DATA,
+  LOCAL_WAREHOUSE,
+  localGlueJobs,
+  writeJobTables,
+} from "./glue-jobs.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
 import { type IngestProgress, ingestProgress } from "./progress.js";
 import { formatReconcileOutput } from "./reconcile.js";
@@ -98,7 +106,16 @@ export function localCommand(): Command {
       const curated = jobResults.get("mongodb_curate")?.at(-1);
       if (curated) console.log(`\n${formatCurateResult(curated)}`);
       const report = jobResults.get("analytics")?.at(-1);
-      if (report) console.log(`\n${formatAlarmsReport(report)}`);
+      if (report) {
+        console.log(`\n${formatAlarmsReport(report)}`);
+        // The dashboard: the report definition rendered over the rows the job read from its views.
+        const page = await writeDashboard(alarmsReport, LOCAL_DASHBOARD_DATA, LOCAL_DASHBOARD, {
+          source: LOCAL_WAREHOUSE,
+        });
+        console.log(
+          `  dashboard (${alarmsReport.visuals.length} visuals, filters, opens offline): ${resolve(page)}`,
+        );
+      }
       // The proof that nothing was lost: the Reconcile stage's verdict (the findings are in the
       // support database; `npm run reconcile` prints them one by one).
       if (run.reconcile) console.log(`\n${formatReconcileOutput(run.reconcile)}`);

@@ -2,6 +2,8 @@
  * Reference data the synthetic fleet is drawn from: customers, oven models, cities, recipes,
  * alarm codes. Plausible values only; none of it describes a real customer.
  */
+
+import { ALARM_CODE_NAMES, type AlarmClass } from "../../pipeline/reports/alarm-codes.js";
 import type { OvenVariable } from "../../pipeline/schema/collections.js";
 
 /** A customer template; a fleet uses the first N of them, so small fleets stay varied. */
@@ -331,26 +333,33 @@ export const RECIPE_AUTHORS = [
 
 export const LANGUAGES = ["it", "en", "de", "fr", "es", "ja"] as const;
 
-/** Alarm codes with their class and how long they usually stay active. */
+/** Alarm codes with their class (the report's catalog) and how long they usually stay active. */
 export interface AlarmCode {
   readonly code: number;
-  readonly class: "info" | "warning" | "error" | "service";
+  readonly class: AlarmClass;
   readonly weight: number;
   /** Typical minutes until reset; durations are drawn around it with a long tail. */
   readonly typicalMinutes: number;
 }
 
-export const ALARM_CODES: readonly AlarmCode[] = [
-  { code: 101, class: "warning", weight: 8, typicalMinutes: 3 }, // door open during cooking
-  { code: 102, class: "warning", weight: 5, typicalMinutes: 10 }, // core probe not inserted
-  { code: 110, class: "info", weight: 6, typicalMinutes: 2 }, // preheat reached
-  { code: 205, class: "error", weight: 2, typicalMinutes: 45 }, // chamber over-temperature
-  { code: 210, class: "error", weight: 2, typicalMinutes: 120 }, // water supply missing
-  { code: 231, class: "error", weight: 1, typicalMinutes: 240 }, // fan motor fault
-  { code: 305, class: "service", weight: 1, typicalMinutes: 2880 }, // descaling due
-  { code: 330, class: "service", weight: 1, typicalMinutes: 4320 }, // board temperature high
-  { code: 404, class: "warning", weight: 3, typicalMinutes: 30 }, // cloud unreachable
-];
+/** How often each code of the catalog (pipeline/reports/alarm-codes.ts) fires, and for how long. */
+const ALARM_BEHAVIOUR: Readonly<Record<number, Pick<AlarmCode, "weight" | "typicalMinutes">>> = {
+  101: { weight: 8, typicalMinutes: 3 },
+  102: { weight: 5, typicalMinutes: 10 },
+  110: { weight: 6, typicalMinutes: 2 },
+  205: { weight: 2, typicalMinutes: 45 },
+  210: { weight: 2, typicalMinutes: 120 },
+  231: { weight: 1, typicalMinutes: 240 },
+  305: { weight: 1, typicalMinutes: 2880 },
+  330: { weight: 1, typicalMinutes: 4320 },
+  404: { weight: 3, typicalMinutes: 30 },
+};
+
+export const ALARM_CODES: readonly AlarmCode[] = ALARM_CODE_NAMES.map((c) => {
+  const behaviour = ALARM_BEHAVIOUR[c.code];
+  if (!behaviour) throw new Error(`alarm code ${c.code} has no behaviour in the snapshot generator`);
+  return { code: c.code, class: c.class, ...behaviour };
+});
 
 export const EVENT_TYPES = [
   ["door_open", 14],

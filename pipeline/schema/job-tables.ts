@@ -4,7 +4,9 @@
  * between the TypeScript side and the jobs (the raw object keys, the payload column, the ledger's
  * lag). Plain JSON, versioned; `glue/lakehouse_glue/job_tables.py` parses it strictly.
  */
+
 import { RAW_OBJECT_KEY_TEMPLATE, RAW_PARTITION_KEY } from "../ingest/keys.js";
+import { views } from "../reports/views.js";
 import type { SUPPORT_STATEMENT_TIMEOUT_MS } from "../support/pool.js";
 import { ICEBERG_TABLE_PROPERTIES, icebergPartitionOf, icebergSortOf } from "./iceberg.js";
 import {
@@ -25,8 +27,10 @@ import { SPARK_TYPE } from "./targets.js";
  *    worker's statement timeout it must exceed), and the postgres tables' `properties`.
  * 5: collections carry `cellColumns` and `updateMatched`, for the curated day counts reconcile
  *    compares with the source (docs/design.md §7).
+ * 6: `views`, the analysts' views in Spark SQL (pipeline/reports/views.ts), which the local
+ *    analytics job creates and the local dashboard reads.
  */
-export const JOB_TABLES_VERSION = 5;
+export const JOB_TABLES_VERSION = 6;
 
 /**
  * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at
@@ -123,6 +127,16 @@ export interface JobTables {
   readonly collections: readonly JobCollection[];
   readonly tables: readonly JobTable[];
   readonly reports: readonly JobReport[];
+  /** The analysts' views (pipeline/reports/views.ts) in Spark SQL, in creation order. */
+  readonly views: readonly JobView[];
+}
+
+/** A view as the local analytics job creates it: its Spark SQL and the columns it must return. */
+export interface JobView {
+  readonly name: string;
+  readonly database: string;
+  readonly sql: string;
+  readonly columns: readonly { name: string; type: string; sparkType: string; nullable: boolean }[];
 }
 
 function jobColumns(entry: CollectionEntry | TableEntry): JobColumn[] {
@@ -179,6 +193,17 @@ export function jobTables(): JobTables {
         nullable: col.nullable,
       })),
       properties: { ...ICEBERG_TABLE_PROPERTIES },
+    })),
+    views: views.map((v) => ({
+      name: v.name,
+      database: v.database,
+      sql: v.sql("spark"),
+      columns: v.columns.map((col) => ({
+        name: col.name,
+        type: col.type,
+        sparkType: REPORT_SPARK_TYPE[col.type],
+        nullable: col.nullable,
+      })),
     })),
   };
 }

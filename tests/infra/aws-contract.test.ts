@@ -4,10 +4,17 @@
  * checker itself, on requests AWS refuses, so a green run means something.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONTRACTS, resourceProblems, runtimeProblems, validateCall } from "./aws-contract.js";
+import {
+  CONTRACTS,
+  matchesPattern,
+  resourceProblems,
+  runtimeProblems,
+  validateCall,
+} from "./aws-contract.js";
 import { FAKE_PRODUCTION_SECRETS, FAKE_SECRETS, runStack, type StackRun } from "./harness.js";
 
-const runs: Partial<Record<"dev" | "prod" | "dev with production connections", StackRun>> = {};
+type RunName = "dev" | "prod" | "dev with production connections" | "dev with the Q topic";
+const runs: Partial<Record<RunName, StackRun>> = {};
 
 beforeAll(async () => {
   runs.dev = await runStack("dev");
@@ -18,9 +25,11 @@ beforeAll(async () => {
     {},
     { ...FAKE_SECRETS, ...FAKE_PRODUCTION_SECRETS },
   );
+  // The optional QuickSight Q topic (a Cloud Control resource of its own type).
+  runs["dev with the Q topic"] = await runStack("dev", { "oven-lakehouse:quicksightQTopic": "true" });
 }, 120_000);
 
-describe.each(["dev", "prod", "dev with production connections"] as const)(
+describe.each(["dev", "prod", "dev with production connections", "dev with the Q topic"] as const)(
   "stack %s against the AWS API models",
   (stack) => {
     it("has a contract for every AWS resource type it declares", () => {
@@ -131,6 +140,46 @@ describe("the contract checker", () => {
       }),
     });
     expect(problems).toEqual([expect.stringContaining("Colour is not a member")]);
+  });
+
+  it("checks the Q topic as CreateTopic, its details unflattened from the CloudFormation shape", () => {
+    const topic = (dataSets: unknown) =>
+      resourceProblems("aws:cloudcontrol/resource:Resource", {
+        typeName: "AWS::QuickSight::Topic",
+        desiredState: JSON.stringify({
+          AwsAccountId: "481516234200",
+          TopicId: "t",
+          Name: "n",
+          DataSets: dataSets,
+        }),
+      });
+    expect(topic([{ DatasetArn: "arn:aws:quicksight:eu-west-1:481516234200:dataset/d" }])).toEqual([]);
+    expect(topic([{ DatasetArn: "a", Columns: [{ ColumnName: "c", ColumnDataRole: "KEY" }] }])).toEqual([
+      expect.stringContaining('ColumnDataRole "KEY" is not one of DIMENSION, MEASURE'),
+    ]);
+  });
+
+  it("holds QuickSight ids to the API's patterns, over the whole value", () => {
+    expect(matchesPattern("[0-9a-zA-Z-]*", "alarm-facts")).toBe(true);
+    expect(matchesPattern("[0-9a-zA-Z-]*", "alarm_facts")).toBe(false);
+    const dataSet = (id: string) =>
+      resourceProblems("aws:quicksight/dataSet:DataSet", {
+        dataSetId: "d",
+        name: "n",
+        importMode: "DIRECT_QUERY",
+        physicalTableMaps: [
+          {
+            physicalTableMapId: id,
+            relationalTable: {
+              dataSourceArn: "arn",
+              name: "t",
+              inputColumns: [{ name: "c", type: "STRING" }],
+            },
+          },
+        ],
+      });
+    expect(dataSet("alarm-facts")).toEqual([]);
+    expect(dataSet("alarm_facts")).toEqual([expect.stringContaining("does not match [0-9a-zA-Z-]*")]);
   });
 
   it("refuses a resource type without a contract", () => {

@@ -28,6 +28,7 @@ interface Shape {
   readonly enum?: readonly string[];
   readonly min?: number;
   readonly max?: number;
+  readonly pattern?: string;
   readonly document?: boolean;
 }
 
@@ -70,6 +71,11 @@ export interface ApiCall {
   readonly json?: readonly string[];
   /** Report members the shape does not know (requests built from JSON the API takes as is). */
   readonly strict?: boolean;
+  /**
+   * Check strings against the model's patterns (ids, names); on by default for strict calls.
+   * Off for requests carrying values the mocks make up (ARNs, security group ids).
+   */
+  readonly patterns?: boolean;
 }
 
 const norm = (name: string) => name.toLowerCase().replaceAll("_", "");
@@ -93,6 +99,7 @@ export function validateCall(call: ApiCall): string[] {
   walk(model, input.shape, request, at, problems, {
     provided: new Set(call.provided ?? []),
     strict: call.strict ?? false,
+    patterns: call.patterns ?? call.strict ?? false,
     top: true,
   });
   return problems;
@@ -115,6 +122,7 @@ function parsesAsJson(text: string): boolean {
 interface WalkOptions {
   readonly provided: ReadonlySet<string>;
   readonly strict: boolean;
+  readonly patterns: boolean;
   readonly top: boolean;
 }
 
@@ -193,6 +201,8 @@ function walk(
       if (shape.enum && !shape.enum.includes(value))
         problems.push(`${path} ${JSON.stringify(value)} is not one of ${shape.enum.join(", ")}`);
       length(shape, value.length, path, problems);
+      if (o.patterns && shape.pattern && !matchesPattern(shape.pattern, value))
+        problems.push(`${path} ${JSON.stringify(value).slice(0, 60)} does not match ${shape.pattern}`);
       return;
     }
     case "integer":
@@ -215,6 +225,26 @@ function walk(
     default:
       return; // timestamps and blobs: not declared here
   }
+}
+
+/**
+ * Whether `value` matches a model's pattern as the API applies it: to the whole value (AWS
+ * answers "Member must satisfy regular expression pattern" for an id with one character outside
+ * `[0-9a-zA-Z-]*`). The patterns are Java regular expressions; one JavaScript cannot compile is
+ * not checked.
+ */
+export function matchesPattern(pattern: string, value: string): boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${pattern})$`, "u");
+  } catch {
+    try {
+      re = new RegExp(`^(?:${pattern})$`);
+    } catch {
+      return true;
+    }
+  }
+  return re.test(value);
 }
 
 function length(shape: Shape, n: number, path: string, problems: string[]): void {
@@ -610,6 +640,8 @@ export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
       service: "quicksight",
       operation: "CreateDataSet",
       provided: ["AwsAccountId"],
+      // Ids and names the program writes (the physical table id allows no underscore).
+      patterns: true,
       request: {
         ...i,
         physicalTableMaps: undefined,
@@ -624,12 +656,32 @@ export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
   ],
   "aws:cloudcontrol/resource:Resource": (i) => {
     // Cloud Control takes the CloudFormation shape, which for QuickSight is the API's.
-    const operations: Record<string, { service: string; operation: string }> = {
-      "AWS::QuickSight::Dashboard": { service: "quicksight", operation: "CreateDashboard" },
-    };
-    const target = operations[i.typeName];
-    if (!target) throw new Error(`no contract for Cloud Control type ${i.typeName}`);
-    return [{ ...target, strict: true, request: JSON.parse(i.desiredState) }];
+    const state = JSON.parse(i.desiredState);
+    switch (i.typeName) {
+      case "AWS::QuickSight::Dashboard":
+        return [{ service: "quicksight", operation: "CreateDashboard", strict: true, request: state }];
+      case "AWS::QuickSight::Topic": {
+        // CloudFormation flattens the API's `Topic` (TopicDetails) into the resource's properties.
+        const { AwsAccountId, TopicId, Tags, FolderArns, CustomInstructions, ...topic } = state;
+        return [
+          {
+            service: "quicksight",
+            operation: "CreateTopic",
+            strict: true,
+            request: {
+              AwsAccountId,
+              TopicId,
+              Topic: topic,
+              ...(Tags ? { Tags } : {}),
+              ...(FolderArns ? { FolderArns } : {}),
+              ...(CustomInstructions ? { CustomInstructions } : {}),
+            },
+          },
+        ];
+      }
+      default:
+        throw new Error(`no contract for Cloud Control type ${i.typeName}`);
+    }
   },
 };
 

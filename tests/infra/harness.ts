@@ -34,6 +34,11 @@ export interface Recorded {
 export interface RecordedOptions {
   /** Property paths whose changes `pulumi up` ignores once the resource exists. */
   readonly ignoreChanges: readonly string[];
+  /**
+   * The names of the resources this one waits for: its `dependsOn` and the resources its inputs
+   * come from (the engine receives both as one list of URNs).
+   */
+  readonly dependsOn: readonly string[];
 }
 
 /** The part of a RegisterResourceRequest (Pulumi's protobuf) the harness reads. */
@@ -41,6 +46,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
 }
 
 interface MonitorLike {
@@ -267,7 +273,11 @@ export async function runStack(
   monitor.registerResource = (req, callback) => {
     pendingOptions.push({
       key: `${req.getType()} ${req.getName()}`,
-      options: { ignoreChanges: [...req.getIgnorechangesList()] },
+      options: {
+        ignoreChanges: [...req.getIgnorechangesList()],
+        // A URN ends in `::<name>`.
+        dependsOn: req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2)),
+      },
     });
     return register(req, callback);
   };

@@ -85,6 +85,19 @@ describe.each(["dev", "prod"] as const)("IAM documents of stack %s", (stack) => 
   });
 });
 
+describe("the analysts' and QuickSight's roles", () => {
+  it("are linted like every role, and need no exception", () => {
+    const docs = documents(runs.dev as StackRun).filter((d) =>
+      ["analytics-analyst (policy)", "analytics-quicksight (policy)"].includes(d.name),
+    );
+    expect(docs.map((d) => d.name).sort()).toEqual([
+      "analytics-analyst (policy)",
+      "analytics-quicksight (policy)",
+    ]);
+    expect(lint(docs).map((f) => `${f.name}: ${f.issue} ${JSON.stringify(f.detail)}`)).toEqual([]);
+  });
+});
+
 describe("the IAM linter", () => {
   it("finds a condition key that does not apply to an action, an unknown action and a bad ARN", () => {
     const document = JSON.stringify({

@@ -7,12 +7,19 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ANALYST_ATHENA_ACTIONS, ANALYST_CATALOG_ACTIONS } from "../../infra/analytics.js";
 import { COLLECTION_ALARMS, EXECUTION_ALARMS, RECONCILE_ALARM } from "../../infra/monitoring.js";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
-import { ALARMS_REPORT_SQL } from "../../infra/reports.js";
+import { dashboardDefinition } from "../../infra/quicksight-dashboard.js";
+import { topicDataSets } from "../../infra/quicksight-topic.js";
+import { ALARMS_REPORT_SQL, questionQueryName } from "../../infra/reports.js";
 import { CutoverTargetsSchema, SOURCES } from "../../pipeline/cutover/targets.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
 import { buildStateMachine, TASK, taskTimeouts } from "../../pipeline/orchestration/state-machine.js";
+import { alarmsReport } from "../../pipeline/reports/alarms-report.js";
+import { decodePrestoView, glueViewTable, viewSources } from "../../pipeline/reports/athena-view.js";
+import { ANALYST_QUESTIONS } from "../../pipeline/reports/questions.js";
+import { views } from "../../pipeline/reports/views.js";
 import {
   collections,
   glueColumnsOf,
@@ -23,6 +30,7 @@ import {
   reportTables,
   tables,
 } from "../../pipeline/schema/index.js";
+import { QUICKSIGHT_TYPE } from "../../pipeline/schema/reports.js";
 import { supportUsersChecksum } from "../../pipeline/support/users.js";
 import {
   ACCOUNT_ID,
@@ -493,6 +501,39 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       },
     );
 
+    it("declares each analysts' view as a Glue view of analytics, after what it reads, in order", () => {
+      const declared = ofType(run(), T.table).filter((t) => t.inputs.tableType === "VIRTUAL_VIEW");
+      expect(declared.map((t) => t.inputs.name)).toEqual(views.map((v) => v.name));
+      expect(run().outputs.viewNames).toEqual(views.map((v) => v.name));
+      views.forEach((view, i) => {
+        const t = named(run(), T.table, `catalog-view-${view.name}`);
+        const expected = glueViewTable(view, ACCOUNT_ID);
+        expect(t.inputs).toMatchObject({
+          databaseName: "analytics",
+          name: view.name,
+          tableType: "VIRTUAL_VIEW",
+          viewOriginalText: expected.viewOriginalText,
+          viewExpandedText: "/* Presto View */",
+          parameters: { presto_view: "true", comment: "Presto View" },
+          storageDescriptor: {
+            columns: expected.storageDescriptor.columns,
+            serDeInfo: expected.storageDescriptor.serDeInfo,
+          },
+        });
+        const decoded = decodePrestoView(t.inputs.viewOriginalText);
+        expect(decoded.originalSql).toBe(view.sql("athena"));
+        expect(decoded.columns.map((c) => c.name)).toEqual(view.columns.map((c) => c.name));
+        // After every table and view its SQL reads, and after the view before it.
+        const sources = viewSources(view).map((src) =>
+          src.database === "analytics" ? `catalog-view-${src.table}` : `catalog-${src.database}-${src.table}`,
+        );
+        const previous = i > 0 ? [`catalog-view-${views[i - 1]?.name}`] : [];
+        for (const dependency of [...sources, ...previous])
+          expect(t.options?.dependsOn, `${view.name} after ${dependency}`).toContain(dependency);
+        for (const dependency of sources) named(run(), T.table, dependency);
+      });
+    });
+
     it("lets the optimizers' role rewrite and expire files of every table it optimizes, and no other", () => {
       const statements = policyOfRole(run(), ofType(run(), T.optimizer)[0]?.inputs.configuration.roleArn);
       const bucket = { postgres: "postgres", mongodb: "mongodb-curated", analytics: "analytics" } as const;
@@ -819,25 +860,126 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       expect(wg.bytesScannedCutoffPerQuery).toBeGreaterThanOrEqual(10_485_760);
       expect(wg.resultConfiguration.encryptionConfiguration.encryptionOption).toBe("SSE_S3");
       expect(wg.resultConfiguration.outputLocation).toBe("s3://lake-athena-results-0a1b2c3/");
-      const report = ofType(run(), T.namedQuery)[0]?.inputs;
+      const report = named(run(), T.namedQuery, "analytics-alarms-report").inputs;
       expect(report).toMatchObject({ database: "analytics", query: ALARMS_REPORT_SQL });
     });
 
-    it("shares the QuickSight data source, dataset and dashboard with the configured principal", () => {
+    it("saves one query per analysts' question, in the workgroup, on analytics", () => {
+      const queries = ofType(run(), T.namedQuery).filter((q) => q.name !== "analytics-alarms-report");
+      expect(queries.map((q) => q.inputs)).toEqual(
+        ANALYST_QUESTIONS.map((q) => ({
+          name: questionQueryName(q),
+          description: q.question,
+          database: "analytics",
+          workgroup: run().outputs.athenaWorkgroup,
+          query: q.sql,
+        })),
+      );
+      expect(new Set(queries.map((q) => q.inputs.name)).size).toBe(ANALYST_QUESTIONS.length);
+    });
+
+    it("gives QuickSight one dataset per report dataset, reading its view with the view's columns", () => {
       const ds = ofType(run(), T.qsDataSource)[0]?.inputs;
       expect(ds.type).toBe("ATHENA");
       expect(ds.parameters.athena.workGroup).toBe(run().outputs.athenaWorkgroup);
-      const set = ofType(run(), T.qsDataSet)[0]?.inputs;
-      expect(set.physicalTableMaps[0].relationalTable).toMatchObject({
-        schema: "analytics",
-        name: "alarms_daily",
+      const sets = ofType(run(), T.qsDataSet);
+      expect(sets.map((s) => s.name).sort()).toEqual(["analytics-alarm-facts", "analytics-open-alarms"]);
+      for (const d of alarmsReport.datasets) {
+        const set = named(run(), T.qsDataSet, `analytics-${d.id.replaceAll("_", "-")}`);
+        expect(set.inputs.importMode).toBe("DIRECT_QUERY");
+        expect(set.inputs.physicalTableMaps).toHaveLength(1);
+        expect(set.inputs.physicalTableMaps[0].relationalTable).toEqual({
+          dataSourceArn: expect.stringContaining(":analytics-athena"),
+          catalog: "AwsDataCatalog",
+          schema: "analytics",
+          name: d.view.name,
+          inputColumns: d.view.columns.map((c) => ({ name: c.name, type: QUICKSIGHT_TYPE[c.type] })),
+        });
+        // Declared once the views exist.
+        for (const v of views) expect(set.options?.dependsOn).toContain(`catalog-view-${v.name}`);
+        expect(run().outputs.quicksightDataSetIds[d.id]).toBe(set.inputs.dataSetId);
+      }
+    });
+
+    it("renders the dashboard from the report definition and shares every asset with the principal", () => {
+      const ds = ofType(run(), T.qsDataSource)[0]?.inputs;
+      const sets = ofType(run(), T.qsDataSet);
+      const dashboards = ofType(run(), T.cloudcontrol).filter(
+        (r) => r.inputs.typeName === "AWS::QuickSight::Dashboard",
+      );
+      expect(dashboards.map((d) => d.name)).toEqual(["analytics-alarms-dashboard"]);
+      const dashboard = JSON.parse(dashboards[0]?.inputs.desiredState);
+      const principals = [ds, ...sets.map((s) => s.inputs)].map((r) => r.permissions[0].principal);
+      expect(new Set([...principals, dashboard.Permissions[0].Principal]).size).toBe(1);
+      const arns = Object.fromEntries(
+        alarmsReport.datasets.map((d) => [
+          d.id,
+          `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:analytics-${d.id.replaceAll("_", "-")}`,
+        ]),
+      );
+      expect(dashboard.Definition).toEqual(dashboardDefinition(alarmsReport, arns));
+      expect(dashboard).toMatchObject({
+        AwsAccountId: ACCOUNT_ID,
+        DashboardId: `oven-lakehouse-${stack}-alarms`,
       });
-      const principals = [ds, set].map((r) => r.permissions[0].principal);
-      const dashboard = JSON.parse(ofType(run(), T.cloudcontrol)[0]?.inputs.desiredState);
-      expect(dashboard.Permissions[0].Principal).toBe(principals[0]);
-      expect(new Set(principals).size).toBe(1);
-      const visuals = dashboard.Definition.Sheets[0].Visuals.map((v: object) => Object.keys(v)[0]);
-      expect(visuals).toEqual(["BarChartVisual", "TableVisual"]);
+      // The old dataset on the pre-aggregated table is gone, and no topic without the flag.
+      expect(JSON.stringify(sets.map((s) => s.inputs))).not.toContain("alarms_daily");
+      expect(ofType(run(), T.cloudcontrol).map((r) => r.inputs.typeName)).toEqual([
+        "AWS::QuickSight::Dashboard",
+      ]);
+    });
+
+    it("lets QuickSight read what the views read: the three databases and their layers", () => {
+      const source = ofType(run(), T.qsDataSource)[0]?.inputs;
+      const statements = policyOfRole(run(), source.parameters.athena.roleArn);
+      for (const db of ["analytics", "mongodb", "postgres"])
+        expect(actionsOn(statements, "glue:GetTable")).toContain(
+          `arn:aws:glue:${REGION}:${ACCOUNT_ID}:table/${db}/*`,
+        );
+      const readable = actionsOn(statements, "s3:GetObject").join(" ");
+      for (const bucket of ["analytics", "mongodb-curated", "postgres"])
+        expect(readable).toContain(`arn:aws:s3:::lake-${bucket}-0a1b2c3/*`);
+      expect(readable).not.toContain("lake-mongodb-raw");
+      expect(actionsOn(statements, "s3:PutObject").join(" ")).not.toMatch(
+        /lake-(analytics|mongodb|postgres)/,
+      );
+    });
+
+    it("gives analysts a role of the account: read-only queries in the workgroup, reads of the lake", () => {
+      const role = named(run(), T.role, "analytics-analyst");
+      expect(run().outputs.analystRoleArn).toBe(`arn:aws:iam:${REGION}:${ACCOUNT_ID}:analytics-analyst`);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement;
+      expect(trust).toEqual([
+        { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` }, Action: "sts:AssumeRole" },
+      ]);
+      const statements = policyOfRole(run(), run().outputs.analystRoleArn);
+      const workgroup = `arn:aws:athena:${REGION}:${ACCOUNT_ID}:workgroup/${run().outputs.athenaWorkgroup}`;
+      const athena = statements.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("athena:"));
+      expect(athena.sort()).toEqual([...ANALYST_ATHENA_ACTIONS, ...ANALYST_CATALOG_ACTIONS].sort());
+      for (const a of ANALYST_ATHENA_ACTIONS) expect(actionsOn(statements, a)).toEqual([workgroup]);
+      for (const a of ANALYST_CATALOG_ACTIONS)
+        expect(actionsOn(statements, a)).toEqual([
+          `arn:aws:athena:${REGION}:${ACCOUNT_ID}:datacatalog/AwsDataCatalog`,
+        ]);
+      // Read-only: nothing that creates, changes or deletes in Athena.
+      for (const a of athena)
+        expect(a).toMatch(/^athena:(Get|List|BatchGet|StartQueryExecution|StopQueryExecution)/);
+      const glue = statements.flatMap((s) => asList(s.Action)).filter((a) => a.startsWith("glue:"));
+      for (const a of glue) expect(a).toMatch(/^glue:Get/);
+      for (const db of ["analytics", "mongodb", "postgres"])
+        expect(actionsOn(statements, "glue:GetTables")).toContain(
+          `arn:aws:glue:${REGION}:${ACCOUNT_ID}:database/${db}`,
+        );
+      const readable = actionsOn(statements, "s3:GetObject").join(" ");
+      for (const bucket of ["analytics", "mongodb-curated", "postgres", "athena-results"])
+        expect(readable).toContain(`arn:aws:s3:::lake-${bucket}-0a1b2c3/*`);
+      expect(readable).not.toMatch(/lake-(mongodb-raw|glue-assets)/);
+      // Writes only query results; deletes nothing.
+      expect(actionsOn(statements, "s3:PutObject")).toEqual(["arn:aws:s3:::lake-athena-results-0a1b2c3/*"]);
+      expect(actionsOn(statements, "s3:DeleteObject")).toEqual([]);
+      for (const s of statements)
+        for (const a of asList(s.Action))
+          expect(a).not.toMatch(/^(iam|kms|quicksight|glue:(Create|Update|Delete))/);
     });
   });
 
@@ -945,7 +1087,10 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
     });
 
     it("lets each role be assumed by one service only, with conditions that service sends", () => {
-      for (const r of ofType(run(), T.role)) {
+      // The analysts' role is the one role for people (checked in "analytics").
+      const roles = ofType(run(), T.role).filter((r) => r.name !== "analytics-analyst");
+      expect(roles.length).toBe(ofType(run(), T.role).length - 1);
+      for (const r of roles) {
         const trust = JSON.parse(r.inputs.assumeRolePolicy).Statement;
         expect(trust).toHaveLength(1);
         expect(Object.keys(trust[0].Principal)).toEqual(["Service"]);
@@ -1216,5 +1361,39 @@ describe("a stack with production connections configured", () => {
       statementsOf(p).flatMap((s) => asList(s.Resource)),
     );
     for (const side of sides) expect(resources.filter((r) => r.includes(side))).toEqual([]);
+  });
+});
+
+describe("a stack with the QuickSight Q topic enabled", () => {
+  let withTopic: StackRun;
+
+  beforeAll(async () => {
+    withTopic = await runStack("dev", { "oven-lakehouse:quicksightQTopic": "true" });
+  }, 120_000);
+
+  it("adds the topic over the report's datasets, and nothing else", () => {
+    const topic = named(withTopic, T.cloudcontrol, "analytics-alarms-topic");
+    expect(topic.inputs.typeName).toBe("AWS::QuickSight::Topic");
+    const state = JSON.parse(topic.inputs.desiredState);
+    const arns = Object.fromEntries(
+      alarmsReport.datasets.map((d) => [
+        d.id,
+        `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:analytics-${d.id.replaceAll("_", "-")}`,
+      ]),
+    );
+    expect(state).toMatchObject({
+      AwsAccountId: ACCOUNT_ID,
+      TopicId: "oven-lakehouse-dev-alarms",
+      Name: "Alarms (dev)",
+    });
+    expect(state.DataSets).toEqual(topicDataSets(alarmsReport, arns));
+    expect(withTopic.outputs.alarmsTopicId).toBe(topic.id);
+    expect(dev.outputs.alarmsTopicId).toBeUndefined();
+    const ids = (run: StackRun) =>
+      run.resources
+        .filter((r) => r.name !== "analytics-alarms-topic")
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    expect(ids(withTopic)).toEqual(ids(dev));
   });
 });

@@ -139,7 +139,7 @@ describe("the Alarms report tables", () => {
 
   it("reach the Glue job through the job tables, with the lake's Iceberg properties", () => {
     const list = jobTables();
-    expect(JOB_TABLES_VERSION).toBe(5);
+    expect(JOB_TABLES_VERSION).toBe(6);
     expect(list.version).toBe(JOB_TABLES_VERSION);
     expect(list.reports.map((r) => r.name)).toEqual(["alarms_daily", "alarm_time_to_reset"]);
     for (const [report, job] of reportTables.map((r, i) => [r, list.reports[i]] as const)) {

@@ -1,4 +1,5 @@
-"""Glue job ``analytics``: pre-aggregated report tables in the ``analytics`` database."""
+"""Glue job ``analytics``: pre-aggregated report tables in the ``analytics`` database and,
+locally, the analysts' views as session views with the dashboard's data."""
 
 from lakehouse_glue.analytics.alarms_report import (
     DAILY_TABLE,
@@ -18,6 +19,7 @@ from lakehouse_glue.analytics.tables import (
     replace_contents,
     report_table_name,
 )
+from lakehouse_glue.analytics.views import create_views
 
 __all__ = [
     "DAILY_TABLE",
@@ -28,6 +30,7 @@ __all__ = [
     "alarms_daily",
     "build_alarms_report",
     "check_table_schema",
+    "create_views",
     "default_sources",
     "ensure_report_table",
     "latest_alarms",

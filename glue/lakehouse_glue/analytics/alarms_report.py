@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from lakehouse_glue.job_tables import JobReport, JobTables
 
 #: The database the registry declares the report tables in (``reports[].database`` of the job
-#: tables; ``test_job_tables`` checks they agree): the local entry's and the dashboard's default.
+#: tables; ``test_job_tables`` checks they agree): the local entry's and the summary's default.
 ANALYTICS_NAMESPACE = "analytics"
 #: The report tables this module computes, by their registry names.
 DAILY_TABLE = "alarms_daily"

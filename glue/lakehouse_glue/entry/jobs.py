@@ -21,12 +21,15 @@ from lakehouse_glue.analytics.alarms_report import (
     build_alarms_report,
     default_sources,
 )
-from lakehouse_glue.analytics.dashboard import read_report, summary, write_dashboard
+from lakehouse_glue.analytics.dashboard_data import write_dashboard_data
+from lakehouse_glue.analytics.report_summary import read_report, summary
+from lakehouse_glue.analytics.views import VIEW_SOURCE_NAMESPACES, create_views
 from lakehouse_glue.curate import CurateSettings, TableLayout, compact, run_curate
 from lakehouse_glue.curate.curate import DEFAULT_MAX_FILES_PER_COMMIT, ledger_lag
 from lakehouse_glue.curate.file_ledger import support_source
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE
 from lakehouse_glue.entry.options import Option, Values
+from lakehouse_glue.errors import JobConfigError
 from lakehouse_glue.job_tables import JobTables
 from lakehouse_glue.postgres_extract import (
     DEFAULT_MAX_SHRINK_PERCENT,
@@ -255,10 +258,23 @@ def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLog
     daily = job_tables.report(DAILY_TABLE)
     job_tables.report(TIME_TO_RESET_TABLE)
     namespace = values.optional_text("namespace") or daily.database
-    sources = default_sources(
-        catalog, values.text("mongodb_namespace"), values.text("postgres_namespace")
-    )
-    dashboard = values.optional_text("dashboard") if values.mode == "local" else None
+    mongodb_namespace = values.text("mongodb_namespace")
+    postgres_namespace = values.text("postgres_namespace")
+    sources = default_sources(catalog, mongodb_namespace, postgres_namespace)
+    local = values.mode == "local"
+    dashboard_data = values.optional_text("dashboard_data") if local else None
+    view_names = values.names("dashboard_views") if local else None
+    if (dashboard_data is None) != (view_names is None):
+        raise JobConfigError("--dashboard-data and --dashboard-views go together")
+    # Unknown or repeated view names are refused before any Spark work.
+    dashboard_views = job_tables.select_views(view_names or ())
+    if dashboard_data and (mongodb_namespace, postgres_namespace) != VIEW_SOURCE_NAMESPACES:
+        raise JobConfigError(
+            "--dashboard-data reads the views, whose SQL reads the "
+            f"{' and '.join(VIEW_SOURCE_NAMESPACES)} namespaces of the catalog: it cannot be "
+            f"combined with --mongodb-namespace {mongodb_namespace} / --postgres-namespace "
+            f"{postgres_namespace}"
+        )
 
     def run_job(session: Session) -> Summary:
         started = time.monotonic()
@@ -270,14 +286,14 @@ def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLog
             job_tables=job_tables,
             # Locally the job created its tables itself: one left by an older declaration is
             # rebuilt (its contents are recomputed every run anyway). In Glue they are Pulumi's.
-            recreate_mismatched=values.mode == "local",
+            recreate_mismatched=local,
         )
         result: Summary = {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
-        data = read_report(session.spark, catalog, namespace)
-        result["report"] = summary(data)
-        if dashboard:
-            source = f"{catalog}.{namespace} ({session.location})"
-            result["dashboard"] = str(write_dashboard(data, dashboard, source))
+        result["report"] = summary(read_report(session.spark, catalog, namespace))
+        if dashboard_data:
+            create_views(session.spark, catalog, job_tables)
+            written = write_dashboard_data(session.spark, dashboard_views, dashboard_data)
+            result["dashboard_data"] = {"path": str(written.path), "rows": written.rows}
         return result
 
     return run_job
@@ -288,9 +304,15 @@ _ANALYTICS_OPTIONS = (
     Option("mongodb_namespace", "namespace of the curated collections", default="mongodb"),
     Option("postgres_namespace", "namespace of the postgres tables", default="postgres"),
     Option(
-        "dashboard",
-        "also write the report as a self-contained HTML dashboard at this path (in AWS, "
-        "QuickSight is the dashboard)",
+        "dashboard_data",
+        "also create the analysts' views and write the rows of --dashboard-views to this JSON "
+        "file, which the local dashboard renders (in AWS, QuickSight reads the views)",
+        where="local",
+    ),
+    Option(
+        "dashboard_views",
+        "comma-separated views whose rows --dashboard-data holds (the report's datasets)",
+        kind="names",
         where="local",
     ),
 )
