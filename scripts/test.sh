@@ -34,6 +34,8 @@ step "typecheck (dashboard page script)" npx tsc --noEmit -p tsconfig.browser.js
 step "ruff" bash -c ".local/venv/bin/ruff check glue && .local/venv/bin/ruff format --check glue"
 # The Python side's tsc: mypy, strict, configured in glue/pyproject.toml.
 step "mypy" bash -c "cd glue && ../.local/venv/bin/mypy"
+# The dashboard's browser test drives Debian's Chromium (installed once, by apt).
+step "chromium" bash scripts/install-chromium.sh
 step "vitest" npx vitest run --reporter=default --reporter=junit --outputFile.junit="$REPORTS/vitest.xml"
 step "pytest" bash -c "cd glue && ../.local/venv/bin/pytest --junitxml='$REPORTS/pytest.xml' -p no:cacheprovider"
 
