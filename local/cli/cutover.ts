@@ -205,7 +205,10 @@ export function cutoverCommand(): Command {
       `the Pulumi stack (dev, prod, ...), or ${LOCAL_STACK} for the local deployment`,
     )
     .option("--execute", "apply the plan")
-    .option("--rollback", "go back to the snapshot: the schedule off, the snapshot settings, the bookmarks")
+    .option(
+      "--rollback",
+      "plan the way back to the snapshot (with --execute: go back): schedule off, snapshot settings, bookmarks",
+    )
     .action(async (options: CutoverCommandOptions) => {
       process.exitCode = await runCutover(options, (line) => console.log(line));
     });
