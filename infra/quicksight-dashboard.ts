@@ -21,7 +21,9 @@
  * page: a date range picker for `dateRange`, a multi-select dropdown for `multiSelect`.
  */
 import {
+  type BarVisual,
   type Dimension,
+  type LineVisual,
   type Measure,
   measuresOf,
   type ReportDataset,
@@ -186,6 +188,19 @@ const fieldSort = (field: Json, direction: "ASC" | "DESC") => ({
 });
 
 /** One visual of the sheet, in the API's `Visual` union. */
+/** A bar or line chart's fields: its category, its colors if any, its value, and the wells holding them. */
+function seriesFields(visual: BarVisual | LineVisual) {
+  const x = dimensionField(visual, "x", visual.x);
+  const color = visual.color ? dimensionField(visual, "color", visual.color) : undefined;
+  const value = measureField(visual, "value", visual.value);
+  return {
+    x,
+    color,
+    value,
+    wells: { Category: [x], ...(color ? { Colors: [color] } : {}), Values: [value] },
+  };
+}
+
 export function renderVisual(visual: Visual): Json {
   const Title = title(visual.title);
   switch (visual.kind) {
@@ -198,9 +213,7 @@ export function renderVisual(visual: Visual): Json {
         },
       };
     case "bar": {
-      const x = dimensionField(visual, "x", visual.x);
-      const color = visual.color ? dimensionField(visual, "color", visual.color) : undefined;
-      const value = measureField(visual, "value", visual.value);
+      const { x, color, value, wells } = seriesFields(visual);
       return {
         BarChartVisual: {
           VisualId: visual.id,
@@ -208,13 +221,7 @@ export function renderVisual(visual: Visual): Json {
           ChartConfiguration: {
             Orientation: "VERTICAL",
             BarsArrangement: color ? "STACKED" : "CLUSTERED",
-            FieldWells: {
-              BarChartAggregatedFieldWells: {
-                Category: [x],
-                ...(color ? { Colors: [color] } : {}),
-                Values: [value],
-              },
-            },
+            FieldWells: { BarChartAggregatedFieldWells: wells },
             SortConfiguration:
               visual.limit === undefined
                 ? { CategorySort: [fieldSort(x, "ASC")] }
@@ -232,22 +239,14 @@ export function renderVisual(visual: Visual): Json {
       };
     }
     case "line": {
-      const x = dimensionField(visual, "x", visual.x);
-      const color = visual.color ? dimensionField(visual, "color", visual.color) : undefined;
-      const value = measureField(visual, "value", visual.value);
+      const { x, value, wells } = seriesFields(visual);
       return {
         LineChartVisual: {
           VisualId: visual.id,
           Title,
           ChartConfiguration: {
             Type: "LINE",
-            FieldWells: {
-              LineChartAggregatedFieldWells: {
-                Category: [x],
-                ...(color ? { Colors: [color] } : {}),
-                Values: [value],
-              },
-            },
+            FieldWells: { LineChartAggregatedFieldWells: wells },
             SortConfiguration: { CategorySort: [fieldSort(x, "ASC")] },
             XAxisLabelOptions: axisLabels([{ field: x, label: visual.x.label }]),
             PrimaryYAxisLabelOptions: axisLabels([{ field: value, label: visual.value.label }]),

@@ -19,7 +19,7 @@ import { MongoClient } from "mongodb";
 import pg from "pg";
 import { type ConnectionSecret, connectionUrl, describeConnection } from "../connections/secret.js";
 import { PipelineError } from "../errors.js";
-import { readDevices } from "../ingest/plan-pass.js";
+import { readDeviceList } from "../ingest/plan-pass.js";
 import type { SqlRunner } from "../support/pool.js";
 import { readBookmarks, reviewBookmarks, setBookmarks } from "./bookmarks.js";
 import type { Deployment, SecretValue } from "./deployment.js";
@@ -422,7 +422,7 @@ const reversed = (moves: readonly BookmarkMove[]) => moves.map((m) => ({ ...m, f
 
 async function bookmarksToProduction(ctx: CutoverContext, production: SecretValue): Promise<PlannedStep> {
   const bookmarks = await readBookmarks(ctx.support);
-  const devices = await withDdc(production.value, (client) => readDevices(client));
+  const { devices, refused } = await withDdc(production.value, (client) => readDeviceList(client));
   const review = reviewBookmarks(bookmarks, devices);
   const moves: BookmarkMove[] = review.moved.map((m) => ({
     idDevice: m.idDevice,
@@ -443,6 +443,8 @@ async function bookmarksToProduction(ctx: CutoverContext, production: SecretValu
           `${review.added.length} device(s) without a bookmark (new in production, or never loaded), loaded from their first document: ${ids(review.added)}`,
         ]
       : []),
+    // Ids the pipeline cannot carry (past 2^53): left out of every plan, their documents quarantined.
+    ...refused.map((r) => r.reason),
     ...(review.withoutMark.length
       ? [
           `${review.withoutMark.length} device(s) without last_log_date in production, not planned until set: ${ids(review.withoutMark)}`,

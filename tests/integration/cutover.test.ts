@@ -69,6 +69,7 @@ const executions: string[] = [];
 let behind: number;
 let gone: number;
 const added = 9001;
+const HUGE_ID = "9007199254740993";
 /** The bookmarks of `behind` before the cutover moved them: what a rollback puts back. */
 let snapshotMarks: Awaited<ReturnType<typeof readBookmarks>> = [];
 
@@ -126,6 +127,13 @@ beforeAll(async () => {
      FROM device, unnest(ARRAY[$1::bigint, $1::bigint + 1]) AS n
      WHERE device.id = (SELECT min(id) FROM device WHERE last_log_date IS NOT NULL)`,
     [added],
+  );
+  // And one whose id the pipeline cannot carry exactly (past 2^53): named, never dropped silently.
+  await prodDdc.query(
+    `INSERT INTO device (id, id_company, serial, model, mirror, last_log_date, created_at, updated_at)
+     SELECT $1::bigint, id_company, 'HUGE', model, mirror, last_log_date, created_at, updated_at
+     FROM device WHERE last_log_date IS NOT NULL ORDER BY id LIMIT 1`,
+    [HUGE_ID],
   );
   // Production's mark of one device before every bookmark of it: the snapshot ran ahead there.
   const { rows } = await support.query<{ first: Date }>(
@@ -250,6 +258,7 @@ describe("cutover", () => {
         `without a bookmark \\(new in production, or never loaded\\), loaded from their first document: .*\\b${added}\\b`,
       ),
     );
+    expect(detail).toContain(`ddc device ${HUGE_ID} refused`);
     expect(p.steps[1]?.want).toContain(`${production.name}_ddc`);
     expect(await state()).toEqual(before);
     expect((await readLog(support, "test")).length).toBe(logged);
