@@ -225,7 +225,6 @@ export async function planCutover(ctx: CutoverContext, action: CutoverAction): P
 
   // Each source's three secrets: the one the pipeline reads and the two sides.
   const secrets: Partial<Record<Source, SideSecrets>> = {};
-  const settings: Check = { name: "settings", detail: "", problems: [] };
   const settingsProblems: string[] = [];
   for (const source of SOURCES) {
     const ids = deployment.targets.secrets[source];
@@ -246,7 +245,7 @@ export async function planCutover(ctx: CutoverContext, action: CutoverAction): P
     if (typeof active !== "string") secrets[source] = { active, sides };
   }
   checks.push({
-    ...settings,
+    name: "settings",
     detail: settingsProblems.length ? "" : `${to} settings of ddc and mongodb read`,
     problems: settingsProblems,
   });
