@@ -28,11 +28,12 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (6: ``views``, the
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (7: the report table
+#: ``device_versions``, which the analytics job keeps as history; 6 added ``views``, the
 #: analysts' views in Spark SQL with the columns each must return; 5 added the collections'
 #: ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 the contracts
 #: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
-JOB_TABLES_VERSION = 6
+JOB_TABLES_VERSION = 7
 
 Behaviour = Literal["replace", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")

@@ -38,6 +38,7 @@ from lakehouse_glue.analytics.dashboard_data import (
     write_dashboard_data,
     write_json_atomically,
 )
+from lakehouse_glue.analytics.device_history import VERSIONS_TABLE
 from lakehouse_glue.analytics.report_summary import TOP_ROWS, read_report, summary
 from lakehouse_glue.analytics.views import create_views
 from lakehouse_glue.entry import EXIT_OK, main
@@ -127,7 +128,11 @@ def run(
 def test_the_line_keeps_what_npm_start_prints(run: Run, views_lake: ViewsLake) -> None:
     line = run.line
     assert (line["ok"], line["job"]) == (True, "analytics")
-    assert set(line["tables"]) == {DAILY_TABLE, TIME_TO_RESET_TABLE}
+    assert set(line["tables"]) == {DAILY_TABLE, TIME_TO_RESET_TABLE, VERSIONS_TABLE}
+    # The lake's device history already holds every device as it is: nothing to add.
+    history = line["device_history"]
+    assert (history["opened"], history["closed"]) == (0, 0)
+    assert history["rows"] == len(views_lake.versions) == line["tables"][VERSIONS_TABLE]
     report = line["report"]
     assert set(report) == SUMMARY_FIELDS
     assert report["top"]

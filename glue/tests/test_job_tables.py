@@ -20,6 +20,7 @@ from lakehouse_glue.analytics.alarms_report import (
     TIME_TO_RESET_TABLE,
     excluded_column,
 )
+from lakehouse_glue.analytics.device_history import VERSIONS_TABLE
 from lakehouse_glue.errors import JobTablesError
 from lakehouse_glue.job_tables import JOB_TABLES_VERSION, parse_job_tables
 
@@ -33,7 +34,7 @@ def test_the_registry_document_carries_the_report_tables(registry: dict[str, Any
     tables = parse_job_tables(registry)
 
     # The tables this job computes are the ones the registry declares, in the database it reads.
-    assert [r.name for r in tables.reports] == [DAILY_TABLE, TIME_TO_RESET_TABLE]
+    assert [r.name for r in tables.reports] == [DAILY_TABLE, TIME_TO_RESET_TABLE, VERSIONS_TABLE]
     assert {r.database for r in tables.reports} == {ANALYTICS_NAMESPACE}
     daily = tables.report(DAILY_TABLE)
     assert daily.column_names == (
@@ -286,6 +287,7 @@ def test_the_registry_document_carries_the_views(registry: dict[str, Any]) -> No
         "alarm_facts",
         "open_alarms",
         "variable_logs_hourly",
+        "device_history",
     ]
     assert {v.database for v in tables.views} == {ANALYTICS_NAMESPACE}
     # Parsed as printed: nothing dropped, renamed or reordered on the way.
@@ -299,7 +301,10 @@ def test_the_registry_document_carries_the_views(registry: dict[str, Any]) -> No
     assert "FROM mongodb.alarm a" in enriched.sql
     assert "postgres.device" in enriched.sql
     assert "FROM alarms_enriched" in tables.view("alarm_facts").sql
-    assert "analytics." not in "".join(v.sql for v in tables.views)
+    # Views unqualified; what a view reads in analytics is a report table (device_history).
+    every_sql = "".join(v.sql for v in tables.views)
+    assert not any(f"analytics.{v.name}" in every_sql for v in tables.views)
+    assert "FROM analytics.device_versions v" in tables.view("device_history").sql
     # A registry type is the same Spark type in a view as in a report table.
     spark_type_of = {(c.type, c.spark_type) for r in tables.reports for c in r.columns}
     for view in tables.views:

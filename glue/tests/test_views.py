@@ -76,6 +76,7 @@ def test_every_view_returns_its_declared_columns(
         "alarm_facts",
         "open_alarms",
         "variable_logs_hourly",
+        "device_history",
     ]
     for view in views:
         schema = spark.table(view.name).schema
@@ -174,6 +175,19 @@ def test_variable_logs_hourly_equals_the_reference(
     # Some readings NULL in an hour: the mean is of the others.
     assert any(r["humidity_avg"] is not None for r in got)
     assert all(r["hour"].minute == r["hour"].second == 0 for r in got)
+
+
+def test_device_history_equals_the_reference(
+    spark: SparkSession, views_lake: ViewsLake, views: tuple[JobView, ...]
+) -> None:
+    want = ref.device_history(views_lake)
+    got = collect(spark, "device_history")
+    assert_rows(got, want, "id_device", "valid_from")
+    # A company ddc no longer has: its versions keep the id, without a name.
+    assert any(r["id_company"] == 9 and r["company_name"] is None for r in got)
+    # One current version per device ddc has now, none for a device that left.
+    current = sorted(r["id_device"] for r in got if r["is_current"])
+    assert current == sorted(d["id"] for d in views_lake.devices)
 
 
 def test_a_session_view_keeps_the_catalog_it_was_created_in(

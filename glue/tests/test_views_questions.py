@@ -98,6 +98,40 @@ def _weekly_alarms_for_company(lake: ViewsLake, now: datetime) -> Answer:
     return sorted(rows, key=lambda r: (r[2], _nulls_last(r[1])))
 
 
+def _fleet_as_of_date(lake: ViewsLake, now: datetime) -> Answer:
+    held = [
+        v
+        for v in ref.device_history(lake)
+        if v["valid_from"] <= ref.AS_OF and (v["valid_to"] is None or v["valid_to"] > ref.AS_OF)
+    ]
+    counts: dict[tuple[Any, Any], int] = defaultdict(int)
+    for v in held:
+        counts[(v["company_name"], v["model"])] += 1
+    rows = [(company, model, n) for (company, model), n in counts.items()]
+    return sorted(rows, key=lambda r: (_nulls_last(r[0]), r[1]))
+
+
+def _device_changes(lake: ViewsLake, now: datetime) -> Answer:
+    history = ref.device_history(lake)
+    versions: dict[int, int] = defaultdict(int)
+    for v in history:
+        versions[v["id_device"]] += 1
+    rows = [
+        (
+            v["id_device"],
+            v["serial"],
+            v["valid_from"],
+            v["valid_to"],
+            v["model"],
+            v["company_name"],
+            v["id_firmware"],
+        )
+        for v in history
+        if versions[v["id_device"]] > 1
+    ]
+    return sorted(rows, key=lambda r: (r[0], r[2]))
+
+
 #: Per question: the columns its SQL returns, and its answer in Python at a given instant.
 ANSWERS: dict[str, tuple[tuple[str, ...], Callable[[ViewsLake, datetime], Answer]]] = {
     "open_alarms_by_company": (
@@ -119,6 +153,19 @@ ANSWERS: dict[str, tuple[tuple[str, ...], Callable[[ViewsLake, datetime], Answer
     "weekly_alarms_for_company": (
         ("company_name", "device_serial", "week", "alarms"),
         _weekly_alarms_for_company,
+    ),
+    "fleet_as_of_date": (("company_name", "model", "devices"), _fleet_as_of_date),
+    "device_changes": (
+        (
+            "id_device",
+            "serial",
+            "valid_from",
+            "valid_to",
+            "model",
+            "company_name",
+            "id_firmware",
+        ),
+        _device_changes,
     ),
 }
 

@@ -40,6 +40,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from lakehouse_glue.analytics.tables import create_table_sql
 from lakehouse_glue.job_tables import JobColumn, JobTables
 
 Row = dict[str, Any]
@@ -85,6 +86,8 @@ class ViewsLake:
     devices: list[Row]
     alarms: list[Row]
     logs: list[Row]
+    #: ``analytics.device_versions``: every version of each device, with its interval.
+    versions: list[Row]
     #: The readings of variable_logs (its columns but the device and the instant), in order.
     readings: tuple[str, ...]
 
@@ -109,6 +112,17 @@ def write_table(
     spark.createDataFrame(data, schema).writeTo(table).using("iceberg").create()
 
 
+def append_rows(
+    spark: SparkSession, table: str, columns: Sequence[JobColumn], rows: Iterable[Row]
+) -> None:
+    """``rows`` appended to an existing table."""
+    schema = StructType(
+        [StructField(c.name, SPARK_TYPES[c.spark_type], c.nullable) for c in columns]
+    )
+    data = [tuple(r.get(c.name) for c in columns) for r in rows]
+    spark.createDataFrame(data, schema).writeTo(table).append()
+
+
 def _fleet(code_names: dict[int, CodeName], rng: random.Random) -> tuple[list[Row], ...]:
     companies: list[Row] = [
         {"id": 1, "name": "Acme Kitchens"},
@@ -121,7 +135,7 @@ def _fleet(code_names: dict[int, CodeName], rng: random.Random) -> tuple[list[Ro
         {"id": 11, "id_company": 1, "serial": "SN-011", "model": "M2"},
         {"id": 12, "id_company": 1, "serial": "SN-012", "model": "M1"},
         {"id": 20, "id_company": 2, "serial": "SN-020", "model": "M1"},
-        {"id": 21, "id_company": 2, "serial": "SN-021", "model": "M3"},
+        {"id": 21, "id_company": 2, "serial": "SN-021", "model": "M3", "id_firmware": 8},
         {"id": 30, "id_company": 3, "serial": "SN-030", "model": "M2"},
     ]
     classes = {c.code: c.alarm_class for c in code_names.values()} | UNNAMED_CODES
@@ -219,6 +233,59 @@ def _logs(readings: Sequence[str], rng: random.Random) -> list[Row]:
     return logs
 
 
+#: The instant ``fleet_as_of_date`` asks about (pipeline/reports/questions.ts).
+AS_OF = datetime(2024, 3, 1, tzinfo=UTC)
+#: When the lake read the versions below (their ``recorded_at``).
+RECORDED = datetime(2024, 6, 1, tzinfo=UTC)
+
+
+def _versions(devices: list[Row], columns: Sequence[str]) -> list[Row]:
+    """The history ``analytics.device_versions`` holds for the fleet: each device's current
+    version (its ``device`` row) and earlier ones placed around :data:`AS_OF`: a model change
+    before it, a change of owner at that very instant (the new owner holds it then), a device that
+    left ddc before it and one that left after it (owned by a company ddc no longer has), a device
+    that joined after it, and a firmware change after it."""
+
+    def at(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type, misc]
+
+    def version(device: Row, start: datetime, end: datetime | None) -> Row:
+        attributes = {c: device.get(c) for c in columns if c not in ("id_device", *INTERVAL)}
+        attributes["mirror"] = device.get("mirror", False)
+        return {
+            "id_device": device["id"],
+            **attributes,
+            "valid_from": start,
+            "valid_to": end,
+            "recorded_at": RECORDED,
+        }
+
+    now = {d["id"]: d for d in devices}
+    earlier = [
+        (now[10] | {"model": "M0"}, at(2023, 6, 1), at(2024, 2, 15, 10)),
+        (now[11] | {"id_company": 2}, at(2023, 7, 1), AS_OF),
+        (
+            {"id": 13, "id_company": 3, "serial": "SN-013", "model": "M2"},
+            at(2023, 9, 1),
+            at(2024, 2, 20),
+        ),
+        (
+            {"id": 14, "id_company": 9, "serial": "SN-014", "model": "M3"},
+            at(2023, 9, 1),
+            at(2024, 4, 2),
+        ),
+        (now[21] | {"id_firmware": 7}, at(2023, 5, 1), at(2024, 4, 1)),
+    ]
+    since = {10: at(2024, 2, 15, 10), 11: AS_OF, 20: at(2024, 3, 5), 21: at(2024, 4, 1)}
+    return [version(d, start, end) for d, start, end in earlier] + [
+        version(d, since.get(d["id"], at(2023, 1, 1)), None) for d in devices
+    ]
+
+
+#: The columns a device version adds to the device's attributes.
+INTERVAL = ("valid_from", "valid_to", "recorded_at")
+
+
 def build_views_lake(
     spark: SparkSession, work: Path, job_tables: JobTables, code_names: dict[int, CodeName]
 ) -> ViewsLake:
@@ -231,7 +298,7 @@ def build_views_lake(
         c.name for c in logs_spec.columns if c.name not in ("id_device", logs_spec.timestamp_column)
     )
     logs = _logs(readings, rng)
-    for namespace in ("mongodb", "postgres"):
+    for namespace in ("mongodb", "postgres", "analytics"):
         spark.sql(f"CREATE NAMESPACE {catalog}.{namespace}")
     write_table(spark, f"{catalog}.mongodb.alarm", job_tables.collection("alarm").columns, alarms)
     write_table(spark, f"{catalog}.mongodb.variable_logs", logs_spec.columns, logs)
@@ -246,6 +313,13 @@ def build_views_lake(
     for name, rows in (("company", companies), ("device", devices)):
         spec = job_tables.table(name)
         write_table(spark, f"{catalog}.postgres.{name}", spec.columns, [filler | r for r in rows])
+    history = job_tables.report("device_versions")
+    versions = _versions(devices, history.column_names)
+    # Created as the analytics job declares it (a DataFrame's create makes every column nullable,
+    # which the job would take for a stale table and rebuild), then filled.
+    versions_table = f"{catalog}.analytics.device_versions"
+    spark.sql(create_table_sql(versions_table, history))
+    append_rows(spark, versions_table, history.columns, versions)
     return ViewsLake(
         catalog,
         work / "warehouse",
@@ -255,6 +329,7 @@ def build_views_lake(
         devices,
         alarms,
         logs,
+        versions,
         readings,
     )
 
@@ -349,6 +424,15 @@ def variable_logs_hourly(lake: ViewsLake) -> list[Row]:
             result[f"{r}_max"] = max(values) if values else None
         out.append(result)
     return out
+
+
+def device_history(lake: ViewsLake) -> list[Row]:
+    """Each version with its company's name (today's) and whether it is current."""
+    companies = {c["id"]: c["name"] for c in lake.companies}
+    return [
+        v | {"company_name": companies.get(v["id_company"]), "is_current": v["valid_to"] is None}
+        for v in lake.versions
+    ]
 
 
 def monday(day: date) -> date:

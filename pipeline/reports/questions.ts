@@ -60,4 +60,22 @@ WHERE company_name = (SELECT company_name FROM analytics.alarm_facts
 GROUP BY company_name, device_serial, date_trunc('week', day)
 ORDER BY week, device_serial NULLS LAST`,
   },
+  {
+    id: "fleet_as_of_date",
+    question: "What did each company's fleet look like on 1 March 2024: how many devices of each model?",
+    sql: `WITH as_of AS (SELECT TIMESTAMP '2024-03-01 00:00:00' AS t)
+SELECT h.company_name, h.model, count(*) AS devices
+FROM analytics.device_history h CROSS JOIN as_of
+WHERE h.valid_from <= as_of.t AND (h.valid_to IS NULL OR h.valid_to > as_of.t)
+GROUP BY h.company_name, h.model
+ORDER BY h.company_name NULLS LAST, h.model`,
+  },
+  {
+    id: "device_changes",
+    question: "Which devices changed model, owner or firmware, and what did they have before?",
+    sql: `SELECT id_device, serial, valid_from, valid_to, model, company_name, id_firmware
+FROM analytics.device_history
+WHERE id_device IN (SELECT id_device FROM analytics.device_history GROUP BY id_device HAVING count(*) > 1)
+ORDER BY id_device, valid_from`,
+  },
 ];

@@ -11,7 +11,7 @@
  * engines return exactly these.
  */
 import { collection, lakeName } from "../schema/registry.js";
-import { REPORT_DATABASE, type ReportColumn } from "../schema/reports.js";
+import { deviceVersions, REPORT_DATABASE, type ReportColumn } from "../schema/reports.js";
 import { ALARM_CODE_NAMES } from "./alarm-codes.js";
 
 export const DIALECTS = ["athena", "spark"] as const;
@@ -228,8 +228,62 @@ GROUP BY id_device, date_trunc('hour', ${time})`;
   },
 };
 
+const VERSION_COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  id_device: "the device",
+  id_company: "the company that owned it in this version",
+  valid_from: "when this version began (UTC): the source's updated_at, or when the lake saw it",
+  valid_to: "when the next version began or the device left ddc (UTC); NULL for the current one",
+  recorded_at: "when the lake read this version from ddc (UTC)",
+};
+
+/**
+ * The device history: every version of a device's attributes with the interval it held, and the
+ * owning company's name. Time travel as of any instant is a predicate on the interval:
+ * `valid_from <= t AND (valid_to IS NULL OR valid_to > t)`. The company's name is today's (ddc
+ * keeps no history of names).
+ */
+export const deviceHistory: ViewDefinition = {
+  name: "device_history",
+  database: REPORT_DATABASE,
+  description:
+    "every version of each device (model, company, firmware, ...) and when it held: time travel by date",
+  columns: [
+    ...deviceVersions.columns.flatMap((c) => {
+      const column = col(
+        c.name,
+        c.type,
+        c.nullable,
+        VERSION_COLUMN_DESCRIPTIONS[c.name] ?? `the device's ${c.name.replaceAll("_", " ")} in this version`,
+      );
+      return c.name === "id_company"
+        ? [column, col("company_name", "string", true, "the company's name (today's)")]
+        : [column];
+    }),
+    col("is_current", "boolean", false, "whether this is the device's version now"),
+  ],
+  sql(dialect) {
+    const d = SQL_DIALECTS[dialect];
+    const instants = new Set(["valid_from", "valid_to", "recorded_at"]);
+    const select = this.columns.map((c) => {
+      if (c.name === "company_name") return "c.name AS company_name";
+      if (c.name === "is_current") return "v.valid_to IS NULL AS is_current";
+      return instants.has(c.name) ? `${d.instant(`v.${c.name}`)} AS ${c.name}` : `v.${c.name}`;
+    });
+    return `SELECT
+  ${select.join(",\n  ")}
+FROM ${REPORT_DATABASE}.${deviceVersions.name} v
+LEFT JOIN postgres.company c ON c.id = v.id_company`;
+  },
+};
+
 /** Every view, in the order they must be created (a view after the views it reads). */
-export const views: readonly ViewDefinition[] = [alarmsEnriched, alarmFacts, openAlarms, variableLogsHourly];
+export const views: readonly ViewDefinition[] = [
+  alarmsEnriched,
+  alarmFacts,
+  openAlarms,
+  variableLogsHourly,
+  deviceHistory,
+];
 
 export function view(name: string): ViewDefinition {
   const found = views.find((v) => v.name === name);

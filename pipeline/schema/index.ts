@@ -42,7 +42,9 @@ export {
 export {
   alarmsDaily,
   alarmTimeToReset,
+  DEVICE_HISTORY_IGNORED,
   defineReportTable,
+  deviceVersions,
   QUICKSIGHT_TYPE,
   type QuickSightType,
   quickSightColumnsOf,

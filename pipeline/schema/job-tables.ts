@@ -29,8 +29,9 @@ import { SPARK_TYPE } from "./targets.js";
  *    compares with the source (docs/design.md §7).
  * 6: `views`, the analysts' views in Spark SQL (pipeline/reports/views.ts), which the local
  *    analytics job creates and the local dashboard reads.
+ * 7: the report table `device_versions`, which the analytics job keeps as history (ADR 0018).
  */
-export const JOB_TABLES_VERSION = 6;
+export const JOB_TABLES_VERSION = 7;
 
 /**
  * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at

@@ -11,6 +11,7 @@
 import { RegistryError } from "../errors.js";
 import type { ColumnType } from "./columns.js";
 import { type IcebergSchema, icebergSchemaFrom } from "./iceberg.js";
+import { table } from "./registry.js";
 import { ICEBERG_TYPE, SPARK_TYPE } from "./targets.js";
 
 /** Glue database (Spark namespace) of every report table. */
@@ -175,7 +176,47 @@ export const alarmTimeToReset = defineReportTable({
   ],
 });
 
-export const reportTables = [alarmsDaily, alarmTimeToReset] as const;
+/**
+ * Device columns a version does not follow: `last_log_date` is a completeness mark the uploader
+ * moves every day, `last_ip` and `city` follow the device's connection (`device_ip_info_history`
+ * keeps them), and the audit columns say when, which the version's validity already does.
+ */
+export const DEVICE_HISTORY_IGNORED = [
+  "last_log_date",
+  "last_ip",
+  "city",
+  "created_at",
+  "updated_at",
+] as const;
+
+/** The device attributes a version holds, with the registry's types: every column but the ignored. */
+const deviceAttributes: readonly ReportColumn[] = table("device")
+  .columns.filter((c) => c.name !== "id" && !(DEVICE_HISTORY_IGNORED as readonly string[]).includes(c.name))
+  .map((c) => ({ name: c.name, type: c.type, nullable: c.nullable }));
+
+/**
+ * Every version of each device's attributes, with the interval it held (ADR 0018): the time
+ * travel analysts query with a column predicate, and which outlives the Iceberg snapshots of
+ * `postgres.device`. The analytics job adds a version when an attribute changes and closes the
+ * previous one, in one commit; the table is never recomputed, so it is the one report table whose
+ * rows are history rather than a function of the current lake.
+ */
+export const deviceVersions = defineReportTable({
+  name: "device_versions",
+  description: "every version of each device's attributes and when it held (UTC)",
+  columns: [
+    { name: "id_device", type: "int64", nullable: false },
+    ...deviceAttributes,
+    // From the source's updated_at when it is plausible, else when the lake saw it; a device's
+    // first version from its created_at (ADR 0018).
+    { name: "valid_from", type: "timestamp", nullable: false },
+    { name: "valid_to", type: "timestamp", nullable: true },
+    // The commit time of the postgres.device snapshot the version was read from.
+    { name: "recorded_at", type: "timestamp", nullable: false },
+  ],
+});
+
+export const reportTables = [alarmsDaily, alarmTimeToReset, deviceVersions] as const;
 export type ReportTableName = (typeof reportTables)[number]["name"];
 
 export function reportTable(name: string): ReportTable {

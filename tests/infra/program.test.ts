@@ -525,7 +525,9 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         expect(decoded.columns.map((c) => c.name)).toEqual(view.columns.map((c) => c.name));
         // After every table and view its SQL reads, and after the view before it.
         const sources = viewSources(view).map((src) =>
-          src.database === "analytics" ? `catalog-view-${src.table}` : `catalog-${src.database}-${src.table}`,
+          views.some((v) => v.name === src.table)
+            ? `catalog-view-${src.table}`
+            : `catalog-${src.database}-${src.table}`,
         );
         const previous = i > 0 ? [`catalog-view-${views[i - 1]?.name}`] : [];
         for (const dependency of [...sources, ...previous])

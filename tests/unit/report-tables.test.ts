@@ -9,7 +9,9 @@ import {
   alarmsDaily,
   alarmTimeToReset,
   COLUMN_TYPES,
+  DEVICE_HISTORY_IGNORED,
   defineReportTable,
+  deviceVersions,
   ICEBERG_TABLE_PROPERTIES,
   ICEBERG_TYPE,
   JOB_TABLES_VERSION,
@@ -23,6 +25,7 @@ import {
   reportTable,
   reportTables,
   SPARK_TYPE,
+  table,
 } from "../../pipeline/schema/index.js";
 
 const REPORT_COLUMN_TYPES: readonly ReportColumnType[] = [...COLUMN_TYPES, "date"];
@@ -79,11 +82,38 @@ describe("defineReportTable", () => {
     expect(reportTables.map((r) => `${r.database}.${r.name}`)).toEqual([
       "analytics.alarms_daily",
       "analytics.alarm_time_to_reset",
+      "analytics.device_versions",
     ]);
     expect(Object.isFrozen(alarmsDaily)).toBe(true);
     expect(Object.isFrozen(alarmsDaily.columns)).toBe(true);
     expect(reportTable("alarm_time_to_reset")).toBe(alarmTimeToReset);
     expect(() => reportTable("nope")).toThrow(/unknown report table nope/);
+  });
+});
+
+describe("device_versions", () => {
+  it("holds the registry's device attributes but the volatile ones, then the interval", () => {
+    const device = table("device").columns;
+    const names = deviceVersions.columns.map((c) => c.name);
+    expect(names[0]).toBe("id_device");
+    expect(names.slice(-3)).toEqual(["valid_from", "valid_to", "recorded_at"]);
+    const attributes = deviceVersions.columns.slice(1, -3);
+    expect(attributes.map((c) => c.name)).toEqual(
+      device
+        .map((c) => c.name)
+        .filter((n) => n !== "id" && !(DEVICE_HISTORY_IGNORED as readonly string[]).includes(n)),
+    );
+    // Each with the registry's type and nullability.
+    for (const a of attributes) {
+      const source = device.find((c) => c.name === a.name);
+      expect({ type: a.type, nullable: a.nullable }).toEqual({
+        type: source?.type,
+        nullable: source?.nullable,
+      });
+    }
+    expect(names).toContain("model");
+    expect(names).not.toContain("last_log_date");
+    expect(deviceVersions.columns.find((c) => c.name === "valid_to")?.nullable).toBe(true);
   });
 });
 
@@ -139,9 +169,13 @@ describe("the Alarms report tables", () => {
 
   it("reach the Glue job through the job tables, with the lake's Iceberg properties", () => {
     const list = jobTables();
-    expect(JOB_TABLES_VERSION).toBe(6);
+    expect(JOB_TABLES_VERSION).toBe(7);
     expect(list.version).toBe(JOB_TABLES_VERSION);
-    expect(list.reports.map((r) => r.name)).toEqual(["alarms_daily", "alarm_time_to_reset"]);
+    expect(list.reports.map((r) => r.name)).toEqual([
+      "alarms_daily",
+      "alarm_time_to_reset",
+      "device_versions",
+    ]);
     for (const [report, job] of reportTables.map((r, i) => [r, list.reports[i]] as const)) {
       expect(job).toEqual({
         name: report.name,

@@ -22,6 +22,7 @@ from lakehouse_glue.analytics.alarms_report import (
     default_sources,
 )
 from lakehouse_glue.analytics.dashboard_data import write_dashboard_data
+from lakehouse_glue.analytics.device_history import VERSIONS_TABLE, record_device_history
 from lakehouse_glue.analytics.report_summary import read_report, summary
 from lakehouse_glue.analytics.views import VIEW_SOURCE_NAMESPACES, create_views
 from lakehouse_glue.curate import CurateSettings, TableLayout, compact, run_curate
@@ -275,6 +276,11 @@ def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLog
             f"combined with --mongodb-namespace {mongodb_namespace} / --postgres-namespace "
             f"{postgres_namespace}"
         )
+    if dashboard_data and namespace != daily.database:
+        raise JobConfigError(
+            f"--dashboard-data reads the views, and device_history reads the {daily.database} "
+            f"namespace: it cannot be combined with --namespace {namespace}"
+        )
 
     def run_job(session: Session) -> Summary:
         started = time.monotonic()
@@ -288,7 +294,20 @@ def _prepare_analytics(values: Values, job_tables: JobTables, login: DatabaseLog
             # rebuilt (its contents are recomputed every run anyway). In Glue they are Pulumi's.
             recreate_mismatched=local,
         )
-        result: Summary = {"tables": counts, "seconds": round(time.monotonic() - started, 3)}
+        history = record_device_history(
+            session.spark,
+            catalog,
+            sources.devices,
+            namespace,
+            job_tables=job_tables,
+            recreate_mismatched=local,
+        )
+        counts[VERSIONS_TABLE] = history.rows
+        result: Summary = {
+            "tables": counts,
+            "device_history": history.to_json(),
+            "seconds": round(time.monotonic() - started, 3),
+        }
         result["report"] = summary(read_report(session.spark, catalog, namespace))
         if dashboard_data:
             create_views(session.spark, catalog, job_tables)
