@@ -6,7 +6,6 @@
  */
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import pino from "pino";
 import { ConfigError } from "../../pipeline/errors.js";
 import type { SummaryOutput } from "../../pipeline/lambda/events.js";
 import { failedStages } from "../../pipeline/orchestration/state-machine.js";
@@ -14,6 +13,7 @@ import { collections } from "../../pipeline/schema/registry.js";
 import { loadLocalConfig } from "../config.js";
 import type { LocalExecution } from "../orchestration/local-machine.js";
 import { LOCAL_MAP_CONCURRENCY, type LocalRunReport, runLocalIngestion } from "../orchestration/local-run.js";
+import { cliLogger } from "./log.js";
 import { ingestProgress } from "./progress.js";
 
 /** Where local runs keep their lake artefacts (git-ignored). */
@@ -90,8 +90,13 @@ export interface LocalIngestOptions {
 
 export async function localIngest(options: LocalIngestOptions): Promise<LocalRunReport> {
   const config = loadLocalConfig();
-  const log = pino({ name: "ingest", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
   const progress = ingestProgress();
+  const { log, file } = cliLogger("ingest", {
+    print: (line) => progress.note(line),
+    // The progress prints each failed state and batch itself: the functions' `<step> failed`
+    // records would say it again (they are in the log file, whole).
+    omit: options.quiet ? undefined : (record) => typeof record.step === "string" && record.level >= 50,
+  });
   const started = performance.now();
   if (!options.quiet) console.log(`ingesting MongoDB → raw into ${options.rawDir}`);
   let report: LocalRunReport;
@@ -108,6 +113,7 @@ export async function localIngest(options: LocalIngestOptions): Promise<LocalRun
   if (!options.quiet) {
     if (report.summary) console.log(`\n${formatIngestSummary(report.summary)}`);
     console.log(describeExecution(report.execution, (performance.now() - started) / 1000));
+    if (!succeeded(report)) console.log(`each failure in full, with its stack: ${file}`);
   }
   return report;
 }
@@ -161,6 +167,11 @@ export function describeExecution(e: LocalExecution, seconds: number): string {
   const retried = [...e.retries].map(([state, n]) => `${state} ×${n}`).join(", ");
   if (e.status === "SUCCEEDED")
     return `execution succeeded in ${seconds.toFixed(1)} s${retried ? ` (retries: ${retried})` : ""}`;
-  const stages = failedStages(e.finalState).map((f) => `\n  ${f.stage} failed: ${f.error}`);
-  return `execution FAILED in ${seconds.toFixed(1)} s: ${e.error}: ${e.cause}${retried ? ` (retries: ${retried})` : ""}${stages.join("")}`;
+  // The stages that failed and why, as the console says it: not the Fail state's own Cause
+  // (which names the state's fields), nor Step Functions' generic `States.TaskFailed`.
+  const stages = failedStages(e.finalState).map(
+    (f) => `\n  ${f.stage}: FAILED — ${f.error.replace(/^States\.TaskFailed: /, "")}`,
+  );
+  const why = stages.length ? "" : `: ${e.error}: ${e.cause}`;
+  return `execution FAILED in ${seconds.toFixed(1)} s${why}${retried ? ` (retries: ${retried})` : ""}${stages.join("")}`;
 }

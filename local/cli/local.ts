@@ -4,9 +4,8 @@
  * the deployed state machine locally: `postgres_extract` on local Spark beside the MongoDB
  * ingestion (plan, workers, summary), with progress bars, and prints what each stage did.
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
-import pino from "pino";
 import { describeConnection } from "../../pipeline/connections/secret.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import { alarmsReport } from "../../pipeline/reports/index.js";
@@ -16,7 +15,7 @@ import { writeDashboard } from "../dashboard/page.js";
 import { localSides, provisionLocalDeployment } from "../orchestration/local-deployment.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
-import { runSparkJob, type SparkJob } from "../orchestration/spark-job.js";
+import { runSparkJob, type SparkJob, SparkJobError, sparkJobLog } from "../orchestration/spark-job.js";
 import {
   formatSummary,
   loadSnapshot,
@@ -34,7 +33,8 @@ import {
   writeJobTables,
 } from "./glue-jobs.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
-import { type IngestProgress, ingestProgress } from "./progress.js";
+import { cliLogger } from "./log.js";
+import { type IngestProgress, ingestProgress, type Stage } from "./progress.js";
 import { formatReconcileOutput } from "./reconcile.js";
 
 export function localCommand(): Command {
@@ -42,7 +42,14 @@ export function localCommand(): Command {
     .description("run the pipeline locally against the local stack (npm start)")
     .action(async () => {
       const config = loadLocalConfig();
-      const log = pino({ name: "local", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+      // Stage lines and live lines on stderr; log records there too, each one line printed above
+      // the live lines, and whole in .local/log/local.log.
+      const progress = ingestProgress();
+      const { log, file: logFile } = cliLogger("local", {
+        print: (line) => progress.note(line),
+        // A failed task or batch has its stage line or batch line already (progress.ts).
+        omit: (record) => typeof record.step === "string" && record.level >= 50,
+      });
       // The sources the functions will read: the local deployment's secrets, which a cutover
       // (npm run cutover -- --stack local) switches to the production settings.
       const { reading } = await provisionLocalDeployment(config);
@@ -54,15 +61,24 @@ export function localCommand(): Command {
       );
       const targets = await openTargets(readSnapshotConnections());
       try {
-        const report = await loadSnapshot(targets, { log });
+        // Counting the snapshot's rows takes seconds on FerretDB: part of the stage, so its live
+        // line shows them.
+        const loading = progress.stage(
+          "snapshot",
+          "(loads the default synthetic snapshot if none is loaded, counts its rows)",
+        );
+        const { report, counts } = await staged(loading, async () => {
+          const report = await loadSnapshot(targets, { log });
+          return { report, counts: await showSnapshot(targets) };
+        });
         const c = report.config;
-        console.log(
+        loading.succeeded(
           report.status === "loaded"
-            ? `snapshot loaded in ${(report.durationMs / 1000).toFixed(1)} s: seed ${c.seed}, ${c.devices} devices, ${c.days} days`
-            : `snapshot already loaded (seed ${c.seed}, ${c.devices} devices, clock ${iso(report.clock.getTime())}); ` +
+            ? `loaded seed ${c.seed}, ${c.devices} devices, ${c.days} days`
+            : `already loaded (seed ${c.seed}, ${c.devices} devices, clock ${iso(report.clock.getTime())}); ` +
                 "npm run snapshot -- load --reset reloads it, advance adds days",
         );
-        console.log(`\n${formatSummary(await showSnapshot(targets))}`);
+        console.log(`\n${formatSummary(counts)}`);
       } finally {
         await targets.close();
       }
@@ -73,7 +89,6 @@ export function localCommand(): Command {
           `Glue job table list: ${tablesFile}`,
       );
 
-      const progress = ingestProgress();
       const jobResults = new Map<string, readonly unknown[]>();
       const glue = localGlueJobs(config, { tablesFile });
       const jobs: Record<string, TaskBinding> = {
@@ -109,11 +124,12 @@ export function localCommand(): Command {
       if (report) {
         console.log(`\n${formatAlarmsReport(report)}`);
         // The dashboard: the report definition rendered over the rows the job read from its views.
-        const page = await writeDashboard(alarmsReport, LOCAL_DASHBOARD_DATA, LOCAL_DASHBOARD, {
-          source: LOCAL_WAREHOUSE,
-        });
-        console.log(
-          `  dashboard (${alarmsReport.visuals.length} visuals, filters, opens offline): ${resolve(page)}`,
+        const rendering = progress.stage("dashboard");
+        const page = await staged(rendering, () =>
+          writeDashboard(alarmsReport, LOCAL_DASHBOARD_DATA, LOCAL_DASHBOARD, { source: LOCAL_WAREHOUSE }),
+        );
+        rendering.succeeded(
+          `${alarmsReport.visuals.length} visuals, filters, opens offline: ${resolve(page)}`,
         );
       }
       // The proof that nothing was lost: the Reconcile stage's verdict (the findings are in the
@@ -121,7 +137,10 @@ export function localCommand(): Command {
       if (run.reconcile) console.log(`\n${formatReconcileOutput(run.reconcile)}`);
       console.log(`\n${describeExecution(run.execution, (performance.now() - started) / 1000)}`);
       // The Outcome state fails the execution when any stage (a caught Glue failure too) failed.
-      if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") process.exitCode = 1;
+      if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") {
+        console.log(`each failure in full, with its stack: ${logFile} (a Glue job's: .local/log/<job>.log)`);
+        process.exitCode = 1;
+      }
     });
 }
 
@@ -135,23 +154,37 @@ function formatCurateResult(result: unknown): string {
   return [`mongodb_curate → ${LOCAL_WAREHOUSE} (lake.mongodb.*)`, ...lines].join("\n");
 }
 
+/**
+ * A Glue task bound to its job on local Spark. Its stage lines come from the state's events
+ * (progress.ts); the job's output lines keep its live line moving, and a failed job's results
+ * (postgres_extract's lines per table) are kept for the summary all the same.
+ */
 function sparkBinding(
   job: SparkJob,
   progress: IngestProgress,
   results: Map<string, readonly unknown[]>,
 ): TaskBinding {
+  progress.describe(job.name, `on local Spark (log: ${relative(process.cwd(), sparkJobLog(job.name))})`);
   return async () => {
-    progress.note(`${job.name}: started on local Spark (log: .local/log/${job.name}.log)`);
     try {
-      const run = await runSparkJob(job);
+      const run = await runSparkJob(job, { onLine: (line) => progress.output(job.name, line) });
       results.set(job.name, run.results);
-      progress.note(`${job.name}: succeeded in ${run.seconds} s`);
       return run;
     } catch (error) {
-      progress.note(`${job.name}: FAILED ${(error as Error).message.split("\n")[0]}`);
+      if (error instanceof SparkJobError) results.set(job.name, error.results);
       throw error;
     }
   };
+}
+
+/** Runs `work` as `stage`: a failure ends the stage with the error's first line, and is rethrown. */
+async function staged<T>(stage: Stage, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    stage.failed(String((error as Error).message ?? error).split("\n")[0] ?? "");
+    throw error;
+  }
 }
 
 /** One line per table from a job's JSON lines (`table`, `status`, `rows_written`, `seconds`). */

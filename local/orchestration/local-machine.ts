@@ -23,6 +23,33 @@ export interface LocalExecution {
   readonly retries: ReadonlyMap<string, number>;
 }
 
+/**
+ * What happened to a state outside a Map iteration (a top-level state, or one in a Parallel
+ * branch), from the interpreter's event log, as it happens: so a caller can print each stage's
+ * start and end. A failure that a `Retry` handles is `failed` then `retried`; one a `Catch`
+ * handles is `failed`, `caught`, then `exited`; one nothing handles is `failed` alone, and the
+ * enclosing state fails next.
+ */
+export interface StateEvent {
+  readonly type: "entered" | "exited" | "failed" | "retried" | "caught";
+  /** The state's name (`TASK.plan`, `Ingest`, ...) and type (`Task`, `Map`, ...). */
+  readonly state: string;
+  readonly stateType: string;
+  /** Milliseconds since the epoch, when the interpreter logged it. */
+  readonly at: number;
+  /** `failed`: the error's name and its cause (a thrown error's message). */
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+const STATE_EVENTS = {
+  StateEntered: "entered",
+  StateExited: "exited",
+  StateFailed: "failed",
+  StateRetried: "retried",
+  StateCaught: "caught",
+} as const;
+
 /** The context object's ids (`$$.Execution.Id`, `$$.StateMachine.Id`) of a local execution. */
 export interface LocalContext {
   readonly executionArn: string;
@@ -41,6 +68,8 @@ export async function executeLocally(
     executionArn: `${LOCAL_STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:")}:${crypto.randomUUID()}`,
     stateMachineArn: LOCAL_STATE_MACHINE_ARN,
   },
+  /** Told of every state outside a Map iteration as it enters, fails, retries and exits. */
+  onState?: (event: StateEvent) => void,
 ): Promise<LocalExecution> {
   const machine = new StateMachine(definition as never, {});
   const execution = machine.run(input, {
@@ -63,6 +92,14 @@ export async function executeLocally(
         finalState = event.state.input;
       if (event.type === "StateRetried")
         retries.set(event.state.name, (retries.get(event.state.name) ?? 0) + 1);
+      if (onState && "state" in event && event.index === undefined)
+        onState({
+          type: STATE_EVENTS[event.type],
+          state: event.state.name,
+          stateType: event.state.type,
+          at: event.timestamp,
+          ...(event.type === "StateFailed" && { error: String(event.Error), cause: causeText(event.Cause) }),
+        });
     }
   })();
   try {
@@ -81,4 +118,11 @@ export async function executeLocally(
       retries,
     };
   }
+}
+
+/** A failure's cause as text: a thrown error's message, or whatever else was thrown. */
+function causeText(cause: unknown): string {
+  if (typeof cause === "string") return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause) ?? String(cause);
 }

@@ -14,7 +14,13 @@ import {
 import type { LocalConfig } from "../config.js";
 import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
 import { registerLocalExecution } from "./local-guard.js";
-import { executeLocally, type LocalContext, type LocalExecution, type TaskBinding } from "./local-machine.js";
+import {
+  executeLocally,
+  type LocalContext,
+  type LocalExecution,
+  type StateEvent,
+  type TaskBinding,
+} from "./local-machine.js";
 
 /** Stand-in ARNs and names: locally the Task states are bound by state name, never by ARN. */
 export const LOCAL_TARGETS: StateMachineTargets = {
@@ -51,6 +57,11 @@ export const LOCAL_TASK_TIMEOUTS: TaskTimeouts = {
   analytics: 3600,
 };
 
+/** The functions' hooks, and each state's progress (to print every stage as it starts and ends). */
+export interface LocalRunHooks extends LocalFunctionHooks {
+  onState?(event: StateEvent): void;
+}
+
 export interface LocalIngestionOptions {
   readonly rawDir: string;
   readonly metricsFile: string;
@@ -63,7 +74,7 @@ export interface LocalIngestionOptions {
   readonly secretPrefix?: string;
   /** Milliseconds between retries by state name, instead of the definition's backoff. */
   readonly retryIntervals?: Readonly<Record<string, number>>;
-  readonly hooks?: LocalFunctionHooks;
+  readonly hooks?: LocalRunHooks;
   readonly log: Logger;
 }
 
@@ -115,6 +126,7 @@ async function run(
       { ...functions.bindings, ...extra },
       options.retryIntervals,
       context,
+      options.hooks?.onState?.bind(options.hooks),
     );
     return { execution, summary, reconcile };
   } finally {
