@@ -9,6 +9,7 @@ import {
   REPORT_DATABASE,
   type ReportColumnName,
 } from "../../pipeline/schema/index.js";
+import { count, formatTable, plural } from "./table.js";
 
 /** The local catalog the job writes to (`lakehouse_glue.spark.DEFAULT_CATALOG`). */
 const LOCAL_CATALOG = "lake";
@@ -65,23 +66,6 @@ export function formatDuration(seconds: number | null): string {
   return `${seconds.toFixed(0)} s`;
 }
 
-const n = (v: number) => v.toLocaleString("en-US");
-
-/** Columns left-aligned for text, right-aligned for numbers, two spaces apart. */
-function alignedTable(
-  head: readonly string[],
-  rows: readonly (readonly string[])[],
-  right: number,
-): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i >= right ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return [line(head), ...rows.map(line)];
-}
-
 /**
  * The report in at most 12 lines; a result line in an unexpected shape is said so, not hidden.
  */
@@ -93,15 +77,15 @@ export function formatAlarmsReport(
   if (!parsed.success) return `analytics printed an unexpected result: ${JSON.stringify(result)}`;
   const { tables, report } = parsed.data;
   const counts = Object.entries(tables)
-    .map(([t, rows]) => `${t} ${n(rows)} rows`)
+    .map(([t, rows]) => `${t} ${plural(rows, "row")}`)
     .join(", ");
   const lines = [`Alarms report (${namespace}.*: ${counts})`];
   if (report) {
     const period = report.first_day ? `, ${report.first_day} to ${report.last_day}` : "";
     const excluded = report.excluded_reset_before_active + report.excluded_reset_too_late;
     lines.push(
-      `  ${n(report.alarms)} alarms (${n(report.alarms_reset)} reset, ${n(excluded)} implausible excluded)${period}: ` +
-        `${report.companies} companies, ${report.device_models} device models, ${report.codes} codes`,
+      `  ${plural(report.alarms, "alarm")} (${count(report.alarms_reset)} reset, ${count(excluded)} implausible excluded)${period}: ` +
+        `${plural(report.companies, "company", "companies")}, ${plural(report.device_models, "device model")}, ${plural(report.codes, "code")}`,
     );
     const top = report.top.slice(0, PRINTED_TOP_ROWS);
     if (top.length) {
@@ -109,13 +93,18 @@ export function formatAlarmsReport(
         r.company,
         r.device_model,
         String(r.code),
-        n(r.alarms),
-        n(r.alarms_reset),
+        r.alarms,
+        r.alarms_reset,
         formatDuration(r.ttr_p50_seconds),
         formatDuration(r.ttr_p90_seconds),
       ]);
-      const head = ["company", "model", "code", "alarms", "reset", "TTR p50", "TTR p90"];
-      lines.push(...alignedTable(head, rows, 2).map((l) => `  ${l}`));
+      const right = (header: string) => ({ header, align: "right" as const });
+      const head = [
+        { header: "company" },
+        { header: "model" },
+        ...["code", "alarms", "reset", "TTR p50", "TTR p90"].map(right),
+      ];
+      lines.push(formatTable(head, rows));
     }
   }
   return lines.join("\n");

@@ -15,6 +15,7 @@ import type { LocalExecution } from "../orchestration/local-machine.js";
 import { LOCAL_MAP_CONCURRENCY, type LocalRunReport, runLocalIngestion } from "../orchestration/local-run.js";
 import { cliLogger } from "./log.js";
 import { ingestProgress } from "./progress.js";
+import { count, formatTable, plural } from "./table.js";
 
 /** Where local runs keep their lake artefacts (git-ignored). */
 export const LOCAL_LAKE_DIR = ".local/lake";
@@ -127,38 +128,29 @@ export function succeeded(report: LocalRunReport): boolean {
 export function formatIngestSummary(s: SummaryOutput): string {
   if (!s.collections.length) return "nothing new since the last run";
   const head = [
-    "collection",
-    "batches",
-    "failed",
-    "uploaded",
-    "quarantined",
-    "MB",
-    "devices done",
-    "total / source",
+    { header: "collection" },
+    ...["batches", "failed", "uploaded", "quarantined", "MB", "devices done", "total / source"].map(
+      (header) => ({ header, align: "right" as const }),
+    ),
   ];
   const rows = s.collections.map((c) => [
     c.collection,
-    String(c.batches),
-    String(c.failedBatches),
-    c.documentsUploaded.toLocaleString("en-US"),
-    c.documentsQuarantined.toLocaleString("en-US"),
+    c.batches,
+    c.failedBatches,
+    c.documentsUploaded,
+    c.documentsQuarantined,
     (c.bytesUploaded / 1e6).toFixed(2),
-    `${c.devicesDone}/${c.devicesWithData}`,
-    `${c.documentsUploadedTotal.toLocaleString("en-US")} / ${c.sourceDocuments?.toLocaleString("en-US") ?? "-"}`,
+    `${count(c.devicesDone)}/${count(c.devicesWithData)}`,
+    `${count(c.documentsUploadedTotal)} / ${c.sourceDocuments === null || c.sourceDocuments === undefined ? "-" : count(c.sourceDocuments)}`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join("  ");
-  const out = [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const out = [formatTable(head, rows, { indent: 0 })];
   const drift = s.collections.filter((c) => c.topDrift.length);
   if (drift.length) {
     out.push("", "payload drift (fields outside the schema, folded into payload; all runs):");
     for (const c of drift)
-      out.push(
-        `  ${c.collection}: ${c.topDrift.map((d) => `${d.key} ×${d.count.toLocaleString("en-US")}`).join(", ")}`,
-      );
+      out.push(`  ${c.collection}: ${c.topDrift.map((d) => `${d.key} ×${count(d.count)}`).join(", ")}`);
   }
-  if (s.devicesPending) out.push(`${s.devicesPending} devices left for the next run (time budget)`);
+  if (s.devicesPending) out.push(`${plural(s.devicesPending, "device")} left for the next run (time budget)`);
   for (const f of s.failures) out.push(`FAILED ${f.collection} batch ${f.batch}: ${f.error}`);
   return out.join("\n");
 }

@@ -33,6 +33,7 @@ import {
   writeJobTables,
 } from "./glue-jobs.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
+import { formatCurateResult, formatExtractResults } from "./job-results.js";
 import { cliLogger } from "./log.js";
 import { type IngestProgress, ingestProgress, type Stage } from "./progress.js";
 import { formatReconcileOutput } from "./reconcile.js";
@@ -117,7 +118,7 @@ export function localCommand(): Command {
       }
       if (run.summary) console.log(`\n${formatIngestSummary(run.summary)}`);
       const extract = jobResults.get("postgres_extract");
-      if (extract) console.log(`\n${formatTableResults(extract)}`);
+      if (extract) console.log(`\n${formatExtractResults(extract)}`);
       const curated = jobResults.get("mongodb_curate")?.at(-1);
       if (curated) console.log(`\n${formatCurateResult(curated)}`);
       const report = jobResults.get("analytics")?.at(-1);
@@ -142,16 +143,6 @@ export function localCommand(): Command {
         process.exitCode = 1;
       }
     });
-}
-
-/** One line per collection from the curate job's summary. */
-function formatCurateResult(result: unknown): string {
-  const collections = (result as { collections?: Record<string, unknown>[] }).collections ?? [];
-  const lines = collections.map(
-    (c) =>
-      `  ${String(c.collection).padEnd(24)} ${String(c.added_records ?? 0).padStart(8)} rows from ${String(c.objects ?? 0).padStart(4)} raw objects  ledger ${String(c.position_before)} → ${String(c.position_after)}  ${String(Number(c.days_counted ?? 0) + Number(c.days_recounted ?? 0)).padStart(4)} days counted  ${String(c.seconds)} s`,
-  );
-  return [`mongodb_curate → ${LOCAL_WAREHOUSE} (lake.mongodb.*)`, ...lines].join("\n");
 }
 
 /**
@@ -185,18 +176,4 @@ async function staged<T>(stage: Stage, work: () => Promise<T>): Promise<T> {
     stage.failed(String((error as Error).message ?? error).split("\n")[0] ?? "");
     throw error;
   }
-}
-
-/** One line per table from a job's JSON lines (`table`, `status`, `rows_written`, `seconds`). */
-function formatTableResults(results: readonly unknown[]): string {
-  const rows = results.filter(
-    (r): r is Record<string, unknown> => typeof r === "object" && r !== null && "table" in r,
-  );
-  if (!rows.length) return "postgres_extract printed no table results";
-  const lines = rows.map((r) => {
-    const status = String(r.status ?? "?");
-    const detail = r.error ? ` ${String(r.error)}` : "";
-    return `  ${String(r.table).padEnd(24)} ${status.padEnd(9)} ${String(r.rows_written ?? "-").padStart(8)} rows  ${String(r.seconds ?? "-").padStart(6)} s${detail}`;
-  });
-  return [`postgres_extract → ${LOCAL_WAREHOUSE} (lake.postgres.*)`, ...lines].join("\n");
 }

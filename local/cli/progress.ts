@@ -10,14 +10,16 @@
  * runs only while a bar exists (a run with nothing new has no bars, so its stage lines never
  * appeared) and `stop()` drops what is still buffered; it redraws only the bars whose text
  * changed, so a logged line pushes unchanged bars off the screen; and it turns the terminal's
- * line wrapping off, cutting long lines. Here the live lines are redrawn whole, in one write,
- * below each line printed.
+ * line wrapping off, cutting long lines. Here log-update keeps the live lines: each line printed
+ * is persisted above them at once, and they are drawn again below it.
  */
 import { stripVTControlCharacters } from "node:util";
+import { createLogUpdate } from "log-update";
 import type { PlanOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambda/events.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { StateEvent } from "../orchestration/local-machine.js";
 import type { LocalRunHooks } from "../orchestration/local-run.js";
+import { count, plural } from "./table.js";
 
 /** The stage each task state is shown as; other states (Guard, Choice, Pass, ...) are not shown. */
 export const STATE_STAGES: Readonly<Record<string, string>> = {
@@ -97,7 +99,8 @@ export function ingestProgress(
   const tallies = new Map<string, Tally>();
   /** Batches whose last attempt failed, by `collection batch n`: their error. */
   const unfinished = new Map<string, string>();
-  let drawn = 0;
+  // The cursor stays visible: a run that is killed must not leave the terminal without one.
+  const frame = tty ? createLogUpdate(stream, { showCursor: true }) : undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const liveLines = (): string[] => {
@@ -115,18 +118,16 @@ export function ingestProgress(
     return [...fitted.slice(0, height - 1), `… ${fitted.length - height + 1} more`];
   };
 
-  /** Prints `lines`; in a terminal, redraws the live lines below them, all in one write. */
+  /** Prints `lines`; in a terminal, above the live lines, which are drawn again below them. */
   const print = (lines: readonly string[]) => {
-    if (!tty) {
+    if (!frame) {
       if (lines.length) stream.write(lines.map((line) => `${line}\n`).join(""));
       return;
     }
+    if (lines.length) frame.persist(lines.join("\n"));
     const live = liveLines();
-    // Back to the first live line, and clear it and everything below.
-    let out = drawn ? `\r\x1b[${drawn}A\x1b[J` : "";
-    for (const line of [...lines, ...live]) out += `${line}\n`;
-    drawn = live.length;
-    if (out) stream.write(out);
+    if (live.length) frame(live.join("\n"));
+    else frame.clear();
   };
 
   const tick = () => {
@@ -184,14 +185,16 @@ export function ingestProgress(
       done += t.done;
       documents += t.documents;
       if (t.done < t.planned)
-        lines.push(`  ${collection}: ${t.done} of ${t.planned} batches, ${t.documents} documents read`);
+        lines.push(
+          `  ${collection}: ${count(t.done)} of ${plural(t.planned, "batch", "batches")}, ${plural(t.documents, "document")} read`,
+        );
     }
     print(lines);
     const [first] = unfinished;
     const failure = first
-      ? `${unfinished.size} of ${planned} batches failed (first: ${first[0]}: ${first[1]})`
+      ? `${count(unfinished.size)} of ${plural(planned, "batch", "batches")} failed (first: ${first[0]}: ${first[1]})`
       : undefined;
-    end(r, at, failure, `${done} batches, ${documents} documents read`);
+    end(r, at, failure, `${plural(done, "batch", "batches")}, ${plural(documents, "document")} read`);
     tallies.clear();
     unfinished.clear();
   };
@@ -267,7 +270,7 @@ export function ingestProgress(
       }
       endDetails.set(
         STATE_STAGES[TASK.plan] ?? "plan",
-        `${plan.items.length} batches over ${plan.devices} devices (${plan.mode})`,
+        `${plural(plan.items.length, "batch", "batches")} over ${plural(plan.devices, "device")} (${plan.mode})`,
       );
     },
 
@@ -277,9 +280,11 @@ export function ingestProgress(
       if (!t) return;
       t.done++;
       t.documents += out.documentsRead;
-      t.pending = out.devicesPending ? `${out.devicesPending} devices left for the next run` : "";
+      t.pending = out.devicesPending ? `${plural(out.devicesPending, "device")} left for the next run` : "";
       if (t.done === t.planned)
-        print([`  ${event.collection}: ${t.done} batches, ${t.documents} documents read`]);
+        print([
+          `  ${event.collection}: ${plural(t.done, "batch", "batches")}, ${plural(t.documents, "document")} read`,
+        ]);
     },
 
     onWorkerFailed(event: WorkerEvent, error: Error) {
@@ -293,7 +298,8 @@ export function ingestProgress(
         end(r, Date.now(), r.error ?? "the run ended before this stage did");
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (drawn) print([]);
+      frame?.clear();
+      frame?.done();
     },
   };
 }
@@ -336,7 +342,7 @@ function clip(line: string, width: number): string {
 function bar(collection: string, t: Tally): string {
   const filled = t.planned ? Math.round((t.done / t.planned) * BAR_WIDTH) : BAR_WIDTH;
   const pending = t.pending ? ` · ${t.pending}` : "";
-  return ` ${collection.padEnd(NAME_WIDTH)} |${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}| ${t.done}/${t.planned} batches · ${t.documents} documents${pending}`;
+  return ` ${collection.padEnd(NAME_WIDTH)} |${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}| ${count(t.done)}/${plural(t.planned, "batch", "batches")} · ${plural(t.documents, "document")}${pending}`;
 }
 
 const whole = (ms: number) => Math.floor(ms / 1000);

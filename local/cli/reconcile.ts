@@ -17,6 +17,7 @@ import { localFunctions } from "../orchestration/local-functions.js";
 import { runSparkJob } from "../orchestration/spark-job.js";
 import { localGlueJobs, writeJobTables } from "./glue-jobs.js";
 import { collectionsOption, LOCAL_LAKE_DIR } from "./ingest.js";
+import { count, formatTable } from "./table.js";
 
 /** Differences listed one by one; the rest are counted (all are in `reconcile_difference`). */
 const SHOWN = 25;
@@ -113,7 +114,7 @@ export async function localReconcile(options: LocalReconcileOptions = {}): Promi
   }
 }
 
-const n = (v: number) => v.toLocaleString("en-US");
+const n = count;
 
 /** The headline: `reconcile: 0 differences (...)`, the line `npm start` ends its summary with. */
 export function reconcileLine(
@@ -152,28 +153,22 @@ export function formatReconcile(r: ReconcileReport): string {
     .map((f: Finding) => [
       f.cause,
       f.collection,
-      f.idDevice === null ? "-" : String(f.idDevice),
-      f.day ?? "-",
-      n(f.count),
+      f.idDevice === null ? null : String(f.idDevice),
+      f.day,
+      f.count,
       `${n(f.source)}/${n(f.curated)}/${n(f.quarantined)}/${n(f.inFlight)}`,
       f.detail,
     ]);
   const head = [
-    "cause",
-    "collection",
-    "device",
-    "day",
-    "count",
-    "source/curated/quarantined/in flight",
-    "detail",
+    { header: "cause" },
+    { header: "collection" },
+    { header: "device", align: "right" as const },
+    { header: "day" },
+    { header: "count", align: "right" as const },
+    { header: "source/curated/quarantined/in flight" },
+    { header: "detail" },
   ];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (row: string[]) =>
-    `  ${row
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd()}`;
-  out.push(line(head), ...rows.map(line));
+  out.push(formatTable(head, rows));
   if (differences.length > SHOWN)
     out.push(
       `  … and ${n(differences.length - SHOWN)} more (reconcile_difference, reconcile_id ${r.reconcileId})`,

@@ -1,4 +1,5 @@
 /** `registry`: print what the registry derives, for humans and for the Glue jobs' argument. */
+
 import { Command, Option } from "commander";
 import {
   collections,
@@ -7,6 +8,7 @@ import {
   jobTables,
   tables,
 } from "../../pipeline/schema/index.js";
+import { formatTable } from "./table.js";
 
 export function registryCommand(): Command {
   const cmd = new Command("registry").description("show the lake tables the zod registry defines");
@@ -23,25 +25,35 @@ export function registryCommand(): Command {
     .description("one line per table: kind, name, behaviour or partitioning, columns")
     .addOption(new Option("--columns", "print each table's Glue columns too"))
     .action((opts: { columns?: boolean }) => {
-      for (const c of collections) {
-        const partition = icebergPartitionOf(c)
-          .map((p) => p.sql)
-          .join(", ");
-        console.log(
-          `mongodb.${c.name.padEnd(24)} ${String(c.columns.length).padStart(3)} columns  ${partition}`,
-        );
-        if (opts.columns) printColumns(c);
+      const entries = [
+        ...collections.map((c) => ({
+          entry: c,
+          name: `mongodb.${c.name}`,
+          how: icebergPartitionOf(c)
+            .map((p) => p.sql)
+            .join(", "),
+        })),
+        ...tables.map((t) => ({ entry: t, name: `postgres.${t.name}`, how: t.behaviour })),
+      ];
+      const head = [
+        { header: "table" },
+        { header: "columns", align: "right" as const },
+        { header: "layout" },
+      ];
+      if (!opts.columns) {
+        const rows = entries.map((e) => [e.name, e.entry.columns.length, e.how]);
+        console.log(formatTable(head, rows, { indent: 0 }));
+        return;
       }
-      for (const t of tables) {
+      for (const e of entries) {
         console.log(
-          `postgres.${t.name.padEnd(23)} ${String(t.columns.length).padStart(3)} columns  ${t.behaviour}`,
+          formatTable(head, [[e.name, e.entry.columns.length, e.how]], { indent: 0, header: false }),
         );
-        if (opts.columns) printColumns(t);
+        const columns = glueColumnsOf(e.entry).map((col) => [col.name, col.type]);
+        console.log(
+          formatTable([{ header: "column" }, { header: "Glue type" }], columns, { indent: 4, header: false }),
+        );
       }
     });
   return cmd;
-}
-
-function printColumns(entry: Parameters<typeof glueColumnsOf>[0]): void {
-  for (const col of glueColumnsOf(entry)) console.log(`    ${col.name.padEnd(24)} ${col.type}`);
 }

@@ -19,7 +19,7 @@ import {
   showSnapshot,
   snapshotChecksum,
 } from "../snapshot/index.js";
-import { formatTable } from "../snapshot/show.js";
+import { formatCounts } from "../snapshot/show.js";
 import { iso, parseInstant } from "../snapshot/time.js";
 
 function integer(min: number) {
@@ -129,13 +129,13 @@ export function snapshotCommand(): Command {
         const rows = Object.values(report.rows).reduce((a, b) => a + b, 0);
         return [
           `loaded: ${what}`,
-          formatTable("collection", [
+          formatCounts("collection", [
             ...Object.entries(report.documents).filter(([name]) =>
               c.collections.includes(name as SourceCollection),
             ),
             ["total", docs],
           ]),
-          formatTable("ddc table", [...Object.entries(report.rows), ["total", rows]]),
+          formatCounts("ddc table", [...Object.entries(report.rows), ["total", rows]]),
           `${docs.toLocaleString("en-US")} documents and ${rows.toLocaleString("en-US")} ddc rows in ` +
             `${(report.durationMs / 1000).toFixed(1)} s`,
         ].join("\n\n");
@@ -156,8 +156,8 @@ export function snapshotCommand(): Command {
         const docs = Object.values(report.documents).reduce((a, b) => a + b, 0);
         return [
           `clock ${iso(report.from.getTime())} -> ${iso(report.to.getTime())}`,
-          formatTable("new documents", [...Object.entries(report.documents), ["total", docs]]),
-          formatTable("changes", [
+          formatCounts("new documents", [...Object.entries(report.documents), ["total", docs]]),
+          formatCounts("changes", [
             ["alarms reset", report.alarmsReset],
             ["device updates", report.deviceChanges.length],
             ["last_log_date moved", report.marksMoved],

@@ -2,6 +2,7 @@
  * `snapshot show`: what is loaded: the generator's state, rows per `ddc` table and documents
  * per collection.
  */
+import { formatTable } from "../cli/table.js";
 import { SOURCE_COLLECTIONS } from "./documents.js";
 import { countDocuments } from "./mongo.js";
 import { countRows, readState, type SnapshotState } from "./postgres.js";
@@ -26,19 +27,12 @@ export async function showSnapshot(targets: SnapshotTargets): Promise<SnapshotSu
   };
 }
 
-/** Two-column text table, numbers right-aligned. */
-export function formatTable(title: string, entries: readonly (readonly [string, number | string])[]): string {
-  const width = Math.max(title.length, ...entries.map(([k]) => k.length));
-  const values = entries.map(([, v]) => (typeof v === "number" ? v.toLocaleString("en-US") : v));
-  const vwidth = Math.max(...values.map((v) => v.length), 1);
-  const lines = [
-    `${title.padEnd(width)}  ${"".padStart(vwidth)}`,
-    `${"-".repeat(width)}  ${"-".repeat(vwidth)}`,
-  ];
-  entries.forEach(([k], i) => {
-    lines.push(`${k.padEnd(width)}  ${(values[i] ?? "").padStart(vwidth)}`);
-  });
-  return lines.join("\n");
+/** Two columns, names and counts (numbers right-aligned), under a title. */
+export function formatCounts(
+  title: string,
+  entries: readonly (readonly [string, number | string])[],
+): string {
+  return formatTable([{ header: title }, { header: "", align: "right" }], entries, { indent: 0 });
 }
 
 /** The summary as printed by `snapshot show`. */
@@ -58,8 +52,8 @@ export function formatSummary(summary: SnapshotSummary): string {
   const parts = [head.join("\n")];
   if (rows) {
     const rowTotal = Object.values(rows).reduce((a, b) => a + b, 0);
-    parts.push(formatTable("ddc table", [...Object.entries(rows), ["total", rowTotal]]));
+    parts.push(formatCounts("ddc table", [...Object.entries(rows), ["total", rowTotal]]));
   }
-  parts.push(formatTable("collection", [...Object.entries(documents), ["total", docTotal]]));
+  parts.push(formatCounts("collection", [...Object.entries(documents), ["total", docTotal]]));
   return parts.join("\n\n");
 }
