@@ -4,8 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { costCommand } from "./cost.js";
 import { cutoverCommand, LOCAL_STACK } from "./cutover.js";
 import { ingestCommand } from "./ingest.js";
+import { jobCommands } from "./jobs.js";
 import { localCommand } from "./local.js";
 import { migrateCommand } from "./migrate.js";
 import { reconcileCommand } from "./reconcile.js";
@@ -34,8 +36,15 @@ export const COMMAND_SERVERS: Readonly<Record<string, (opts: Options) => readonl
   migrate: () => ["support"],
   "registry job-tables": () => [],
   "registry list": () => [],
+  // postgres_extract reads ddc through its secret in moto; curate the ledger on support;
+  // analytics only the local warehouse.
+  extract: () => ["ddc", "moto"],
+  curate: () => ["support", "moto"],
+  analytics: () => [],
   // A real stack is read through the Pulumi CLI and AWS: nothing of the local stack to check.
   cutover: (opts) => (opts.stack === LOCAL_STACK ? ALL_SERVERS : []),
+  // Reads the stack file and the bench's JSON: no server.
+  cost: () => [],
 };
 
 /** `snapshot --production` acts on the local cutover example's production databases. */
@@ -57,21 +66,26 @@ const VERSION = (
 ).version;
 
 export function lakehouseProgram(): Command {
-  return new Command("lakehouse")
+  const program = new Command("lakehouse")
     .description("oven lakehouse: local pipeline runs and tools")
     .version(VERSION)
-    .option("--verbose", "print stack traces and debug logs (as LOG_LEVEL=debug does)")
-    .addCommand(localCommand())
-    .addCommand(ingestCommand())
-    .addCommand(snapshotCommand())
-    .addCommand(registryCommand())
-    .addCommand(migrateCommand())
-    .addCommand(reconcileCommand())
-    .addCommand(cutoverCommand())
-    .hook("preAction", async (program, action) => {
-      // Every logger reads LOG_LEVEL (the functions' too), so --verbose reaches them all.
-      if (program.opts().verbose) process.env.LOG_LEVEL = "debug";
-      const needs = COMMAND_SERVERS[commandPath(action)];
-      await preflight(needs?.(action.optsWithGlobals()) ?? []);
-    });
+    .option("--verbose", "print stack traces and debug logs (as LOG_LEVEL=debug does)");
+  for (const command of [
+    localCommand(),
+    ingestCommand(),
+    ...jobCommands(),
+    snapshotCommand(),
+    registryCommand(),
+    migrateCommand(),
+    reconcileCommand(),
+    cutoverCommand(),
+    costCommand(),
+  ])
+    program.addCommand(command);
+  return program.hook("preAction", async (root, action) => {
+    // Every logger reads LOG_LEVEL (the functions' too), so --verbose reaches them all.
+    if (root.opts().verbose) process.env.LOG_LEVEL = "debug";
+    const needs = COMMAND_SERVERS[commandPath(action)];
+    await preflight(needs?.(action.optsWithGlobals()) ?? []);
+  });
 }

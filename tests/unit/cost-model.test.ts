@@ -1,0 +1,468 @@
+/**
+ * The cost model (issue 17): its arithmetic, not its prices. Billing rules (Lambda, Glue's
+ * 1-minute minimum, Athena's 10 MB minimum, multipart PUTs, state transitions), lines that scale
+ * with their drivers, totals and dominant lines, levers whose savings are recomputed, every price
+ * and assumption with its provenance, the figures repeated from infra/ against infra/, and the
+ * CLI's `--json` against the model run in-process.
+ */
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { costInputs } from "../../local/cli/cost.js";
+import {
+  type Assumptions,
+  assumptionList,
+  buildAssumptions,
+  bytesPerDocument,
+  type CollectionVolume,
+  INFRA,
+  PRODUCTION_VOLUMES,
+} from "../../local/cost/assumptions.js";
+import { parseBenchFigures } from "../../local/cost/bench.js";
+import { CostInputError } from "../../local/cost/errors.js";
+import {
+  athenaBilledBytes,
+  type CostInputs,
+  costLines,
+  costReport,
+  dominantLines,
+  glueRunDpuHours,
+  LEVERS,
+  lambdaCost,
+  lambdaGbSeconds,
+  leverSavings,
+  PHASES,
+  putRequestsPerObject,
+  SENSITIVITIES,
+  total,
+  transitionsPerExecution,
+  withEveryLever,
+} from "../../local/cost/model.js";
+import { BILLING, PRICED_REGION, pricesFor } from "../../local/cost/prices.js";
+import {
+  INFRA_DEFAULTS,
+  parseStackSettings,
+  readStackSettings,
+  runsPerDay,
+  STACKS,
+} from "../../local/cost/stack.js";
+import { METRIC } from "../../pipeline/lambda/metrics.js";
+import { collections } from "../../pipeline/schema/index.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const prices = pricesFor(PRICED_REGION) as NonNullable<ReturnType<typeof pricesFor>>;
+const inputsFor = (stack: (typeof STACKS)[number]): CostInputs =>
+  costInputs({ stack, bench: false, root: ROOT });
+const prod = inputsFor("prod");
+
+const patch = (inputs: CostInputs, p: Partial<Assumptions>): CostInputs => ({
+  prices: inputs.prices,
+  assumptions: { ...inputs.assumptions, ...p },
+});
+const lineOf = (inputs: CostInputs, phase: "initial" | "monthly", id: string) => {
+  const line = costLines(inputs, phase).find((l) => l.id === id);
+  if (!line) throw new Error(`no line ${id}`);
+  return line;
+};
+
+describe("billing rules", () => {
+  it("Lambda: invocations × duration × memory GB × price per GB-s + requests × price", () => {
+    const runs = { invocations: 1000, seconds: 120, memoryMb: 2048 };
+    const expected = 1000 * 120 * 2 * prices.lambdaArmGbSecond.usd + (1000 / 1e6) * prices.lambdaRequests.usd;
+    expect(lambdaCost(runs, prices, "arm64")).toBeCloseTo(expected, 12);
+    expect(lambdaGbSeconds(1000, 120, 2048)).toBe(240_000);
+    // x86 bills its own rate per GB-second, the same per request.
+    expect(lambdaCost(runs, prices, "x86_64") - lambdaCost(runs, prices, "arm64")).toBeCloseTo(
+      240_000 * (prices.lambdaX86GbSecond.usd - prices.lambdaArmGbSecond.usd),
+      12,
+    );
+  });
+
+  it.each([
+    [10, 10, (10 * 60) / 3600],
+    [10, 59, (10 * 60) / 3600],
+    [10, 60, (10 * 60) / 3600],
+    [10, 600, (10 * 600) / 3600],
+    [2, 7200, 4],
+  ])("Glue: %d DPU for %d s bill %f DPU-hours (1-minute minimum)", (dpus, seconds, expected) => {
+    expect(BILLING.glueMinimumSeconds.value).toBe(60);
+    expect(glueRunDpuHours(dpus, seconds)).toBeCloseTo(expected, 12);
+  });
+
+  it.each([
+    [0, 10_000_000],
+    [1_000_000, 10_000_000],
+    [9_999_999, 10_000_000],
+    [10_000_001, 10_000_001],
+    [5e12, 5e12],
+  ])("Athena: a query scanning %d bytes bills %d (10 MB minimum)", (scanned, billed) => {
+    expect(athenaBilledBytes(scanned)).toBe(billed);
+  });
+
+  it("the Alarms report line bills the 10 MB minimum for every query over the tiny served tables", () => {
+    const line = lineOf(prod, "monthly", "athena.report");
+    const queries = prod.assumptions.alarmsReportQueriesPerMonth.value;
+    expect(line.quantity).toBeCloseTo((queries * 10_000_000) / 1024 ** 4, 15);
+    const twice = patch(prod, {
+      alarmsReportQueriesPerMonth: { ...prod.assumptions.alarmsReportQueriesPerMonth, value: 2 * queries },
+    });
+    expect(lineOf(twice, "monthly", "athena.report").cost).toBeCloseTo(2 * line.cost, 12);
+  });
+
+  it.each([
+    [1, 1],
+    [8 * 1024 ** 2, 1],
+    [8 * 1024 ** 2 + 1, 4],
+    [24 * 1024 ** 2, 5],
+  ])(
+    "S3: an object of %d bytes takes %d write requests (one PUT, or create + parts + complete)",
+    (bytes, n) => {
+      expect(putRequestsPerObject(bytes, 8 * 1024 ** 2)).toBe(n);
+    },
+  );
+
+  it("Step Functions: transitions are the deployed definition's success path, plus one per worker", () => {
+    const fixed = transitionsPerExecution(0);
+    // Guard, OldestRunning, Extract, PostgresExtract, Plan, Ingest, Summarize, Curate, Analytics,
+    // Reconcile, Outcome, Done.
+    expect(fixed).toBe(12);
+    expect(transitionsPerExecution(1)).toBe(fixed + 1);
+    expect(transitionsPerExecution(250)).toBe(fixed + 250);
+  });
+});
+
+describe("lines", () => {
+  it.each(PHASES)("%s: every line costs quantity × unit price, in its price's unit", (phase) => {
+    for (const line of costLines(prod, phase)) {
+      expect(line.cost, line.id).toBeCloseTo(line.quantity * line.unitPrice, 9);
+      expect(line.unitPrice, line.id).toBe(prices[line.price].usd);
+      expect(line.unit, line.id).toBe(prices[line.price].unit);
+      expect(Number.isFinite(line.cost) && line.cost >= 0, line.id).toBe(true);
+      expect(line.note.length, line.id).toBeGreaterThan(0);
+    }
+    const ids = costLines(prod, phase).map((l) => l.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it.each(PHASES)("%s: doubling the documents (same bytes per document) doubles the worker line", (phase) => {
+    const doubled = Object.fromEntries(
+      Object.entries(PRODUCTION_VOLUMES).map(([n, v]) => [
+        n,
+        { documents: 2 * v.documents, bytes: 2 * v.bytes },
+      ]),
+    );
+    const twice = patch(prod, { volumes: { ...prod.assumptions.volumes, value: doubled } });
+    const before = lineOf(prod, phase, "lambda.worker");
+    const after = lineOf(twice, phase, "lambda.worker");
+    expect(after.quantity / before.quantity).toBeCloseTo(2, 9);
+    expect(after.cost / before.cost).toBeCloseTo(2, 9);
+  });
+
+  it("the worker line is documents ÷ rate × memory, at the architecture's price", () => {
+    const a = prod.assumptions;
+    const seconds = Object.entries(a.volumes.value).reduce(
+      (s, [name, v]) => s + v.documents / (a.rates.value[name]?.docsPerSecond ?? Number.NaN),
+      0,
+    );
+    const line = lineOf(prod, "initial", "lambda.worker");
+    expect(line.quantity).toBeCloseTo(seconds * (a.workerMemoryMb.value / 1024), 3);
+    const x86 = patch(prod, { lambdaArchitecture: { ...a.lambdaArchitecture, value: "x86_64" } });
+    expect(lineOf(x86, "initial", "lambda.worker").unitPrice).toBe(prices.lambdaX86GbSecond.usd);
+  });
+
+  it("Multi-AZ bills the support database's instance and storage twice", () => {
+    const db = prod.assumptions.supportDatabase;
+    const single = patch(prod, { supportDatabase: { ...db, value: { ...db.value, multiAz: false } } });
+    const multi = patch(prod, { supportDatabase: { ...db, value: { ...db.value, multiAz: true } } });
+    for (const id of ["rds.instance", "rds.storage"])
+      expect(lineOf(multi, "monthly", id).cost).toBeCloseTo(2 * lineOf(single, "monthly", id).cost, 9);
+    expect(lineOf(single, "monthly", "rds.instance").quantity).toBe(730);
+  });
+
+  it("interface endpoints bill every endpoint in every subnet's AZ, all month", () => {
+    const line = lineOf(prod, "monthly", "vpc.endpoints");
+    expect(line.quantity).toBe(INFRA.interfaceEndpoints * prod.assumptions.subnets.value * 730);
+  });
+});
+
+describe("totals, dominant lines, levers", () => {
+  const report = costReport(prod);
+
+  it.each(PHASES)("%s: the total is the sum of the lines, beside the goal and the original", (phase) => {
+    const p = report.phases[phase];
+    expect(p.total).toBeCloseTo(
+      p.lines.reduce((s, l) => s + l.cost, 0),
+      9,
+    );
+    expect(p.total).toBe(total(p.lines));
+    expect(p.goal).toBe(phase === "initial" ? 1000 : 150);
+    expect(p.original.total).toBe(phase === "initial" ? 3000 : 400);
+    expect(p.meetsGoal).toBe(p.total <= p.goal);
+  });
+
+  it.each(PHASES)("%s: the dominant lines are the costliest, sorted, with their shares", (phase) => {
+    const p = report.phases[phase];
+    const costs = p.dominant.map((d) => d.line.cost);
+    expect(costs).toHaveLength(3);
+    expect([...costs].sort((x, y) => y - x)).toEqual(costs);
+    const others = p.lines.filter((l) => !p.dominant.some((d) => d.line.id === l.id));
+    for (const l of others) expect(l.cost).toBeLessThanOrEqual(Math.min(...costs));
+    for (const d of p.dominant) expect(d.share).toBeCloseTo(d.line.cost / p.total, 12);
+    expect(dominantLines(p.lines, 1)[0]?.id).toBe(p.dominant[0]?.line.id);
+  });
+
+  it.each(PHASES)("%s: a lever's saving is the total before minus the total after it", (phase) => {
+    for (const lever of LEVERS) {
+      const after = lever.apply(prod);
+      const found = leverSavings(prod, phase).find((r) => r.id === lever.id);
+      if (!after) {
+        expect(found, lever.id).toBeUndefined();
+        continue;
+      }
+      const saving = total(costLines(prod, phase)) - total(costLines(after, phase));
+      if (found) expect(found.saving, lever.id).toBeCloseTo(saving, 9);
+      else expect(saving, lever.id).toBeLessThanOrEqual(0.005);
+    }
+    const savings = leverSavings(prod, phase).map((r) => r.saving);
+    expect([...savings].sort((x, y) => y - x)).toEqual(savings);
+    expect(report.phases[phase].withEveryLever).toBeCloseTo(total(costLines(withEveryLever(prod), phase)), 9);
+    expect(report.phases[phase].withEveryLever).toBeLessThanOrEqual(report.phases[phase].total);
+  });
+
+  it("every lever names lines the model has", () => {
+    const ids = new Set(PHASES.flatMap((phase) => costLines(prod, phase).map((l) => l.id)));
+    for (const lever of LEVERS)
+      for (const id of lever.lines) expect(ids.has(id), `${lever.id}: ${id}`).toBe(true);
+  });
+
+  it("sensitivities: an input scaled by 1 leaves the totals, halved and doubled it moves them", () => {
+    for (const s of SENSITIVITIES) {
+      const same = s.scale(prod, 1);
+      for (const phase of PHASES)
+        expect(total(costLines(same, phase)), s.id).toBeCloseTo(total(costLines(prod, phase)), 9);
+    }
+    const rows = report.sensitivities;
+    expect(rows.map((r) => r.id)).toEqual(SENSITIVITIES.map((s) => s.id));
+    const rate = rows.find((r) => r.id === "worker-rate");
+    // A slower worker costs more Lambda and more executions.
+    expect(rate?.half.initial).toBeGreaterThan(report.phases.initial.total);
+    expect(rate?.double.initial).toBeLessThan(report.phases.initial.total);
+  });
+
+  it("fewer executions for the initial load need more bulk workers and cost less Glue", () => {
+    const lever = LEVERS.find((l) => l.id === "fewer-executions");
+    const after = lever?.apply(prod);
+    expect(after).toBeDefined();
+    const before = costReport(prod).derived;
+    const then = costReport(after as CostInputs).derived;
+    expect(then.executions).toBeLessThan(before.executions);
+    expect(lineOf(after as CostInputs, "initial", "glue.curate").cost).toBeLessThan(
+      lineOf(prod, "initial", "glue.curate").cost,
+    );
+  });
+});
+
+describe("provenance", () => {
+  it("every price has its region, date, unit, source page and basis", () => {
+    for (const p of Object.values(prices)) {
+      expect(p.region, p.key).toBe(PRICED_REGION);
+      expect(p.asOf, p.key).toMatch(/^\d{4}-\d{2}(-\d{2})?$/);
+      expect(p.unit.length, p.key).toBeGreaterThan(0);
+      expect(p.source, p.key).toMatch(/^https:\/\/aws\.amazon\.com\//);
+      expect(p.basis.length, p.key).toBeGreaterThan(0);
+      expect(p.usd, p.key).toBeGreaterThan(0);
+    }
+    expect(pricesFor("us-east-1")).toBeUndefined();
+  });
+
+  it.each(STACKS)("%s: every assumption has a value, a unit and a source", (stack) => {
+    const list = assumptionList(inputsFor(stack).assumptions);
+    expect(list.length).toBeGreaterThan(40);
+    for (const a of list) {
+      expect(a.value.length, a.key).toBeGreaterThan(0);
+      expect(a.unit.length, a.key).toBeGreaterThan(0);
+      expect(a.source.length, a.key).toBeGreaterThan(10);
+    }
+  });
+
+  it("the production volumes and rates cover exactly the registry's collections", () => {
+    const names = collections.map((c) => c.name).sort();
+    expect(Object.keys(PRODUCTION_VOLUMES).sort()).toEqual(names);
+    expect(Object.keys(prod.assumptions.rates.value).sort()).toEqual(names);
+    expect(prod.assumptions.customMetrics.value).toBe(Object.keys(METRIC).length * names.length + 1);
+  });
+
+  it("the stack files are read as infra/config.ts reads them", async () => {
+    const { DEFAULTS, StackConfigSchema } = await import("../../infra/config.js");
+    expect(Object.keys(BILLING.dpuPerWorker.value).sort()).toEqual(
+      [...StackConfigSchema.shape.glue.shape.workerType.options].sort(),
+    );
+    for (const [key, value] of Object.entries(INFRA_DEFAULTS))
+      expect(DEFAULTS[key as keyof typeof DEFAULTS], key).toBe(value);
+    const s = readStackSettings("prod", ROOT);
+    expect(s.region).toBe(PRICED_REGION);
+    expect(s.glue.workerType).toBe("G.2X");
+  });
+
+  it("the figures repeated from infra/ are infra's", async () => {
+    const [{ LAMBDA_ARCHITECTURE }, { INTERFACE_ENDPOINTS }, monitoring, { JOBS }] = await Promise.all([
+      import("../../infra/functions.js"),
+      import("../../infra/network.js"),
+      import("../../infra/monitoring.js"),
+      import("../../infra/glue-jobs.js"),
+    ]);
+    expect(INFRA.lambdaArchitecture).toBe(LAMBDA_ARCHITECTURE);
+    expect(INFRA.interfaceEndpoints).toBe(Object.keys(INTERFACE_ENDPOINTS).length);
+    expect(INFRA.alarmsPerCollection).toBe(monitoring.COLLECTION_ALARMS.length);
+    // Execution alarms, no success, schedule undelivered, support db storage and CPU, reconcile.
+    expect(INFRA.fixedAlarms).toBe(monitoring.EXECUTION_ALARMS.length + 1 + 1 + 2 + 1);
+    expect(INFRA.glueJobs).toBe(Object.keys(JOBS).length);
+  }, 60_000);
+});
+
+describe("inputs", () => {
+  const prodYaml = `config:
+  aws:region: eu-west-1
+  oven-lakehouse:environment: prod
+  oven-lakehouse:subnetIds: [subnet-a, subnet-b]
+  oven-lakehouse:supportDatabase: {instanceClass: db.t4g.micro, allocatedStorageGb: 20, backupRetentionDays: 1, multiAz: "false"}
+  oven-lakehouse:functions:
+    plan: {memoryMb: 512, timeoutSeconds: 300}
+    worker: {memoryMb: 1024, timeoutSeconds: 900}
+    summarize: {memoryMb: 512, timeoutSeconds: 300}
+    windowDays: 60
+    safetyMarginSeconds: 300
+  oven-lakehouse:orchestration: {mapConcurrency: 10, scheduleExpression: "rate(12 hours)"}
+  oven-lakehouse:glue: {workerType: G.1X, postgresExtractWorkers: 2, curateWorkers: 2, analyticsWorkers: 2}
+  oven-lakehouse:logRetentionDays: 14
+  oven-lakehouse:athenaBytesScannedLimit: 10737418240
+`;
+
+  it("a stack file's defaults are infra's, its strings are parsed as infra parses them", () => {
+    const s = parseStackSettings("prod", prodYaml);
+    expect(s.supportDatabase.multiAz).toBe(false);
+    expect(s.functions.reconcile).toEqual({
+      memoryMb: INFRA_DEFAULTS.reconcileMemoryMb,
+      timeoutSeconds: INFRA_DEFAULTS.reconcileTimeoutSeconds,
+    });
+    expect(s.noncurrentDays).toBe(INFRA_DEFAULTS.noncurrentDays);
+    expect(buildAssumptions(s).runsPerDay.value).toBe(2);
+  });
+
+  it("a bad stack file names the key", () => {
+    const bad = prodYaml.replace("workerType: G.1X", "workerType: G.3X");
+    expect(() => parseStackSettings("prod", bad)).toThrow(CostInputError);
+    expect(() => parseStackSettings("prod", bad)).toThrow(/oven-lakehouse:glue\.workerType/);
+    expect(() => parseStackSettings("prod", "config: [")).toThrow(/not YAML/);
+  });
+
+  it.each([
+    ["cron(0 2 * * ? *)", 1],
+    ["cron(0 2,14 * * ? *)", 2],
+    ["cron(0,30 * * * ? *)", 48],
+    ["rate(6 hours)", 4],
+    ["rate(1 day)", 1],
+    ["rate(30 minutes)", 48],
+  ])("%s runs %d times a day", (expression, n) => {
+    expect(runsPerDay(expression)).toBe(n);
+  });
+
+  it("bench figures: the worker's own rate first, else its end-to-end rate; bytes measured when given", () => {
+    const figures = parseBenchFigures(
+      JSON.stringify({
+        ingest: {
+          collections: [
+            {
+              name: "events",
+              note: "fields the model does not read are ignored",
+              worker: { documents: 10_000, objectBytes: 300, run: { ms: 2_000 } },
+              stages: { bytes: 1_000_000 },
+            },
+            {
+              collection: "variable_logs",
+              workerWithoutServerDocsPerSecond: 400,
+              worker: { documents: 1, run: { ms: 1 } },
+            },
+          ],
+        },
+        glue: { curateGbPerDpuHour: 35 },
+        collections: [{ worker: { documents: 5, run: { ms: 1 } } }, { name: "alarm" }],
+        other: "ignored",
+      }),
+      "bench.json",
+    );
+    expect(figures.shapes.events).toEqual({
+      docsPerSecond: 5_000,
+      rateKind: "worker",
+      rawOverSource: 0.0003,
+      bytesPerDoc: 100,
+    });
+    expect(figures.shapes.variable_logs?.docsPerSecond).toBe(400);
+    expect(figures.shapes.variable_logs?.rateKind).toBe("without-server");
+    // An entry in another shape is skipped and named, never fatal: the bench's output may grow.
+    expect(figures.skipped).toHaveLength(2);
+    expect(Object.keys(figures.shapes).sort()).toEqual(["events", "variable_logs"]);
+    expect(parseBenchFigures(JSON.stringify({ ingest: { results: [] } }), "b.json").skipped).toEqual([
+      "no ingest.collections or collections list",
+    ]);
+    const a = buildAssumptions(readStackSettings("prod", ROOT), figures);
+    expect(a.curateGbPerDpuHour.value).toBe(35);
+    // The measured 100 B/doc against production's: the rate is capped by the bench's bytes per second.
+    const own = bytesPerDocument(PRODUCTION_VOLUMES.events as CollectionVolume);
+    expect(a.rates.value.events?.docsPerSecond).toBeCloseTo(Math.min(5_000, (5_000 * 100) / own), 9);
+    expect(a.rates.source).toContain("bench.json");
+    expect(() => parseBenchFigures("{", "x.json")).toThrow(CostInputError);
+  });
+});
+
+describe("npm run cost", () => {
+  it("--json parses and matches the model run in-process", async () => {
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }>((done, fail) => {
+      const child = spawn(
+        "bash",
+        ["scripts/lakehouse.sh", "cost", "--json", "--stack", "prod", "--no-bench"],
+        {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c) => {
+        out += c;
+      });
+      child.stderr.on("data", (c) => {
+        err += c;
+      });
+      child.on("error", fail);
+      child.on("close", (c) => done({ code: c, stdout: out, stderr: err }));
+    });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const json = JSON.parse(stdout) as {
+      stack: string;
+      region: string;
+      phases: Record<string, { total: number; lines: { id: string; cost: number; quantity: number }[] }>;
+      prices: unknown[];
+      assumptions: { key: string; source: string }[];
+    };
+    const report = costReport(prod);
+    expect(json.stack).toBe("prod");
+    expect(json.region).toBe(PRICED_REGION);
+    for (const phase of PHASES) {
+      const mine = report.phases[phase];
+      const theirs = json.phases[phase];
+      expect(theirs?.total).toBeCloseTo(mine.total, 6);
+      expect(theirs?.lines.map((l) => [l.id, l.cost, l.quantity])).toEqual(
+        mine.lines.map((l) => [l.id, l.cost, l.quantity]),
+      );
+    }
+    expect(json.prices).toHaveLength(Object.keys(prices).length);
+    expect(json.assumptions.map((a) => a.key)).toEqual(assumptionList(prod.assumptions).map((a) => a.key));
+  }, 60_000);
+});
