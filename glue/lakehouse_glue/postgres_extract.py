@@ -271,6 +271,10 @@ def replace_table(
 
     The read is cached and counted first, so ``shrink`` judges the rows the commit writes: a
     source that emptied or lost most of its rows is refused with the lake table untouched.
+
+    A source with exactly the lake table's rows (compared as multisets, every column) commits
+    nothing, as a merge without changes: no empty versions in the history, and what reads the
+    table downstream (the analytics job, a local run deciding what to rerun) sees it unchanged.
     """
     from pyspark import StorageLevel
     from pyspark.sql.functions import lit
@@ -281,12 +285,19 @@ def replace_table(
         source_rows = df.count()
         lake_rows = spark.table(target).count()
         shrink.check(table.name, "replace", lake_rows, source_rows, max(0, lake_rows - source_rows))
+        if lake_rows == source_rows and _same_rows(df, spark.table(target).select(*df.columns)):
+            return Written(rows_read=source_rows, rows_written=0, snapshot_id=None)
         before = _snapshot_id(spark, target)
         df.writeTo(target).overwrite(lit(True))
         snapshot_id, rows = _committed(spark, target, before)
         return Written(rows_read=source_rows, rows_written=rows, snapshot_id=snapshot_id)
     finally:
         df.unpersist()
+
+
+def _same_rows(source: DataFrame, lake: DataFrame) -> bool:
+    """Whether two frames of equal row counts hold the same rows, duplicates counted."""
+    return source.exceptAll(lake).isEmpty()
 
 
 # ---------------------------------------------------------------------------------------------

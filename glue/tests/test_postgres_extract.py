@@ -355,6 +355,38 @@ def test_merge_captures_changes_to_and_from_null(
     assert new_id in {r[0] for r in lake_rows(spark, target, device, version=with_new)}
 
 
+def test_a_replace_with_nothing_new_commits_nothing(
+    spark: SparkSession, source: Source, job_tables: JobTables, namespace: str
+) -> None:
+    config = _config(source, job_tables, namespace, "company")
+    company = job_tables.table("company")
+    target = config.target(company)
+    _ok(run(spark, config))
+    snapshots = len(_snapshots(spark, target))
+    [same] = _ok(run(spark, config)).values()
+    assert (same.rows_written, same.snapshot_id) == (0, None)
+    assert len(_snapshots(spark, target)) == snapshots
+
+    # One value changed, the row count the same: a real replace.
+    [(first,)] = source.sql("SELECT min(id) FROM company")
+    source.sql("UPDATE company SET name = name || ' (renamed)' WHERE id = %s", [first])
+    [changed] = _ok(run(spark, config)).values()
+    assert changed.snapshot_id is not None
+    assert len(_snapshots(spark, target)) == snapshots + 1
+    assert_lake_equals_source(spark, config, source, company)
+
+    # Another row takes the first one's values (its id stays): a change again.
+    [(last,)] = source.sql("SELECT max(id) FROM company")
+    source.sql(
+        "UPDATE company c SET name = o.name, country = o.country, vat_number = o.vat_number,"
+        " plan = o.plan FROM company o WHERE c.id = %s AND o.id = %s",
+        [last, first],
+    )
+    [swapped] = _ok(run(spark, config)).values()
+    assert swapped.snapshot_id is not None
+    assert_lake_equals_source(spark, config, source, company)
+
+
 # ---------------------------------------------------------------------------------------------
 # snapshot: a concurrent reader never sees an empty table
 # ---------------------------------------------------------------------------------------------

@@ -5,9 +5,12 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { viewSources } from "../../pipeline/reports/athena-view.js";
 import { alarmsReport } from "../../pipeline/reports/index.js";
-import { jobTables } from "../../pipeline/schema/index.js";
+import { views } from "../../pipeline/reports/views.js";
+import { collections, jobTables, reportTables } from "../../pipeline/schema/index.js";
 import type { LocalConfig } from "../config.js";
+import type { JobInputs } from "../orchestration/job-inputs.js";
 import { localSecretNames } from "../orchestration/local-deployment.js";
 import type { SparkJob } from "../orchestration/spark-job.js";
 import { LOCAL_LAKE_DIR } from "./ingest.js";
@@ -23,6 +26,8 @@ export const LOCAL_DASHBOARD = join(LOCAL_LAKE_DIR, "reports", "alarms.html");
 export const LOCAL_DASHBOARD_DATA = join(LOCAL_LAKE_DIR, "reports", "alarms-data.json");
 /** The views whose rows the dashboard data holds: the Alarms report's datasets. */
 const DASHBOARD_VIEWS = alarmsReport.datasets.map((d) => d.view.name);
+/** The last successful run of each local job, with its inputs' fingerprint (job-inputs.ts). */
+export const LOCAL_JOB_RECORDS = join(LOCAL_LAKE_DIR, "job-runs");
 /** The job table list the jobs read (in AWS: the object Pulumi uploads). */
 export const LOCAL_JOB_TABLES = join(LOCAL_LAKE_DIR, "job-tables.json");
 
@@ -127,4 +132,39 @@ export function localGlueJobs(
       ],
     },
   } as const satisfies Record<string, SparkJob>;
+}
+
+/**
+ * What each local job reads and leaves, for skipping it when nothing changed
+ * (local/orchestration/job-inputs.ts). postgres_extract has none here: its input is ddc, which
+ * only the job itself reads whole; it always runs, and commits nothing when nothing changed.
+ */
+export function localJobInputs(dirs: Partial<LocalLakeDirs> = {}): Readonly<Record<string, JobInputs>> {
+  const viewNames = new Set(views.map((v) => v.name));
+  const viewTables = views.flatMap((v) =>
+    viewSources(v)
+      .filter((s) => !viewNames.has(s.table))
+      .map((s) => `${s.database}.${s.table}`),
+  );
+  return {
+    mongodb_curate: {
+      tables: collections.map((c) => `mongodb.${c.name}`),
+      ledger: true,
+      outputs: [],
+    },
+    analytics: {
+      // The report's sources, what the views read, and the tables the job writes.
+      tables: [
+        ...new Set([
+          "mongodb.alarm",
+          "postgres.device",
+          "postgres.company",
+          ...viewTables,
+          ...reportTables.map((r) => `analytics.${r.name}`),
+        ]),
+      ],
+      ledger: false,
+      outputs: [resolve(dirs.dashboardData ?? LOCAL_LAKE_DIRS.dashboardData)],
+    },
+  };
 }

@@ -12,6 +12,12 @@ import { alarmsReport } from "../../pipeline/reports/index.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
 import { writeDashboard } from "../dashboard/page.js";
+import {
+  type InputsContext,
+  inputsFingerprint,
+  type JobInputs,
+  JobRecords,
+} from "../orchestration/job-inputs.js";
 import { localSides, provisionLocalDeployment } from "../orchestration/local-deployment.js";
 import type { TaskBinding } from "../orchestration/local-machine.js";
 import { runLocalPipeline } from "../orchestration/local-run.js";
@@ -28,8 +34,10 @@ import { formatAlarmsReport } from "./alarms-report.js";
 import {
   LOCAL_DASHBOARD,
   LOCAL_DASHBOARD_DATA,
+  LOCAL_JOB_RECORDS,
   LOCAL_WAREHOUSE,
   localGlueJobs,
+  localJobInputs,
   writeJobTables,
 } from "./glue-jobs.js";
 import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest.js";
@@ -41,7 +49,8 @@ import { formatReconcileOutput } from "./reconcile.js";
 export function localCommand(): Command {
   return new Command("local")
     .description("run the pipeline locally against the local stack (npm start)")
-    .action(async () => {
+    .option("--rerun", "run every Glue job, even one whose inputs did not change since its last run")
+    .action(async (options: { rerun?: boolean }) => {
       const config = loadLocalConfig();
       // Stage lines and live lines on stderr; log records there too, each one line printed above
       // the live lines, and whole in .local/log/local.log.
@@ -92,10 +101,18 @@ export function localCommand(): Command {
 
       const jobResults = new Map<string, readonly unknown[]>();
       const glue = localGlueJobs(config, { tablesFile });
+      const skipping: Skipping | undefined = options.rerun
+        ? undefined
+        : {
+            inputs: localJobInputs(),
+            context: { warehouse: LOCAL_WAREHOUSE, supportDatabaseUrl: config.SUPPORT_DATABASE_URL },
+            records: new JobRecords(LOCAL_JOB_RECORDS),
+            skipped: new Set(),
+          };
       const jobs: Record<string, TaskBinding> = {
-        [TASK.postgresExtract]: sparkBinding(glue.postgresExtract, progress, jobResults),
-        [TASK.curate]: sparkBinding(glue.curate, progress, jobResults),
-        [TASK.analytics]: sparkBinding(glue.analytics, progress, jobResults),
+        [TASK.postgresExtract]: sparkBinding(glue.postgresExtract, progress, jobResults, skipping),
+        [TASK.curate]: sparkBinding(glue.curate, progress, jobResults, skipping),
+        [TASK.analytics]: sparkBinding(glue.analytics, progress, jobResults, skipping),
       };
       console.log(
         `\nexecuting the state machine locally: (PostgreSQL → Iceberg ∥ MongoDB → raw) → curated → analytics, in ${LOCAL_WAREHOUSE}`,
@@ -120,7 +137,11 @@ export function localCommand(): Command {
       const extract = jobResults.get("postgres_extract");
       if (extract) console.log(`\n${formatExtractResults(extract)}`);
       const curated = jobResults.get("mongodb_curate")?.at(-1);
-      if (curated) console.log(`\n${formatCurateResult(curated)}`);
+      if (skipping?.skipped.has("mongodb_curate"))
+        console.log(
+          "\nmongodb_curate: skipped, nothing new in the file ledger or curated since its last run",
+        );
+      else if (curated) console.log(`\n${formatCurateResult(curated)}`);
       const report = jobResults.get("analytics")?.at(-1);
       if (report) {
         console.log(`\n${formatAlarmsReport(report)}`);
@@ -145,23 +166,48 @@ export function localCommand(): Command {
     });
 }
 
+/** Skipping a job whose inputs did not change since its last successful run (job-inputs.ts). */
+interface Skipping {
+  readonly inputs: Readonly<Record<string, JobInputs>>;
+  readonly context: InputsContext;
+  readonly records: JobRecords;
+  /** The jobs this run skipped: their results are the last run's, not this one's. */
+  readonly skipped: Set<string>;
+}
+
 /**
  * A Glue task bound to its job on local Spark. Its stage lines come from the state's events
  * (progress.ts); the job's output lines keep its live line moving, and a failed job's results
- * (postgres_extract's lines per table) are kept for the summary all the same.
+ * (postgres_extract's lines per table) are kept for the summary all the same. A job with inputs
+ * declared is skipped when they are as its last successful run left them.
  */
 function sparkBinding(
   job: SparkJob,
   progress: IngestProgress,
   results: Map<string, readonly unknown[]>,
+  skipping?: Skipping,
 ): TaskBinding {
   progress.describe(job.name, `on local Spark (log: ${relative(process.cwd(), sparkJobLog(job.name))})`);
+  const inputs = skipping?.inputs[job.name];
+  const fingerprint = () =>
+    skipping && inputs ? inputsFingerprint(job, inputs, skipping.context) : undefined;
   return async () => {
+    const last = inputs ? await skipping?.records.last(job.name) : undefined;
+    if (last && last.fingerprint === (await fingerprint())) {
+      skipping?.skipped.add(job.name);
+      results.set(job.name, last.run.results);
+      progress.outcome(job.name, `skipped: nothing new since its run at ${last.at} (--rerun runs it anyway)`);
+      return last.run;
+    }
     try {
       const run = await runSparkJob(job, { onLine: (line) => progress.output(job.name, line) });
       results.set(job.name, run.results);
+      // What the inputs are now, the job's own commits included: the next run compares to it.
+      const now = await fingerprint();
+      if (now) await skipping?.records.save(job.name, now, run);
       return run;
     } catch (error) {
+      await skipping?.records.forget(job.name);
       if (error instanceof SparkJobError) results.set(job.name, error.results);
       throw error;
     }

@@ -57,6 +57,8 @@ export interface IngestProgress extends LocalRunHooks {
   stage(name: string, detail?: string): Stage;
   /** What a state machine stage's start line adds (`on local Spark (log: ...)`). */
   describe(stage: string, detail: string): void;
+  /** What a state machine stage's end line adds (`skipped: nothing new ...`). */
+  outcome(stage: string, detail: string): void;
   /** A running stage's latest output line (a Spark job's log), by stage name. */
   output(stage: string, line: string): void;
   /** Ends what is still running (as failed: the run ended first) and clears the live lines. */
@@ -216,6 +218,10 @@ export function ingestProgress(
       if (!Object.values(STATE_STAGES).includes(stage) && stage !== WORKERS_STAGE)
         throw new Error(`no stage ${stage} in the state machine (stages: ${Object.values(STATE_STAGES)})`);
       startDetails.set(stage, detail);
+    },
+
+    outcome(stage: string, detail: string) {
+      endDetails.set(stage, detail);
     },
 
     output(stage: string, line: string) {
