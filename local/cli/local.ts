@@ -78,7 +78,7 @@ export function localCommand(): Command {
           "(loads the default synthetic snapshot if none is loaded, counts its rows)",
         );
         const { report, counts } = await staged(loading, async () => {
-          const report = await loadSnapshot(targets, { log });
+          const report = await loadSnapshot(targets, { log, keepLoaded: true });
           return { report, counts: await showSnapshot(targets) };
         });
         const c = report.config;
@@ -100,6 +100,7 @@ export function localCommand(): Command {
       );
 
       const jobResults = new Map<string, readonly unknown[]>();
+      const failedJobs = new Set<string>();
       const glue = localGlueJobs(config, { tablesFile });
       const skipping: Skipping | undefined = options.rerun
         ? undefined
@@ -110,9 +111,24 @@ export function localCommand(): Command {
             skipped: new Set(),
           };
       const jobs: Record<string, TaskBinding> = {
-        [TASK.postgresExtract]: sparkBinding(glue.postgresExtract, progress, jobResults, skipping),
-        [TASK.curate]: sparkBinding(glue.curate, progress, jobResults, skipping),
-        [TASK.analytics]: sparkBinding(glue.analytics, progress, jobResults, skipping),
+        [TASK.postgresExtract]: sparkBinding(
+          glue.postgresExtract,
+          progress,
+          { results: jobResults, failed: failedJobs },
+          skipping,
+        ),
+        [TASK.curate]: sparkBinding(
+          glue.curate,
+          progress,
+          { results: jobResults, failed: failedJobs },
+          skipping,
+        ),
+        [TASK.analytics]: sparkBinding(
+          glue.analytics,
+          progress,
+          { results: jobResults, failed: failedJobs },
+          skipping,
+        ),
       };
       console.log(
         `\nexecuting the state machine locally: (PostgreSQL → Iceberg ∥ MongoDB → raw) → curated → analytics, in ${LOCAL_WAREHOUSE}`,
@@ -143,7 +159,8 @@ export function localCommand(): Command {
         );
       else if (curated) console.log(`\n${formatCurateResult(curated)}`);
       const report = jobResults.get("analytics")?.at(-1);
-      if (report) {
+      // A failed analytics job wrote no report or dashboard data: the page stays as it was.
+      if (report && !failedJobs.has("analytics")) {
         console.log(`\n${formatAlarmsReport(report)}`);
         // The dashboard: the report definition rendered over the rows the job read from its views.
         const rendering = progress.stage("dashboard");
@@ -184,7 +201,7 @@ interface Skipping {
 function sparkBinding(
   job: SparkJob,
   progress: IngestProgress,
-  results: Map<string, readonly unknown[]>,
+  { results, failed }: { results: Map<string, readonly unknown[]>; failed: Set<string> },
   skipping?: Skipping,
 ): TaskBinding {
   progress.describe(job.name, `on local Spark (log: ${relative(process.cwd(), sparkJobLog(job.name))})`);
@@ -208,6 +225,7 @@ function sparkBinding(
       return run;
     } catch (error) {
       await skipping?.records.forget(job.name);
+      failed.add(job.name);
       if (error instanceof SparkJobError) results.set(job.name, error.results);
       throw error;
     }

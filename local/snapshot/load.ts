@@ -36,6 +36,12 @@ export interface LoadOptions extends SnapshotOptions {
   /** Collections written at the same time (default {@link DEFAULT_LOAD_CONCURRENCY}). */
   readonly concurrency?: number;
   readonly log?: ProgressLogger;
+  /**
+   * Keep whatever snapshot of this generator is loaded, whatever its settings (`npm start`: a
+   * snapshot loaded at another scale is the one to run on); load the requested one only when
+   * none is.
+   */
+  readonly keepLoaded?: boolean;
 }
 
 export interface LoadReport {
@@ -108,11 +114,12 @@ export async function loadSnapshot(targets: SnapshotTargets, options: LoadOption
   if (options.reset) await dropCollections(mongo);
   const state = await readState(pg);
   if (state) {
-    if (state.version === GENERATOR_VERSION && sameConfig(state.config, config)) {
+    const keep = options.keepLoaded && !options.reset;
+    if (state.version === GENERATOR_VERSION && (keep || sameConfig(state.config, config))) {
       log?.info({ clock: new Date(state.clock) }, "snapshot already loaded; nothing to do");
       return {
         status: "unchanged",
-        config,
+        config: state.config,
         clock: new Date(state.clock),
         documents: null,
         rows: null,

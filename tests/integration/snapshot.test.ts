@@ -156,6 +156,13 @@ describe("load", () => {
     expect((await loadSnapshot(targets, SMALL)).status).toBe("unchanged");
     await expect(loadSnapshot(targets, { ...SMALL, seed: 12 })).rejects.toThrow(SnapshotStateError);
   });
+
+  it("keeps the loaded snapshot, whatever its settings, when asked to (npm start)", async () => {
+    const kept = await loadSnapshot(targets, { ...SMALL, seed: 12, devices: 3, keepLoaded: true });
+    expect(kept.status).toBe("unchanged");
+    // The loaded snapshot's settings, not the ones asked for.
+    expect(kept.config).toMatchObject({ seed: SMALL.seed, devices: SMALL.devices });
+  });
 });
 
 describe("advance", () => {
