@@ -4,7 +4,7 @@ Spark's ``percentile`` aggregate keeps a hash map of value → count per group a
 the end; with continuous values (times to reset are all distinct) and tens of thousands of
 groups that map was most of the Alarms report's cost (about 60 % of it at 125k alarms on local
 Spark). ``array_sort(collect_list(x))`` keeps a plain array per group instead: the report went
-from 1.78 s to 1.26 s there (scripts/bench/curate_analytics.py, README "Benchmarks").
+from 1.78 s to 1.26 s there (scripts/bench/curate_analytics.py, docs/benchmarks.md).
 
 The interpolation below repeats Spark's ``Percentile.getPercentile`` (Spark 3.5): position
 ``(n - 1) * p`` in double arithmetic, the value at its floor when floor and ceiling coincide or
