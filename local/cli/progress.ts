@@ -19,6 +19,7 @@ import type { PlanOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambd
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { StateEvent } from "../orchestration/local-machine.js";
 import type { LocalRunHooks } from "../orchestration/local-run.js";
+import { firstLine } from "../orchestration/spark-job.js";
 import { count, plural } from "./table.js";
 
 /** The stage each task state is shown as; other states (Guard, Choice, Pass, ...) are not shown. */
@@ -319,15 +320,6 @@ export function describeFailure(error = "Error", cause = ""): string {
   if (!line) return error;
   if (error === "States.TaskFailed" || line.startsWith(`${error}:`)) return line;
   return `${error}: ${line}`;
-}
-
-function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((line) => line.trim())
-      .find(Boolean) ?? ""
-  );
 }
 
 /** A job's log line for a live line: no escapes or control characters, no timestamp. */

@@ -181,7 +181,7 @@ function reason(job: string, stdout: readonly string[], stderr: readonly string[
 }
 
 /** An error's first line with text on it (a Java exception's message may start with a blank one). */
-function firstLine(text: string): string {
+export function firstLine(text: string): string {
   return (
     text
       .split("\n")

@@ -5,13 +5,13 @@
  * unless `--verbose`, exit status 1, within seconds. The shared stack is never stopped: the child
  * is only told other ports.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadLocalConfig } from "../../local/config.js";
+import { type ChildRun, freePort, runChild } from "../support/child.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -23,12 +23,7 @@ const FIX = "npm run stack -- status shows what is running; npm run stack -- sta
 // The stack's settings must be in the environment (scripts/stack.env): the child inherits them.
 loadLocalConfig();
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-}
+type Run = ChildRun;
 
 /** `lakehouse <args>`, through tsx as scripts/lakehouse.sh runs it, or through that script itself. */
 function lakehouse(
@@ -40,31 +35,7 @@ function lakehouse(
     via === "tsx"
       ? [join(ROOT, "node_modules/.bin/tsx"), ["local/cli/main.ts", ...args]]
       : ["bash", ["scripts/lakehouse.sh", ...args]];
-  const started = performance.now();
-  return new Promise((done, fail) => {
-    const child = spawn(command, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", fail);
-    child.on("close", (code) =>
-      done({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }),
-    );
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const address = server.address();
-  await new Promise((ok) => server.close(ok));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+  return runChild(command, argv, { cwd: ROOT, env });
 }
 
 type Server = "postgres" | "mongodb" | "moto";

@@ -14,44 +14,15 @@ import { fileURLToPath } from "node:url";
 import { MongoClient } from "mongodb";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChildRun, freePort, runChild } from "../support/child.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const FIX_START = "fix: npm run stack -- start";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = ChildRun;
 
 function stack(verb: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((done, fail) => {
-    // stdin closed: the servers started in the background must not hold a pipe of ours open.
-    const child = spawn("bash", ["scripts/stack.sh", verb], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const address = server.address();
-  await new Promise((ok) => server.close(ok));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+  return runChild("bash", ["scripts/stack.sh", verb], { cwd: ROOT, env });
 }
 
 async function pidIn(file: string): Promise<number> {
