@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Debian's Chromium for the browser tests (playwright-core drives it by executablePath: Playwright's
-# own browser download cannot reach its host here). Idempotent: nothing to do once installed.
+# own browser download cannot reach its host here). Test-only: scripts/test.sh installs it.
+# Idempotent: nothing to do once installed. `install-chromium.sh check` only tells, by its exit
+# status, whether it is installed.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then exit 0; fi
-echo "[chromium] installing Debian's chromium for the browser tests"
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-[ -x /usr/bin/chromium ] || { echo "[chromium] /usr/bin/chromium missing after install" >&2; exit 1; }
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/install-lib.sh
+source "$ROOT/scripts/install-lib.sh"
+if [ -x /usr/bin/chromium ]; then
+  if [ "${1:-}" != check ]; then install_up_to_date chromium; fi
+  exit 0
+fi
+if [ "${1:-}" = check ]; then exit 1; fi
+install_begin chromium "Debian's Chromium for the dashboard's browser test (tests only), by apt-get" "~1 min"
+SUDO=()
+if [ "$(id -u)" != 0 ]; then SUDO=(sudo); fi
+install_apt "${SUDO[@]}" chromium
+[ -x /usr/bin/chromium ] || install_fail "/usr/bin/chromium missing after install"
+install_end

@@ -8,6 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/stack.env
 source "$ROOT/scripts/stack.env"
+# shellcheck source=scripts/install-lib.sh
+source "$ROOT/scripts/install-lib.sh"
 
 LOCAL="$ROOT/.local"
 # The servers' state (data, pid files and sockets, logs). The installed tools in $LOCAL stay
@@ -42,8 +44,10 @@ Verbs:
   status    The default. Checks each server over its own protocol, and that the one answering
             on the port is this stack's. For a server that is down, says why and how to fix it.
             Exits 1 when any server is down.
-  install   Install PostgreSQL, build FerretDB, create the Python environment (moto, pyspark)
-            and fetch the Spark jars, without starting anything.
+  install   Install what is missing, side by side, without starting anything: PostgreSQL,
+            FerretDB (built), the Python environment (moto, pyspark) and the Spark jars.
+            Each step says what it does and how long it took; its log is in
+            .local/log/install-<step>.log.
   env       Print the settings and the URLs the code uses.
   help      This text (also -h, --help).
 
@@ -112,18 +116,12 @@ fix_port() { echo "stop that process, or export $1=<a free port> and run $FIX_ST
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------------
-pg_bindir() {
-  local d
-  d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1 || true)
-  [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
-}
+# Installs: scripts/install-<name>.sh, run only when its `check` says it has work to do, so a
+# start with everything installed prints nothing about them (scripts/install-lib.sh).
+ensure() { bash "$ROOT/scripts/install-$1.sh" check || bash "$ROOT/scripts/install-$1.sh"; }
 
 install_postgres() {
-  if [ -z "$(pg_bindir)" ]; then
-    say "installing PostgreSQL from Debian packages"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  fi
+  ensure postgres
   [ -n "$(pg_bindir)" ] || die "PostgreSQL binaries not found after install"
 }
 
@@ -307,20 +305,9 @@ status_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# FerretDB v1.24.2, built from the Go module proxy (see tools/ferretdb/main.go for why a local main)
+# FerretDB v1.24.2, built from the Go module proxy by scripts/install-ferretdb.sh
 # ---------------------------------------------------------------------------------------------
-install_ferretdb() {
-  local stamp="$LOCAL/bin/.ferretdb.sha256" want
-  want=$(cat "$ROOT/tools/ferretdb/go.mod" "$ROOT/tools/ferretdb/go.sum" "$ROOT/tools/ferretdb/main.go" | sha256sum | cut -d' ' -f1)
-  if [ -x "$FERRET_BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
-  command -v go >/dev/null || die "go is required to build FerretDB"
-  say "building FerretDB v1.24.2 (first time only, about 90 s)"
-  mkdir -p "$LOCAL/bin"
-  (cd "$ROOT/tools/ferretdb" &&
-    GOMODCACHE="$LOCAL/cache/go-mod" GOCACHE="$LOCAL/cache/go-build" GOFLAGS=-mod=mod \
-      go build -o "$FERRET_BIN" .)
-  echo "$want" >"$stamp"
-}
+install_ferretdb() { ensure ferretdb; }
 
 # The PostgreSQL backend: FerretDB's production-grade one in v1.x, on the cluster we run anyway.
 ferretdb_cmd() {
@@ -338,8 +325,8 @@ start_ferretdb() {
 # ---------------------------------------------------------------------------------------------
 # Python tools (moto, pyspark, pyarrow) and the Spark jars
 # ---------------------------------------------------------------------------------------------
-install_python() { bash "$ROOT/scripts/install-python.sh"; }
-install_jars() { bash "$ROOT/scripts/install-jars.sh"; }
+install_python() { ensure python; }
+install_jars() { ensure jars; }
 
 moto_cmd() { CMD=("$VENV/bin/moto_server" -H 127.0.0.1 -p "$LAKEHOUSE_MOTO_PORT"); }
 
@@ -464,6 +451,13 @@ status() {
   return $ok
 }
 
+# What the stack installs (scripts/install-<name>.sh), all at once, before starting anything.
+INSTALLS=(postgres ferretdb python jars)
+install_all() {
+  install_start "${INSTALLS[@]}"
+  install_wait || die "installing failed (above)"
+}
+
 # start and stop change files in $RUN and $PGDATA: two at once (npm start beside npm test) could
 # each take the other's fresh pid file for a stale one.
 lock_state() {
@@ -476,11 +470,11 @@ lock_state() {
 }
 
 case "${1:-status}" in
-  install) install_postgres; install_ferretdb; install_python; install_jars ;;
-  start) lock_state; start_postgres; start_ferretdb; start_moto; install_jars ;;
+  install) install_start "${INSTALLS[@]}"; install_wait || exit 1; install_say_fresh ;;
+  start) lock_state; install_all; start_postgres; start_ferretdb; start_moto ;;
   stop) lock_state; stop_server moto; stop_server ferretdb; stop_postgres ;;
   restart) lock_state; stop_server moto; stop_server ferretdb; stop_postgres
-    start_postgres; start_ferretdb; start_moto; install_jars ;;
+    install_all; start_postgres; start_ferretdb; start_moto ;;
   status) status ;;
   env) { env | grep -E '^(LAKEHOUSE_|DDC_|SUPPORT_|MONGODB_|AWS_)' | grep -v '^LAKEHOUSE_STATE_DIR='
     echo "LAKEHOUSE_STATE_DIR=$STATE"; } | sort ;;

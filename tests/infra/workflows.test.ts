@@ -1,6 +1,6 @@
 /**
  * The GitHub workflows: linted by actionlint (built by scripts/install-actionlint.sh, which
- * bootstrap runs), and shaped as the delivery asks: CI runs the README's test command, pull
+ * scripts/test.sh runs before the tests), and shaped as the delivery asks: CI runs the README's test command, pull
  * requests from this repository's branches get a `pulumi preview --diff` comment per stack, each
  * stack with its own GitHub environment and AWS role, forks get CI only, every action is pinned
  * by commit SHA, and the workflows start on the Node the project pins (docs/adr/0009).
