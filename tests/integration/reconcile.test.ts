@@ -141,6 +141,7 @@ async function bookmark(coll: string, idDevice: number): Promise<Date> {
 }
 
 describe("reconcile on the local stack", () => {
+  // Two whole executions, three Spark jobs each: 5 minutes on two cores shared with other work.
   it("is clean after each of two executions with snapshot advance between, and runs as the last stage", async () => {
     const first = await cycle();
     expect(first.reconcile, "the state machine's Reconcile stage reported").not.toBeNull();
@@ -157,7 +158,7 @@ describe("reconcile on the local stack", () => {
     // Incremental: the days touched since, not the whole history again.
     expect(second.reconcile?.daysChecked).toBeGreaterThan(0);
     expect(second.reconcile?.daysChecked).toBeLessThan(first.reconcile?.daysChecked ?? 0);
-  }, 600_000);
+  }, 900_000);
 
   it("names each planted difference with its cause, and repair brings in what a replay fixes, once", async () => {
     const events = collection("events");
