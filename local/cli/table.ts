@@ -9,6 +9,8 @@ export interface Column {
   readonly header: string;
   /** Numbers read best right-aligned; text (the default) left. */
   readonly align?: "left" | "right";
+  /** Wrap the column's text at word boundaries to this many characters (default: never wrap). */
+  readonly wrap?: number;
 }
 
 /** A cell: a number is formatted with {@link count}, a missing value printed as `-`. */
@@ -37,7 +39,10 @@ export function formatTable(
     border: getBorderCharacters("void"),
     drawHorizontalLine: () => false,
     columnDefault: { paddingLeft: 0, paddingRight: 2 },
-    columns: columns.map((c) => ({ alignment: c.align ?? "left" })),
+    columns: columns.map((c) => ({
+      alignment: c.align ?? "left",
+      ...(c.wrap ? { width: c.wrap, wrapWord: true } : {}),
+    })),
   });
   const indent = " ".repeat(options.indent ?? 2);
   return text

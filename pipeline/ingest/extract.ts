@@ -3,7 +3,7 @@
  * read as either written or quarantined. Nothing is committed here; the worker commits after the
  * counts check out.
  */
-import type { Db, Document } from "mongodb";
+import type { Document } from "mongodb";
 import { DocumentValidationError, documentIdOf, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import { writeParquetObject } from "../lake/parquet-object.js";
@@ -15,6 +15,7 @@ import { namesSeveralDevices, severalDevicesRefusal } from "./orphans.js";
 import { type PivotSlot, pivotRows } from "./pivot.js";
 import { type QuarantineOnce, quarantineDocument } from "./quarantine.js";
 import { windowQuery } from "./queries.js";
+import type { DocumentSource } from "./source.js";
 import type { Window } from "./windows.js";
 
 /** Documents per cursor batch, unless the collection's entry sets `cursorBatch`. */
@@ -57,7 +58,7 @@ export const newTally = (): WindowTally => ({
 });
 
 export interface ExtractContext {
-  readonly source: Db;
+  readonly source: DocumentSource;
   readonly store: ObjectStore;
   readonly entry: CollectionEntry;
   readonly idDevice: number;

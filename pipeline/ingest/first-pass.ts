@@ -8,17 +8,18 @@
  * (see `untimedQuery`), nothing on a device that has none. A document met again by a later sweep
  * is recognised by its quarantine key and neither copied nor counted twice.
  */
-import type { Collection, Db, Document } from "mongodb";
+import type { Document } from "mongodb";
 import { documentIdOf } from "../errors.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import type { QuarantineRecord } from "./ingest-state.js";
 import { namesSeveralDevices, severalDevicesRefusal } from "./orphans.js";
 import { type QuarantineOnce, SWEEP_BATCH } from "./quarantine.js";
 import { firstDocumentQuery, untimedQuery } from "./queries.js";
+import type { DocumentSource, SourceCollection } from "./source.js";
 
 /** The device's oldest dated document's timestamp; null when it has none. */
 export async function firstDated(
-  coll: Collection<Document>,
+  coll: SourceCollection,
   entry: CollectionEntry,
   idDevice: number,
 ): Promise<Date | null> {
@@ -62,7 +63,7 @@ export interface UntimedSweep {
  * orphan, once.
  */
 export async function sweepUntimed(
-  source: Db,
+  source: DocumentSource,
   entry: CollectionEntry,
   idDevice: number,
   once: QuarantineOnce,

@@ -12,12 +12,13 @@
  * {@link QuarantineOnce} skips the keys that have a row already, so a document is copied, recorded
  * and counted once.
  */
-import type { Collection, Document } from "mongodb";
+import type { Document } from "mongodb";
 import { type DocumentIssue, documentIdOf } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
 import { losslessEjson } from "../schema/validate.js";
 import type { QuarantineRecord } from "./ingest-state.js";
 import { documentPart, orphanQuarantineKey, quarantineKey, untimedQuarantineKey } from "./keys.js";
+import type { SourceCollection } from "./source.js";
 import type { Window } from "./windows.js";
 
 /** Where the refused document was found, which decides its key and what its copy says. */
@@ -137,7 +138,7 @@ export class QuarantineOnce {
    * documents thus reads no whole document and writes nothing.
    */
   async sweep(
-    coll: Collection<Document>,
+    coll: SourceCollection,
     found: AsyncIterable<Document>,
     refusalOf: (doc: Document, ordinal: number) => Refusal,
   ): Promise<{ records: QuarantineRecord[]; queriesRun: number }> {

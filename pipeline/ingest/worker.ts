@@ -7,7 +7,6 @@
  * leaves the bookmark where it was, and the rerun rewrites the same object key: no loss, no
  * duplicate.
  */
-import type { Db } from "mongodb";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import { type ErrorContext, messageOf, PipelineError } from "../errors.js";
@@ -21,6 +20,7 @@ import type { IngestState, QuarantineRecord } from "./ingest-state.js";
 import { deviceOfRawKey } from "./keys.js";
 import { QuarantineOnce } from "./quarantine.js";
 import { DEFAULT_DEVICE_CONCURRENCY } from "./settings.js";
+import type { DocumentSource } from "./source.js";
 import { completeUntil, DEFAULT_WINDOW_MS, nextWindow, type Window } from "./windows.js";
 
 /** The worker's default concurrency, kept with the other sizing defaults (settings.ts). */
@@ -40,7 +40,8 @@ export interface WorkerInput {
 }
 
 export interface WorkerDeps {
-  readonly source: Db;
+  /** MongoDB: a driver `Db` in every deployed caller (source.ts). */
+  readonly source: DocumentSource;
   readonly store: ObjectStore;
   readonly state: IngestState;
   readonly log?: Logger;

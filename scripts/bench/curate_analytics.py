@@ -17,8 +17,14 @@ It prints:
   run, then the median of ``--runs``, with the number of Spark jobs each run started. All four
   results are compared (groups, alarms, resets) and the verdict printed with them.
 
+With ``--scaling F``, curate and reconcile are first measured at 1/F of the devices (a child
+run of this script with ``--no-report``, in databases of its own): the main run is then the
+F-times point, and the time exponent of each is printed. With ``--json FILE`` every figure is
+also written to FILE (``npm run bench`` reads it).
+
 Usage: .local/venv/bin/python scripts/bench/curate_analytics.py [--devices 60 --days 30]
-       [--collections alarm,events] [--advances 6] [--runs 3] [--keep]
+       [--collections alarm,events] [--advances 6] [--runs 3] [--scaling 4] [--json FILE]
+       [--no-report] [--keep]
 Ports come from the environment (scripts/stack.env), like every other script.
 """
 
@@ -26,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -96,8 +104,28 @@ def main(argv: list[str] | None = None) -> int:
         help="then N times: snapshot advance --days 1, ingest, curate (the hourly/daily runs that "
         "add one raw object per device and collection each time, and one commit per table)",
     )
+    p.add_argument(
+        "--scaling",
+        type=int,
+        default=0,
+        help="first measure curate and reconcile at 1/F of the devices (a child run): this run is "
+        "then the F-times point (0: no)",
+    )
+    p.add_argument("--no-report", action="store_true", help="stop after curate and reconcile")
+    p.add_argument("--json", help="also write every figure to this file")
     p.add_argument("--keep", action="store_true", help="keep the databases and folders")
     args = p.parse_args(argv)
+
+    figures: dict[str, Any] = {
+        "devices": args.devices,
+        "days": args.days,
+        "seed": args.seed,
+        "collections": args.collections.split(",") if args.collections else None,
+        "cores": os.cpu_count(),
+        "loadBefore": list(os.getloadavg()),
+    }
+    if args.scaling > 1:
+        figures["scaling"] = {"factor": args.scaling, "small": _small_run(args)}
 
     sources = Sources(prefix=f"bench_{uuid.uuid4().hex[:8]}")
     work = Path(tempfile.mkdtemp(prefix="lakehouse-bench-curate-"))
@@ -111,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         # loads in minutes instead of the hours all 13 collections would take.
         seconds, _ = timed(lambda: sources.load(args.devices, args.days, args.seed, names))
         say(f"snapshot load: {seconds:.1f} s")
+        figures["loadSeconds"] = seconds
         extra = ["--collections", args.collections] if args.collections else []
         seconds, _ = timed(lambda: sources.ingest(raw_dir, *extra))
         say(f"ingest (TypeScript CLI, MongoDB → raw): {seconds:.1f} s")
+        figures["ingestSeconds"] = seconds
 
         job_tables = load_job_tables(sources.job_tables(work / "job-tables.json"))
         spark = local_session(str(warehouse), app_name="bench-curate-analytics")
@@ -125,8 +155,20 @@ def main(argv: list[str] | None = None) -> int:
         commits = sum(r.commits for r in results)
         rows = sum(r.ledger_rows for r in results)
         objects = sum(r.objects for r in results)
+        raw_files, raw_bytes = folder_files(raw_dir)
         say(f"curate: {seconds:.1f} s, {commits} commits, {rows:,} rows from {objects:,} objects")
-        _reconcile(sources, raw_dir, "full", extra)
+        figures["curate"] = {
+            "seconds": seconds,
+            "commits": commits,
+            "rows": rows,
+            "objects": objects,
+            "rawFiles": raw_files,
+            "rawBytes": raw_bytes,
+        }
+        figures["reconcile"] = {"full": _reconcile(sources, raw_dir, "full", extra), "auto": []}
+        if args.no_report:
+            spark.stop()
+            return _finish(args, figures)
         for i in range(args.advances):
             sources.cli("snapshot", "advance", "--days", "1")
             ingest_s, _ = timed(lambda: sources.ingest(raw_dir, *extra))
@@ -135,37 +177,97 @@ def main(argv: list[str] | None = None) -> int:
             objects = sum(r.objects for r in more)
             say(f"advance {i + 1}: ingest {ingest_s:.1f} s, curate {seconds:.1f} s, "
                 f"{rows:,} rows from {objects:,} objects")  # fmt: skip
-            _reconcile(sources, raw_dir, "auto", extra)
+            figures.setdefault("advances", []).append(
+                {"ingestSeconds": ingest_s, "curateSeconds": seconds, "rows": rows}
+            )
+            figures["reconcile"]["auto"].append(_reconcile(sources, raw_dir, "auto", extra))
         before = {r.table: _curated_files(spark, r.table) for r in results}
         seconds, _ = timed(lambda: [compact(spark, r.table) for r in results])
         say(f"compaction (the Glue optimizer's procedures): {seconds:.1f} s")
+        figures["compactionSeconds"] = seconds
 
         say("")
         say(f"{'collection':<24}{'raw files':>10}{'raw bytes':>13}{'curated files':>15}"
             f"{'(before compaction)':>21}{'curated bytes':>15}")  # fmt: skip
         totals = [0, 0, 0, 0, 0]
+        files = []
         for r in results:
             rf, rb = folder_files(raw_dir / r.collection)
             cf, cb = _curated_files(spark, r.table)
             row = (rf, rb, cf, before[r.table][0], cb)
             totals = [a + b for a, b in zip(totals, row, strict=True)]
             say(f"{r.collection:<24}{rf:>10}{mb(rb):>13}{cf:>15}{row[3]:>21}{mb(cb):>15}")
+            files.append({"collection": r.collection, "rawFiles": rf, "rawBytes": rb,
+                          "curatedFiles": cf, "curatedBytes": cb})  # fmt: skip
         say(f"{'total':<24}{totals[0]:>10}{mb(totals[1]):>13}{totals[2]:>15}{totals[3]:>21}"
             f"{mb(totals[4]):>15}")  # fmt: skip
+        figures["files"] = files
 
         if names is None or "alarm" in names:
-            _alarms_report(spark, sources, job_tables, raw_dir, args.runs)
+            figures["alarms"] = _alarms_report(spark, sources, job_tables, raw_dir, args.runs)
         spark.stop()
+        _print_scaling(figures)
+        return _finish(args, figures)
     finally:
         if args.keep:
             say(f"kept: databases {sources.prefix}_*, MongoDB {sources.mongo_db}, folder {work}")
         else:
             sources.drop()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _small_run(args: argparse.Namespace) -> dict[str, Any]:
+    """Curate and reconcile at 1/F of the devices: this script again, in a child (its own
+    databases and Spark session), without the report."""
+    devices = max(1, args.devices // args.scaling)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-bench-curate-small-") as tmp:
+        out = Path(tmp) / "small.json"
+        command = [sys.executable, __file__, "--devices", str(devices), "--days", str(args.days),
+                   "--seed", str(args.seed), "--no-report", "--json", str(out)]  # fmt: skip
+        if args.collections:
+            command += ["--collections", args.collections]
+        say(f"scaling: first {devices} devices (1/{args.scaling} of the data), without the report")
+        subprocess.run(command, check=True)
+        say("")
+        return json.loads(out.read_text())
+
+
+def exponent(small: float, large: float, factor: float) -> float | None:
+    """How time grows with data: ln(t_large / t_small) / ln(factor); 1 is linear."""
+    if small <= 0 or large <= 0 or factor <= 1:
+        return None
+    return math.log(large / small) / math.log(factor)
+
+
+def _print_scaling(figures: dict[str, Any]) -> None:
+    scaling = figures.get("scaling")
+    if not scaling:
+        return
+    small, factor = scaling["small"], scaling["factor"]
+    say("")
+    say(f"scaling, {small['devices']} → {figures['devices']} devices x {figures['days']} days "
+        f"({factor}x the data; exponent 1 is linear):")  # fmt: skip
+    pairs = (
+        ("curate", small["curate"]["seconds"], figures["curate"]["seconds"]),
+        ("reconcile (full)", small["reconcile"]["full"]["seconds"],
+         figures["reconcile"]["full"]["seconds"]),
+    )  # fmt: skip
+    for name, t1, tf in pairs:
+        e = exponent(t1, tf, factor)
+        say(f"  {name:<18}{t1:>8.1f} s → {tf:>8.1f} s   exponent "
+            f"{'-' if e is None else f'{e:.2f}'}")  # fmt: skip
+
+
+def _finish(args: argparse.Namespace, figures: dict[str, Any]) -> int:
+    figures["loadAfter"] = list(os.getloadavg())
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        say(f"figures written to {args.json}")
     return 0
 
 
-def _reconcile(sources: Sources, raw_dir: Path, mode: str, extra: list[str]) -> None:
+def _reconcile(sources: Sources, raw_dir: Path, mode: str, extra: list[str]) -> dict[str, Any]:
     """Reconcile through the TypeScript CLI (a full pass, or the incremental one after an advance):
     its time, the device-days it compared, its source queries, and what it found."""
     out = json.loads(
@@ -178,6 +280,13 @@ def _reconcile(sources: Sources, raw_dir: Path, mode: str, extra: list[str]) -> 
         f"({per_day:.1f} ms each), {report['queriesRun']:,} source queries, "
         f"{report['differences']} differences, {report['quarantined']:,} quarantined, "
         f"{report['inFlight']:,} in flight")  # fmt: skip
+    return {
+        "mode": report["mode"],
+        "seconds": out["seconds"],
+        "deviceDays": days,
+        "queries": report["queriesRun"],
+        "differences": report["differences"],
+    }
 
 
 def _curated_files(spark: Any, table: str) -> tuple[int, int]:
@@ -193,7 +302,9 @@ OLD_WAY = "old way (pymongo + Python)"
 SERVED = "served: read analytics.* tables"
 
 
-def _alarms_report(spark: Any, sources: Sources, job_tables: Any, raw_dir: Path, runs: int) -> None:
+def _alarms_report(
+    spark: Any, sources: Sources, job_tables: Any, raw_dir: Path, runs: int
+) -> dict[str, Any]:
     from pyspark.sql import functions as sf
 
     old_way = load_tool("alarms_old_way")
@@ -311,6 +422,21 @@ def _alarms_report(spark: Any, sources: Sources, job_tables: Any, raw_dir: Path,
     say(f"  {SERVED:<34}{figures[SERVED]:>9.3f}{jobs[SERVED]:>12}   what a report user waits "
         f"for (pre-aggregated by the analytics job); old way / served "
         f"{figures[OLD_WAY] / figures[SERVED]:.0f}x")  # fmt: skip
+    keys = {SPARK_WAYS[0]: "curated", SPARK_WAYS[1]: "raw", OLD_WAY: "oldWay", SERVED: "served"}
+    return {
+        "alarms": alarms,
+        "resets": resets,
+        "dailyRows": daily_rows,
+        "timeToResetRows": ttr_rows,
+        "runs": runs,
+        "agree": agree,
+        "inFlight": in_flight,
+        "loadAverage": os.getloadavg()[0],
+        "ways": {
+            keys[name]: {"label": name, "seconds": figures[name], "sparkJobs": jobs.get(name)}
+            for name in keys
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@
  * index), so a file of R row groups holds O(R) of metadata: inherent to a footer-last format.
  *
  * Usage: npx tsx scripts/bench/parquet-memory.ts            (the default runs)
+ *        npx tsx scripts/bench/parquet-memory.ts --quick    (200,000 and 800,000 rows)
  *        npx tsx scripts/bench/parquet-memory.ts --rows 2000000 --row-group 10000   (one run)
+ *        ... --out FILE                                      (also the results as JSON)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
@@ -31,7 +33,13 @@ const RUNS = [
   { rows: 2_000_000, rowGroup: 50_000 },
 ] as const;
 
-interface RunResult {
+/** `--quick`: the same row group at 4x the rows. */
+const QUICK_RUNS = [
+  { rows: 200_000, rowGroup: 10_000 },
+  { rows: 800_000, rowGroup: 10_000 },
+] as const;
+
+export interface RunResult {
   rows: number;
   rowGroup: number;
   seconds: number;
@@ -121,16 +129,32 @@ function print(results: readonly RunResult[]): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rows: { type: "string" }, "row-group": { type: "string" }, json: { type: "boolean" } },
+    options: {
+      rows: { type: "string" },
+      "row-group": { type: "string" },
+      json: { type: "boolean" },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+    },
   });
-  if (values.rows) {
-    const result = await runOnce(Number(values.rows), Number(values["row-group"] ?? 10_000));
-    if (values.json) console.log(JSON.stringify(result));
-    else print([result]);
+  if (values.rows && values.json) {
+    // A child: one run, its result as the last line.
+    console.log(JSON.stringify(await runOnce(Number(values.rows), Number(values["row-group"] ?? 10_000))));
     return;
   }
+  const runs = values.rows
+    ? [{ rows: Number(values.rows), rowGroup: Number(values["row-group"] ?? 10_000) }]
+    : values.quick
+      ? QUICK_RUNS
+      : RUNS;
   console.log(`node ${process.version}, ${process.platform}/${process.arch}; one child process per run`);
-  print(RUNS.map((run) => runInChild(run.rows, run.rowGroup)));
+  const results = runs.map((run) => runInChild(run.rows, run.rowGroup));
+  print(results);
+  if (values.out) {
+    await mkdir(dirname(values.out), { recursive: true });
+    await writeFile(values.out, `${JSON.stringify({ runs: results }, null, 2)}\n`);
+    console.log(`figures written to ${values.out}`);
+  }
 }
 
 await main();

@@ -6,6 +6,7 @@ extract (every table: snapshot replaces, the device merge, the histories' initia
 throwaway databases (PostgreSQL and MongoDB) and the Iceberg warehouse are removed afterwards.
 
     .local/venv/bin/python scripts/bench/postgres_extract.py [--scale bench] [--advance-days 7]
+        [--bulk-rows 1000000] [--json FILE]
 
 Needs the local stack (scripts/stack.sh start) and its settings (scripts/stack.env) in the
 environment. Figures include Spark's per-table job overhead (~0.3 s), which dominates the small
@@ -15,6 +16,7 @@ tables; the history tables show the JDBC -> Iceberg throughput.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -49,6 +51,28 @@ def _cli(env: dict[str, str], *args: str) -> str:
     ).stdout
 
 
+def _figures(results: list[TableResult], wall: float) -> dict[str, object]:
+    """One pass as JSON (``--json``): its total and each table's rows and seconds."""
+    rows = sum(r.rows_written for r in results)
+    appends = [r for r in results if r.behaviour == "append"]
+    a_rows, a_secs = sum(r.rows_written for r in appends), sum(r.seconds for r in appends)
+    return {
+        "rows": rows,
+        "seconds": wall,
+        "rowsPerSecond": rows / wall if wall else None,
+        "appendRowsPerSecond": a_rows / a_secs if a_secs else None,
+        "tables": [
+            {
+                "table": r.table,
+                "behaviour": r.behaviour,
+                "rows": r.rows_written,
+                "seconds": r.seconds,
+            }
+            for r in results
+        ],
+    }
+
+
 def _report(title: str, results: list[TableResult], wall: float) -> None:
     print(f"\n{title}")
     print(f"{'table':<24} {'behaviour':<9} {'rows':>9} {'seconds':>8} {'rows/s':>9}")
@@ -64,7 +88,7 @@ def _report(title: str, results: list[TableResult], wall: float) -> None:
         print(f"{'append tables':<24} {'':<9} {a_rows:>9,} {a_secs:>8.2f} {a_rows / a_secs:>9,.0f}")
 
 
-def _bulk(spark: SparkSession, config: ExtractConfig, url: str, rows: int) -> None:
+def _bulk(spark: SparkSession, config: ExtractConfig, url: str, rows: int) -> dict[str, object]:
     """Throughput where volume dominates the per-table overhead: the synthetic scale's tables are
     small, production's history is 22 GB and device_recipe ~1 GB."""
     with psycopg.connect(url, autocommit=True) as conn:
@@ -87,10 +111,14 @@ def _bulk(spark: SparkSession, config: ExtractConfig, url: str, rows: int) -> No
             f"\nadded {rows:,} history and {rows // 5:,} recipe rows in "
             f"{time.monotonic() - started:.0f} s"
         )
+    figures: dict[str, object] = {}
     for name in ("device_recipe_history", "device_recipe"):
         started = time.monotonic()
         results = run(spark, replace(config, tables=(name,)))
-        _report(f"bulk: {name} alone", results, time.monotonic() - started)
+        wall = time.monotonic() - started
+        _report(f"bulk: {name} alone", results, wall)
+        figures[name] = _figures(results, wall)
+    return figures
 
 
 def main() -> int:
@@ -99,6 +127,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int)
     parser.add_argument("--days", type=int)
     parser.add_argument("--advance-days", type=int, default=7)
+    parser.add_argument("--json", help="also write the figures to this file (npm run bench reads)")
     parser.add_argument(
         "--bulk-rows",
         type=int,
@@ -117,6 +146,13 @@ def main() -> int:
     url = _database(base, BENCH_DB)
     admin = _database(base, "postgres")
     env = {**os.environ, "DDC_DATABASE_URL": url, "MONGODB_DATABASE": BENCH_MONGO_DB}
+    figures: dict[str, object] = {
+        "scale": args.scale,
+        "devices": args.devices,
+        "days": args.days,
+        "advanceDays": args.advance_days,
+        "loadBefore": list(os.getloadavg()),
+    }
     warehouse = Path(tempfile.mkdtemp(prefix="bench-postgres-extract-"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
@@ -139,22 +175,31 @@ def main() -> int:
 
         started = time.monotonic()
         full = run(spark, config)
-        _report("full extract (initial load)", full, time.monotonic() - started)
+        wall = time.monotonic() - started
+        _report("full extract (initial load)", full, wall)
+        figures["full"] = _figures(full, wall)
 
         _cli(env, "snapshot", "advance", "--days", str(args.advance_days))
         started = time.monotonic()
         increment = run(spark, config)
-        _report(
-            f"after advance --days {args.advance_days}: increment",
-            increment,
-            time.monotonic() - started,
-        )
+        wall = time.monotonic() - started
+        _report(f"after advance --days {args.advance_days}: increment", increment, wall)
+        figures["increment"] = _figures(increment, wall)
         if args.bulk_rows:
-            _bulk(spark, config, url, args.bulk_rows)
+            figures["bulk"] = {"rows": args.bulk_rows, **_bulk(spark, config, url, args.bulk_rows)}
         spark.stop()
+        figures["loadAfter"] = list(os.getloadavg())
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+            print(f"figures written to {args.json}")
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        # Each step on its own: a failed drop (the server gone) must not leave the others undone.
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        except psycopg.Error as error:
+            print(f"could not drop {BENCH_DB}: {error}", file=sys.stderr)
         subprocess.run(
             [
                 "node",

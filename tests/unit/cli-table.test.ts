@@ -32,6 +32,16 @@ describe("formatTable", () => {
     expect(lines[2]).toContain("281,707");
   });
 
+  it("wraps a column given a width at word boundaries, the other cells on the first line", () => {
+    const text = formatTable(
+      [{ header: "figure" }, { header: "why", wrap: 12 }],
+      [["a", "one two three four five"]],
+    );
+    expect(text).toBe(
+      ["  figure  why", "  a       one two", "          three four", "          five"].join("\n"),
+    );
+  });
+
   it("prints numbers one way, a missing value as -, no trailing spaces, two-space indent", () => {
     const text = formatTable(columns, [["x", null, 9404]]);
     expect(text).toBe(["  company  code  alarms", "  x           -   9,404"].join("\n"));

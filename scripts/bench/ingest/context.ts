@@ -17,9 +17,9 @@ export const ROOT =
 export const MiB = 1024 * 1024;
 
 /** One measurement, one child process: peak RSS is per process. */
-export type Mode = "cursor" | "worker" | "stages" | "encode" | "duckdb";
+export type Mode = "cursor" | "worker" | "stages" | "record" | "replay" | "encode" | "duckdb";
 
-export const MODES: readonly Mode[] = ["cursor", "worker", "stages", "encode", "duckdb"];
+export const MODES: readonly Mode[] = ["cursor", "worker", "stages", "record", "replay", "encode", "duckdb"];
 
 export interface Context {
   readonly mongodbUrl: string;
@@ -32,6 +32,8 @@ export interface Context {
   readonly devices: readonly { idDevice: number; lastLogDate: string }[];
   /** The collection's scratch folder: lake, NDJSON, Parquet outputs. */
   readonly dir: string;
+  /** The window of the record and replay children (the scaling runs); unset: the worker's default. */
+  readonly windowMs?: number;
 }
 
 export async function readContext(path: string): Promise<Context> {

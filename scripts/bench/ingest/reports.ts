@@ -32,6 +32,8 @@ export interface WorkerReport {
 
 export interface StagesReport {
   readonly documents: number;
+  /** The run's answers, kept for the replay: queries, and BSON bytes of their documents. */
+  readonly recording: { readonly queries: number; readonly bytes: number };
   /** BSON bytes of the windows' documents, as they came off the wire. */
   readonly bytes: number;
   readonly rows: number;
@@ -88,6 +90,52 @@ export interface DuckReport {
   readonly peakRssMiB: number;
 }
 
+/**
+ * The recording of what the server answered the worker: by the stages child for the collections
+ * (its raw fetches, kept), by the record child for the scaling runs (without-server.ts).
+ */
+export interface RecordReport {
+  readonly queries: number;
+  readonly documents: number;
+  readonly windows: number;
+  /** BSON bytes of every recorded document. */
+  readonly bytes: number;
+  /** The record child's run; null when the stages child recorded. */
+  readonly ms: number | null;
+}
+
+/** The worker fed the recording from memory: no MongoDB, no support database. */
+export interface ReplayReport {
+  /** The worker's window; null: its default, the recorded one. */
+  readonly windowMs: number | null;
+  readonly documents: number;
+  readonly rows: number;
+  readonly quarantined: number;
+  readonly windows: number;
+  readonly objectBytes: number;
+  readonly run: Timed;
+  /** The recording the replay holds in memory (part of its RSS). */
+  readonly recordingMiB: number;
+  /** Queries answered as recorded, and window queries answered from a longer recorded window. */
+  readonly answers: { readonly recorded: number; readonly split: number };
+  readonly setupRssMiB: number;
+  readonly peakRssMiB: number;
+  readonly atPeak: MemorySample;
+}
+
+/**
+ * One collection's scaling runs, on a snapshot of their own: recorded at 16× the base window, then
+ * replayed at 1×, 4× and 16×: per-window time against per-window documents, and peak RSS.
+ */
+export interface ScalingReport {
+  readonly name: string;
+  readonly devices: number;
+  readonly days: number;
+  readonly baseWindowMs: number;
+  readonly record: RecordReport;
+  readonly runs: readonly (ReplayReport & { readonly factor: number })[];
+}
+
 /** pyarrow writing the same rows: the raw layer's bytes reference. */
 export interface ArrowReport {
   readonly version: string;
@@ -101,7 +149,30 @@ export interface CollectionResult {
   readonly cursor: CursorReport;
   readonly worker: WorkerReport;
   readonly stages: StagesReport;
+  readonly record: RecordReport;
+  /** The worker without the server, at the worker's default window. */
+  readonly replay: ReplayReport;
   readonly encode: EncodeReport;
   readonly duck: DuckReport;
   readonly arrow: ArrowReport;
+}
+
+/** What `ingest.ts --json FILE` writes: the run's setting and every collection's figures. */
+export interface IngestBenchJson {
+  readonly snapshot: {
+    readonly seed: number;
+    readonly devices: number;
+    readonly days: number;
+    readonly loadMs: number;
+    readonly documents: Readonly<Record<string, number>>;
+  };
+  readonly node: string;
+  readonly cores: number;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  readonly wallMs: number;
+  /** Node flags of the worker and replay children. */
+  readonly workerNodeOptions: string;
+  readonly collections: readonly CollectionResult[];
+  readonly scaling: readonly ScalingReport[];
 }

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MongoClient } from "mongodb";
 import pg from "pg";
 import { loadLocalConfig } from "../../../local/config.js";
 import { type DeviceRow, planBatches } from "../../../pipeline/ingest/plan.js";
@@ -19,6 +20,8 @@ export interface SnapshotSize {
   readonly seed: number;
   readonly devices: number;
   readonly days: number;
+  /** The collections loaded into MongoDB (default: every one). */
+  readonly collections?: readonly string[];
 }
 
 export interface LoadedSnapshot {
@@ -120,4 +123,28 @@ export function workerBatch(devices: readonly DeviceRow[], collection: string): 
   return batches.flatMap((b) =>
     b.devices.map((d) => ({ idDevice: d.idDevice, lastLogDate: d.lastLogDate.toISOString() })),
   );
+}
+
+/**
+ * The `n` devices of `batch` with the most documents in `collection`: the devices whose data spans
+ * most of the snapshot (installs are spread over it), for the scaling runs' long windows.
+ */
+export async function busiestDevices(
+  scratch: Pick<Scratch, "mongodbUrl" | "name">,
+  collection: string,
+  batch: Context["devices"],
+  n: number,
+): Promise<Context["devices"]> {
+  const client = new MongoClient(scratch.mongodbUrl, { serverSelectionTimeoutMS: 5000 });
+  try {
+    const coll = client.db(scratch.name).collection(collection);
+    const counted = [];
+    for (const d of batch) counted.push({ d, count: await coll.countDocuments({ idDevice: d.idDevice }) });
+    return counted
+      .sort((a, b) => b.count - a.count)
+      .slice(0, n)
+      .map((c) => c.d);
+  } finally {
+    await client.close();
+  }
 }

@@ -5,9 +5,9 @@
  * measure the worker's own reads (the first pass, the windows it cuts, its cursor options and
  * device concurrency) without restating them.
  *
- * It covers what the worker calls: `db.collection(name).find(filter, options)`, then `next()`
- * (the first pass's probes), iteration (window reads, the untimed scan) and `close()`. Anything
- * else is undefined and fails loudly.
+ * It is a `DocumentSource` (pipeline/ingest/source.ts), the part of the driver the worker uses:
+ * `collection(name).find(filter, options)`, then `next()` (the first pass's probes), iteration
+ * (window reads, the untimed scan) and `close()`.
  */
 import {
   type Collection,
@@ -18,11 +18,17 @@ import {
   type FindOptions,
   MongoClient,
 } from "mongodb";
+import type { DocumentSource, SourceCollection, SourceCursor } from "../../../pipeline/ingest/source.js";
 import type { Context } from "./context.js";
 
 export interface ReadHooks {
-  /** A single read: `find(...).next()`, as the first pass probes a device's edges. */
-  one(read: () => Promise<Document | null>): Promise<Document | null>;
+  /** A single read: `find(filter, options).next()`, as the first pass probes a device's edges. */
+  one(
+    read: () => Promise<Document | null>,
+    coll: Collection,
+    filter: Filter<Document>,
+    options: FindOptions,
+  ): Promise<Document | null>;
   /**
    * What iterating `find(filter, options)` yields to the worker, run when the worker starts to
    * iterate; `coll` is the real collection, which it may read as it likes.
@@ -30,17 +36,11 @@ export interface ReadHooks {
   scan(coll: Collection, filter: Filter<Document>, options: FindOptions): Promise<readonly Document[]>;
 }
 
-/** The part of the driver's `FindCursor` the worker uses. */
-interface WorkerCursor extends AsyncIterable<Document> {
-  next(): Promise<Document | null>;
-  close(): Promise<void>;
-}
-
-export function readThrough(db: Db, hooks: ReadHooks): Db {
-  const collection = (name: string) => {
+export function readThrough(db: Db, hooks: ReadHooks): DocumentSource {
+  const collection = (name: string): SourceCollection => {
     const coll = db.collection(name);
     return {
-      find(filter: Filter<Document>, options: FindOptions = {}): WorkerCursor {
+      find(filter: Filter<Document>, options: FindOptions = {}): SourceCursor {
         // The probes' cursor; a scan reads through cursors of its own, drained before it yields.
         let cursor: FindCursor | undefined;
         const probe = () => {
@@ -48,7 +48,7 @@ export function readThrough(db: Db, hooks: ReadHooks): Db {
           return cursor;
         };
         return {
-          next: () => hooks.one(() => probe().next()),
+          next: () => hooks.one(() => probe().next(), coll, filter, options),
           async *[Symbol.asyncIterator]() {
             yield* await hooks.scan(coll, filter, options);
           },
@@ -59,7 +59,7 @@ export function readThrough(db: Db, hooks: ReadHooks): Db {
       },
     };
   };
-  return { collection } as unknown as Db;
+  return { collection };
 }
 
 /** The source database of the benchmark's snapshot, connected and answering. */

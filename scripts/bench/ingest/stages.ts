@@ -16,15 +16,16 @@
  * on each window's documents before the worker gets them, the encode (`writeParquetObject`) on
  * each object's rows read back after the run. Their sum is not extract: interleaved, they share
  * the JIT warm-up, the garbage collector and the generators between them. Then, outside any
- * timing, the rows go to NDJSON, the input of the encode and DuckDB children.
+ * timing, the rows go to NDJSON, the input of the encode and DuckDB children, and what the server
+ * answered (kept raw as it came) to the recording the replay child feeds the worker (replay.ts).
  */
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { isDeepStrictEqual } from "node:util";
-import { deserialize } from "bson";
-import type { Document, Filter } from "mongodb";
+import { deserialize, serialize } from "bson";
+import type { Collection, Document, Filter, FindOptions } from "mongodb";
 import { DocumentValidationError } from "../../../pipeline/errors.js";
 import { type PivotSlot, pivotRows } from "../../../pipeline/ingest/pivot.js";
 import { untimedQuery } from "../../../pipeline/ingest/queries.js";
@@ -37,6 +38,7 @@ import { createSupportPool } from "../../../pipeline/support/pool.js";
 import { type Context, targetsOf } from "./context.js";
 import { timedLedger } from "./ingest-state.js";
 import { addServerCpu, type ServerCpu, timed } from "./measure.js";
+import { Recording, recordingPath } from "./replay.js";
 import type { StagesReport } from "./reports.js";
 import { fromArray, NdjsonWriter, readObjectRows } from "./rows.js";
 import { peakRssMiB } from "./rss.js";
@@ -106,15 +108,28 @@ export async function stagesRun(ctx: Context): Promise<StagesReport> {
   const isUntimedScan = (filter: Filter<Document>) =>
     isDeepStrictEqual(filter, untimedQuery(entry, filter.idDevice as number).filter);
 
+  // What the server answered, kept for the replay (the worker without the server): outside the
+  // clocks, like the rest of the doubles.
+  const recording = new Recording();
+  const raw = (coll: Collection, filter: Filter<Document>, options: FindOptions) =>
+    coll.find(filter, { ...options, raw: true }).toArray() as unknown as Promise<Uint8Array[]>;
   const source = readThrough(db, {
-    one: (read) => apart(() => probe(read)),
+    one: (read, coll, filter, options) =>
+      apart(async () => {
+        const doc = await probe(read);
+        // A probe's answer (limit 1, a projection of dates) survives a decode and encode as it is.
+        recording.record(coll.collectionName, filter, options, doc ? [serialize(doc)] : []);
+        return doc;
+      }),
     scan: (coll, filter, options) =>
       apart(async () => {
-        if (isUntimedScan(filter)) return probe(() => coll.find(filter, options).toArray());
-        const fetched = await timed(
-          async () =>
-            (await coll.find(filter, { ...options, raw: true }).toArray()) as unknown as Uint8Array[],
-        );
+        if (isUntimedScan(filter)) {
+          const found = await probe(() => raw(coll, filter, options));
+          recording.record(coll.collectionName, filter, options, found);
+          return found.map((buffer) => deserialize(buffer));
+        }
+        const fetched = await timed(() => raw(coll, filter, options));
+        recording.record(coll.collectionName, filter, options, fetched.value);
         ms.fetch += fetched.timing.ms;
         fetchServer = addServerCpu(fetchServer, fetched.timing.server);
         for (const buffer of fetched.value) bytes += buffer.byteLength;
@@ -171,8 +186,10 @@ export async function stagesRun(ctx: Context): Promise<StagesReport> {
       await out.close();
     }
 
+    await recording.write(recordingPath(ctx));
     return {
       documents: result.documentsRead,
+      recording: { queries: recording.size, bytes: recording.bytes },
       bytes,
       rows: result.rowsWritten,
       windows: result.windows,
