@@ -250,7 +250,7 @@ function ingestRows(ingest: IngestBenchJson, encode: EncodeFigures | undefined):
       figure: `worker without the server, ${r.name}`,
       measured:
         `${n0(alone.docsPerCpuSecond)} docs/s and ${n0(alone.rowsPerCpuSecond)} rows/s per core (CPU time); ` +
-        `peak RSS ${n0(r.replay.peakRssMiB)} MiB`,
+        `peak RSS ${n0(r.replay.peakRssMiB)} MiB with the ${n0(r.replay.recordingMiB)} MiB recording`,
       target: `reference: worker on FerretDB ${n0(workerRate)} docs/s wall`,
       verdict: "-",
     });
@@ -330,7 +330,8 @@ function scalingRows(s: ScalingReport): SummaryRow[] {
       ? `the writer holds up to a row group (${n0(ROW_GROUP)} rows) before it flushes, and the 1× window has fewer ` +
         "rows: memory grows until windows fill a row group, then stays flat. A larger base window shows the plateau"
       : "memory grows with the window beyond a row group: something holds a window's rows (profile the heap)"
-    : `flat, but above the target from 1× on (the ${top.factor}× run peaked at ${n0(top.peakRssMiB)} MiB): ${heapLimit(top.atPeak)}`;
+    : `flat, but above the target from 1× on (the ${top.factor}× run peaked at ${n0(top.peakRssMiB)} MiB, ` +
+      `${n0(top.recordingMiB)} MiB of it the recording the replay holds): ${heapLimit(top.atPeak)}`;
   return [
     {
       figure: `worker time at 1×, 4×, 16× window, ${s.name}`,
