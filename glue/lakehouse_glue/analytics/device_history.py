@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lakehouse_glue.analytics.tables import conform, ensure_report_table, report_table_name
+from lakehouse_glue.analytics.tables import conform, ensure_report_table
 from lakehouse_glue.errors import SourceTableMissingError
 
 if TYPE_CHECKING:
@@ -190,8 +190,3 @@ def record_device_history(
         staged.unpersist()
         for view in ("_history_current", "_history_last", "_history_opened", "_history_staged"):
             spark.catalog.dropTempView(view)
-
-
-def versions_table(catalog: str, job_tables: JobTables, namespace: str | None = None) -> str:
-    """``<catalog>.<database>.device_versions``."""
-    return report_table_name(catalog, job_tables.report(VERSIONS_TABLE), namespace)
