@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The scale run (docs/scale-run.md): the whole local pipeline once on a large synthetic snapshot,
+# from an empty lake, with per stage its documents, time and peak memory, then the lake's raw and
+# curated bytes and its files per table before and after compaction.
+#
+#   bash scripts/scale-run.sh [--devices N] [--days D] [--reset]
+#
+# Defaults: the `bench` scale (200 devices, 60 days). --reset removes the lake and the support
+# database first (the README's "the pipeline from scratch"); without it a lake already there is an
+# error, since the figures are those of an initial load. Everything goes to
+# .local/scale/<time>/: load.json, pipeline.log (each line with its time), rss.jsonl (memory every
+# half second), lake-before.json, compact.log, lake.json, report.json and report.md (also printed).
+# Run it on a quiet machine: it takes hours at the default scale on two cores.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+devices=200 days=60 reset=0
+while (($#)); do
+  case "$1" in
+    --devices) devices=$2; shift 2 ;;
+    --days) days=$2; shift 2 ;;
+    --reset) reset=1; shift ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "scale-run: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/bootstrap.sh
+# shellcheck source=scripts/stack.env
+source scripts/stack.env
+bash scripts/stack.sh start
+PY=.local/venv/bin/python
+
+if [ -e .local/lake/raw ] || [ -e .local/lake/warehouse ]; then
+  if ((!reset)); then
+    echo "scale-run: .local/lake holds an earlier run; pass --reset to remove it and the support database" >&2
+    exit 2
+  fi
+fi
+if ((reset)); then
+  rm -rf .local/lake
+  PGPASSWORD="$LAKEHOUSE_PG_PASSWORD" "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql" -X -q \
+    -h 127.0.0.1 -p "$LAKEHOUSE_PG_PORT" -U "$LAKEHOUSE_PG_USER" -d postgres \
+    -c 'DROP DATABASE IF EXISTS support WITH (FORCE)'
+  bash scripts/stack.sh start >/dev/null # creates it again
+  bash scripts/lakehouse.sh migrate
+fi
+
+out=".local/scale/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+echo "scale run: $devices devices × $days days; figures under $out; $(nproc) cores;$(uptime)" | tee "$out/machine.txt"
+
+# Each line of a command's output with the time it was printed (for the stage intervals).
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
+
+# Runs a command with its output stamped into $1 (and shown) and its process tree sampled into
+# $2; returns the command's status.
+sampled() {
+  local log=$1 rss=$2; shift 2
+  "$@" > >(stamp | tee -a "$log") 2>&1 &
+  local pid=$!
+  "$PY" scripts/scale/sample_rss.py "$pid" "$rss" &
+  local sampler=$!
+  local status=0
+  wait "$pid" || status=$?
+  wait "$sampler" || true
+  return "$status"
+}
+
+echo "[scale] loading the snapshot"
+# stdout is the load's JSON report; its progress lines (stderr) are stamped like the rest.
+sampled "$out/load.log" "$out/load-rss.jsonl" bash -c \
+  'bash scripts/lakehouse.sh snapshot load --devices "$1" --days "$2" --reset --json >"$3"' \
+  load "$devices" "$days" "$out/load.json"
+
+echo "[scale] the pipeline (npm start's run)"
+sampled "$out/pipeline.log" "$out/rss.jsonl" bash scripts/lakehouse.sh local --rerun
+
+echo "[scale] the lake before compaction"
+"$PY" scripts/scale/lake_figures.py .local/lake "$out/lake-before.json" >"$out/lake-figures.log" 2>&1
+
+echo "[scale] compaction (what the Glue table optimizer does in AWS)"
+sampled "$out/compact.log" "$out/compact-rss.jsonl" bash scripts/lakehouse.sh curate --compact
+
+echo "[scale] the lake after compaction"
+"$PY" scripts/scale/lake_figures.py .local/lake "$out/lake.json" >>"$out/lake-figures.log" 2>&1
+
+"$PY" scripts/scale/report.py "$out" | tee "$out/report.md"

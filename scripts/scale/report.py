@@ -1,0 +1,136 @@
+"""The scale run's report: per stage its time and peak memory, per collection its documents and
+raw bytes, per table its curated rows, bytes and files before and after compaction.
+
+Usage: report.py RUN_DIR   (what scripts/scale-run.sh wrote); prints Markdown, writes report.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+STARTED = re.compile(r"^(?P<name>[\w-]+): started")
+ENDED = re.compile(r"^(?P<name>[\w-]+): (?P<verdict>succeeded|FAILED) in (?P<seconds>[\d.]+) s")
+MIB = 1024 * 1024
+
+
+def stamped(path: Path) -> list[tuple[float, str]]:
+    lines = []
+    for line in path.read_text(errors="replace").splitlines():
+        t, _, text = line.partition(" ")
+        try:
+            lines.append((float(t), text))
+        except ValueError:
+            continue
+    return lines
+
+
+def samples(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def peaks(rss: list[dict[str, Any]], start: float, end: float) -> dict[str, float]:
+    """Peak MiB within [start, end]: the process tree, each kind of process, each server."""
+    found: dict[str, float] = {}
+    for s in rss:
+        if not start - 0.5 <= s["t"] <= end + 0.5:
+            continue
+        values = {"tree": s["tree"], **s["kinds"], **{k: v for k, v in s.items() if k.startswith("server ")}}
+        for key, value in values.items():
+            found[key] = max(found.get(key, 0.0), value / MIB)
+    return found
+
+
+def stages(log: list[tuple[float, str]], rss: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    open_: dict[str, float] = {}
+    result = []
+    for t, text in log:
+        if m := STARTED.match(text):
+            open_[m["name"]] = t
+        elif m := ENDED.match(text):
+            start = open_.pop(m["name"], t - float(m["seconds"]))
+            result.append(
+                {
+                    "stage": m["name"],
+                    "verdict": m["verdict"],
+                    "seconds": float(m["seconds"]),
+                    "peak_mib": peaks(rss, start, t),
+                }
+            )
+    return result
+
+
+def whole_run(log: list[tuple[float, str]], rss: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    start, end = log[0][0], log[-1][0]
+    return {"stage": name, "verdict": "done", "seconds": round(end - start, 1), "peak_mib": peaks(rss, start, end)}
+
+
+def mib(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def main() -> None:
+    run = Path(sys.argv[1])
+    load = json.loads((run / "load.json").read_text())
+    pipeline = stamped(run / "pipeline.log")
+    rss = samples(run / "rss.jsonl")
+    stage_rows = [
+        {**whole_run(stamped(run / "load.log"), samples(run / "load-rss.jsonl"), "snapshot load"),
+         "seconds": round(load["durationMs"] / 1000, 1)},
+        *stages(pipeline, rss),
+        whole_run(pipeline, rss, "pipeline, whole"),
+        whole_run(stamped(run / "compact.log"), samples(run / "compact-rss.jsonl"), "compaction"),
+    ]
+    before = json.loads((run / "lake-before.json").read_text())
+    after = json.loads((run / "lake.json").read_text())
+    report = {
+        "machine": (run / "machine.txt").read_text().strip(),
+        "config": load["config"],
+        "documents": load["documents"],
+        "ddc_rows": load["rows"],
+        "stages": stage_rows,
+        "raw": after["raw"],
+        "tables_before_compaction": before["tables"],
+        "tables": after["tables"],
+    }
+    (run / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+
+    print(f"# Scale run: {load['config']['devices']} devices × {load['config']['days']} days\n")
+    print(report["machine"] + "\n")
+    print("| stage | result | seconds | peak MiB, process tree | largest part | FerretDB | PostgreSQL (PSS) |")
+    print("| --- | --- | ---: | ---: | --- | ---: | ---: |")
+    for row in stage_rows:
+        p = row["peak_mib"]
+        parts = {k: v for k, v in p.items() if k != "tree" and not k.startswith("server ")}
+        largest = max(parts.items(), key=lambda kv: kv[1], default=("–", 0.0))
+        print(
+            f"| {row['stage']} | {row['verdict']} | {row['seconds']:,.1f} | {mib(p.get('tree', 0))} | "
+            f"{largest[0]} {mib(largest[1])} | {mib(p.get('server ferretdb', 0))} | "
+            f"{mib(p.get('server postgres', 0))} |"
+        )
+    print("\n| collection | documents | raw objects | raw MiB | curated rows | curated MiB | files before → after compaction |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for collection, count in load["documents"].items():
+        raw = after["raw"].get(collection, {"objects": 0, "bytes": 0})
+        table = after["tables"].get(f"mongodb.{collection}", {})
+        files_before = before["tables"].get(f"mongodb.{collection}", {}).get("data_files", 0)
+        print(
+            f"| {collection} | {count:,} | {raw['objects']:,} | {raw['bytes'] / MIB:,.1f} | "
+            f"{table.get('rows', 0):,} | {table.get('bytes', 0) / MIB:,.1f} | "
+            f"{files_before:,} → {table.get('data_files', 0):,} |"
+        )
+    for namespace in ("postgres", "analytics"):
+        tables = {k: v for k, v in after["tables"].items() if k.startswith(f"{namespace}.")}
+        files_before = sum(v["data_files"] for k, v in before["tables"].items() if k.startswith(f"{namespace}."))
+        print(
+            f"| {namespace} ({len(tables)} tables) | | | | {sum(v['rows'] for v in tables.values()):,} | "
+            f"{sum(v['bytes'] for v in tables.values()) / MIB:,.1f} | "
+            f"{files_before:,} → {sum(v['data_files'] for v in tables.values()):,} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
