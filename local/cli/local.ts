@@ -50,7 +50,11 @@ export function localCommand(): Command {
   return new Command("local")
     .description("run the pipeline locally against the local stack (npm start)")
     .option("--rerun", "run every Glue job, even one whose inputs did not change since its last run")
-    .action(async (options: { rerun?: boolean }) => {
+    .option(
+      "--no-source-counts",
+      "count no source documents (FerretDB reads every document to count them: minutes on a large snapshot)",
+    )
+    .action(async (options: { rerun?: boolean; sourceCounts: boolean }) => {
       const config = loadLocalConfig();
       // Stage lines and live lines on stderr; log records there too, each one line printed above
       // the live lines, and whole in .local/log/local.log.
@@ -79,7 +83,7 @@ export function localCommand(): Command {
         );
         const { report, counts } = await staged(loading, async () => {
           const report = await loadSnapshot(targets, { log, keepLoaded: true });
-          return { report, counts: await showSnapshot(targets) };
+          return { report, counts: await showSnapshot(targets, { countDocuments: options.sourceCounts }) };
         });
         const c = report.config;
         loading.succeeded(
@@ -143,6 +147,7 @@ export function localCommand(): Command {
             metricsFile: join(LOCAL_LAKE_DIR, "metrics.emf.jsonl"),
             log,
             hooks: progress,
+            sourceCounts: options.sourceCounts,
           },
           jobs,
         );

@@ -15,15 +15,19 @@ export interface SnapshotSummary {
   readonly state: SnapshotState | null;
   /** Null when the tables do not exist. */
   readonly rows: Record<DdcTableName, number> | null;
-  readonly documents: Record<SourceCollection, number>;
+  /** Null when not counted: FerretDB counts by reading every document (minutes at scale). */
+  readonly documents: Record<SourceCollection, number> | null;
 }
 
-export async function showSnapshot(targets: SnapshotTargets): Promise<SnapshotSummary> {
+export async function showSnapshot(
+  targets: SnapshotTargets,
+  options: { readonly countDocuments?: boolean } = {},
+): Promise<SnapshotSummary> {
   const { rows: exists } = await targets.pg.query("SELECT to_regclass('device') IS NOT NULL AS ok");
   return {
     state: await readState(targets.pg),
     rows: exists[0]?.ok ? await countRows(targets.pg) : null,
-    documents: await countDocuments(targets.mongo),
+    documents: (options.countDocuments ?? true) ? await countDocuments(targets.mongo) : null,
   };
 }
 
@@ -48,12 +52,14 @@ export function formatSummary(summary: SnapshotSummary): string {
             : ""),
       ]
     : ["clock      (no snapshot loaded)"];
-  const docTotal = Object.values(documents).reduce((a, b) => a + b, 0);
   const parts = [head.join("\n")];
   if (rows) {
     const rowTotal = Object.values(rows).reduce((a, b) => a + b, 0);
     parts.push(formatCounts("ddc table", [...Object.entries(rows), ["total", rowTotal]]));
   }
-  parts.push(formatCounts("collection", [...Object.entries(documents), ["total", docTotal]]));
+  if (documents) {
+    const docTotal = Object.values(documents).reduce((a, b) => a + b, 0);
+    parts.push(formatCounts("collection", [...Object.entries(documents), ["total", docTotal]]));
+  } else parts.push("collection documents not counted (--no-source-counts)");
   return parts.join("\n\n");
 }

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 STARTED = re.compile(r"^(?P<name>[\w-]+): started")
-ENDED = re.compile(r"^(?P<name>[\w-]+): (?P<verdict>succeeded|FAILED) in (?P<seconds>[\d.]+) s")
+ENDED = re.compile(
+    r"^(?P<name>[\w-]+): (?P<verdict>succeeded|FAILED) in (?P<seconds>[\d.]+) s"
+)
+READ = re.compile(
+    r"^\s+(?P<collection>\w+): [\d,]+ batch(es)?, (?P<documents>[\d,]+) documents? read"
+)
 MIB = 1024 * 1024
 
 
@@ -38,13 +43,19 @@ def peaks(rss: list[dict[str, Any]], start: float, end: float) -> dict[str, floa
     for s in rss:
         if not start - 0.5 <= s["t"] <= end + 0.5:
             continue
-        values = {"tree": s["tree"], **s["kinds"], **{k: v for k, v in s.items() if k.startswith("server ")}}
+        values = {
+            "tree": s["tree"],
+            **s["kinds"],
+            **{k: v for k, v in s.items() if k.startswith("server ")},
+        }
         for key, value in values.items():
             found[key] = max(found.get(key, 0.0), value / MIB)
     return found
 
 
-def stages(log: list[tuple[float, str]], rss: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stages(
+    log: list[tuple[float, str]], rss: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     open_: dict[str, float] = {}
     result = []
     for t, text in log:
@@ -63,9 +74,25 @@ def stages(log: list[tuple[float, str]], rss: list[dict[str, Any]]) -> list[dict
     return result
 
 
-def whole_run(log: list[tuple[float, str]], rss: list[dict[str, Any]], name: str) -> dict[str, Any]:
+def documents_read(log: list[tuple[float, str]]) -> dict[str, int]:
+    """Documents the workers read per collection, from their end lines (the last one counts)."""
+    read: dict[str, int] = {}
+    for _, text in log:
+        if m := READ.match(text):
+            read[m["collection"]] = int(m["documents"].replace(",", ""))
+    return read
+
+
+def whole_run(
+    log: list[tuple[float, str]], rss: list[dict[str, Any]], name: str
+) -> dict[str, Any]:
     start, end = log[0][0], log[-1][0]
-    return {"stage": name, "verdict": "done", "seconds": round(end - start, 1), "peak_mib": peaks(rss, start, end)}
+    return {
+        "stage": name,
+        "verdict": "done",
+        "seconds": round(end - start, 1),
+        "peak_mib": peaks(rss, start, end),
+    }
 
 
 def mib(value: float) -> str:
@@ -78,11 +105,21 @@ def main() -> None:
     pipeline = stamped(run / "pipeline.log")
     rss = samples(run / "rss.jsonl")
     stage_rows = [
-        {**whole_run(stamped(run / "load.log"), samples(run / "load-rss.jsonl"), "snapshot load"),
-         "seconds": round(load["durationMs"] / 1000, 1)},
+        {
+            **whole_run(
+                stamped(run / "load.log"),
+                samples(run / "load-rss.jsonl"),
+                "snapshot load",
+            ),
+            "seconds": round(load["durationMs"] / 1000, 1),
+        },
         *stages(pipeline, rss),
         whole_run(pipeline, rss, "pipeline, whole"),
-        whole_run(stamped(run / "compact.log"), samples(run / "compact-rss.jsonl"), "compaction"),
+        whole_run(
+            stamped(run / "compact.log"),
+            samples(run / "compact-rss.jsonl"),
+            "compaction",
+        ),
     ]
     before = json.loads((run / "lake-before.json").read_text())
     after = json.loads((run / "lake.json").read_text())
@@ -90,6 +127,7 @@ def main() -> None:
         "machine": (run / "machine.txt").read_text().strip(),
         "config": load["config"],
         "documents": load["documents"],
+        "documents_read": documents_read(pipeline),
         "ddc_rows": load["rows"],
         "stages": stage_rows,
         "raw": after["raw"],
@@ -98,35 +136,53 @@ def main() -> None:
     }
     (run / "report.json").write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"# Scale run: {load['config']['devices']} devices × {load['config']['days']} days\n")
+    print(
+        f"# Scale run: {load['config']['devices']} devices × {load['config']['days']} days\n"
+    )
     print(report["machine"] + "\n")
-    print("| stage | result | seconds | peak MiB, process tree | largest part | FerretDB | PostgreSQL (PSS) |")
+    print(
+        "| stage | result | seconds | peak MiB, process tree | largest part | FerretDB | PostgreSQL (PSS) |"
+    )
     print("| --- | --- | ---: | ---: | --- | ---: | ---: |")
     for row in stage_rows:
         p = row["peak_mib"]
-        parts = {k: v for k, v in p.items() if k != "tree" and not k.startswith("server ")}
+        parts = {
+            k: v for k, v in p.items() if k != "tree" and not k.startswith("server ")
+        }
         largest = max(parts.items(), key=lambda kv: kv[1], default=("–", 0.0))
         print(
             f"| {row['stage']} | {row['verdict']} | {row['seconds']:,.1f} | {mib(p.get('tree', 0))} | "
             f"{largest[0]} {mib(largest[1])} | {mib(p.get('server ferretdb', 0))} | "
             f"{mib(p.get('server postgres', 0))} |"
         )
-    print("\n| collection | documents | raw objects | raw MiB | curated rows | curated MiB | files before → after compaction |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "\n| collection | documents | read by the workers | raw objects | raw MiB | curated rows | curated MiB "
+        "| files before → after compaction |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for collection, count in load["documents"].items():
         raw = after["raw"].get(collection, {"objects": 0, "bytes": 0})
         table = after["tables"].get(f"mongodb.{collection}", {})
-        files_before = before["tables"].get(f"mongodb.{collection}", {}).get("data_files", 0)
+        files_before = (
+            before["tables"].get(f"mongodb.{collection}", {}).get("data_files", 0)
+        )
         print(
-            f"| {collection} | {count:,} | {raw['objects']:,} | {raw['bytes'] / MIB:,.1f} | "
+            f"| {collection} | {count:,} | {report['documents_read'].get(collection, 0):,} | "
+            f"{raw['objects']:,} | {raw['bytes'] / MIB:,.1f} | "
             f"{table.get('rows', 0):,} | {table.get('bytes', 0) / MIB:,.1f} | "
             f"{files_before:,} → {table.get('data_files', 0):,} |"
         )
     for namespace in ("postgres", "analytics"):
-        tables = {k: v for k, v in after["tables"].items() if k.startswith(f"{namespace}.")}
-        files_before = sum(v["data_files"] for k, v in before["tables"].items() if k.startswith(f"{namespace}."))
+        tables = {
+            k: v for k, v in after["tables"].items() if k.startswith(f"{namespace}.")
+        }
+        files_before = sum(
+            v["data_files"]
+            for k, v in before["tables"].items()
+            if k.startswith(f"{namespace}.")
+        )
         print(
-            f"| {namespace} ({len(tables)} tables) | | | | {sum(v['rows'] for v in tables.values()):,} | "
+            f"| {namespace} ({len(tables)} tables) | | | | | {sum(v['rows'] for v in tables.values()):,} | "
             f"{sum(v['bytes'] for v in tables.values()) / MIB:,.1f} | "
             f"{files_before:,} → {sum(v['data_files'] for v in tables.values()):,} |"
         )

@@ -46,7 +46,12 @@ def pss_bytes(pid: int) -> int:
 
 def cmdline(pid: int) -> list[str]:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        return (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .decode(errors="replace")
+            .split("\0")
+        )
     except OSError:
         return []
 
@@ -102,7 +107,9 @@ def servers() -> dict[str, int]:
         # PostgreSQL is one process per connection, sharing its buffers: the postmaster's
         # children count too, each with its share of the shared pages (PSS), not all of them.
         if name == "postgres":
-            found[f"server {name}"] = sum(pss_bytes(p) for p in [pid, *children().get(pid, [])])
+            found[f"server {name}"] = sum(
+                pss_bytes(p) for p in [pid, *children().get(pid, [])]
+            )
         else:
             found[f"server {name}"] = rss_bytes(pid)
     return found
@@ -117,7 +124,12 @@ def main() -> None:
     with args.out.open("w") as out:
         while Path(f"/proc/{args.root}").exists():
             kinds = tree_sample(args.root)
-            line = {"t": round(time.time(), 2), "tree": sum(kinds.values()), "kinds": kinds, **servers()}
+            line = {
+                "t": round(time.time(), 2),
+                "tree": sum(kinds.values()),
+                "kinds": kinds,
+                **servers(),
+            }
             out.write(json.dumps(line) + "\n")
             out.flush()
             time.sleep(args.every)
