@@ -120,6 +120,12 @@ export const StackConfigSchema = z.object({
   vpcId: id("vpc"),
   /** Private subnets for the functions, the Glue connections and RDS (two AZs at least). */
   subnetIds: z.array(id("subnet")).min(2, "needs at least two subnets (RDS spans two AZs)"),
+  /**
+   * Subnets of the interface endpoints (Secrets Manager, CloudWatch Logs and monitoring, Glue):
+   * some of `subnetIds`, default all. Each endpoint bills an hour per subnet; functions in the
+   * other subnets reach it across AZs through its private DNS name.
+   */
+  endpointSubnetIds: z.array(id("subnet")).min(1).optional(),
   /** Route tables of those subnets: the S3 gateway endpoint adds its route to them. */
   routeTableIds: z.array(id("rtb")).min(1),
   supportDatabase: z.object({
@@ -183,6 +189,11 @@ export const StackConfigSchema = z.object({
     curateWorkers: int(2, 299),
     analyticsWorkers: int(2, 299),
     timeoutMinutes: int(1, 2880).default(DEFAULTS.glueTimeoutMinutes),
+    /**
+     * Glue auto scaling (`--enable-auto-scaling`): the workers above become each job's maximum,
+     * and a run bills the workers it used, not all of them for its whole length.
+     */
+    autoScaling: flag.default(true),
   }),
   /** The sources' networks: the only destinations of the security groups' database egress. */
   sourceNetworks: z.object({ ddc: SourceNetwork, mongodb: SourceNetwork }),
@@ -219,6 +230,12 @@ export const StackConfigSchema = z.object({
       orphanFileRetentionDays: int(1, 365).default(DEFAULTS.orphanFileRetentionDays),
       historyDays: int(1, 3650).default(DEFAULTS.historyDays),
       noncurrentDays: int(1, 3650).default(DEFAULTS.noncurrentDays),
+      /**
+       * Raw Parquet objects expire this long after they were written; unset, they are kept.
+       * Curated is the record: curate reads an object within a run of its writing, and repair
+       * re-extracts from the source. `_quarantine/` keeps its own rule (`quarantineDays`).
+       */
+      rawDays: int(7, 3650).optional(),
     })
     .default({
       quarantineDays: DEFAULTS.quarantineDays,
@@ -255,6 +272,7 @@ export type StackConfig = Readonly<z.infer<typeof StackConfigSchema>>;
 /** Keys holding JSON (objects, lists) rather than scalars: Pulumi passes those as JSON text. */
 const JSON_KEYS: ReadonlySet<string> = new Set([
   "subnetIds",
+  "endpointSubnetIds",
   "routeTableIds",
   "supportDatabase",
   "functions",
@@ -302,10 +320,18 @@ export function parseStackConfig(raw: RawConfig = pulumiRaw): StackConfig {
   const parsed = StackConfigSchema.safeParse(input, {
     error: (issue) => (issue.input === undefined ? "is not set" : undefined),
   });
-  const issues = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const issues = parsed.success ? crossChecks(parsed.data) : parsed.error.issues.map(describeIssue);
   if (jsonErrors.length > 0 || issues.length > 0)
     throw new StackConfigError(`stack configuration: ${[...jsonErrors, ...issues].join("; ")}`);
   return deepFreeze(parsed.data as StackConfig);
+}
+
+/** Rules between keys, which their own schemas cannot see. */
+function crossChecks(config: z.infer<typeof StackConfigSchema>): string[] {
+  const outside = (config.endpointSubnetIds ?? []).filter((s) => !config.subnetIds.includes(s));
+  return outside.length > 0
+    ? [`${NAMESPACE}:endpointSubnetIds names ${outside.join(", ")}, not in ${NAMESPACE}:subnetIds`]
+    : [];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -97,6 +97,8 @@ export interface GlueJobSize {
   readonly workerType: string;
   readonly workers: number;
   readonly timeoutMinutes: number;
+  /** Glue auto scaling: `workers` is the maximum, and a run bills the workers it used. */
+  readonly autoScaling: boolean;
 }
 
 export interface GlueJobsArgs {
@@ -355,6 +357,9 @@ export class GlueJobs extends pulumi.ComponentResource {
             "--TempDir": pulumi.interpolate`s3://${assets.name}/${PREFIX.glueTemp}${job}/`,
             "--enable-metrics": "true",
             "--enable-job-insights": "true",
+            // A daily run's increment keeps few executors busy; the fixed part (session,
+            // planning, commits) then bills a few workers, not the maximum.
+            ...(size.autoScaling ? { "--enable-auto-scaling": "true" } : {}),
             // Glue 5.0 logs every run in real time; continuous logging was Glue 4.0's switch.
             "--custom-logGroup-prefix": logPrefix,
             "--enable-spark-ui": "true",

@@ -55,6 +55,7 @@ const network = new Network("lakehouse", {
   region,
   vpcId: config.vpcId,
   subnetIds: config.subnetIds,
+  endpointSubnetIds: config.endpointSubnetIds,
   routeTableIds: config.routeTableIds,
   sources: [
     ...sourceEndpoints("ddc", [config.ddcConnection, config.productionDdcConnection], DEFAULT_PORT.postgres),
@@ -71,6 +72,7 @@ const storage = new LakeStorage("lake", {
   tempDays: config.retention.tempDays,
   queryResultsDays: config.retention.queryResultsDays,
   noncurrentDays: config.retention.noncurrentDays,
+  rawDays: config.retention.rawDays,
   retainOnDelete: config.deletionProtection,
 });
 const buckets = storage.buckets;
@@ -134,6 +136,7 @@ const glueSize = (workers: number) => ({
   workerType: config.glue.workerType,
   workers,
   timeoutMinutes: config.glue.timeoutMinutes,
+  autoScaling: config.glue.autoScaling,
 });
 const glue = new GlueJobs("glue", {
   region,

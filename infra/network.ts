@@ -28,6 +28,8 @@ export interface NetworkArgs {
   readonly region: string;
   readonly vpcId: string;
   readonly subnetIds: readonly string[];
+  /** Subnets of the interface endpoints (some of `subnetIds`; default all of them). */
+  readonly endpointSubnetIds?: readonly string[];
   /** Route tables of those subnets; the S3 gateway endpoint adds its prefix-list route. */
   readonly routeTableIds: readonly string[];
   /** The source databases the functions and jobs connect to: port and where they are. */
@@ -158,7 +160,7 @@ export class Network extends pulumi.ComponentResource {
           vpcId: args.vpcId,
           serviceName: `com.amazonaws.${args.region}.${service}`,
           vpcEndpointType: "Interface",
-          subnetIds: [...args.subnetIds],
+          subnetIds: [...(args.endpointSubnetIds ?? args.subnetIds)],
           securityGroupIds: [endpoints.id],
           privateDnsEnabled: true,
         },

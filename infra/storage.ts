@@ -3,8 +3,9 @@
  * access, is owned by the bucket owner (ACLs off), encrypts at rest by default with SSE-KMS
  * (the AWS-managed `aws/s3` key with S3 Bucket Keys: no key policy to keep, and every role that
  * may read an object may decrypt it) and refuses requests without TLS. Lifecycle rules expire
- * what is temporary: Glue's temp files, quarantined documents (after review time) and Athena
- * query results; incomplete multipart uploads (a worker killed mid-upload) are aborted everywhere.
+ * what is temporary: Glue's temp files, quarantined documents (after review time), Athena query
+ * results and, when the stack sets `retention.rawDays`, raw objects; incomplete multipart uploads
+ * (a worker killed mid-upload) are aborted everywhere.
  *
  * The data layers are versioned: a delete or an overwrite (by a job, an optimizer or a person)
  * leaves the previous version recoverable for `noncurrentDays`, after which it expires, so the
@@ -13,6 +14,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { QUARANTINE_PREFIX } from "../pipeline/ingest/keys.js";
+import { collections } from "../pipeline/schema/registry.js";
 import { denyInsecureTransport, policyDocument } from "./policies.js";
 
 /** The buckets, by the layer or use they hold. */
@@ -51,6 +53,14 @@ export const VERSIONED_BUCKETS: ReadonlySet<BucketKey> = new Set([
   "analytics",
 ]);
 
+/**
+ * The curated layer's storage class: its files move to S3 Intelligent-Tiering as soon as they are
+ * written (a lifecycle transition at day 0), so the history nobody reads drops to the infrequent
+ * tier after 30 days and the archive instant tier after 90, at no retrieval fee; Athena and the
+ * jobs read them as before. S3 leaves objects under 128 KB (Iceberg metadata) in Standard.
+ */
+export const CURATED_STORAGE_CLASS = "INTELLIGENT_TIERING";
+
 /** An incomplete multipart upload older than this is aborted (its parts cost money, invisibly). */
 export const ABORT_MULTIPART_DAYS = 2;
 
@@ -63,6 +73,8 @@ export interface LakeStorageArgs {
   readonly queryResultsDays: number;
   /** Days a deleted or overwritten version of lake data stays recoverable. */
   readonly noncurrentDays: number;
+  /** Days raw Parquet objects live (then `noncurrentDays` more as a version); unset: kept. */
+  readonly rawDays?: number;
   /** Keep buckets (and their data) when the stack is destroyed; prod. */
   readonly retainOnDelete: boolean;
 }
@@ -81,7 +93,18 @@ export class LakeStorage extends pulumi.ComponentResource {
   constructor(name: string, args: LakeStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:storage:LakeStorage", name, {}, opts);
     const expiring: Partial<Record<BucketKey, { id: string; prefix: string; days: number }[]>> = {
-      mongodbRaw: [{ id: "expire-quarantine", prefix: PREFIX.quarantine, days: args.quarantineDays }],
+      mongodbRaw: [
+        { id: "expire-quarantine", prefix: PREFIX.quarantine, days: args.quarantineDays },
+        // One rule a collection (`<collection>/idDevice=…`): a rule on every key would also
+        // reach `_quarantine/`, which keeps its own review time.
+        ...(args.rawDays === undefined
+          ? []
+          : collections.map((c) => ({
+              id: `expire-raw-${c.name}`,
+              prefix: `${c.name}/`,
+              days: args.rawDays as number,
+            }))),
+      ],
       glueAssets: [
         { id: "expire-temp", prefix: PREFIX.glueTemp, days: args.tempDays },
         { id: "expire-spark-events", prefix: PREFIX.sparkEvents, days: args.tempDays },
@@ -93,6 +116,7 @@ export class LakeStorage extends pulumi.ComponentResource {
       buckets[key] = this.bucket(`${name}-${suffix}`, expiring[key] ?? [], {
         retainOnDelete: args.retainOnDelete,
         noncurrentDays: VERSIONED_BUCKETS.has(key) ? args.noncurrentDays : undefined,
+        storageClass: key === "mongodbCurated" ? CURATED_STORAGE_CLASS : undefined,
       });
     }
     this.buckets = buckets;
@@ -102,9 +126,13 @@ export class LakeStorage extends pulumi.ComponentResource {
   private bucket(
     name: string,
     expirations: readonly { id: string; prefix: string; days: number }[],
-    options: { readonly retainOnDelete: boolean; readonly noncurrentDays?: number },
+    options: {
+      readonly retainOnDelete: boolean;
+      readonly noncurrentDays?: number;
+      readonly storageClass?: string;
+    },
   ): LakeBucket {
-    const { retainOnDelete, noncurrentDays } = options;
+    const { retainOnDelete, noncurrentDays, storageClass } = options;
     const parent = { parent: this };
     const bucket = new aws.s3.Bucket(name, { forceDestroy: !retainOnDelete }, { ...parent, retainOnDelete });
     const child = { parent: bucket };
@@ -162,6 +190,16 @@ export class LakeStorage extends pulumi.ComponentResource {
             filter: { prefix: e.prefix },
             expiration: { days: e.days },
           })),
+          ...(storageClass === undefined
+            ? []
+            : [
+                {
+                  id: "storage-class",
+                  status: "Enabled",
+                  filter: { prefix: "" },
+                  transitions: [{ days: 0, storageClass }],
+                },
+              ]),
           ...(noncurrentDays === undefined
             ? []
             : [

@@ -112,6 +112,8 @@ export const INFRA = {
   rdsManagedSecrets: 1,
   /** infra/glue-jobs.ts `JOBS`. */
   glueJobs: 3,
+  /** infra/storage.ts `CURATED_STORAGE_CLASS`: a lifecycle transition at day 0. */
+  curatedStorageClass: "INTELLIGENT_TIERING" as "STANDARD" | "INTELLIGENT_TIERING",
 } as const;
 
 /** Everything the model takes besides prices. */
@@ -164,6 +166,8 @@ export interface Assumptions {
   readonly extractGbPerDpuHour: Assumption;
   readonly sparkCoreSecondsPerRawObject: Assumption;
   readonly glueFlexForInitialLoad: Assumption<boolean>;
+  readonly glueAutoScaling: Assumption<boolean>;
+  readonly glueAutoScalingFloorDpus: Assumption;
   readonly icebergTables: Assumption;
   readonly optimizerDpuHoursPerTableDay: Assumption;
   readonly compactionRewriteFactor: Assumption;
@@ -196,6 +200,7 @@ export interface Assumptions {
   readonly supportDbAlwaysOn: Assumption<boolean>;
   // --- network, secrets, keys, monitoring
   readonly subnets: Assumption;
+  readonly endpointSubnets: Assumption;
   readonly interfaceEndpoints: Assumption;
   readonly secrets: Assumption;
   readonly s3KmsRequestShare: Assumption;
@@ -445,6 +450,16 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       unit: "flag",
       source: "infra/glue-jobs.ts declares no executionClass (standard)",
     },
+    glueAutoScaling: {
+      value: settings.glue.autoScaling,
+      unit: "flag",
+      source: `${glueKey}.autoScaling (infra/glue-jobs.ts --enable-auto-scaling): the workers are each job's maximum; a run bills the DPU-seconds it used`,
+    },
+    glueAutoScalingFloorDpus: {
+      value: 2 * dpu,
+      unit: "DPU",
+      source: `assumed: with auto scaling, a run's fixed minutes (session, planning, commits) keep the driver and one executor: 2 × ${settings.glue.workerType}`,
+    },
     icebergTables: {
       value: collections.length + tables.length + reportTables.length,
       unit: "tables with optimizers",
@@ -491,14 +506,17 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
         "pipeline/lake/s3-store.ts DEFAULT_PART_SIZE: smaller objects are one PUT, larger ones 2 + parts",
     },
     rawRetentionDays: {
-      value: Number.POSITIVE_INFINITY,
+      value: settings.rawDays ?? Number.POSITIVE_INFINITY,
       unit: "days",
-      source: "infra/storage.ts: the raw bucket expires only `_quarantine/`; raw objects are kept",
+      source:
+        settings.rawDays === undefined
+          ? `${stackKey("retention")}.rawDays unset: the raw bucket expires only \`_quarantine/\`; raw objects are kept`
+          : `${stackKey("retention")}.rawDays (infra/storage.ts: a lifecycle rule per collection)`,
     },
     curatedStorageClass: {
-      value: "STANDARD",
+      value: INFRA.curatedStorageClass,
       unit: "S3 storage class",
-      source: "infra/storage.ts: no storage class or transition rule (S3 Standard)",
+      source: "infra/storage.ts CURATED_STORAGE_CLASS: a lifecycle rule moves curated files to it at day 0",
     },
     noncurrentDays: {
       value: settings.noncurrentDays,
@@ -576,7 +594,12 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
     subnets: {
       value: settings.subnets,
       unit: "subnets (AZs)",
-      source: `${stackKey("subnetIds")}: an interface endpoint has a network interface in each`,
+      source: `${stackKey("subnetIds")}: the functions' and Glue's subnets`,
+    },
+    endpointSubnets: {
+      value: settings.endpointSubnets,
+      unit: "subnets",
+      source: `${stackKey("endpointSubnetIds")} (default ${stackKey("subnetIds")}): an interface endpoint has a network interface in each`,
     },
     interfaceEndpoints: {
       value: INFRA.interfaceEndpoints,

@@ -34,6 +34,22 @@ export function glueRunDpuHours(dpus: number, seconds: number): number {
   return (dpus * Math.max(BILLING.glueMinimumSeconds.value, seconds)) / 3600;
 }
 
+/**
+ * Glue with auto scaling: a run bills the DPU-seconds it used: its fixed minutes on the few
+ * workers it keeps (`floorDpus`), its work on as many as the work spreads over; at least the
+ * minimum (1 minute) on the floor.
+ */
+export function glueAutoScaledDpuHours(
+  floorDpus: number,
+  fixedMinutes: number,
+  variableDpuHours: number,
+): number {
+  return Math.max(
+    (floorDpus * BILLING.glueMinimumSeconds.value) / 3600,
+    (floorDpus * fixedMinutes) / 60 + variableDpuHours,
+  );
+}
+
 /** Glue: a run's seconds from its fixed minutes and its variable DPU-hours spread over its DPUs. */
 export function glueRunSeconds(dpus: number, fixedMinutes: number, variableDpuHours: number): number {
   return fixedMinutes * 60 + (variableDpuHours * 3600) / dpus;

@@ -4,7 +4,13 @@
  * executions and wall-clock hours; each Glue job's runs and DPU-hours; reconcile's runs.
  */
 import type { Assumption, Assumptions, CollectionVolume } from "./assumptions.js";
-import { DAYS_PER_MONTH, glueRunDpuHours, glueRunSeconds, transitionsPerExecution } from "./billing.js";
+import {
+  DAYS_PER_MONTH,
+  glueAutoScaledDpuHours,
+  glueRunDpuHours,
+  glueRunSeconds,
+  transitionsPerExecution,
+} from "./billing.js";
 import { BILLING } from "./prices.js";
 
 const GiB = 1024 ** 3;
@@ -131,7 +137,11 @@ export function derive(a: Assumptions): Derived {
   const alarmCurated = collections.find((c) => c.name === "alarm")?.curatedBytes ?? 0;
   const run = (job: GlueJob, variableDpuHours: number) => {
     const seconds = glueRunSeconds(dpus[job], fixed[job], variableDpuHours);
-    return { seconds, dpuHours: glueRunDpuHours(dpus[job], seconds) };
+    const floor = Math.min(v(a.glueAutoScalingFloorDpus), dpus[job]);
+    const dpuHours = v(a.glueAutoScaling)
+      ? glueAutoScaledDpuHours(floor, fixed[job], variableDpuHours)
+      : glueRunDpuHours(dpus[job], seconds);
+    return { seconds, dpuHours };
   };
   const initialRuns = (job: GlueJob, perRun: readonly number[]) => {
     const runs = perRun.map((variable) => run(job, variable));

@@ -112,6 +112,11 @@ function phaseText(report: CostReport, phase: Phase, a: Assumptions): string[] {
     "",
     `  total ${usd(p.total)}: ${verdict(p)}; original system ${usd(p.original.total)} (${p.original.note})`,
     `  with every lever of the model at once: ${usd(p.withEveryLever)} (each alone: ${p.levers.map((l) => `${l.id} −${usd(l.saving)}`).join(", ") || "none"})`,
+    ...(p.later
+      ? [
+          `  month ${p.later.month} after cutover (the load's raw objects expired if the stack expires raw, its curated files in the tiers their age reaches): ${usd(p.later.total)}; with every lever ${usd(p.later.withEveryLever)}`,
+        ]
+      : []),
     ...(phase === "initial"
       ? [
           `  Lambda + Glue: ${usd(p.lines.filter((l) => l.service === "Lambda" || l.service === "Glue").reduce((s, l) => s + l.cost, 0))} (the original's load cost "primarily" Lambda and Glue: most of its ${usd(p.original.total)})`,

@@ -146,9 +146,9 @@ export const LEVERS: readonly Lever[] = [
     lines: ["vpc.endpoints"],
     what: "place the interface endpoints in two subnets instead of every subnet (they stay reachable from all AZs through private DNS)",
     apply: (i) =>
-      i.assumptions.subnets.value <= 2
+      i.assumptions.endpointSubnets.value <= 2
         ? undefined
-        : changed(i, { subnets: withValue(i.assumptions.subnets, 2) }),
+        : changed(i, { endpointSubnets: withValue(i.assumptions.endpointSubnets, 2) }),
   },
   {
     id: "raw-expiry",

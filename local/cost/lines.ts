@@ -70,6 +70,12 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const gb = (bytes: number) => bytes / GiB;
 
+/** A Glue job's size as a line says it: its DPUs, or its ceiling and floor with auto scaling. */
+const glueSize = (a: Assumptions, job: (typeof GLUE_JOBS)[number]) =>
+  a.glueAutoScaling.value
+    ? `up to ${a.glueDpus.value[job]} DPU (auto scaling; fixed part on ${Math.min(a.glueAutoScalingFloorDpus.value, a.glueDpus.value[job])})`
+    : `${a.glueDpus.value[job]} DPU`;
+
 /** The price of the support database's instance class. */
 function rdsInstancePrice(prices: PriceBook, instanceClass: string): Price {
   const key = RDS_INSTANCE_PRICES[instanceClass];
@@ -184,7 +190,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
         `${GLUE_JOB_NAMES[job]} (${g.runs} runs)`,
         g.dpuHours,
         gluePrice,
-        `${a.glueDpus.value[job]} DPU × ${fmt(g.seconds / g.runs / 60, 1)} min a run${flex ? ", Flex" : ""}; ${a.glueFixedMinutes.value[job]} min fixed per run`,
+        `${glueSize(a, job)} × ${fmt(g.seconds / g.runs / 60, 1)} min a run${flex ? ", Flex" : ""}; ${a.glueFixedMinutes.value[job]} min fixed per run`,
       );
     }),
     L(
@@ -248,9 +254,9 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "vpc.endpoints",
       "VPC",
       "interface endpoints while loading",
-      a.interfaceEndpoints.value * a.subnets.value * d.loadHours,
+      a.interfaceEndpoints.value * a.endpointSubnets.value * d.loadHours,
       p.vpcInterfaceEndpointHour,
-      `${a.interfaceEndpoints.value} endpoints × ${a.subnets.value} AZs`,
+      `${a.interfaceEndpoints.value} endpoints × ${a.endpointSubnets.value} AZs`,
     ),
     L(
       "secrets.storage",
@@ -324,8 +330,11 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const az = db.multiAz ? BILLING.rdsMultiAzFactor.value : 1;
   const growth = a.monthsOfGrowth.value * days;
   const rawRetention = a.rawRetentionDays.value;
+  // `growth` is also the age in days, at mid-month, of what the initial load wrote. An expired raw
+  // object stays `noncurrentDays` more as a version (the bucket is versioned).
+  const rawKept = rawRetention + a.noncurrentDays.value;
   const rawStored = Number.isFinite(rawRetention)
-    ? d.dailyRawBytes * rawRetention
+    ? (growth < rawKept ? d.rawBytes : 0) + d.dailyRawBytes * Math.min(growth, rawKept)
     : d.rawBytes + d.dailyRawBytes * growth;
   const curatedStored = d.curatedBytes + d.dailyCuratedBytes * growth;
   const ddc = a.ddcBytes.value;
@@ -427,7 +436,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
         GLUE_JOB_NAMES[job],
         g.dpuHours * runs,
         p.glueDpuHour,
-        `${fmt(runs, 1)} runs × ${a.glueDpus.value[job]} DPU × ${fmt(g.seconds / 60, 1)} min (${a.glueFixedMinutes.value[job]} min fixed)`,
+        `${fmt(runs, 1)} runs × ${glueSize(a, job)} × ${fmt(g.seconds / 60, 1)} min (${a.glueFixedMinutes.value[job]} min fixed)`,
       );
     }),
     L(
@@ -444,7 +453,9 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "raw layer storage",
       gb(rawStored),
       p.s3StandardGbMonth,
-      `${Number.isFinite(rawRetention) ? `${rawRetention} days kept` : "kept for ever"}; + ${fmt(gb(d.dailyRawBytes * days))} GB a month`,
+      Number.isFinite(rawRetention)
+        ? `expire after ${rawRetention} days, versions ${a.noncurrentDays.value} more${growth < rawKept ? "; the load's objects not yet" : ""}`
+        : `kept for ever; + ${fmt(gb(d.dailyRawBytes * days))} GB a month`,
     ),
     ...curatedStorageLines(L, p, a, d, curatedStored),
     L(
@@ -531,9 +542,9 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "vpc.endpoints",
       "VPC",
       "interface endpoints",
-      a.interfaceEndpoints.value * a.subnets.value * HOURS_PER_MONTH,
+      a.interfaceEndpoints.value * a.endpointSubnets.value * HOURS_PER_MONTH,
       p.vpcInterfaceEndpointHour,
-      `${a.interfaceEndpoints.value} endpoints × ${a.subnets.value} AZs × ${HOURS_PER_MONTH} h`,
+      `${a.interfaceEndpoints.value} endpoints × ${a.endpointSubnets.value} AZs × ${HOURS_PER_MONTH} h`,
     ),
     L(
       "vpc.endpoint-data",
@@ -638,10 +649,16 @@ function curatedStorageLines(
   const growth = `+ ${fmt(gb(d.dailyCuratedBytes * DAYS_PER_MONTH))} GB a month`;
   if (a.curatedStorageClass.value === "STANDARD")
     return [L("s3.curated-storage", "S3", "curated layer storage", gb(stored), p.s3StandardGbMonth, growth)];
+  // Tiers by age: Intelligent-Tiering moves an object after 30 days unread, again after 90. The
+  // load's files are all as old as the month modelled is late (`age`, days at mid-month);
+  // curated alarm stays frequent (the dashboard reads it), so do the newest days.
   const alarm = d.collections.find((c) => c.name === "alarm")?.curatedBytes ?? 0;
-  const frequent = Math.min(stored, d.dailyCuratedBytes * 30 + alarm);
-  const infrequent = Math.min(stored - frequent, d.dailyCuratedBytes * 60);
-  const archive = stored - frequent - infrequent;
+  const age = a.monthsOfGrowth.value * DAYS_PER_MONTH;
+  const load = Math.max(0, stored - d.dailyCuratedBytes * age - alarm);
+  const newer = (from: number, to: number) => d.dailyCuratedBytes * Math.max(0, Math.min(age, to) - from);
+  const frequent = alarm + (age < 30 ? load : 0) + newer(0, 30);
+  const infrequent = (age >= 30 && age < 90 ? load : 0) + newer(30, 90);
+  const archive = Math.max(0, stored - frequent - infrequent);
   const files = stored / (128 * 1024 ** 2);
   return [
     L(

@@ -61,6 +61,30 @@ export interface PhaseReport {
   readonly levers: readonly LeverResult[];
   /** The phase total with every applicable lever. */
   readonly withEveryLever: number;
+  /**
+   * Monthly only: a later month, once what the load wrote has aged (raw objects expired, curated
+   * files in the tiers their age reaches), with the growth until then.
+   */
+  readonly later?: { readonly month: number; readonly total: number; readonly withEveryLever: number };
+}
+
+/** The later month {@link PhaseReport.later} models: the fourth after cutover. */
+export const LATER_MONTH = 4;
+
+/** The same inputs for month `month` after cutover (its mean storage: `month − 0.5` of growth). */
+export function inMonth(inputs: CostInputs, month: number): CostInputs {
+  const growth = inputs.assumptions.monthsOfGrowth;
+  return {
+    prices: inputs.prices,
+    assumptions: {
+      ...inputs.assumptions,
+      monthsOfGrowth: {
+        ...growth,
+        value: month - 0.5,
+        source: `month ${month} after cutover: ${growth.source}`,
+      },
+    },
+  };
 }
 
 export interface ExcludedLine {
@@ -151,6 +175,15 @@ export function costReport(inputs: CostInputs, dominantCount = 3): CostReport {
       })),
       levers: leverSavings(inputs, ph),
       withEveryLever: total(costLines(every, ph)),
+      ...(ph === "monthly"
+        ? {
+            later: {
+              month: LATER_MONTH,
+              total: total(costLines(inMonth(inputs, LATER_MONTH), ph)),
+              withEveryLever: total(costLines(inMonth(every, LATER_MONTH), ph)),
+            },
+          }
+        : {}),
     };
   };
   return {

@@ -38,6 +38,7 @@ export const CostStackSchema = z.object({
   "aws:region": z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
   "oven-lakehouse:environment": z.enum(STACKS),
   "oven-lakehouse:subnetIds": z.array(z.string()).min(2),
+  "oven-lakehouse:endpointSubnetIds": z.array(z.string()).min(1).optional(),
   "oven-lakehouse:supportDatabase": z.object({
     instanceClass: z.string(),
     allocatedStorageGb: count(20),
@@ -66,6 +67,7 @@ export const CostStackSchema = z.object({
     curateWorkers: count(2),
     analyticsWorkers: count(2),
     timeoutMinutes: count(1).default(INFRA_DEFAULTS.glueTimeoutMinutes),
+    autoScaling: flag.default(true),
   }),
   "oven-lakehouse:logRetentionDays": count(1),
   "oven-lakehouse:athenaBytesScannedLimit": count(10_485_760),
@@ -75,6 +77,7 @@ export const CostStackSchema = z.object({
       noncurrentDays: count(1).default(INFRA_DEFAULTS.noncurrentDays),
       snapshotRetentionDays: count(1).default(INFRA_DEFAULTS.snapshotRetentionDays),
       queryResultsDays: count(1).default(INFRA_DEFAULTS.queryResultsDays),
+      rawDays: count(1).optional(),
     })
     .default({
       noncurrentDays: INFRA_DEFAULTS.noncurrentDays,
@@ -91,8 +94,10 @@ export interface StackSettings {
   readonly stack: StackName;
   readonly file: string;
   readonly region: string;
-  /** Private subnets: an interface endpoint has one network interface in each. */
+  /** Private subnets (AZs): where the functions and the sources' traffic are. */
   readonly subnets: number;
+  /** Subnets of the interface endpoints: each endpoint has one network interface in each. */
+  readonly endpointSubnets: number;
   readonly supportDatabase: {
     readonly instanceClass: string;
     readonly allocatedStorageGb: number;
@@ -118,6 +123,8 @@ export interface StackSettings {
     readonly postgresExtractWorkers: number;
     readonly curateWorkers: number;
     readonly analyticsWorkers: number;
+    /** Glue auto scaling: the workers are each job's maximum. */
+    readonly autoScaling: boolean;
   };
   readonly logRetentionDays: number;
   readonly athenaBytesScannedLimit: number;
@@ -125,6 +132,8 @@ export interface StackSettings {
   readonly noncurrentDays: number;
   readonly snapshotRetentionDays: number;
   readonly queryResultsDays: number;
+  /** Days raw objects live; undefined: kept. */
+  readonly rawDays: number | undefined;
   /** Production connections set: each adds a secret per source. */
   readonly productionSecrets: number;
 }
@@ -164,6 +173,7 @@ export function parseStackSettings(
     file,
     region: c["aws:region"],
     subnets: c["oven-lakehouse:subnetIds"].length,
+    endpointSubnets: (c["oven-lakehouse:endpointSubnetIds"] ?? c["oven-lakehouse:subnetIds"]).length,
     supportDatabase: c["oven-lakehouse:supportDatabase"],
     functions: c["oven-lakehouse:functions"],
     mapConcurrency: orchestration.mapConcurrency,
@@ -173,6 +183,7 @@ export function parseStackSettings(
       postgresExtractWorkers: glue.postgresExtractWorkers,
       curateWorkers: glue.curateWorkers,
       analyticsWorkers: glue.analyticsWorkers,
+      autoScaling: glue.autoScaling,
     },
     logRetentionDays: c["oven-lakehouse:logRetentionDays"],
     athenaBytesScannedLimit: c["oven-lakehouse:athenaBytesScannedLimit"],
@@ -180,6 +191,7 @@ export function parseStackSettings(
     noncurrentDays: retention.noncurrentDays,
     snapshotRetentionDays: retention.snapshotRetentionDays,
     queryResultsDays: retention.queryResultsDays,
+    rawDays: retention.rawDays,
     productionSecrets:
       (c["oven-lakehouse:productionDdcConnection"] === undefined ? 0 : 1) +
       (c["oven-lakehouse:productionMongodbConnection"] === undefined ? 0 : 1),

@@ -38,6 +38,11 @@ describe("stack config", () => {
   it.each([
     [{ [k("vpcId")]: undefined }, "oven-lakehouse:vpcId is not set"],
     [{ "aws:region": undefined }, "aws:region is not set"],
+    [
+      { [k("endpointSubnetIds")]: '["subnet-0b1d3f5a7c9e24680"]' },
+      "oven-lakehouse:endpointSubnetIds names subnet-0b1d3f5a7c9e24680, not in oven-lakehouse:subnetIds",
+    ],
+    [{ [k("retention")]: '{"rawDays": 3}' }, "oven-lakehouse:retention.rawDays"],
     [{ [k("vpcId")]: "my-vpc" }, "oven-lakehouse:vpcId must look like vpc-0a1b2c3d4e5f67890"],
     [
       { [k("subnetIds")]: '["subnet-04d2b7e9a1c3f5860"]' },

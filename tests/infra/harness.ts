@@ -117,6 +117,10 @@ export const DEPLOY_VALUES: Record<StackName, Record<string, string>> = {
       "subnet-07b2e5d8a1c4f9036",
       "subnet-0f6a1d4c8e2b5f793",
     ]),
+    "oven-lakehouse:endpointSubnetIds": JSON.stringify([
+      "subnet-0d3a6c9e2f41b7085",
+      "subnet-07b2e5d8a1c4f9036",
+    ]),
     "oven-lakehouse:routeTableIds": JSON.stringify(["rtb-06c9f2a5d8e1b4073", "rtb-0a2d5f8b1e4c7a906"]),
     "oven-lakehouse:quicksightPrincipalArn": `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:group/default/lakehouse-analysts`,
     "oven-lakehouse:alarmEmail": "lakehouse-oncall@ovens-fleet.eu",

@@ -207,7 +207,10 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         named(run(), T.lifecycle, `lake-${bucket}`)
           .inputs.rules.filter((r: { expiration?: { days?: number } }) => r.expiration?.days)
           .map((r: { filter: { prefix: string } }) => r.filter.prefix);
-      expect(expiring("mongodb-raw")).toEqual(["_quarantine/"]);
+      // Raw objects themselves expire only where the stack sets retention.rawDays (prod).
+      expect(
+        expiring("mongodb-raw").filter((p: string) => !collections.some((c) => p === `${c.name}/`)),
+      ).toEqual(["_quarantine/"]);
       expect(expiring("glue-assets")).toEqual(["temp/", "spark-events/"]);
       expect(expiring("athena-results")).toEqual([""]);
       expect(expiring("mongodb-curated")).toEqual([]);
@@ -1193,6 +1196,10 @@ describe("dev and prod", () => {
       value: /\/oven-lakehouse\/(dev|prod)\/|oven-lakehouse-(dev|prod)|\((dev|prod)\)/,
     },
     "oven-lakehouse:vpcId": { path: /\.vpcId$/ },
+    // Before subnetIds, whose values it shares: the first match explains a difference.
+    "oven-lakehouse:endpointSubnetIds": {
+      path: /^aws:ec2\/vpcEndpoint:VpcEndpoint lakehouse-\w+\.subnetIds$/,
+    },
     "oven-lakehouse:subnetIds": { value: /subnet-0|security-group\/sg-lakehouse/ },
     "oven-lakehouse:routeTableIds": { value: /rtb-0/ },
     "oven-lakehouse:supportDatabase": {
@@ -1212,6 +1219,9 @@ describe("dev and prod", () => {
     "oven-lakehouse:alarmEmail": { path: /^aws:sns\/topicSubscription:TopicSubscription / },
     "oven-lakehouse:quicksightPrincipalArn": { path: /\.(principal|Principal)$/ },
     "oven-lakehouse:logRetentionDays": { path: /\.retentionInDays$/ },
+    "oven-lakehouse:retention": {
+      path: /^aws:s3\/bucketLifecycleConfiguration:BucketLifecycleConfiguration lake-mongodb-raw\.rules\./,
+    },
     "oven-lakehouse:athenaBytesScannedLimit": { path: /\.bytesScannedCutoffPerQuery$/ },
   };
 
@@ -1249,6 +1259,64 @@ describe("dev and prod", () => {
         .map((r) => `${r.type} ${r.name}`)
         .sort();
     expect(ids(prod)).toEqual(ids(dev));
+  });
+});
+
+describe("what the stack sets to lower its cost", () => {
+  const endpointSubnets = (run: StackRun) =>
+    ofType(run, T.endpoint).filter((e) => e.inputs.vpcEndpointType === "Interface");
+  const rawRules = (run: StackRun) =>
+    named(run, T.lifecycle, "lake-mongodb-raw").inputs.rules as {
+      id: string;
+      filter: { prefix: string };
+      expiration?: { days: number };
+    }[];
+
+  it("places the interface endpoints in endpointSubnetIds, else in every subnet", () => {
+    const prodSubnets = JSON.parse(deployableConfig("prod")["oven-lakehouse:endpointSubnetIds"] as string);
+    expect(prodSubnets).toHaveLength(2);
+    expect(endpointSubnets(prod)).toHaveLength(4);
+    for (const e of endpointSubnets(prod)) expect(e.inputs.subnetIds).toEqual(prodSubnets);
+    const devSubnets = JSON.parse(deployableConfig("dev")["oven-lakehouse:subnetIds"] as string);
+    for (const e of endpointSubnets(dev)) expect(e.inputs.subnetIds).toEqual(devSubnets);
+  });
+
+  it("expires raw objects per collection after retention.rawDays, and leaves _quarantine/ its own rule", () => {
+    const rules = rawRules(prod);
+    const raw = rules.filter((r) => r.id.startsWith("expire-raw-"));
+    expect(raw.map((r) => r.filter.prefix).sort()).toEqual(collections.map((c) => `${c.name}/`).sort());
+    for (const r of raw) expect(r.expiration?.days).toBe(30);
+    expect(rules.find((r) => r.id === "expire-quarantine")).toMatchObject({
+      filter: { prefix: "_quarantine/" },
+      expiration: { days: 90 },
+    });
+    // No rule reaches every key: quarantined documents must keep their review time.
+    expect(rules.filter((r) => r.expiration?.days && r.filter.prefix === "")).toEqual([]);
+    expect(rawRules(dev).filter((r) => r.id.startsWith("expire-raw-"))).toEqual([]);
+  });
+
+  it("moves curated files to Intelligent-Tiering when written, and no other layer's", () => {
+    for (const run of [dev, prod]) {
+      const transitions = (bucket: string) =>
+        (named(run, T.lifecycle, `lake-${bucket}`).inputs.rules as { transitions?: unknown[] }[]).flatMap(
+          (r) => r.transitions ?? [],
+        );
+      expect(transitions("mongodb-curated")).toEqual([{ days: 0, storageClass: "INTELLIGENT_TIERING" }]);
+      for (const bucket of ["mongodb-raw", "postgres", "analytics", "athena-results", "glue-assets"])
+        expect(transitions(bucket)).toEqual([]);
+    }
+  });
+
+  it("turns Glue auto scaling on by default, and off when glue.autoScaling is false", async () => {
+    for (const j of ofType(prod, T.job))
+      expect(j.inputs.defaultArguments["--enable-auto-scaling"]).toBe("true");
+    const glue = JSON.parse(deployableConfig("dev")["oven-lakehouse:glue"] as string);
+    const fixed = await runStack("dev", {
+      "oven-lakehouse:glue": JSON.stringify({ ...glue, autoScaling: false }),
+    });
+    const jobs = ofType(fixed, T.job);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const j of jobs) expect(j.inputs.defaultArguments).not.toHaveProperty("--enable-auto-scaling");
   });
 });
 

@@ -26,8 +26,11 @@ import {
   type CostInputs,
   costLines,
   costReport,
+  DAYS_PER_MONTH,
   dominantLines,
+  glueAutoScaledDpuHours,
   glueRunDpuHours,
+  inMonth,
   LEVERS,
   lambdaCost,
   lambdaGbSeconds,
@@ -180,9 +183,85 @@ describe("lines", () => {
     expect(lineOf(single, "monthly", "rds.instance").quantity).toBe(730);
   });
 
-  it("interface endpoints bill every endpoint in every subnet's AZ, all month", () => {
+  it("interface endpoints bill every endpoint in each of its subnets, all month", () => {
     const line = lineOf(prod, "monthly", "vpc.endpoints");
-    expect(line.quantity).toBe(INFRA.interfaceEndpoints * prod.assumptions.subnets.value * 730);
+    expect(line.quantity).toBe(INFRA.interfaceEndpoints * prod.assumptions.endpointSubnets.value * 730);
+    // prod places them in two of its three subnets; dev in every subnet.
+    expect(prod.assumptions.endpointSubnets.value).toBe(2);
+    expect(prod.assumptions.subnets.value).toBe(3);
+    const dev = inputsFor("dev");
+    expect(dev.assumptions.endpointSubnets.value).toBe(dev.assumptions.subnets.value);
+  });
+
+  it("auto scaling bills the fixed minutes on the floor and the work on what it needs", () => {
+    expect(glueAutoScaledDpuHours(4, 5, 3)).toBeCloseTo((4 * 5) / 60 + 3, 12);
+    // The 1-minute minimum, on the floor's DPUs.
+    expect(glueAutoScaledDpuHours(4, 0, 0)).toBeCloseTo((4 * BILLING.glueMinimumSeconds.value) / 3600, 12);
+    const on = prod.assumptions.glueAutoScaling;
+    const off = patch(prod, { glueAutoScaling: { ...on, value: false } });
+    const a = off.assumptions;
+    // Without it, every DPU bills the whole run: the same run costs more, by the fixed minutes
+    // on the DPUs above the floor (and the work's share of them while it waits on nothing).
+    for (const id of ["glue.postgresExtract", "glue.curate", "glue.analytics"]) {
+      expect(lineOf(off, "monthly", id).cost).toBeGreaterThan(lineOf(prod, "monthly", id).cost);
+    }
+    const job = "analytics" as const;
+    const fixed = a.glueFixedMinutes.value[job];
+    const gap =
+      lineOf(off, "monthly", `glue.${job}`).quantity - lineOf(prod, "monthly", `glue.${job}`).quantity;
+    const perRun = ((a.glueDpus.value[job] - a.glueAutoScalingFloorDpus.value) * fixed) / 60;
+    expect(gap).toBeGreaterThanOrEqual(perRun * a.runsPerDay.value * DAYS_PER_MONTH * 0.999);
+    expect(on.value).toBe(true);
+  });
+
+  it("raw expiry: the load's objects stay through their retention and versions, then only recent days", () => {
+    const a = prod.assumptions;
+    expect(a.rawRetentionDays.value).toBe(30);
+    const kept = a.rawRetentionDays.value + a.noncurrentDays.value;
+    const d = costReport(prod).derived;
+    const stored = (inputs: CostInputs) => lineOf(inputs, "monthly", "s3.raw-storage").quantity * 1024 ** 3;
+    // Month 1: everything the load wrote, and the month's new objects so far.
+    const age1 = a.monthsOfGrowth.value * DAYS_PER_MONTH;
+    expect(stored(prod)).toBeCloseTo(d.rawBytes + d.dailyRawBytes * age1, -3);
+    // Month 4: the load's objects are gone; `kept` days of new ones remain.
+    expect(stored(inMonth(prod, 4))).toBeCloseTo(d.dailyRawBytes * kept, -3);
+    // Kept for ever: month 4 holds the load and every day since.
+    const forever = patch(prod, {
+      rawRetentionDays: { ...a.rawRetentionDays, value: Number.POSITIVE_INFINITY },
+    });
+    expect(stored(inMonth(forever, 4))).toBeCloseTo(d.rawBytes + d.dailyRawBytes * 3.5 * DAYS_PER_MONTH, -3);
+  });
+
+  it("Intelligent-Tiering moves the load's curated files by their age, not in the first month", () => {
+    const a = prod.assumptions;
+    const tiered = patch(prod, {
+      curatedStorageClass: { ...a.curatedStorageClass, value: "INTELLIGENT_TIERING" },
+    });
+    const quantity = (inputs: CostInputs, id: string) =>
+      costLines(inputs, "monthly").find((l) => l.id === id)?.quantity ?? 0;
+    expect(quantity(tiered, "s3.curated-storage-ia")).toBe(0);
+    expect(quantity(tiered, "s3.curated-storage-archive")).toBe(0);
+    const month3 = inMonth(tiered, 3);
+    expect(quantity(month3, "s3.curated-storage-ia")).toBeGreaterThan(
+      quantity(month3, "s3.curated-storage-archive"),
+    );
+    const month5 = inMonth(tiered, 5);
+    expect(quantity(month5, "s3.curated-storage-archive")).toBeGreaterThan(
+      quantity(month5, "s3.curated-storage-ia"),
+    );
+    // Whatever the tiers, the bytes are the curated layer's.
+    const all = (inputs: CostInputs) =>
+      ["s3.curated-storage", "s3.curated-storage-ia", "s3.curated-storage-archive"].reduce(
+        (s, id) => s + quantity(inputs, id),
+        0,
+      );
+    const standard = patch(prod, { curatedStorageClass: { ...a.curatedStorageClass, value: "STANDARD" } });
+    expect(all(month5)).toBeCloseTo(
+      lineOf(inMonth(standard, 5), "monthly", "s3.curated-storage").quantity,
+      6,
+    );
+    // prod moves its curated files to Intelligent-Tiering (infra/storage.ts).
+    expect(a.curatedStorageClass.value).toBe("INTELLIGENT_TIERING");
   });
 });
 
@@ -306,12 +385,20 @@ describe("provenance", () => {
   });
 
   it("the figures repeated from infra/ are infra's", async () => {
-    const [{ LAMBDA_ARCHITECTURE }, { INTERFACE_ENDPOINTS }, monitoring, { JOBS }] = await Promise.all([
+    const [
+      { LAMBDA_ARCHITECTURE },
+      { INTERFACE_ENDPOINTS },
+      monitoring,
+      { JOBS },
+      { CURATED_STORAGE_CLASS },
+    ] = await Promise.all([
       import("../../infra/functions.js"),
       import("../../infra/network.js"),
       import("../../infra/monitoring.js"),
       import("../../infra/glue-jobs.js"),
+      import("../../infra/storage.js"),
     ]);
+    expect(INFRA.curatedStorageClass).toBe(CURATED_STORAGE_CLASS);
     expect(INFRA.lambdaArchitecture).toBe(LAMBDA_ARCHITECTURE);
     expect(INFRA.interfaceEndpoints).toBe(Object.keys(INTERFACE_ENDPOINTS).length);
     expect(INFRA.alarmsPerCollection).toBe(monitoring.COLLECTION_ALARMS.length);
