@@ -50,7 +50,8 @@ export const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
  * `{idDevice, <ts>}` index is two intervals, [MinKey, EARLIEST_DATE) and (the last date, MaxKey]:
  * missing (indexed as null), null, numbers, strings, objects, Timestamps... An index seek that
  * finds nothing on a device without untimed documents, which is nearly every device on nearly
- * every run. FerretDB runs it too (a scan there, as every query). `$type` lists are no way
+ * every run. FerretDB runs it too (there it reads the device's documents, as every query does:
+ * tools/ferretdb/indexes.sql). `$type` lists are no way
  * around it: FerretDB 1.24 refuses the aliases `decimal`, `javascript`, `symbol`, `minKey`,
  * `maxKey` and the like, so a list both servers accept would miss some types.
  */
