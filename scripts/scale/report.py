@@ -99,28 +99,53 @@ def mib(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def advance_rows(run: Path) -> list[dict[str, Any]]:
+    """Each advance's run: its whole time and peak, and its stages' seconds."""
+    rows = []
+    n = 1
+    while (run / f"advance-{n}.log").exists():
+        log = stamped(run / f"advance-{n}.log")
+        rss = samples(run / f"advance-{n}-rss.jsonl")
+        rows.append(
+            {
+                **whole_run(log, rss, f"advance {n}, whole"),
+                "documents_read": sum(documents_read(log).values()),
+                "stages": {st["stage"]: st["seconds"] for st in stages(log, rss)},
+            }
+        )
+        n += 1
+    return rows
+
+
+def stage_line(row: dict[str, Any]) -> str:
+    p = row["peak_mib"]
+    parts = {k: v for k, v in p.items() if k != "tree" and not k.startswith("server ")}
+    largest = max(parts.items(), key=lambda kv: kv[1], default=("–", 0.0))
+    return (
+        f"| {row['stage']} | {row['verdict']} | {row['seconds']:,.1f} | {mib(p.get('tree', 0))} | "
+        f"{largest[0]} {mib(largest[1])} | {mib(p.get('cli', 0))} | {mib(p.get('server ferretdb', 0))} | "
+        f"{mib(p.get('server postgres', 0))} |"
+    )
+
+
 def main() -> None:
     run = Path(sys.argv[1])
     load = json.loads((run / "load.json").read_text())
     pipeline = stamped(run / "pipeline.log")
     rss = samples(run / "rss.jsonl")
+    load_row = whole_run(
+        stamped(run / "load.log"), samples(run / "load-rss.jsonl"), "snapshot load"
+    )
     stage_rows = [
-        {
-            **whole_run(
-                stamped(run / "load.log"),
-                samples(run / "load-rss.jsonl"),
-                "snapshot load",
-            ),
-            "seconds": round(load["durationMs"] / 1000, 1),
-        },
+        {**load_row, "seconds": round(load["durationMs"] / 1000, 1)},
         *stages(pipeline, rss),
         whole_run(pipeline, rss, "pipeline, whole"),
-        whole_run(
-            stamped(run / "compact.log"),
-            samples(run / "compact-rss.jsonl"),
-            "compaction",
-        ),
     ]
+    advances = advance_rows(run)
+    compaction = whole_run(
+        stamped(run / "compact.log"), samples(run / "compact-rss.jsonl"), "compaction"
+    )
+    initial = json.loads((run / "lake-initial.json").read_text())
     before = json.loads((run / "lake-before.json").read_text())
     after = json.loads((run / "lake.json").read_text())
     report = {
@@ -130,7 +155,10 @@ def main() -> None:
         "documents_read": documents_read(pipeline),
         "ddc_rows": load["rows"],
         "stages": stage_rows,
+        "advances": advances,
+        "compaction": compaction,
         "raw": after["raw"],
+        "tables_initial": initial["tables"],
         "tables_before_compaction": before["tables"],
         "tables": after["tables"],
     }
@@ -141,50 +169,46 @@ def main() -> None:
     )
     print(report["machine"] + "\n")
     print(
-        "| stage | result | seconds | peak MiB, process tree | largest part | FerretDB | PostgreSQL (PSS) |"
+        "| stage | result | seconds | peak MiB, process tree | largest part | the CLI (plan, workers, "
+        "reconcile) | FerretDB | PostgreSQL (PSS) |"
     )
-    print("| --- | --- | ---: | ---: | --- | ---: | ---: |")
-    for row in stage_rows:
-        p = row["peak_mib"]
-        parts = {
-            k: v for k, v in p.items() if k != "tree" and not k.startswith("server ")
-        }
-        largest = max(parts.items(), key=lambda kv: kv[1], default=("–", 0.0))
-        print(
-            f"| {row['stage']} | {row['verdict']} | {row['seconds']:,.1f} | {mib(p.get('tree', 0))} | "
-            f"{largest[0]} {mib(largest[1])} | {mib(p.get('server ferretdb', 0))} | "
-            f"{mib(p.get('server postgres', 0))} |"
-        )
+    print("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |")
+    for row in [*stage_rows, *advances, compaction]:
+        print(stage_line(row))
+    for a in advances:
+        detail = ", ".join(f"{k} {v:,.1f} s" for k, v in a["stages"].items() if v >= 1)
+        print(f"\n{a['stage']}: {a['documents_read']:,} documents read; {detail}")
+
     print(
         "\n| collection | documents | read by the workers | raw objects | raw MiB | curated rows | curated MiB "
-        "| files before → after compaction |"
+        "| data files: initial → after the advances → after compaction |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+    def files(tables: dict[str, Any], name: str) -> int:
+        return int(tables.get(name, {}).get("data_files", 0))
+
     for collection, count in load["documents"].items():
         raw = after["raw"].get(collection, {"objects": 0, "bytes": 0})
-        table = after["tables"].get(f"mongodb.{collection}", {})
-        files_before = (
-            before["tables"].get(f"mongodb.{collection}", {}).get("data_files", 0)
-        )
+        name = f"mongodb.{collection}"
+        table = after["tables"].get(name, {})
         print(
             f"| {collection} | {count:,} | {report['documents_read'].get(collection, 0):,} | "
             f"{raw['objects']:,} | {raw['bytes'] / MIB:,.1f} | "
             f"{table.get('rows', 0):,} | {table.get('bytes', 0) / MIB:,.1f} | "
-            f"{files_before:,} → {table.get('data_files', 0):,} |"
+            f"{files(initial['tables'], name):,} → {files(before['tables'], name):,} → {files(after['tables'], name):,} |"
         )
     for namespace in ("postgres", "analytics"):
-        tables = {
-            k: v for k, v in after["tables"].items() if k.startswith(f"{namespace}.")
-        }
-        files_before = sum(
-            v["data_files"]
-            for k, v in before["tables"].items()
-            if k.startswith(f"{namespace}.")
-        )
+        names = [k for k in after["tables"] if k.startswith(f"{namespace}.")]
+
+        def total(tables: dict[str, Any], names: list[str] = names) -> int:
+            return sum(files(tables, n) for n in names)
+
         print(
-            f"| {namespace} ({len(tables)} tables) | | | | | {sum(v['rows'] for v in tables.values()):,} | "
-            f"{sum(v['bytes'] for v in tables.values()) / MIB:,.1f} | "
-            f"{files_before:,} → {sum(v['data_files'] for v in tables.values()):,} |"
+            f"| {namespace} ({len(names)} tables) | | | | | "
+            f"{sum(after['tables'][n]['rows'] for n in names):,} | "
+            f"{sum(after['tables'][n]['bytes'] for n in names) / MIB:,.1f} | "
+            f"{total(initial['tables']):,} → {total(before['tables']):,} → {total(after['tables']):,} |"
         )
 
 
