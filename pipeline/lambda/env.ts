@@ -46,8 +46,9 @@ export function loadFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
 /**
  * Node flags of the worker function (its `NODE_OPTIONS`). Without a cap V8 sizes the old space
  * from the machine and lets garbage pile up long before collecting it: the worker's live set is
- * bounded by row groups (a few MiB per device), yet its RSS grew to 335 MiB on `variable_logs`
- * under the default heap, and stays under 200 MiB with this cap at the same speed
- * (`npm run bench`, which runs its worker child with these flags).
+ * bounded by row groups, yet its RSS grew to 335 MiB on `variable_logs` under the default heap.
+ * With this cap at the same speed, `npm run bench` (which runs its worker child with these
+ * flags) measured peaks of about 200 MiB on events and 305 MiB on `variable_logs`, whose wide
+ * row groups keep ~107 MiB live at the peak: a lower cap would not hold them.
  */
 export const WORKER_NODE_OPTIONS = "--max-old-space-size=128";
