@@ -20,11 +20,11 @@ import { PARQUET_WRITER_OPTIONS } from "../../../pipeline/lake/parquet-file.js";
 import { writeParquetObject } from "../../../pipeline/lake/parquet-object.js";
 import {
   type CollectionEntry,
-  type ColumnType,
   collection,
   type LakeRow,
   type RegistryEntry,
 } from "../../../pipeline/schema/index.js";
+import { DUCK_TYPE, sqlString as sql } from "../ingest/duckdb.js";
 import { fromArray, ndjsonRows } from "../ingest/rows.js";
 import type { Phases } from "./wasm-writer.js";
 
@@ -78,6 +78,20 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+
+/** A stream run's report: one object from rows written as they are read, none held in memory. */
+function streamReport(args: ChildArgs, rows: number, one: Timing, version: string): ChildReport {
+  return {
+    encoder: args.encoder,
+    mode: args.mode,
+    rows,
+    one,
+    perDevice: null,
+    loadedRssMiB: 0,
+    peakRssMiB: peakRssMiB(),
+    version,
+  };
+}
 
 async function timed(run: () => Promise<{ bytes: number; objects: number }>): Promise<Timing> {
   const c0 = cpuMs();
@@ -135,16 +149,7 @@ async function nodeEncoder(args: ChildArgs): Promise<ChildReport> {
       return { bytes: w?.bytes ?? 0, objects: 1 };
     });
     const rows = await countRows(args.rowsFile, entry);
-    return {
-      encoder: args.encoder,
-      mode: args.mode,
-      rows,
-      one,
-      perDevice: null,
-      loadedRssMiB: 0,
-      peakRssMiB: peakRssMiB(),
-      version,
-    };
+    return streamReport(args, rows, one, version);
   }
   const rows: LakeRow[] = [];
   for await (const row of ndjsonRows(args.rowsFile, entry)) rows.push(row);
@@ -186,19 +191,6 @@ async function countRows(path: string, entry: CollectionEntry): Promise<number> 
   return n;
 }
 
-/** DuckDB type of each lake column type (timestamps: the NDJSON holds ISO strings in UTC). */
-const DUCK_TYPE = {
-  string: "VARCHAR",
-  json: "VARCHAR",
-  int32: "INTEGER",
-  int64: "BIGINT",
-  float64: "DOUBLE",
-  boolean: "BOOLEAN",
-  timestamp: "TIMESTAMP",
-} as const satisfies Record<ColumnType, string>;
-
-const sql = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
 async function duckdbEncoder(args: ChildArgs): Promise<ChildReport> {
   // A native add-on, loaded from node_modules (never bundled), and only by this child.
   const { DuckDBInstance, DuckDBTimestampValue } = await import("@duckdb/node-api");
@@ -222,16 +214,7 @@ async function duckdbEncoder(args: ChildArgs): Promise<ChildReport> {
         objects: 1,
       }));
       const rows = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${source}`)).getRowsJS()[0]?.[0]);
-      return {
-        encoder: args.encoder,
-        mode: args.mode,
-        rows,
-        one,
-        perDevice: null,
-        loadedRssMiB: 0,
-        peakRssMiB: peakRssMiB(),
-        version,
-      };
+      return streamReport(args, rows, one, version);
     }
     let rows: number;
     if (args.encoder === "duckdb") {
@@ -297,16 +280,7 @@ async function duckdbEncoder(args: ChildArgs): Promise<ChildReport> {
         objects: 1,
       }));
       const rows = await countRows(args.rowsFile, entry);
-      return {
-        encoder: args.encoder,
-        mode: args.mode,
-        rows,
-        one,
-        perDevice: null,
-        loadedRssMiB: 0,
-        peakRssMiB: peakRssMiB(),
-        version,
-      };
+      return streamReport(args, rows, one, version);
     }
     const all: LakeRow[] = [];
     for await (const row of ndjsonRows(args.rowsFile, entry)) all.push(row);

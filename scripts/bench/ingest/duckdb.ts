@@ -17,7 +17,7 @@ import { peakRssMiB } from "./rss.js";
 export const ROW_GROUP = PARQUET_WRITER_OPTIONS.rowGroupSize;
 
 /** DuckDB type of each lake column type (timestamps: the NDJSON holds ISO strings in UTC). */
-const DUCK_TYPE = {
+export const DUCK_TYPE = {
   string: "VARCHAR",
   json: "VARCHAR",
   int32: "INTEGER",
@@ -27,7 +27,8 @@ const DUCK_TYPE = {
   timestamp: "TIMESTAMP",
 } as const satisfies Record<ColumnType, string>;
 
-const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** A SQL string literal. */
+export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export async function duckdbCopy(ctx: Context): Promise<DuckReport> {
   // A native add-on, loaded from node_modules (never bundled), and only by this child.
