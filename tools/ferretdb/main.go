@@ -11,6 +11,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with --pprof-addr
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,7 +27,13 @@ func main() {
 	pgURL := flag.String("postgresql-url", "", "PostgreSQL URL for the postgresql handler")
 	sqliteURL := flag.String("sqlite-url", "", "SQLite directory URI for the sqlite handler")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	pprofAddr := flag.String("pprof-addr", "", "serve Go's profiler (/debug/pprof) on this address; off when empty")
 	flag.Parse()
+
+	if *pprofAddr != "" {
+		// For finding where a slow local query spends FerretDB's CPU (docs/local-stack.md).
+		go func() { _ = http.ListenAndServe(*pprofAddr, nil) }()
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
