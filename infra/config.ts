@@ -194,6 +194,12 @@ export const StackConfigSchema = z.object({
      * and a run bills the workers it used, not all of them for its whole length.
      */
     autoScaling: flag.default(true),
+    /**
+     * Glue job metrics (`--enable-metrics`: driver and executor memory, CPU, shuffle), for tuning
+     * the jobs. Off, the jobs publish none and the VPC's monitoring endpoint, which only they
+     * use, is not created; the jobs' logs, Spark UI event logs and the pipeline's alarms remain.
+     */
+    metrics: flag.default(true),
   }),
   /** The sources' networks: the only destinations of the security groups' database egress. */
   sourceNetworks: z.object({ ddc: SourceNetwork, mongodb: SourceNetwork }),

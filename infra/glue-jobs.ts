@@ -99,6 +99,8 @@ export interface GlueJobSize {
   readonly timeoutMinutes: number;
   /** Glue auto scaling: `workers` is the maximum, and a run bills the workers it used. */
   readonly autoScaling: boolean;
+  /** Glue job metrics (`--enable-metrics`): billed as custom metrics, sent through an endpoint. */
+  readonly metrics: boolean;
 }
 
 export interface GlueJobsArgs {
@@ -355,7 +357,7 @@ export class GlueJobs extends pulumi.ComponentResource {
             "--conf": b.mongodbCurated.url.apply(icebergSparkConf),
             "--job-bookmark-option": "job-bookmark-disable",
             "--TempDir": pulumi.interpolate`s3://${assets.name}/${PREFIX.glueTemp}${job}/`,
-            "--enable-metrics": "true",
+            ...(size.metrics ? { "--enable-metrics": "true" } : {}),
             "--enable-job-insights": "true",
             // A daily run's increment keeps few executors busy; the fixed part (session,
             // planning, commits) then bills a few workers, not the maximum.

@@ -56,6 +56,7 @@ const network = new Network("lakehouse", {
   vpcId: config.vpcId,
   subnetIds: config.subnetIds,
   endpointSubnetIds: config.endpointSubnetIds,
+  glueMetrics: config.glue.metrics,
   routeTableIds: config.routeTableIds,
   sources: [
     ...sourceEndpoints("ddc", [config.ddcConnection, config.productionDdcConnection], DEFAULT_PORT.postgres),
@@ -137,6 +138,7 @@ const glueSize = (workers: number) => ({
   workers,
   timeoutMinutes: config.glue.timeoutMinutes,
   autoScaling: config.glue.autoScaling,
+  metrics: config.glue.metrics,
 });
 const glue = new GlueJobs("glue", {
   region,

@@ -18,9 +18,18 @@ export const INTERFACE_ENDPOINTS = {
   glue: "glue",
   /** Glue continuous logging from inside the VPC. */
   logs: "logs",
-  /** Glue job metrics (`--enable-metrics`). */
+  /** Glue job metrics (`--enable-metrics`); only when they are on (`glue.metrics`). */
   monitoring: "monitoring",
 } as const;
+
+export type InterfaceEndpoint = keyof typeof INTERFACE_ENDPOINTS;
+
+/** The interface endpoints a deployment needs: `monitoring` serves only Glue's job metrics. */
+export function interfaceEndpointsFor(glueMetrics: boolean): readonly InterfaceEndpoint[] {
+  return (Object.keys(INTERFACE_ENDPOINTS) as InterfaceEndpoint[]).filter(
+    (e) => glueMetrics || e !== "monitoring",
+  );
+}
 
 export const HTTPS = 443;
 
@@ -30,6 +39,8 @@ export interface NetworkArgs {
   readonly subnetIds: readonly string[];
   /** Subnets of the interface endpoints (some of `subnetIds`; default all of them). */
   readonly endpointSubnetIds?: readonly string[];
+  /** Glue publishes job metrics (`glue.metrics`): the monitoring endpoint is created for them. */
+  readonly glueMetrics: boolean;
   /** Route tables of those subnets; the S3 gateway endpoint adds its prefix-list route. */
   readonly routeTableIds: readonly string[];
   /** The source databases the functions and jobs connect to: port and where they are. */
@@ -52,7 +63,7 @@ export class Network extends pulumi.ComponentResource {
   /** Security group of the Glue connections (Glue requires a self-referencing rule). */
   readonly glueSecurityGroupId: pulumi.Output<string>;
   readonly s3Endpoint: aws.ec2.VpcEndpoint;
-  readonly interfaceEndpoints: Record<keyof typeof INTERFACE_ENDPOINTS, aws.ec2.VpcEndpoint>;
+  readonly interfaceEndpoints: Partial<Record<InterfaceEndpoint, aws.ec2.VpcEndpoint>>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:network:Network", name, {}, opts);
@@ -149,16 +160,13 @@ export class Network extends pulumi.ComponentResource {
       description: "Glue workers (required self-reference)",
     });
 
-    const interfaceEndpoints = {} as Record<keyof typeof INTERFACE_ENDPOINTS, aws.ec2.VpcEndpoint>;
-    for (const [key, service] of Object.entries(INTERFACE_ENDPOINTS) as [
-      keyof typeof INTERFACE_ENDPOINTS,
-      string,
-    ][]) {
+    const interfaceEndpoints: Partial<Record<InterfaceEndpoint, aws.ec2.VpcEndpoint>> = {};
+    for (const key of interfaceEndpointsFor(args.glueMetrics)) {
       interfaceEndpoints[key] = new aws.ec2.VpcEndpoint(
         `${name}-${key}`,
         {
           vpcId: args.vpcId,
-          serviceName: `com.amazonaws.${args.region}.${service}`,
+          serviceName: `com.amazonaws.${args.region}.${INTERFACE_ENDPOINTS[key]}`,
           vpcEndpointType: "Interface",
           subnetIds: [...(args.endpointSubnetIds ?? args.subnetIds)],
           securityGroupIds: [endpoints.id],

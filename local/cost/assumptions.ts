@@ -99,8 +99,9 @@ export interface CollectionRate {
 export const INFRA = {
   /** infra/functions.ts `LAMBDA_ARCHITECTURE`. */
   lambdaArchitecture: "arm64" as "arm64" | "x86_64",
-  /** infra/network.ts `INTERFACE_ENDPOINTS`: secretsmanager, glue, logs, monitoring. */
-  interfaceEndpoints: 4,
+  /** infra/network.ts `interfaceEndpointsFor`: secretsmanager, glue, logs, and monitoring only
+   * for Glue's job metrics. */
+  interfaceEndpoints: { withGlueMetrics: 4, withoutGlueMetrics: 3 },
   /** infra/monitoring.ts: `EXECUTION_ALARMS`, the no-success alarm, the schedule's DLQ alarm,
    * the support database's storage and CPU alarms, and reconcile's. */
   fixedAlarms: 3 + 1 + 1 + 2 + 1,
@@ -602,10 +603,11 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       source: `${stackKey("endpointSubnetIds")} (default ${stackKey("subnetIds")}): an interface endpoint has a network interface in each`,
     },
     interfaceEndpoints: {
-      value: INFRA.interfaceEndpoints,
+      value: settings.glue.metrics
+        ? INFRA.interfaceEndpoints.withGlueMetrics
+        : INFRA.interfaceEndpoints.withoutGlueMetrics,
       unit: "interface endpoints",
-      source:
-        "infra/network.ts INTERFACE_ENDPOINTS (the S3 gateway endpoint is free); no NAT gateway is created",
+      source: `infra/network.ts interfaceEndpointsFor(${glueKey}.metrics = ${settings.glue.metrics}) (the S3 gateway endpoint is free); no NAT gateway is created`,
     },
     secrets: {
       value:
@@ -644,10 +646,11 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       source: "pipeline/lambda/metrics.ts METRIC per registry collection, and reconcile's run-wide record",
     },
     glueMetricsPerJob: {
-      value: 30,
+      value: settings.glue.metrics ? 30 : 0,
       unit: "metrics per job (--enable-metrics)",
-      source:
-        "assumed: Glue's job metrics (driver, executors, ALL) billed as custom metrics while the job runs",
+      source: settings.glue.metrics
+        ? `${glueKey}.metrics; assumed: Glue's job metrics (driver, executors, ALL) billed as custom metrics while the job runs`
+        : `${glueKey}.metrics is false: the jobs publish none`,
     },
     alarms: {
       value: INFRA.fixedAlarms + INFRA.alarmsPerCollection * collections.length,

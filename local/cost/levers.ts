@@ -3,7 +3,7 @@
  * each sensitivity is the model run again with some assumptions changed, so every saving is
  * computed from the same lines, never asserted.
  */
-import type { Assumption, Assumptions } from "./assumptions.js";
+import { type Assumption, type Assumptions, INFRA } from "./assumptions.js";
 import { derive, GLUE_JOBS } from "./derive.js";
 import { type CostInputs, costLines, type Phase, total } from "./lines.js";
 
@@ -118,7 +118,7 @@ export const LEVERS: readonly Lever[] = [
   {
     id: "fewer-endpoints",
     lines: ["vpc.endpoints", "cloudwatch.metrics"],
-    what: "turn off Glue's --enable-metrics: the monitoring interface endpoint then serves nothing and can go (the jobs' logs and the pipeline's alarms stay)",
+    what: "turn off Glue's job metrics (glue.metrics: false): the monitoring interface endpoint serves only them and is not created (the jobs' logs and the pipeline's alarms stay)",
     apply: (i) =>
       i.assumptions.glueMetricsPerJob.value === 0
         ? undefined
@@ -126,7 +126,7 @@ export const LEVERS: readonly Lever[] = [
             glueMetricsPerJob: withValue(i.assumptions.glueMetricsPerJob, 0),
             interfaceEndpoints: withValue(
               i.assumptions.interfaceEndpoints,
-              Math.max(1, i.assumptions.interfaceEndpoints.value - 1),
+              INFRA.interfaceEndpoints.withoutGlueMetrics,
             ),
           }),
   },

@@ -68,6 +68,7 @@ export const CostStackSchema = z.object({
     analyticsWorkers: count(2),
     timeoutMinutes: count(1).default(INFRA_DEFAULTS.glueTimeoutMinutes),
     autoScaling: flag.default(true),
+    metrics: flag.default(true),
   }),
   "oven-lakehouse:logRetentionDays": count(1),
   "oven-lakehouse:athenaBytesScannedLimit": count(10_485_760),
@@ -125,6 +126,8 @@ export interface StackSettings {
     readonly analyticsWorkers: number;
     /** Glue auto scaling: the workers are each job's maximum. */
     readonly autoScaling: boolean;
+    /** Glue job metrics: custom metrics, and the monitoring endpoint they need. */
+    readonly metrics: boolean;
   };
   readonly logRetentionDays: number;
   readonly athenaBytesScannedLimit: number;
@@ -184,6 +187,7 @@ export function parseStackSettings(
       curateWorkers: glue.curateWorkers,
       analyticsWorkers: glue.analyticsWorkers,
       autoScaling: glue.autoScaling,
+      metrics: glue.metrics,
     },
     logRetentionDays: c["oven-lakehouse:logRetentionDays"],
     athenaBytesScannedLimit: c["oven-lakehouse:athenaBytesScannedLimit"],

@@ -167,7 +167,12 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
         .filter((e) => e.inputs.vpcEndpointType === "Interface")
         .map((e) => e.inputs.serviceName.split(".").at(-1))
         .sort();
-      expect(services).toEqual(["glue", "logs", "monitoring", "secretsmanager"]);
+      // monitoring serves only Glue's job metrics, which prod turns off (glue.metrics).
+      expect(services).toEqual(
+        stack === "prod"
+          ? ["glue", "logs", "secretsmanager"]
+          : ["glue", "logs", "monitoring", "secretsmanager"],
+      );
       for (const e of endpoints) expect(e.inputs.vpcId).toBe(config["oven-lakehouse:vpcId"]);
     });
   });
@@ -1214,7 +1219,7 @@ describe("dev and prod", () => {
     },
     "oven-lakehouse:orchestration": { path: /(\.scheduleExpression|\.MaxConcurrency)$/ },
     "oven-lakehouse:glue": {
-      path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout)$|\.(PostgresExtract|Curate|Analytics)\.TimeoutSeconds$/,
+      path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout|defaultArguments\.--enable-metrics)$|\.(PostgresExtract|Curate|Analytics)\.TimeoutSeconds$|^aws:ec2\/vpcEndpoint:VpcEndpoint lakehouse-monitoring\./,
     },
     "oven-lakehouse:alarmEmail": { path: /^aws:sns\/topicSubscription:TopicSubscription / },
     "oven-lakehouse:quicksightPrincipalArn": { path: /\.(principal|Principal)$/ },
@@ -1250,12 +1255,17 @@ describe("dev and prod", () => {
     expect([...explainedBy].sort()).toEqual(differing.sort());
     expect(ofType(dev, T.subscription)).toHaveLength(0);
     expect(ofType(prod, T.subscription)).toHaveLength(1);
+    expect(ofType(dev, T.endpoint).filter((e) => e.name === "lakehouse-monitoring")).toHaveLength(1);
+    expect(ofType(prod, T.endpoint).filter((e) => e.name === "lakehouse-monitoring")).toHaveLength(0);
   });
 
   it("declare the same resources", () => {
     const ids = (run: StackRun) =>
       run.resources
-        .filter((r) => r.type !== T.subscription)
+        // The alarm email's subscription, and the endpoint of Glue's job metrics (glue.metrics).
+        .filter(
+          (r) => r.type !== T.subscription && !(r.type === T.endpoint && r.name === "lakehouse-monitoring"),
+        )
         .map((r) => `${r.type} ${r.name}`)
         .sort();
     expect(ids(prod)).toEqual(ids(dev));
@@ -1275,7 +1285,7 @@ describe("what the stack sets to lower its cost", () => {
   it("places the interface endpoints in endpointSubnetIds, else in every subnet", () => {
     const prodSubnets = JSON.parse(deployableConfig("prod")["oven-lakehouse:endpointSubnetIds"] as string);
     expect(prodSubnets).toHaveLength(2);
-    expect(endpointSubnets(prod)).toHaveLength(4);
+    expect(endpointSubnets(prod)).toHaveLength(3);
     for (const e of endpointSubnets(prod)) expect(e.inputs.subnetIds).toEqual(prodSubnets);
     const devSubnets = JSON.parse(deployableConfig("dev")["oven-lakehouse:subnetIds"] as string);
     for (const e of endpointSubnets(dev)) expect(e.inputs.subnetIds).toEqual(devSubnets);
@@ -1305,6 +1315,17 @@ describe("what the stack sets to lower its cost", () => {
       for (const bucket of ["mongodb-raw", "postgres", "analytics", "athena-results", "glue-assets"])
         expect(transitions(bucket)).toEqual([]);
     }
+  });
+
+  it("publishes Glue job metrics by default (dev); without them (prod), no monitoring endpoint", () => {
+    const monitoringEndpoints = (run: StackRun) =>
+      endpointSubnets(run).filter((e) => e.inputs.serviceName.endsWith(".monitoring"));
+    for (const j of ofType(dev, T.job)) expect(j.inputs.defaultArguments["--enable-metrics"]).toBe("true");
+    expect(monitoringEndpoints(dev)).toHaveLength(1);
+    const prodJobs = ofType(prod, T.job);
+    expect(prodJobs.length).toBeGreaterThan(0);
+    for (const j of prodJobs) expect(j.inputs.defaultArguments).not.toHaveProperty("--enable-metrics");
+    expect(monitoringEndpoints(prod)).toEqual([]);
   });
 
   it("turns Glue auto scaling on by default, and off when glue.autoScaling is false", async () => {

@@ -174,6 +174,30 @@ describe("lines", () => {
     expect(lineOf(x86, "initial", "lambda.worker").unitPrice).toBe(prices.lambdaX86GbSecond.usd);
   });
 
+  it("Glue's job metrics bring the monitoring endpoint and their custom metrics; off, neither", () => {
+    const dev = inputsFor("dev");
+    expect(readStackSettings("dev", ROOT).glue.metrics).toBe(true);
+    expect(dev.assumptions.interfaceEndpoints.value).toBe(INFRA.interfaceEndpoints.withGlueMetrics);
+    expect(dev.assumptions.glueMetricsPerJob.value).toBeGreaterThan(0);
+    expect(readStackSettings("prod", ROOT).glue.metrics).toBe(false);
+    expect(prod.assumptions.interfaceEndpoints.value).toBe(INFRA.interfaceEndpoints.withoutGlueMetrics);
+    expect(prod.assumptions.glueMetricsPerJob.value).toBe(0);
+    // The lever that turns them off has nothing left to do on prod.
+    const on = patch(prod, {
+      glueMetricsPerJob: { ...prod.assumptions.glueMetricsPerJob, value: 30 },
+      interfaceEndpoints: {
+        ...prod.assumptions.interfaceEndpoints,
+        value: INFRA.interfaceEndpoints.withGlueMetrics,
+      },
+    });
+    const endpointsOn = lineOf(on, "monthly", "vpc.endpoints").cost;
+    const endpointsOff = lineOf(prod, "monthly", "vpc.endpoints").cost;
+    expect(endpointsOn - endpointsOff).toBeCloseTo(prices.vpcInterfaceEndpointHour.usd * 2 * 730, 6);
+    expect(lineOf(on, "monthly", "cloudwatch.metrics").cost).toBeGreaterThan(
+      lineOf(prod, "monthly", "cloudwatch.metrics").cost,
+    );
+  });
+
   it("Multi-AZ bills the support database's instance and storage twice", () => {
     const db = prod.assumptions.supportDatabase;
     const single = patch(prod, { supportDatabase: { ...db, value: { ...db.value, multiAz: false } } });
@@ -185,7 +209,9 @@ describe("lines", () => {
 
   it("interface endpoints bill every endpoint in each of its subnets, all month", () => {
     const line = lineOf(prod, "monthly", "vpc.endpoints");
-    expect(line.quantity).toBe(INFRA.interfaceEndpoints * prod.assumptions.endpointSubnets.value * 730);
+    expect(line.quantity).toBe(
+      prod.assumptions.interfaceEndpoints.value * prod.assumptions.endpointSubnets.value * 730,
+    );
     // prod places them in two of its three subnets; dev in every subnet.
     expect(prod.assumptions.endpointSubnets.value).toBe(2);
     expect(prod.assumptions.subnets.value).toBe(3);
@@ -387,7 +413,7 @@ describe("provenance", () => {
   it("the figures repeated from infra/ are infra's", async () => {
     const [
       { LAMBDA_ARCHITECTURE },
-      { INTERFACE_ENDPOINTS },
+      { interfaceEndpointsFor },
       monitoring,
       { JOBS },
       { CURATED_STORAGE_CLASS },
@@ -400,7 +426,10 @@ describe("provenance", () => {
     ]);
     expect(INFRA.curatedStorageClass).toBe(CURATED_STORAGE_CLASS);
     expect(INFRA.lambdaArchitecture).toBe(LAMBDA_ARCHITECTURE);
-    expect(INFRA.interfaceEndpoints).toBe(Object.keys(INTERFACE_ENDPOINTS).length);
+    expect(INFRA.interfaceEndpoints).toEqual({
+      withGlueMetrics: interfaceEndpointsFor(true).length,
+      withoutGlueMetrics: interfaceEndpointsFor(false).length,
+    });
     expect(INFRA.alarmsPerCollection).toBe(monitoring.COLLECTION_ALARMS.length);
     // Execution alarms, no success, schedule undelivered, support db storage and CPU, reconcile.
     expect(INFRA.fixedAlarms).toBe(monitoring.EXECUTION_ALARMS.length + 1 + 1 + 2 + 1);
