@@ -1,19 +1,48 @@
 /**
- * The local stack's FerretDB patch (tools/ferretdb/patches/pushdown.patch): a date bound
- * (`$gt`, `$gte`, `$lt`, `$lte`) goes down to PostgreSQL, so a window's query reads the window's
- * rows, not the device's whole history; so do its `$not` (the untimed query) and an ObjectId
- * bound (reconcile's documents inserted since its watermark), and a sort of ObjectIds (reconcile's
- * newest one). The pushed-down filter may only narrow what FerretDB then
- * filters itself, so every answer is compared with the same filter under a top-level `$and`, which
- * FerretDB 1.24 never pushes down. Real FerretDB, over the MongoDB protocol.
+ * The local stack's FerretDB patch (tools/ferretdb/patches/pushdown.patch), over the MongoDB
+ * protocol against the real FerretDB: date bounds (`$gt`, `$gte`, `$lt`, `$lte`) and their `$not`
+ * (a window's query, the untimed query), ObjectId bounds (reconcile's documents inserted since its
+ * watermark), `$nin` of numbers (the orphan sweep) and a sort of ObjectIds (reconcile's newest one)
+ * go down to PostgreSQL. A pushed-down filter may only narrow what FerretDB then filters itself,
+ * so every answer is compared with the same filter under a top-level `$and`, which FerretDB 1.24
+ * never pushes down, and each pushdown is checked in PostgreSQL's plan (FerretDB's explain).
  */
 import { randomUUID } from "node:crypto";
-import { type Db, type Document, type Filter, Long, MongoClient, ObjectId, Timestamp } from "mongodb";
+import { type Db, type Document, Double, type Filter, Long, MongoClient, ObjectId, Timestamp } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLocalConfig } from "../../local/config.js";
+import { orphanFilter } from "../../pipeline/ingest/orphans.js";
 import { newestObjectId } from "../../pipeline/reconcile/changes.js";
 
 const config = loadLocalConfig();
+
+/**
+ * A database of its own for a describe block, dropped after it: `db()` once its hooks ran,
+ * `labels(filter)` the sorted labels a find on `collection` answers, `plan(filter)` PostgreSQL's
+ * plan for it.
+ */
+function scratchDatabase(prefix: string, collection: string) {
+  let client: MongoClient;
+  let database: Db;
+  beforeAll(async () => {
+    client = new MongoClient(config.MONGODB_URL);
+    await client.connect();
+    database = client.db(`${prefix}_${randomUUID().slice(0, 8)}`);
+  });
+  afterAll(async () => {
+    await database.dropDatabase();
+    await client.close();
+  });
+  const db = () => database;
+  return {
+    db,
+    labels: async (filter: Filter<Document>) =>
+      (await db().collection(collection).find(filter).toArray()).map((d) => d.label as string).sort(),
+    plan: async (filter: Filter<Document>) =>
+      JSON.stringify((await db().command({ explain: { find: collection, filter } })).queryPlanner),
+  };
+}
+
 const day = (d: number, hour = 0) => new Date(Date.UTC(2024, 4, d, hour));
 
 /** Every kind of value a `ts` may hold; `label` names the document in the answers. */
@@ -36,32 +65,13 @@ const documents: Document[] = [
 ];
 
 describe("FerretDB pushes date bounds down to PostgreSQL", () => {
-  let client: MongoClient;
-  let db: Db;
-  const database = `date_pushdown_${randomUUID().slice(0, 8)}`;
-
-  const labels = async (filter: Filter<Document>) =>
-    (await db.collection("logs").find(filter).toArray()).map((d) => d.label as string).sort();
-
-  /** The filter FerretDB ran in PostgreSQL for a find, from its explain (PostgreSQL's plan). */
-  async function pushedDown(filter: Filter<Document>): Promise<string> {
-    const explained = await db.command({ explain: { find: "logs", filter } });
-    return JSON.stringify(explained.queryPlanner);
-  }
+  const { db, labels, plan: pushedDown } = scratchDatabase("date_pushdown", "logs");
 
   beforeAll(async () => {
-    client = new MongoClient(config.MONGODB_URL);
-    await client.connect();
-    db = client.db(database);
-    await db
+    await db()
       .collection("logs")
       .insertMany(documents.flatMap((d) => [1, 2].map((idDevice) => ({ ...d, idDevice }))));
-    await db.collection("logs").createIndex({ idDevice: 1, ts: 1 });
-  });
-
-  afterAll(async () => {
-    await db.dropDatabase();
-    await client.close();
+    await db().collection("logs").createIndex({ idDevice: 1, ts: 1 });
   });
 
   it.each([
@@ -116,7 +126,7 @@ describe("FerretDB pushes date bounds down to PostgreSQL", () => {
   });
 
   it("answers an ObjectId bound as MongoDB does, whatever the _id, and sends it to PostgreSQL", async () => {
-    const ids = db.collection("ids");
+    const ids = db().collection("ids");
     const early = ObjectId.createFromTime(1_700_000_000);
     const late = ObjectId.createFromTime(1_800_000_000);
     await ids.insertMany([
@@ -140,7 +150,7 @@ describe("FerretDB pushes date bounds down to PostgreSQL", () => {
       expect(await since({ $and: [filter] })).toEqual(expected);
     }
     const plan = JSON.stringify(
-      (await db.command({ explain: { find: "ids", filter: { _id: { $gte: late } } } })).queryPlanner,
+      (await db().command({ explain: { find: "ids", filter: { _id: { $gte: late } } } })).queryPlanner,
     );
     expect(plan).toContain(`>= '${late.toHexString()}'::text`);
   });
@@ -153,23 +163,10 @@ describe("FerretDB pushes date bounds down to PostgreSQL", () => {
 });
 
 describe("FerretDB sorts ObjectIds in PostgreSQL for reconcile's newest ObjectId", () => {
-  let client: MongoClient;
-  let db: Db;
-  const database = `oid_sort_${randomUUID().slice(0, 8)}`;
-
-  beforeAll(async () => {
-    client = new MongoClient(config.MONGODB_URL);
-    await client.connect();
-    db = client.db(database);
-  });
-
-  afterAll(async () => {
-    await db.dropDatabase();
-    await client.close();
-  });
+  const { db, plan } = scratchDatabase("oid_sort", "events");
 
   it("finds the newest ObjectId among strings, numbers and documents that sort after it as text", async () => {
-    const coll = db.collection("events");
+    const coll = db().collection("events");
     const newest = ObjectId.createFromTime(1_800_000_000);
     await coll.insertMany([
       { _id: ObjectId.createFromTime(1_600_000_000) },
@@ -182,7 +179,7 @@ describe("FerretDB sorts ObjectIds in PostgreSQL for reconcile's newest ObjectId
       { _id: { a: 1 } as unknown as ObjectId },
     ]);
     const entry = { name: "events" } as Parameters<typeof newestObjectId>[1];
-    expect(await newestObjectId(db, entry)).toBe(newest.toHexString());
+    expect(await newestObjectId(db(), entry)).toBe(newest.toHexString());
     const oldest = await coll
       .find({ _id: { $type: "objectId" } }, { projection: { _id: 1 }, sort: { _id: 1 }, limit: 2 })
       .toArray();
@@ -190,9 +187,73 @@ describe("FerretDB sorts ObjectIds in PostgreSQL for reconcile's newest ObjectId
       1_600_000_000, 1_700_000_000,
     ]);
     // The type goes down by the schema FerretDB stores beside each document.
-    const explained = await db.command({
-      explain: { find: "events", filter: { _id: { $type: "objectId" } } },
-    });
-    expect(JSON.stringify(explained.queryPlanner)).toMatch(/->> 't'::text\) = ANY \('\{objectId,array\}'/);
+    expect(await plan({ _id: { $type: "objectId" } })).toMatch(
+      /->> 't'::text\) = ANY \('\{objectId,array\}'/,
+    );
+  });
+});
+
+/** Every kind of `idDevice` a document may carry; `label` names it in the answers. */
+const idDevices: Document[] = [
+  { label: "known", idDevice: 1001 },
+  { label: "known-double", idDevice: new Double(1002) },
+  { label: "known-long", idDevice: Long.fromNumber(1001) },
+  { label: "unknown", idDevice: 4242 },
+  { label: "fraction", idDevice: 1001.5 },
+  { label: "beyond-2^53", idDevice: Long.fromString("9007199254740993") },
+  { label: "missing" },
+  { label: "null", idDevice: null },
+  { label: "string", idDevice: "1001" },
+  { label: "array-known", idDevice: [1001] },
+  { label: "array-unknown", idDevice: [4242] },
+  { label: "array-mixed", idDevice: [4242, 1002] },
+  { label: "object", idDevice: { id: 1001 } },
+];
+
+describe("FerretDB pushes $nin of numbers down to PostgreSQL", () => {
+  const { db, labels, plan } = scratchDatabase("nin_pushdown", "logs");
+
+  beforeAll(async () => {
+    await db()
+      .collection("logs")
+      .insertMany(idDevices.map((d) => ({ ...d })));
+  });
+
+  it("answers the orphan sweep's filter as MongoDB does, for every kind of value", async () => {
+    const filter = orphanFilter([1001, 1002, 1003]);
+    const expected = [
+      "array-unknown",
+      "beyond-2^53",
+      "fraction",
+      "missing",
+      "null",
+      "object",
+      "string",
+      "unknown",
+    ];
+    expect(await labels(filter)).toEqual(expected);
+    expect(await labels({ $and: [filter] })).toEqual(expected);
+    expect(await plan(filter)).toContain("NOT (hashed SubPlan");
+  });
+
+  it("treats a long list as a hash lookup, not a scan of the list per row", async () => {
+    const known = Array.from({ length: 5000 }, (_, i) => 1001 + i * 2);
+    expect(await labels(orphanFilter(known))).toEqual(await labels({ $and: [orphanFilter(known)] }));
+    expect(await plan(orphanFilter(known))).toContain("hashed SubPlan");
+  });
+
+  it("pushes down nothing for a list that holds more than numbers, and still answers right", async () => {
+    const filter = { idDevice: { $nin: [1001, null] } };
+    expect(await plan(filter)).not.toContain("SubPlan");
+    expect(await labels(filter)).toEqual([
+      "array-mixed",
+      "array-unknown",
+      "beyond-2^53",
+      "fraction",
+      "known-double",
+      "object",
+      "string",
+      "unknown",
+    ]);
   });
 });
