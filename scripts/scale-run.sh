@@ -5,20 +5,23 @@
 #
 #   bash scripts/scale-run.sh [--devices N] [--days D] [--advances A] [--reset]
 #   bash scripts/scale-run.sh --continue .local/scale/<time> [--advances A]
+#   bash scripts/scale-run.sh --report .local/scale/<time>
 #
 # Defaults: the `bench` scale (200 devices, 60 days), 2 advances. --reset removes the lake and the
 # support database first (the README's "the pipeline from scratch"); without it a lake already
 # there is an error, since the figures are those of an initial load. --continue takes a run whose
 # initial pipeline finished and does the rest (advances, compaction, figures), as one run would.
+# --report writes the report of a run stopped part way (Ctrl-C, or out of time): the stages it
+# finished, the one it was in as "stopped", and the lake as it was then (its last column).
 # Everything goes to .local/scale/<time>/: load.json, pipeline.log (each line with its time),
 # rss.jsonl (memory every half second), lake-initial.json, advance-<n>.log and -rss.jsonl,
 # lake-before.json, compact.log, lake.json, report.json and report.md (also printed).
-# Run it on a quiet machine: about 45 minutes at the default scale on two cores.
+# Run it on a quiet machine: about 20 minutes at the default scale on two cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-devices=200 days=60 advances=2 reset=0 out=''
+devices=200 days=60 advances=2 reset=0 out='' report=''
 while (($#)); do
   case "$1" in
     --devices) devices=$2; shift 2 ;;
@@ -26,10 +29,19 @@ while (($#)); do
     --advances) advances=$2; shift 2 ;;
     --reset) reset=1; shift ;;
     --continue) out=$2; shift 2 ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --report) report=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scale-run: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+if [ -n "$report" ]; then
+  [ -s "$report/load.json" ] || { echo "scale-run: $report has no loaded snapshot (load.json)" >&2; exit 2; }
+  [ -e "$report/lake.json" ] || .local/venv/bin/python scripts/scale/lake_figures.py .local/lake "$report/lake.json" \
+    >>"$report/lake-figures.log" 2>&1
+  .local/venv/bin/python scripts/scale/report.py "$report" | tee "$report/report.md"
+  exit 0
+fi
 
 bash scripts/bootstrap.sh
 # shellcheck source=scripts/stack.env

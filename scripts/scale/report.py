@@ -2,6 +2,10 @@
 raw bytes, per table its curated rows, bytes and files before and after compaction.
 
 Usage: report.py RUN_DIR   (what scripts/scale-run.sh wrote); prints Markdown, writes report.json.
+
+A run stopped before its end still reports what it measured: a stage that started and never
+ended is "stopped" after the time it ran, and the parts never reached (an advance, compaction,
+a reading of the lake) are left out or shown as "–".
 """
 
 from __future__ import annotations
@@ -71,6 +75,16 @@ def stages(
                     "peak_mib": peaks(rss, start, t),
                 }
             )
+    last = log[-1][0] if log else 0.0
+    for name, start in open_.items():
+        result.append(
+            {
+                "stage": name,
+                "verdict": "stopped",
+                "seconds": round(last - start, 1),
+                "peak_mib": peaks(rss, start, last),
+            }
+        )
     return result
 
 
@@ -84,12 +98,15 @@ def documents_read(log: list[tuple[float, str]]) -> dict[str, int]:
 
 
 def whole_run(
-    log: list[tuple[float, str]], rss: list[dict[str, Any]], name: str
+    log: list[tuple[float, str]],
+    rss: list[dict[str, Any]],
+    name: str,
+    verdict: str = "done",
 ) -> dict[str, Any]:
     start, end = log[0][0], log[-1][0]
     return {
         "stage": name,
-        "verdict": "done",
+        "verdict": verdict,
         "seconds": round(end - start, 1),
         "peak_mib": peaks(rss, start, end),
     }
@@ -136,18 +153,37 @@ def main() -> None:
     load_row = whole_run(
         stamped(run / "load.log"), samples(run / "load-rss.jsonl"), "snapshot load"
     )
+    pipeline_stages = stages(pipeline, rss)
+    stopped = any(st["verdict"] == "stopped" for st in pipeline_stages)
     stage_rows = [
         {**load_row, "seconds": round(load["durationMs"] / 1000, 1)},
-        *stages(pipeline, rss),
-        whole_run(pipeline, rss, "pipeline, whole"),
+        *pipeline_stages,
+        whole_run(pipeline, rss, "pipeline, whole", "stopped" if stopped else "done"),
     ]
     advances = advance_rows(run)
-    compaction = whole_run(
-        stamped(run / "compact.log"), samples(run / "compact-rss.jsonl"), "compaction"
+    compaction = (
+        [
+            whole_run(
+                stamped(run / "compact.log"),
+                samples(run / "compact-rss.jsonl"),
+                "compaction",
+            )
+        ]
+        if (run / "compact.log").exists()
+        else []
     )
-    initial = json.loads((run / "lake-initial.json").read_text())
-    before = json.loads((run / "lake-before.json").read_text())
-    after = json.loads((run / "lake.json").read_text())
+    # The lake as read after the initial pipeline, before compaction and after it; a stopped run
+    # has what was read (scripts/scale/lake_figures.py may be run by hand into lake.json).
+    lakes = {
+        name: json.loads((run / name).read_text()) if (run / name).exists() else None
+        for name in ("lake-initial.json", "lake-before.json", "lake.json")
+    }
+    after = next(
+        (lk for lk in reversed(lakes.values()) if lk is not None),
+        {"raw": {}, "tables": {}},
+    )
+    initial = lakes["lake-initial.json"]
+    before = lakes["lake-before.json"]
     report = {
         "machine": (run / "machine.txt").read_text().strip(),
         "config": load["config"],
@@ -156,11 +192,11 @@ def main() -> None:
         "ddc_rows": load["rows"],
         "stages": stage_rows,
         "advances": advances,
-        "compaction": compaction,
+        "compaction": compaction[0] if compaction else None,
         "raw": after["raw"],
-        "tables_initial": initial["tables"],
-        "tables_before_compaction": before["tables"],
-        "tables": after["tables"],
+        "tables_initial": initial["tables"] if initial else None,
+        "tables_before_compaction": before["tables"] if before else None,
+        "tables": after["tables"] if lakes["lake.json"] else None,
     }
     (run / "report.json").write_text(json.dumps(report, indent=2) + "\n")
 
@@ -173,7 +209,7 @@ def main() -> None:
         "reconcile) | FerretDB | PostgreSQL (PSS) |"
     )
     print("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |")
-    for row in [*stage_rows, *advances, compaction]:
+    for row in [*stage_rows, *advances, *compaction]:
         print(stage_line(row))
     for a in advances:
         detail = ", ".join(f"{k} {v:,.1f} s" for k, v in a["stages"].items() if v >= 1)
@@ -185,8 +221,10 @@ def main() -> None:
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
-    def files(tables: dict[str, Any], name: str) -> int:
-        return int(tables.get(name, {}).get("data_files", 0))
+    def files(lake: dict[str, Any] | None, name: str) -> str:
+        if lake is None:
+            return "–"
+        return f"{int(lake['tables'].get(name, {}).get('data_files', 0)):,}"
 
     for collection, count in load["documents"].items():
         raw = after["raw"].get(collection, {"objects": 0, "bytes": 0})
@@ -196,19 +234,23 @@ def main() -> None:
             f"| {collection} | {count:,} | {report['documents_read'].get(collection, 0):,} | "
             f"{raw['objects']:,} | {raw['bytes'] / MIB:,.1f} | "
             f"{table.get('rows', 0):,} | {table.get('bytes', 0) / MIB:,.1f} | "
-            f"{files(initial['tables'], name):,} → {files(before['tables'], name):,} → {files(after['tables'], name):,} |"
+            f"{files(initial, name)} → {files(before, name)} → {files(lakes['lake.json'], name)} |"
         )
     for namespace in ("postgres", "analytics"):
         names = [k for k in after["tables"] if k.startswith(f"{namespace}.")]
 
-        def total(tables: dict[str, Any], names: list[str] = names) -> int:
-            return sum(files(tables, n) for n in names)
+        def total(lake: dict[str, Any] | None, names: list[str] = names) -> str:
+            if lake is None:
+                return "–"
+            return (
+                f"{sum(int(lake['tables'][n].get('data_files', 0)) for n in names):,}"
+            )
 
         print(
             f"| {namespace} ({len(names)} tables) | | | | | "
             f"{sum(after['tables'][n]['rows'] for n in names):,} | "
             f"{sum(after['tables'][n]['bytes'] for n in names) / MIB:,.1f} | "
-            f"{total(initial['tables']):,} → {total(before['tables']):,} → {total(after['tables']):,} |"
+            f"{total(initial)} → {total(before)} → {total(lakes['lake.json'])} |"
         )
 
 
