@@ -23,6 +23,12 @@ export const ATHENA_MIN_BYTES_SCANNED = 10_485_760;
 export const DEFAULTS = {
   scheduleTimezone: "UTC",
   supportDbEngineVersion: "16",
+  /** Aurora PostgreSQL Serverless v2 (`supportDatabase.kind: serverless`): pauses when idle. */
+  supportDbServerlessEngineVersion: "16.6",
+  supportDbMinAcu: 0,
+  supportDbMaxAcu: 4,
+  supportDbSecondsUntilAutoPause: 300,
+  supportDbIdleSessionTimeoutSeconds: 600,
   quarantineDays: 90,
   tempDays: 7,
   queryResultsDays: 30,
@@ -41,6 +47,8 @@ export const DEFAULTS = {
   /** Free storage below this share of the allocated storage alarms. */
   supportDbFreeStoragePercent: 20,
   supportDbCpuPercent: 80,
+  /** A serverless cluster at its maximum capacity this long is short of capacity. */
+  supportDbCapacityPercent: 90,
   /**
    * The reconcile function (docs/design.md §7): counts per collection, device and day, and a
    * first full run over the whole history; Lambda's longest timeout.
@@ -52,6 +60,69 @@ export const DEFAULTS = {
 // Pulumi hands every value over as a string: scalars as written, objects and lists as JSON.
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+/** An RDS PostgreSQL instance, billed by the hour whether it works or not. */
+const SupportInstanceSchema = z.object({
+  kind: z.literal("instance"),
+  instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS class such as db.t4g.micro"),
+  allocatedStorageGb: int(20, 65_536),
+  backupRetentionDays: int(1, 35),
+  multiAz: flag,
+  engineVersion: z.string().default(DEFAULTS.supportDbEngineVersion),
+});
+
+/** The first Aurora PostgreSQL minor version of each major that scales to 0 ACU (pauses). */
+const AUTO_PAUSE_FROM: Readonly<Record<string, number>> = { 13: 15, 14: 12, 15: 7, 16: 3 };
+
+function pausesAt(version: string): boolean {
+  const [major = "", minor = ""] = version.split(".");
+  const from = AUTO_PAUSE_FROM[major];
+  return from !== undefined ? Number(minor) >= from : Number(major) > 16;
+}
+
+/** Aurora Serverless v2 capacity: 0 to 256 ACU in steps of 0.5 (RDS ServerlessV2ScalingConfiguration). */
+const acu = z.coerce
+  .number()
+  .min(0)
+  .max(256)
+  .refine((v) => Number.isInteger(v * 2), "must be a multiple of 0.5 ACU");
+
+/**
+ * An Aurora PostgreSQL Serverless v2 cluster of one writer. With `minCapacity: 0` it pauses after
+ * `secondsUntilAutoPause` without connections and resumes on the next connection (about 15 s,
+ * longer after a day paused), so between daily runs only its storage bills. Sessions idle longer
+ * than `idleSessionTimeoutSeconds` are closed by the server: a frozen Lambda container's pooled
+ * connection would otherwise keep the cluster awake.
+ */
+const SupportServerlessSchema = z
+  .object({
+    kind: z.literal("serverless"),
+    minCapacity: acu.default(DEFAULTS.supportDbMinAcu),
+    maxCapacity: acu.default(DEFAULTS.supportDbMaxAcu),
+    secondsUntilAutoPause: int(300, 86_400).default(DEFAULTS.supportDbSecondsUntilAutoPause),
+    idleSessionTimeoutSeconds: int(60, 86_400).default(DEFAULTS.supportDbIdleSessionTimeoutSeconds),
+    backupRetentionDays: int(1, 35),
+    engineVersion: z
+      .string()
+      .regex(/^\d+\.\d+$/, "must be an Aurora PostgreSQL version such as 16.6")
+      .default(DEFAULTS.supportDbServerlessEngineVersion),
+  })
+  .refine((db) => db.maxCapacity >= Math.max(db.minCapacity, 1), {
+    message: "must be at least minCapacity and at least 1 ACU",
+    path: ["maxCapacity"],
+  })
+  .refine((db) => db.minCapacity > 0 || pausesAt(db.engineVersion), {
+    message: `is too old to pause (minCapacity 0): auto-pause needs Aurora PostgreSQL ${Object.entries(
+      AUTO_PAUSE_FROM,
+    )
+      .map(([major, minor]) => `${major}.${minor}`)
+      .join(", ")} or later in its major version`,
+    path: ["engineVersion"],
+  });
+
+export type SupportDatabaseConfig =
+  | z.infer<typeof SupportInstanceSchema>
+  | z.infer<typeof SupportServerlessSchema>;
+
 /**
  * Example values that are well-formed but cannot be real: the stack files ship with them, and
  * `pulumi up` must refuse them rather than fail at the first AWS call (or, worse, succeed
@@ -128,15 +199,14 @@ export const StackConfigSchema = z.object({
   endpointSubnetIds: z.array(id("subnet")).min(1).optional(),
   /** Route tables of those subnets: the S3 gateway endpoint adds its route to them. */
   routeTableIds: z.array(id("rtb")).min(1),
-  supportDatabase: z.object({
-    instanceClass: z
-      .string()
-      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS class such as db.t4g.micro"),
-    allocatedStorageGb: int(20, 65_536),
-    backupRetentionDays: int(1, 35),
-    multiAz: flag,
-    engineVersion: z.string().default(DEFAULTS.supportDbEngineVersion),
-  }),
+  /**
+   * The support database: an RDS PostgreSQL instance (`kind: instance`, the default) or an Aurora
+   * PostgreSQL Serverless v2 cluster that pauses when idle (`kind: serverless`; ADR 0021).
+   */
+  supportDatabase: z.preprocess(
+    (v) => (v && typeof v === "object" && !("kind" in v) ? { ...v, kind: "instance" } : v),
+    z.discriminatedUnion("kind", [SupportInstanceSchema, SupportServerlessSchema]),
+  ),
   /** RDS deletion protection and final snapshot; also keeps buckets from being force-destroyed. */
   deletionProtection: flag,
   functions: z.object({
@@ -175,6 +245,8 @@ export const StackConfigSchema = z.object({
       maxHoursWithoutSuccess: int(2, 168).default(DEFAULTS.maxHoursWithoutSuccess),
       supportDbFreeStoragePercent: int(1, 90).default(DEFAULTS.supportDbFreeStoragePercent),
       supportDbCpuPercent: int(10, 100).default(DEFAULTS.supportDbCpuPercent),
+      /** Serverless: capacity above this share of `maxCapacity` for 15 minutes alarms. */
+      supportDbCapacityPercent: int(10, 100).default(DEFAULTS.supportDbCapacityPercent),
       /** Connections that mean the workers are about to exhaust the database's slots. */
       supportDbConnections: int(1, 100_000).optional(),
     })
@@ -182,6 +254,7 @@ export const StackConfigSchema = z.object({
       maxHoursWithoutSuccess: DEFAULTS.maxHoursWithoutSuccess,
       supportDbFreeStoragePercent: DEFAULTS.supportDbFreeStoragePercent,
       supportDbCpuPercent: DEFAULTS.supportDbCpuPercent,
+      supportDbCapacityPercent: DEFAULTS.supportDbCapacityPercent,
     }),
   glue: z.object({
     workerType: z.enum(["G.1X", "G.2X", "G.4X", "G.8X"]),

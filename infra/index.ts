@@ -82,11 +82,7 @@ const database = new SupportDatabase("support", {
   vpcId: config.vpcId,
   subnetIds: config.subnetIds,
   clientSecurityGroupIds: [network.functionsSecurityGroupId, network.glueSecurityGroupId],
-  instanceClass: config.supportDatabase.instanceClass,
-  allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
-  engineVersion: config.supportDatabase.engineVersion,
-  backupRetentionDays: config.supportDatabase.backupRetentionDays,
-  multiAz: config.supportDatabase.multiAz,
+  config: config.supportDatabase,
   deletionProtection: config.deletionProtection,
 });
 
@@ -122,7 +118,7 @@ const migrations = new SupportMigrations("support", {
   environment: config.environment,
   codeDir: bundles.dirs.migrate,
   database: {
-    instance: database.instance,
+    ready: database.ready,
     address: database.address,
     port: database.port,
     dbName: database.dbName,
@@ -227,9 +223,15 @@ const monitoring = new Monitoring("monitoring", {
   stateMachineArn: orchestration.stateMachine.arn,
   deadLetterQueueName: orchestration.deadLetters.name,
   supportDatabase: {
-    instanceId: database.instance.identifier,
-    allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
-    freeStoragePercent: config.monitoring.supportDbFreeStoragePercent,
+    instanceId: database.instanceId,
+    ...(config.supportDatabase.kind === "instance"
+      ? {
+          storage: {
+            allocatedStorageGb: config.supportDatabase.allocatedStorageGb,
+            freeStoragePercent: config.monitoring.supportDbFreeStoragePercent,
+          },
+        }
+      : { capacityPercent: config.monitoring.supportDbCapacityPercent }),
     cpuPercent: config.monitoring.supportDbCpuPercent,
     connections: config.monitoring.supportDbConnections,
   },

@@ -53,7 +53,8 @@ export interface SupportMigrationsArgs {
   readonly environment: string;
   readonly codeDir: string;
   readonly database: {
-    readonly instance: aws.rds.Instance;
+    /** The instance or cluster writer: the migrations run once it accepts connections. */
+    readonly ready: pulumi.Resource;
     readonly address: pulumi.Input<string>;
     readonly port: pulumi.Input<number>;
     readonly dbName: pulumi.Input<string>;
@@ -134,7 +135,7 @@ export class SupportMigrations extends pulumi.ComponentResource {
           secrets: pulumi.all(userSecretArns).apply((arns) => arns.join(",")),
         },
       },
-      { parent: this, dependsOn: [db.instance, this.function, ...Object.values(this.userSecrets)] },
+      { parent: this, dependsOn: [db.ready, this.function, ...Object.values(this.userSecrets)] },
     );
     this.registerOutputs({
       functionName: this.function.name,

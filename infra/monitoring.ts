@@ -68,9 +68,12 @@ export interface MonitoringArgs {
   /** The schedule's dead-letter queue: a start that was never delivered. */
   readonly deadLetterQueueName: pulumi.Input<string>;
   readonly supportDatabase: {
+    /** The instance's, or the serverless cluster's writer's. */
     readonly instanceId: pulumi.Input<string>;
-    readonly allocatedStorageGb: number;
-    readonly freeStoragePercent: number;
+    /** An instance's allocated storage; Aurora's grows by itself, so a cluster has none. */
+    readonly storage?: { readonly allocatedStorageGb: number; readonly freeStoragePercent: number };
+    /** Serverless: alarm when capacity stays above this share of its maximum. */
+    readonly capacityPercent?: number;
     readonly cpuPercent: number;
     /** Alarm above this many connections; none when unset. */
     readonly connections?: number;
@@ -182,12 +185,23 @@ export class Monitoring extends pulumi.ComponentResource {
           parent,
         ),
       );
-    rds("storage", `less than ${db.freeStoragePercent} % storage free`, {
-      metricName: "FreeStorageSpace",
-      statistic: "Minimum",
-      threshold: Math.floor(db.allocatedStorageGb * 1024 ** 3 * (db.freeStoragePercent / 100)),
-      comparisonOperator: "LessThanThreshold",
-    });
+    if (db.storage)
+      rds("storage", `less than ${db.storage.freeStoragePercent} % storage free`, {
+        metricName: "FreeStorageSpace",
+        statistic: "Minimum",
+        threshold: Math.floor(
+          db.storage.allocatedStorageGb * 1024 ** 3 * (db.storage.freeStoragePercent / 100),
+        ),
+        comparisonOperator: "LessThanThreshold",
+      });
+    // A paused cluster reports nothing: missing data leaves the alarm as it was.
+    if (db.capacityPercent !== undefined)
+      rds("capacity", `capacity above ${db.capacityPercent} % of its maximum for 15 minutes`, {
+        metricName: "ACUUtilization",
+        statistic: "Average",
+        threshold: db.capacityPercent,
+        comparisonOperator: "GreaterThanThreshold",
+      });
     rds("cpu", `CPU above ${db.cpuPercent} % for 15 minutes`, {
       metricName: "CPUUtilization",
       statistic: "Average",

@@ -178,3 +178,20 @@ def test_the_dashboard_views_are_views_the_job_creates(job_tables: JobTables) ->
         assert set(visual["fields"]) <= set(columns), visual
     for field in report["filters"]:
         assert any(field in v.column_names for v in views), field
+
+
+def test_the_curate_job_waits_for_a_resuming_support_database_as_long_as_the_functions() -> None:
+    """A paused Aurora Serverless support database resumes on the first connection (ADR 0021):
+    the job's ledger connection and the functions' pools give it the same time."""
+    from lakehouse_glue.curate.file_ledger import SUPPORT_CONNECT_TIMEOUT_S, support_source
+    from lakehouse_glue.jdbc import base_options
+
+    functions_ms = typescript_value(
+        'import { SUPPORT_CONNECT_TIMEOUT_MS } from "./pipeline/support/client.ts";'
+        "console.log(JSON.stringify(SUPPORT_CONNECT_TIMEOUT_MS));"
+    )
+    assert functions_ms == SUPPORT_CONNECT_TIMEOUT_S * 1000
+    # Resuming takes about 15 s and longer after a day paused: the wait covers it twice over.
+    assert SUPPORT_CONNECT_TIMEOUT_S >= 30
+    options = base_options(support_source("jdbc:postgresql://db:5432/support", "curate", "secret"))
+    assert options["connectTimeout"] == str(SUPPORT_CONNECT_TIMEOUT_S)

@@ -12,7 +12,7 @@ import { reportTables } from "../../pipeline/schema/reports.js";
 import { SUPPORT_COMPONENTS } from "../../pipeline/support/users.js";
 import type { BenchFigures } from "./bench.js";
 import { BILLING } from "./prices.js";
-import { runsPerDay, type StackSettings } from "./stack.js";
+import { runsPerDay, type StackSettings, type SupportDatabaseSettings } from "./stack.js";
 
 /** One input: its value, its unit, and where it comes from. */
 export interface Assumption<T = number> {
@@ -192,13 +192,12 @@ export interface Assumptions {
   readonly adhocBytesPerQuery: Assumption;
   readonly athenaBytesScannedLimit: Assumption;
   // --- support database
-  readonly supportDatabase: Assumption<{
-    readonly instanceClass: string;
-    readonly allocatedStorageGb: number;
-    readonly multiAz: boolean;
-  }>;
+  readonly supportDatabase: Assumption<SupportDatabaseSettings>;
   readonly supportRowBytes: Assumption<{ readonly ledger: number; readonly curatedDay: number }>;
-  readonly supportDbAlwaysOn: Assumption<boolean>;
+  /** Serverless: average capacity while a run or the load works it. */
+  readonly supportDbAcu: Assumption<{ readonly run: number; readonly load: number }>;
+  /** Serverless (Aurora Standard bills I/O): storage I/O requests per raw object committed. */
+  readonly supportDbIosPerObject: Assumption;
   // --- network, secrets, keys, monitoring
   readonly subnets: Assumption;
   readonly endpointSubnets: Assumption;
@@ -572,19 +571,24 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       unit: "bytes per query",
       source: stackKey("athenaBytesScannedLimit"),
     },
-    supportDatabase: {
-      value: {
-        instanceClass: settings.supportDatabase.instanceClass,
-        allocatedStorageGb: settings.supportDatabase.allocatedStorageGb,
-        multiAz: settings.supportDatabase.multiAz,
-      },
-      unit: "class, GB, Multi-AZ",
-      source: `${stackKey("supportDatabase")} (gp3, infra/support-database.ts); backups within the free 100 % of storage`,
+    supportDatabase: supportDatabaseAssumption(settings, stackKey("supportDatabase")),
+    supportDbAcu: {
+      value:
+        settings.supportDatabase.kind === "serverless"
+          ? {
+              run: Math.min(2, settings.supportDatabase.maxCapacity),
+              load: settings.supportDatabase.maxCapacity,
+            }
+          : { run: 0, load: 0 },
+      unit: "ACU (average while working)",
+      source:
+        "assumed: a daily run's ledger and bookmark commits on about a db.t4g.medium's 2 ACU (2 vCPU, 4 GiB); the load's 50 workers at once at the cluster's maxCapacity throughout",
     },
-    supportDbAlwaysOn: {
-      value: true,
-      unit: "flag",
-      source: "infra/support-database.ts: an RDS instance that runs all month",
+    supportDbIosPerObject: {
+      value: settings.supportDatabase.kind === "serverless" ? SERVERLESS_IOS_PER_OBJECT : 0,
+      unit: "I/O requests per raw object",
+      source:
+        "assumed, twice what the rows need: a window's commit (ledger row, its two indexes, the bookmark: ~1 KB of log, which Aurora bills in 4 KB write I/Os, batched by group commit) is at most one write I/O, and curate and reconcile read it back from storage after a pause emptied the cache (8 KB pages of ~25 ledger rows)",
     },
     supportRowBytes: {
       value: { ledger: 300, curatedDay: 150 },
@@ -680,4 +684,38 @@ function describeValue(value: unknown): string {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "never";
   if (typeof value === "string" || typeof value === "boolean") return String(value);
   return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? "never" : v));
+}
+
+/** Aurora I/O requests a committed raw object costs the support database (assumed; see its source). */
+export const SERVERLESS_IOS_PER_OBJECT = 4;
+
+/** The support database as the stack file sets it, without what does not bill (backups within their free share). */
+function supportDatabaseAssumption(
+  settings: StackSettings,
+  key: string,
+): Assumption<SupportDatabaseSettings> {
+  const db = settings.supportDatabase;
+  const source = `${key} (infra/support-database.ts); backups within the free 100 % of storage`;
+  if (db.kind === "instance")
+    return {
+      value: {
+        kind: db.kind,
+        instanceClass: db.instanceClass,
+        allocatedStorageGb: db.allocatedStorageGb,
+        multiAz: db.multiAz,
+      },
+      unit: "RDS instance: class, gp3 GB, Multi-AZ",
+      source,
+    };
+  return {
+    value: {
+      kind: db.kind,
+      minCapacity: db.minCapacity,
+      maxCapacity: db.maxCapacity,
+      secondsUntilAutoPause: db.secondsUntilAutoPause,
+      idleSessionTimeoutSeconds: db.idleSessionTimeoutSeconds,
+    },
+    unit: "Aurora Serverless v2: ACU, s",
+    source,
+  };
 }

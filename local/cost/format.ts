@@ -201,9 +201,10 @@ export function formatCostReport(report: CostReport, inputs: CostInputs): string
     notes.push(
       `${r.operationsWorkerSeconds.collection}: a day's work per operations worker (${num(r.operationsWorkerSeconds.seconds)} s) exceeds its budget (${a.workerUsableSeconds.value} s): raise functions.workers.operations`,
     );
-  if (r.supportDbUsedGb > a.supportDatabase.value.allocatedStorageGb * 0.8)
+  const db = a.supportDatabase.value;
+  if (db.kind === "instance" && r.supportDbUsedGb > db.allocatedStorageGb * 0.8)
     notes.push(
-      `the support database would hold ~${num(r.supportDbUsedGb)} GB (ledger, curated_day) of ${a.supportDatabase.value.allocatedStorageGb} GB allocated`,
+      `the support database would hold ~${num(r.supportDbUsedGb)} GB (ledger, curated_day) of ${db.allocatedStorageGb} GB allocated`,
     );
   if (notes.length) out.push("", "Found on the way (not costs):", ...notes.map((n) => `  ${n}`));
   out.push(

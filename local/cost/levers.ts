@@ -3,9 +3,10 @@
  * each sensitivity is the model run again with some assumptions changed, so every saving is
  * computed from the same lines, never asserted.
  */
-import { type Assumption, type Assumptions, INFRA } from "./assumptions.js";
+import { type Assumption, type Assumptions, INFRA, SERVERLESS_IOS_PER_OBJECT } from "./assumptions.js";
 import { derive, GLUE_JOBS } from "./derive.js";
 import { type CostInputs, costLines, type Phase, total } from "./lines.js";
+import { INFRA_DEFAULTS } from "./stack.js";
 
 /** A change that would lower the cost: the model run again with some assumptions changed. */
 export interface Lever {
@@ -95,6 +96,7 @@ export const LEVERS: readonly Lever[] = [
     what: "make the support database Single-AZ db.t4g.medium (it holds bookmarks and the ledger; a restore from its daily backup loses at most a run, which the next run redoes)",
     apply: (i) => {
       const db = i.assumptions.supportDatabase.value;
+      if (db.kind !== "instance") return undefined;
       if (!db.multiAz && ["db.t4g.micro", "db.t4g.small", "db.t4g.medium"].includes(db.instanceClass))
         return undefined;
       return changed(i, {
@@ -107,13 +109,24 @@ export const LEVERS: readonly Lever[] = [
     },
   },
   {
-    id: "rds-stop-between-runs",
-    lines: ["rds.instance"],
-    what: "stop the support database between scheduled runs (a start and a stop step around the state machine; storage is still billed)",
-    apply: (i) =>
-      i.assumptions.supportDbAlwaysOn.value
-        ? changed(i, { supportDbAlwaysOn: withValue(i.assumptions.supportDbAlwaysOn, false) })
-        : undefined,
+    id: "support-db-serverless",
+    lines: ["rds.instance", "rds.storage"],
+    what: "make the support database Aurora Serverless v2 that pauses between runs (supportDatabase.kind: serverless, ADR 0021): between runs only its storage bills",
+    apply: (i) => {
+      if (i.assumptions.supportDatabase.value.kind === "serverless") return undefined;
+      const serverless = {
+        kind: "serverless" as const,
+        minCapacity: INFRA_DEFAULTS.supportDbMinAcu,
+        maxCapacity: INFRA_DEFAULTS.supportDbMaxAcu,
+        secondsUntilAutoPause: INFRA_DEFAULTS.supportDbSecondsUntilAutoPause,
+        idleSessionTimeoutSeconds: INFRA_DEFAULTS.supportDbIdleSessionTimeoutSeconds,
+      };
+      return changed(i, {
+        supportDatabase: withValue(i.assumptions.supportDatabase, serverless),
+        supportDbAcu: withValue(i.assumptions.supportDbAcu, { run: 2, load: serverless.maxCapacity }),
+        supportDbIosPerObject: withValue(i.assumptions.supportDbIosPerObject, SERVERLESS_IOS_PER_OBJECT),
+      });
+    },
   },
   {
     id: "fewer-endpoints",
@@ -196,9 +209,16 @@ export function leverSavings(inputs: CostInputs, phase: Phase, lineId?: string):
     .sort((x, y) => y.saving - x.saving);
 }
 
-/** Inputs with every applicable lever applied, in order. */
-export function withEveryLever(inputs: CostInputs): CostInputs {
-  return LEVERS.reduce((i, l) => l.apply(i) ?? i, inputs);
+/**
+ * Inputs with every lever applied, in order, that lowers the phase's total on top of those before
+ * it: a lever for the month (small Glue jobs) can lengthen the load, which a support database
+ * billed by the hour pays for.
+ */
+export function withEveryLever(inputs: CostInputs, phase: Phase): CostInputs {
+  return LEVERS.reduce((i, l) => {
+    const after = l.apply(i);
+    return after && total(costLines(after, phase)) < total(costLines(i, phase)) ? after : i;
+  }, inputs);
 }
 
 /** An uncertain input, scaled to see how much the totals depend on it. */

@@ -83,6 +83,90 @@ function rdsInstancePrice(prices: PriceBook, instanceClass: string): Price {
   return prices[key];
 }
 
+/** What the support database does in a phase: how long it works, on what, and what it holds. */
+interface SupportDatabaseUse {
+  /** Hours it is up: all of them for an instance; awake hours for a serverless cluster. */
+  readonly hours: number;
+  /** Serverless: average capacity while awake. */
+  readonly acu: number;
+  /** Months the phase lasts (storage). */
+  readonly months: number;
+  /** GB its tables hold on average over the phase. */
+  readonly usedGb: number;
+  /** Raw objects committed in the phase (a ledger row and a bookmark each). */
+  readonly objects: number;
+  /** Suffix of the lines' names (" while loading"). */
+  readonly what: string;
+  readonly hoursNote: string;
+}
+
+/**
+ * The support database's lines: an RDS instance bills its class by the hour and its allocated
+ * gp3 storage; Aurora Serverless v2 bills capacity while awake (at least 0.5 ACU, its floor when
+ * it does not pause), the storage its tables use, and I/O requests (Aurora Standard).
+ */
+function supportDatabaseLines(
+  L: LineMaker,
+  p: PriceBook,
+  a: Assumptions,
+  use: SupportDatabaseUse,
+): CostLine[] {
+  const db = a.supportDatabase.value;
+  if (db.kind === "instance") {
+    const az = db.multiAz ? BILLING.rdsMultiAzFactor.value : 1;
+    return [
+      L(
+        "rds.instance",
+        "RDS",
+        `support database ${db.instanceClass}${db.multiAz ? " Multi-AZ" : ""}${use.what}`,
+        use.hours * az,
+        rdsInstancePrice(p, db.instanceClass),
+        `${db.multiAz ? "primary and standby" : "Single-AZ"}, ${use.hoursNote}`,
+      ),
+      L(
+        "rds.storage",
+        "RDS",
+        `support database storage${use.what}`,
+        db.allocatedStorageGb * az * use.months,
+        p.rdsGp3GbMonth,
+        `${db.allocatedStorageGb} GB gp3 allocated${db.multiAz ? " × 2 (Multi-AZ)" : ""}, ~${fmt(use.usedGb)} GB used (ledger, curated_day)${use.usedGb > db.allocatedStorageGb * 0.8 ? ": raise allocatedStorageGb" : ""}`,
+      ),
+    ];
+  }
+  const acu = Math.min(db.maxCapacity, Math.max(use.acu, db.minCapacity, AURORA_MIN_AWAKE_ACU));
+  const idleAcuHours =
+    db.minCapacity > 0 ? db.minCapacity * Math.max(0, HOURS_PER_MONTH * use.months - use.hours) : 0;
+  return [
+    L(
+      "rds.instance",
+      "RDS",
+      `support database Aurora Serverless v2 capacity${use.what}`,
+      use.hours * acu + idleAcuHours,
+      p.auroraServerlessAcuHour,
+      `${fmt(acu, 1)} ACU on average while awake (${db.minCapacity}–${db.maxCapacity}); ${use.hoursNote}`,
+    ),
+    L(
+      "rds.storage",
+      "RDS",
+      `support database storage${use.what}`,
+      use.usedGb * use.months,
+      p.auroraStorageGbMonth,
+      `~${fmt(use.usedGb)} GB used (ledger, curated_day): Aurora bills what its volume holds`,
+    ),
+    L(
+      "rds.io",
+      "RDS",
+      `support database I/O requests${use.what}`,
+      (use.objects * a.supportDbIosPerObject.value) / 1e6,
+      p.auroraIoRequests,
+      `${fmt(use.objects)} raw objects committed × ${a.supportDbIosPerObject.value}`,
+    ),
+  ];
+}
+
+/** Aurora Serverless v2's smallest capacity while it is not paused. */
+const AURORA_MIN_AWAKE_ACU = 0.5;
+
 /** The cost lines of a phase. */
 export function costLines(
   inputs: CostInputs,
@@ -138,8 +222,6 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const logsGb = gb(
     requests * logs.perLambdaInvocation + glueRuns * logs.perGlueRun + loadDays * logs.rdsPerDay,
   );
-  const db = a.supportDatabase.value;
-  const az = db.multiAz ? BILLING.rdsMultiAzFactor.value : 1;
   const glueHours = GLUE_JOBS.reduce((s, j) => s + d.glue.initial[j].seconds, 0) / 3600;
   const lines: CostLine[] = [
     L(
@@ -234,22 +316,16 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       p.s3StandardGbMonth,
       `grows to ${fmt(gb(d.rawBytes))} GB raw, ${fmt(gb(d.curatedBytes))} GB curated, ${fmt(gb(d.postgresLakeBytes))} GB postgres`,
     ),
-    L(
-      "rds.instance",
-      "RDS",
-      `support database ${db.instanceClass}${db.multiAz ? " Multi-AZ" : ""} while loading`,
-      d.loadHours * az,
-      rdsInstancePrice(p, db.instanceClass),
-      `${fmt(d.loadHours)} hours`,
-    ),
-    L(
-      "rds.storage",
-      "RDS",
-      "support database storage while loading",
-      db.allocatedStorageGb * az * loadMonths,
-      p.rdsGp3GbMonth,
-      `${db.allocatedStorageGb} GB gp3${db.multiAz ? " × 2 (Multi-AZ)" : ""}`,
-    ),
+    ...supportDatabaseLines(L, p, a, {
+      hours: d.loadHours,
+      acu: a.supportDbAcu.value.load,
+      months: loadMonths,
+      // The ledger and the counts grow through the load: half their size on average.
+      usedGb: d.supportDbUsedGb / 2,
+      objects: d.initialObjects,
+      what: " while loading",
+      hoursNote: `${fmt(d.loadHours)} hours`,
+    }),
     L(
       "vpc.endpoints",
       "VPC",
@@ -327,7 +403,6 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const rec = a.reconcile.value;
   const requests = invocations + 3 * runs;
   const db = a.supportDatabase.value;
-  const az = db.multiAz ? BILLING.rdsMultiAzFactor.value : 1;
   const growth = a.monthsOfGrowth.value * days;
   const rawRetention = a.rawRetentionDays.value;
   // `growth` is also the age in days, at mid-month, of what the initial load wrote. An expired raw
@@ -382,9 +457,15 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
     (gb(d.dailyCuratedBytes) * a.compactionRewriteFactor.value * days) / a.curateGbPerDpuHour.value +
     a.icebergTables.value * days * a.optimizerDpuHoursPerTableDay.value;
   const behind = d.operationsWorkerSeconds.seconds > a.workerUsableSeconds.value;
-  const rdsHours = a.supportDbAlwaysOn.value
-    ? HOURS_PER_MONTH
-    : Math.min(HOURS_PER_MONTH, runs * (d.runHours + RDS_START_STOP_HOURS));
+  // A serverless cluster is awake from a run's first connection until it pauses: the server
+  // closes the sessions frozen Lambda containers leave open, then waits for the pause.
+  const supportHours =
+    db.kind === "serverless" && db.minCapacity === 0
+      ? Math.min(
+          HOURS_PER_MONTH,
+          runs * (d.runHours + (db.idleSessionTimeoutSeconds + db.secondsUntilAutoPause) / 3600),
+        )
+      : HOURS_PER_MONTH;
   return [
     L(
       "lambda.worker",
@@ -522,22 +603,20 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       p.athenaTbScanned,
       `${a.adhocQueriesPerMonth.value} × ${fmt(gb(adhocBytes), 1)} GB`,
     ),
-    L(
-      "rds.instance",
-      "RDS",
-      `support database ${db.instanceClass}${db.multiAz ? " Multi-AZ" : ""}`,
-      rdsHours * az,
-      rdsInstancePrice(p, db.instanceClass),
-      `${db.multiAz ? "primary and standby" : "Single-AZ"}, ${a.supportDbAlwaysOn.value ? "always on" : `started for each run (${fmt(rdsHours)} h)`}`,
-    ),
-    L(
-      "rds.storage",
-      "RDS",
-      "support database storage",
-      db.allocatedStorageGb * az,
-      p.rdsGp3GbMonth,
-      `${db.allocatedStorageGb} GB gp3 allocated, ~${fmt(d.supportDbUsedGb)} GB used (ledger, curated_day)${d.supportDbUsedGb > db.allocatedStorageGb * 0.8 ? ": raise allocatedStorageGb" : ""}`,
-    ),
+    ...supportDatabaseLines(L, p, a, {
+      hours: supportHours,
+      acu: a.supportDbAcu.value.run,
+      months: 1,
+      usedGb: d.supportDbUsedGb,
+      objects: d.dailyObjects * days,
+      what: "",
+      hoursNote:
+        db.kind === "serverless"
+          ? db.minCapacity > 0
+            ? `never pauses (minCapacity ${db.minCapacity} ACU)`
+            : `awake ${fmt(supportHours)} h: each run's ${fmt(d.runHours * 60)} min, then idle sessions closed and a pause (${fmt((db.idleSessionTimeoutSeconds + db.secondsUntilAutoPause) / 60)} min)`
+          : "always on",
+    }),
     L(
       "vpc.endpoints",
       "VPC",
@@ -621,9 +700,6 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
     ),
   ];
 }
-
-/** Starting and stopping a stopped RDS instance around a run: about ten minutes each way. */
-export const RDS_START_STOP_HOURS = 1 / 3;
 
 type LineMaker = (
   id: string,

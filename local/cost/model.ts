@@ -157,8 +157,8 @@ export interface CostReport {
 
 export function costReport(inputs: CostInputs, dominantCount = 3): CostReport {
   const derived = derive(inputs.assumptions);
-  const every = withEveryLever(inputs);
   const phase = (ph: Phase): PhaseReport => {
+    const every = withEveryLever(inputs, ph);
     const lines = costLines(inputs, ph, derived);
     const t = total(lines);
     return {

@@ -43,6 +43,7 @@ type Entry = Omit<Price, "key" | "region" | "asOf" | "verified" | "source" | "ba
 const LAMBDA = "https://aws.amazon.com/lambda/pricing/";
 const S3 = "https://aws.amazon.com/s3/pricing/";
 const RDS = "https://aws.amazon.com/rds/postgresql/pricing/";
+const AURORA = "https://aws.amazon.com/rds/aurora/pricing/";
 const GLUE = "https://aws.amazon.com/glue/pricing/";
 const CLOUDWATCH = "https://aws.amazon.com/cloudwatch/pricing/";
 const VPC = "https://aws.amazon.com/privatelink/pricing/";
@@ -152,6 +153,27 @@ const ENTRIES = {
     usd: 0.127,
     unit: "GB-month",
     url: RDS,
+  },
+  auroraServerlessAcuHour: {
+    service: "RDS",
+    what: "Aurora PostgreSQL Serverless v2 capacity, Aurora Standard (nothing while paused at 0 ACU)",
+    usd: 0.14,
+    unit: "ACU-hour",
+    url: AURORA,
+  },
+  auroraStorageGbMonth: {
+    service: "RDS",
+    what: "Aurora Standard storage, the volume's used bytes",
+    usd: 0.11,
+    unit: "GB-month",
+    url: AURORA,
+  },
+  auroraIoRequests: {
+    service: "RDS",
+    what: "Aurora Standard I/O requests",
+    usd: 0.22,
+    unit: "1,000,000 requests",
+    url: AURORA,
   },
   rdsT4gMicroHour: {
     service: "RDS",

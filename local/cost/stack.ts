@@ -26,6 +26,10 @@ export const INFRA_DEFAULTS = {
   noncurrentDays: 30,
   snapshotRetentionDays: 7,
   queryResultsDays: 30,
+  supportDbMinAcu: 0,
+  supportDbMaxAcu: 4,
+  supportDbSecondsUntilAutoPause: 300,
+  supportDbIdleSessionTimeoutSeconds: 600,
 } as const;
 
 const count = (min: number) => z.coerce.number().int().min(min);
@@ -33,18 +37,48 @@ const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v 
 const Size = z.object({ memoryMb: count(128), timeoutSeconds: count(1) });
 const Workers = z.record(z.string(), count(1));
 
+/** The support database as it bills: an RDS instance by the hour, or Aurora Serverless v2 by use. */
+export type SupportDatabaseSettings =
+  | {
+      readonly kind: "instance";
+      readonly instanceClass: string;
+      readonly allocatedStorageGb: number;
+      readonly multiAz: boolean;
+    }
+  | {
+      readonly kind: "serverless";
+      readonly minCapacity: number;
+      readonly maxCapacity: number;
+      readonly secondsUntilAutoPause: number;
+      readonly idleSessionTimeoutSeconds: number;
+    };
+
 /** The part of a stack file that costs money, keyed as the file writes it. */
 export const CostStackSchema = z.object({
   "aws:region": z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
   "oven-lakehouse:environment": z.enum(STACKS),
   "oven-lakehouse:subnetIds": z.array(z.string()).min(2),
   "oven-lakehouse:endpointSubnetIds": z.array(z.string()).min(1).optional(),
-  "oven-lakehouse:supportDatabase": z.object({
-    instanceClass: z.string(),
-    allocatedStorageGb: count(20),
-    backupRetentionDays: count(0),
-    multiAz: flag,
-  }),
+  "oven-lakehouse:supportDatabase": z.preprocess(
+    (v) => (v && typeof v === "object" && !("kind" in v) ? { ...v, kind: "instance" } : v),
+    z.discriminatedUnion("kind", [
+      z.object({
+        kind: z.literal("instance"),
+        instanceClass: z.string(),
+        allocatedStorageGb: count(20),
+        backupRetentionDays: count(0),
+        multiAz: flag,
+      }),
+      z.object({
+        kind: z.literal("serverless"),
+        minCapacity: z.coerce.number().min(0).default(INFRA_DEFAULTS.supportDbMinAcu),
+        maxCapacity: z.coerce.number().min(1).default(INFRA_DEFAULTS.supportDbMaxAcu),
+        secondsUntilAutoPause: count(300).default(INFRA_DEFAULTS.supportDbSecondsUntilAutoPause),
+        idleSessionTimeoutSeconds: count(60).default(INFRA_DEFAULTS.supportDbIdleSessionTimeoutSeconds),
+        backupRetentionDays: count(0),
+      }),
+    ]),
+  ),
   "oven-lakehouse:functions": z.object({
     plan: Size,
     worker: Size,
@@ -99,12 +133,7 @@ export interface StackSettings {
   readonly subnets: number;
   /** Subnets of the interface endpoints: each endpoint has one network interface in each. */
   readonly endpointSubnets: number;
-  readonly supportDatabase: {
-    readonly instanceClass: string;
-    readonly allocatedStorageGb: number;
-    readonly backupRetentionDays: number;
-    readonly multiAz: boolean;
-  };
+  readonly supportDatabase: SupportDatabaseSettings & { readonly backupRetentionDays: number };
   readonly functions: {
     readonly plan: { readonly memoryMb: number; readonly timeoutSeconds: number };
     readonly worker: { readonly memoryMb: number; readonly timeoutSeconds: number };

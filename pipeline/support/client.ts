@@ -13,8 +13,12 @@ import { PrismaClient } from "../generated/prisma/client.js";
  */
 export const SUPPORT_POOL_MAX = 5;
 
-/** Fail a connection attempt instead of waiting forever (node-postgres' default is no timeout). */
-export const SUPPORT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Fail a connection attempt instead of waiting forever (node-postgres' default is no timeout),
+ * but only after a paused Aurora Serverless v2 support database has had time to resume: the first
+ * connection of a run waits for it, about 15 s, longer after a day paused (ADR 0021).
+ */
+export const SUPPORT_CONNECT_TIMEOUT_MS = 60_000;
 
 /** Close idle connections soon: a frozen Lambda container should not pin RDS slots for long. */
 export const SUPPORT_IDLE_TIMEOUT_MS = 10_000;

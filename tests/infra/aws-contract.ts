@@ -386,6 +386,48 @@ export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
       },
     },
   ],
+  "aws:rds/clusterParameterGroup:ClusterParameterGroup": (i) => [
+    {
+      service: "rds",
+      operation: "CreateDBClusterParameterGroup",
+      provided: ["DBClusterParameterGroupName"],
+      request: { DBParameterGroupFamily: i.family, Description: i.description },
+    },
+    {
+      service: "rds",
+      operation: "ModifyDBClusterParameterGroup",
+      provided: ["DBClusterParameterGroupName"],
+      request: {
+        Parameters: (i.parameters ?? []).map((p: Json) => ({
+          ParameterName: p.name,
+          ParameterValue: p.value,
+          ...(p.applyMethod && { ApplyMethod: p.applyMethod }),
+        })),
+      },
+    },
+  ],
+  "aws:rds/cluster:Cluster": (i) => [
+    {
+      service: "rds",
+      operation: "CreateDBCluster",
+      provided: ["DBClusterIdentifier"],
+      request: {
+        ...i,
+        EnableCloudwatchLogsExports: i.enabledCloudwatchLogsExports,
+        ServerlessV2ScalingConfiguration: i.serverlessv2ScalingConfiguration,
+        serverlessv2ScalingConfiguration: undefined,
+      },
+    },
+  ],
+  "aws:rds/clusterInstance:ClusterInstance": (i) => [
+    {
+      service: "rds",
+      operation: "CreateDBInstance",
+      // The cluster's id is a mock value here; AWS checks the real one at create.
+      provided: ["DBInstanceIdentifier"],
+      request: { ...i, DBClusterIdentifier: i.clusterIdentifier, DBInstanceClass: i.instanceClass },
+    },
+  ],
   "aws:rds/instance:Instance": (i) => [
     {
       service: "rds",

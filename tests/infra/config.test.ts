@@ -132,6 +132,91 @@ describe("stack config", () => {
     );
   });
 
+  describe("the support database", () => {
+    const db = (value: object) => raw({ [k("supportDatabase")]: JSON.stringify(value) });
+
+    it("is an RDS instance when the stack file names no kind", () => {
+      const config = parseStackConfig(
+        db({ instanceClass: "db.t4g.micro", allocatedStorageGb: 20, backupRetentionDays: 1, multiAz: false }),
+      );
+      expect(config.supportDatabase).toEqual({
+        kind: "instance",
+        instanceClass: "db.t4g.micro",
+        allocatedStorageGb: 20,
+        backupRetentionDays: 1,
+        multiAz: false,
+        engineVersion: DEFAULTS.supportDbEngineVersion,
+      });
+    });
+
+    it("is a serverless cluster that pauses, by default, when kind is serverless", () => {
+      const config = parseStackConfig(db({ kind: "serverless", backupRetentionDays: 7 }));
+      expect(config.supportDatabase).toEqual({
+        kind: "serverless",
+        minCapacity: 0,
+        maxCapacity: DEFAULTS.supportDbMaxAcu,
+        secondsUntilAutoPause: DEFAULTS.supportDbSecondsUntilAutoPause,
+        idleSessionTimeoutSeconds: DEFAULTS.supportDbIdleSessionTimeoutSeconds,
+        backupRetentionDays: 7,
+        engineVersion: DEFAULTS.supportDbServerlessEngineVersion,
+      });
+      // A floor above 0 never pauses, so any Aurora PostgreSQL version will do.
+      expect(
+        parseStackConfig(
+          db({ kind: "serverless", minCapacity: 0.5, backupRetentionDays: 7, engineVersion: "15.4" }),
+        ).supportDatabase,
+      ).toMatchObject({ minCapacity: 0.5, engineVersion: "15.4" });
+    });
+
+    it.each([
+      [
+        { kind: "serverless", backupRetentionDays: 7, maxCapacity: 2.25 },
+        "supportDatabase.maxCapacity must be a multiple of 0.5",
+      ],
+      [
+        { kind: "serverless", backupRetentionDays: 7, minCapacity: 4, maxCapacity: 2 },
+        "supportDatabase.maxCapacity must be at least minCapacity",
+      ],
+      [
+        { kind: "serverless", backupRetentionDays: 7, maxCapacity: 0.5 },
+        "supportDatabase.maxCapacity must be at least minCapacity and at least 1 ACU",
+      ],
+      [{ kind: "serverless", backupRetentionDays: 7, maxCapacity: 512 }, "supportDatabase.maxCapacity"],
+      [
+        { kind: "serverless", backupRetentionDays: 7, engineVersion: "16.2" },
+        "supportDatabase.engineVersion is too old to pause (minCapacity 0): auto-pause needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3",
+      ],
+      [{ kind: "serverless", backupRetentionDays: 7, engineVersion: "15.6" }, "15.7"],
+      [
+        { kind: "serverless", backupRetentionDays: 7, engineVersion: "16" },
+        "supportDatabase.engineVersion must be an Aurora PostgreSQL version such as 16.6",
+      ],
+      [
+        { kind: "serverless", backupRetentionDays: 7, secondsUntilAutoPause: 60 },
+        "supportDatabase.secondsUntilAutoPause",
+      ],
+      [{ kind: "serverless" }, "supportDatabase.backupRetentionDays"],
+      [{ kind: "cluster", backupRetentionDays: 7 }, "supportDatabase.kind"],
+      [
+        { kind: "instance", allocatedStorageGb: 20, backupRetentionDays: 1, multiAz: false },
+        "supportDatabase.instanceClass is not set",
+      ],
+    ])("refuses %j, naming the key", (value, message) => {
+      expect(() => parseStackConfig(db(value))).toThrow(message);
+    });
+
+    it("pauses from 16.3, 15.7, 14.12 and 13.15, and on any later major version", () => {
+      for (const engineVersion of ["16.3", "16.10", "15.7", "14.12", "13.15", "17.4"])
+        expect(() =>
+          parseStackConfig(db({ kind: "serverless", backupRetentionDays: 7, engineVersion })),
+        ).not.toThrow();
+      for (const engineVersion of ["14.11", "13.9", "12.22"])
+        expect(() =>
+          parseStackConfig(db({ kind: "serverless", backupRetentionDays: 7, engineVersion })),
+        ).toThrow("auto-pause");
+    });
+  });
+
   it("never echoes a secret value in its errors", () => {
     const secret =
       '{"engine":"postgres","host":"db","dbname":"ddc","password":"hunter2-do-not-print","port":"x"}';

@@ -117,10 +117,8 @@ export const DEPLOY_VALUES: Record<StackName, Record<string, string>> = {
       "subnet-07b2e5d8a1c4f9036",
       "subnet-0f6a1d4c8e2b5f793",
     ]),
-    "oven-lakehouse:endpointSubnetIds": JSON.stringify([
-      "subnet-0d3a6c9e2f41b7085",
-      "subnet-07b2e5d8a1c4f9036",
-    ]),
+    // As many as Pulumi.prod.yaml names: one.
+    "oven-lakehouse:endpointSubnetIds": JSON.stringify(["subnet-0d3a6c9e2f41b7085"]),
     "oven-lakehouse:routeTableIds": JSON.stringify(["rtb-06c9f2a5d8e1b4073", "rtb-0a2d5f8b1e4c7a906"]),
     "oven-lakehouse:quicksightPrincipalArn": `arn:aws:quicksight:${REGION}:${ACCOUNT_ID}:group/default/lakehouse-analysts`,
     "oven-lakehouse:alarmEmail": "lakehouse-oncall@ovens-fleet.eu",
@@ -195,6 +193,21 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
           secretStatus: "active",
         },
       ];
+      break;
+    case "aws:rds/cluster:Cluster":
+      state.clusterIdentifier = `${name}-0a1b2c3`;
+      state.endpoint = `${name}-0a1b2c3.cluster-abcdefghij.${REGION}.rds.amazonaws.com`;
+      state.port = inputs.port ?? 5432;
+      state.masterUserSecrets = [
+        {
+          secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:rds!cluster-${name}`,
+          kmsKeyId: "alias/aws/secretsmanager",
+          secretStatus: "active",
+        },
+      ];
+      break;
+    case "aws:rds/clusterInstance:ClusterInstance":
+      state.identifier = `${name}-0a1b2c3`;
       break;
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
       state.prefixListId = "pl-6da54004";

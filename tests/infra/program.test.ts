@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ANALYST_ATHENA_ACTIONS, ANALYST_CATALOG_ACTIONS } from "../../infra/analytics.js";
+import { DEFAULTS } from "../../infra/config.js";
 import { COLLECTION_ALARMS, EXECUTION_ALARMS, RECONCILE_ALARM } from "../../infra/monitoring.js";
 import { UNSCOPED_ACTIONS } from "../../infra/policies.js";
 import { dashboardDefinition } from "../../infra/quicksight-dashboard.js";
@@ -73,6 +74,9 @@ const T = {
   schedule: "aws:scheduler/schedule:Schedule",
   rds: "aws:rds/instance:Instance",
   parameterGroup: "aws:rds/parameterGroup:ParameterGroup",
+  cluster: "aws:rds/cluster:Cluster",
+  clusterInstance: "aws:rds/clusterInstance:ClusterInstance",
+  clusterParameterGroup: "aws:rds/clusterParameterGroup:ClusterParameterGroup",
   secret: "aws:secretsmanager/secret:Secret",
   secretVersion: "aws:secretsmanager/secretVersion:SecretVersion",
   endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
@@ -242,22 +246,53 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
   });
 
   describe("support database", () => {
-    it("is encrypted, private, TLS only, with an RDS-managed password and backups", () => {
-      const db = ofType(run(), T.rds);
-      expect(db).toHaveLength(1);
-      const i = db[0]?.inputs;
-      expect(i).toMatchObject({
-        engine: "postgres",
+    it("is a serverless cluster that pauses: encrypted, private, TLS only, RDS-managed password, backups", () => {
+      const file = JSON.parse(stackConfig(stack)["oven-lakehouse:supportDatabase"] ?? "{}");
+      expect(ofType(run(), T.rds)).toHaveLength(0);
+      const clusters = ofType(run(), T.cluster);
+      expect(clusters).toHaveLength(1);
+      const c = clusters[0]?.inputs;
+      expect(c).toMatchObject({
+        engine: "aurora-postgresql",
+        engineMode: "provisioned",
+        engineVersion: DEFAULTS.supportDbServerlessEngineVersion,
         storageEncrypted: true,
-        publiclyAccessible: false,
         manageMasterUserPassword: true,
+        databaseName: "support",
         deletionProtection: stack === "prod",
         skipFinalSnapshot: stack !== "prod",
+        backupRetentionPeriod: file.backupRetentionDays,
+        serverlessv2ScalingConfiguration: {
+          minCapacity: 0,
+          maxCapacity: file.maxCapacity,
+          secondsUntilAutoPause: DEFAULTS.supportDbSecondsUntilAutoPause,
+        },
       });
-      expect(i.password).toBeUndefined();
-      expect(i.backupRetentionPeriod).toBeGreaterThanOrEqual(1);
-      const params = ofType(run(), T.parameterGroup)[0]?.inputs.parameters;
-      expect(params).toContainEqual({ name: "rds.force_ssl", value: "1" });
+      expect(c.masterPassword).toBeUndefined();
+      const writers = ofType(run(), T.clusterInstance);
+      expect(writers).toHaveLength(1);
+      expect(writers[0]?.inputs).toMatchObject({
+        instanceClass: "db.serverless",
+        engine: "aurora-postgresql",
+        publiclyAccessible: false,
+        clusterIdentifier: clusters[0]?.id,
+      });
+      const params = ofType(run(), T.clusterParameterGroup)[0]?.inputs;
+      expect(params.family).toBe("aurora-postgresql16");
+      expect(params.parameters).toContainEqual({ name: "rds.force_ssl", value: "1" });
+      expect(params.parameters).toContainEqual({
+        name: "idle_session_timeout",
+        value: String(DEFAULTS.supportDbIdleSessionTimeoutSeconds * 1000),
+      });
+      expect(c.dbClusterParameterGroupName).toBe(
+        `${ofType(run(), T.clusterParameterGroup)[0]?.name}-0a1b2c3`,
+      );
+      // Everything connects to the cluster's writer endpoint, with the cluster's managed secret.
+      const o = run().outputs;
+      expect(o.supportDatabase.address).toMatch(/^support-0a1b2c3\.cluster-/);
+      expect(o.supportDatabase.secretArn).toMatch(/:secret:rds!cluster-support$/);
+      // The migrations wait for the writer: a cluster without an instance accepts no connection.
+      expect(ofType(run(), T.invocation)[0]?.options?.dependsOn).toContain("support-writer");
     });
 
     it("applies the migrations through the migrate function, keyed on their checksum", () => {
@@ -1015,13 +1050,18 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       for (const m of [
         "AWS/States ExecutionsAborted",
         "AWS/States ExecutionsTimedOut",
-        "AWS/RDS FreeStorageSpace",
+        "AWS/RDS ACUUtilization",
         "AWS/RDS CPUUtilization",
       ])
         expect(metrics).toContain(m);
-      const storage = alarms.find((a) => a.inputs.metricName === "FreeStorageSpace")?.inputs;
-      const gb = JSON.parse(stackConfig(stack)["oven-lakehouse:supportDatabase"] ?? "{}").allocatedStorageGb;
-      expect(storage.threshold).toBe(Math.floor(gb * 1024 ** 3 * 0.2));
+      // Aurora's storage grows by itself: no free-storage alarm; a cluster at its maximum alarms.
+      expect(metrics).not.toContain("AWS/RDS FreeStorageSpace");
+      const capacity = named(run(), T.alarm, "monitoring-support-db-capacity").inputs;
+      expect(capacity).toMatchObject({
+        threshold: DEFAULTS.supportDbCapacityPercent,
+        comparisonOperator: "GreaterThanThreshold",
+        dimensions: { DBInstanceIdentifier: "support-writer-0a1b2c3" },
+      });
       const stale = named(run(), T.alarm, "monitoring-no-successful-run").inputs;
       expect(stale).toMatchObject({
         metricName: "ExecutionsSucceeded",
@@ -1067,7 +1107,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
           ...EXECUTION_ALARMS.map((a) => `monitoring-${a.key}`),
           "monitoring-no-successful-run",
           "monitoring-schedule-undelivered",
-          "monitoring-support-db-storage",
+          "monitoring-support-db-capacity",
           "monitoring-support-db-cpu",
           ...(connections === undefined ? [] : ["monitoring-support-db-connections"]),
           `monitoring-${RECONCILE_ALARM.key}`,
@@ -1208,7 +1248,7 @@ describe("dev and prod", () => {
     "oven-lakehouse:subnetIds": { value: /subnet-0|security-group\/sg-lakehouse/ },
     "oven-lakehouse:routeTableIds": { value: /rtb-0/ },
     "oven-lakehouse:supportDatabase": {
-      path: /^aws:rds\/instance:Instance support\.(instanceClass|allocatedStorage|backupRetentionPeriod|multiAz)$|^aws:cloudwatch\/metricAlarm:MetricAlarm monitoring-support-db-storage\.threshold$/,
+      path: /^aws:rds\/cluster:Cluster support\.(serverlessv2ScalingConfiguration\.maxCapacity|backupRetentionPeriod)$/,
     },
     "oven-lakehouse:sourceNetworks": { path: /\.cidrIpv4$/ },
     "oven-lakehouse:deletionProtection": {
@@ -1284,7 +1324,7 @@ describe("what the stack sets to lower its cost", () => {
 
   it("places the interface endpoints in endpointSubnetIds, else in every subnet", () => {
     const prodSubnets = JSON.parse(deployableConfig("prod")["oven-lakehouse:endpointSubnetIds"] as string);
-    expect(prodSubnets).toHaveLength(2);
+    expect(prodSubnets).toHaveLength(1);
     expect(endpointSubnets(prod)).toHaveLength(3);
     for (const e of endpointSubnets(prod)) expect(e.inputs.subnetIds).toEqual(prodSubnets);
     const devSubnets = JSON.parse(deployableConfig("dev")["oven-lakehouse:subnetIds"] as string);
@@ -1486,5 +1526,74 @@ describe("a stack with the QuickSight Q topic enabled", () => {
         .map((r) => `${r.type} ${r.name}`)
         .sort();
     expect(ids(withTopic)).toEqual(ids(dev));
+  });
+});
+
+describe("a stack whose support database is an RDS instance", () => {
+  let onInstance: StackRun;
+  const instance = {
+    kind: "instance",
+    instanceClass: "db.t4g.small",
+    allocatedStorageGb: 50,
+    backupRetentionDays: 3,
+    multiAz: true,
+  };
+
+  beforeAll(async () => {
+    onInstance = await runStack("dev", { "oven-lakehouse:supportDatabase": JSON.stringify(instance) });
+  });
+
+  it("declares an encrypted, private, TLS-only instance with an RDS-managed password, and no cluster", () => {
+    expect(ofType(onInstance, T.cluster)).toHaveLength(0);
+    expect(ofType(onInstance, T.clusterInstance)).toHaveLength(0);
+    const db = ofType(onInstance, T.rds);
+    expect(db).toHaveLength(1);
+    const i = db[0]?.inputs;
+    expect(i).toMatchObject({
+      engine: "postgres",
+      instanceClass: "db.t4g.small",
+      allocatedStorage: 50,
+      storageType: "gp3",
+      multiAz: true,
+      storageEncrypted: true,
+      publiclyAccessible: false,
+      manageMasterUserPassword: true,
+      backupRetentionPeriod: 3,
+    });
+    expect(i.password).toBeUndefined();
+    const params = ofType(onInstance, T.parameterGroup)[0]?.inputs;
+    expect(params.family).toBe(`postgres${DEFAULTS.supportDbEngineVersion}`);
+    expect(params.parameters).toEqual([{ name: "rds.force_ssl", value: "1" }]);
+    expect(onInstance.outputs.supportDatabase.address).toMatch(/^support\.abcdefghij\./);
+    expect(ofType(onInstance, T.invocation)[0]?.options?.dependsOn).toContain("support");
+  });
+
+  it("alarms on its free storage instead of on capacity", () => {
+    const storage = named(onInstance, T.alarm, "monitoring-support-db-storage").inputs;
+    expect(storage).toMatchObject({
+      metricName: "FreeStorageSpace",
+      comparisonOperator: "LessThanThreshold",
+      threshold: Math.floor(50 * 1024 ** 3 * (DEFAULTS.supportDbFreeStoragePercent / 100)),
+      dimensions: { DBInstanceIdentifier: "support-0a1b2c3" },
+    });
+    const names = ofType(onInstance, T.alarm).map((a) => a.name);
+    expect(names).not.toContain("monitoring-support-db-capacity");
+    expect(names).toContain("monitoring-support-db-cpu");
+  });
+
+  it("declares the same resources as the serverless stack but for the database's own", () => {
+    const own = new Set<string>([
+      T.rds,
+      T.parameterGroup,
+      T.cluster,
+      T.clusterInstance,
+      T.clusterParameterGroup,
+    ]);
+    const ids = (run: StackRun) =>
+      run.resources
+        .filter((r) => !own.has(r.type) && !r.name.startsWith("monitoring-support-db-"))
+        .map((r) => `${r.type} ${r.name}`)
+        .sort();
+    return runStack("dev").then((serverless) => expect(ids(onInstance)).toEqual(ids(serverless)));
   });
 });

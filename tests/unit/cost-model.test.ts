@@ -192,19 +192,79 @@ describe("lines", () => {
     });
     const endpointsOn = lineOf(on, "monthly", "vpc.endpoints").cost;
     const endpointsOff = lineOf(prod, "monthly", "vpc.endpoints").cost;
-    expect(endpointsOn - endpointsOff).toBeCloseTo(prices.vpcInterfaceEndpointHour.usd * 2 * 730, 6);
+    expect(endpointsOn - endpointsOff).toBeCloseTo(
+      prices.vpcInterfaceEndpointHour.usd * prod.assumptions.endpointSubnets.value * 730,
+      6,
+    );
     expect(lineOf(on, "monthly", "cloudwatch.metrics").cost).toBeGreaterThan(
       lineOf(prod, "monthly", "cloudwatch.metrics").cost,
     );
   });
 
+  const onInstance = (multiAz: boolean) =>
+    patch(prod, {
+      supportDatabase: {
+        ...prod.assumptions.supportDatabase,
+        value: { kind: "instance", instanceClass: "db.t4g.medium", allocatedStorageGb: 100, multiAz },
+      },
+    });
+
   it("Multi-AZ bills the support database's instance and storage twice", () => {
-    const db = prod.assumptions.supportDatabase;
-    const single = patch(prod, { supportDatabase: { ...db, value: { ...db.value, multiAz: false } } });
-    const multi = patch(prod, { supportDatabase: { ...db, value: { ...db.value, multiAz: true } } });
+    const single = onInstance(false);
+    const multi = onInstance(true);
     for (const id of ["rds.instance", "rds.storage"])
       expect(lineOf(multi, "monthly", id).cost).toBeCloseTo(2 * lineOf(single, "monthly", id).cost, 9);
     expect(lineOf(single, "monthly", "rds.instance").quantity).toBe(730);
+    expect(lineOf(single, "monthly", "rds.storage").quantity).toBe(100);
+    // An instance bills no I/O requests.
+    expect(costLines(single, "monthly").find((l) => l.id === "rds.io")).toBeUndefined();
+  });
+
+  it("serverless bills capacity while awake, the storage its tables use, and I/O per committed object", () => {
+    const db = prod.assumptions.supportDatabase.value;
+    if (db.kind !== "serverless") throw new Error("prod's support database is serverless");
+    expect(db.minCapacity).toBe(0);
+    const d = costReport(prod).derived;
+    const awake =
+      d.runsPerMonth * (d.runHours + (db.idleSessionTimeoutSeconds + db.secondsUntilAutoPause) / 3600);
+    const acu = prod.assumptions.supportDbAcu.value;
+    expect(lineOf(prod, "monthly", "rds.instance").quantity).toBeCloseTo(awake * acu.run, 9);
+    expect(lineOf(prod, "monthly", "rds.instance").price).toBe("auroraServerlessAcuHour");
+    expect(lineOf(prod, "monthly", "rds.storage").quantity).toBeCloseTo(d.supportDbUsedGb, 9);
+    expect(lineOf(prod, "monthly", "rds.io").quantity).toBeCloseTo(
+      (d.dailyObjects * DAYS_PER_MONTH * prod.assumptions.supportDbIosPerObject.value) / 1e6,
+      9,
+    );
+    // The load keeps it awake throughout, at its assumed load capacity.
+    expect(lineOf(prod, "initial", "rds.instance").quantity).toBeCloseTo(d.loadHours * acu.load, 9);
+    // Awake time grows with the pause delay; a floor above 0 never pauses and bills every hour.
+    const later = patch(prod, {
+      supportDatabase: { ...prod.assumptions.supportDatabase, value: { ...db, secondsUntilAutoPause: 3900 } },
+    });
+    expect(
+      lineOf(later, "monthly", "rds.instance").quantity - lineOf(prod, "monthly", "rds.instance").quantity,
+    ).toBeCloseTo(d.runsPerMonth * 1 * acu.run, 6);
+    const floor = patch(prod, {
+      supportDatabase: { ...prod.assumptions.supportDatabase, value: { ...db, minCapacity: 1 } },
+    });
+    expect(lineOf(floor, "monthly", "rds.instance").quantity).toBeCloseTo(730 * acu.run, 6);
+    const halfFloor = patch(prod, {
+      supportDatabase: { ...prod.assumptions.supportDatabase, value: { ...db, minCapacity: 0.5 } },
+      supportDbAcu: { ...prod.assumptions.supportDbAcu, value: { run: 1, load: 8 } },
+    });
+    expect(lineOf(halfFloor, "monthly", "rds.instance").quantity).toBeCloseTo(730 * 1, 6);
+  });
+
+  it("the serverless lever applies to an instance and its saving is the model's own", () => {
+    const lever = LEVERS.find((l) => l.id === "support-db-serverless");
+    expect(lever?.apply(prod)).toBeUndefined();
+    const instance = onInstance(false);
+    const after = lever?.apply(instance);
+    if (!after) throw new Error("the lever applies to an instance");
+    expect(after.assumptions.supportDatabase.value.kind).toBe("serverless");
+    expect(total(costLines(after, "monthly"))).toBeLessThan(total(costLines(instance, "monthly")));
+    // Both instance levers stand down on a serverless cluster.
+    expect(LEVERS.find((l) => l.id === "rds-smaller")?.apply(prod)).toBeUndefined();
   });
 
   it("interface endpoints bill every endpoint in each of its subnets, all month", () => {
@@ -212,8 +272,8 @@ describe("lines", () => {
     expect(line.quantity).toBe(
       prod.assumptions.interfaceEndpoints.value * prod.assumptions.endpointSubnets.value * 730,
     );
-    // prod places them in two of its three subnets; dev in every subnet.
-    expect(prod.assumptions.endpointSubnets.value).toBe(2);
+    // prod places them in one of its three subnets; dev in every subnet.
+    expect(prod.assumptions.endpointSubnets.value).toBe(1);
     expect(prod.assumptions.subnets.value).toBe(3);
     const dev = inputsFor("dev");
     expect(dev.assumptions.endpointSubnets.value).toBe(dev.assumptions.subnets.value);
@@ -331,7 +391,10 @@ describe("totals, dominant lines, levers", () => {
     }
     const savings = leverSavings(prod, phase).map((r) => r.saving);
     expect([...savings].sort((x, y) => y - x)).toEqual(savings);
-    expect(report.phases[phase].withEveryLever).toBeCloseTo(total(costLines(withEveryLever(prod), phase)), 9);
+    expect(report.phases[phase].withEveryLever).toBeCloseTo(
+      total(costLines(withEveryLever(prod, phase), phase)),
+      9,
+    );
     expect(report.phases[phase].withEveryLever).toBeLessThanOrEqual(report.phases[phase].total);
   });
 
@@ -457,7 +520,25 @@ describe("inputs", () => {
 
   it("a stack file's defaults are infra's, its strings are parsed as infra parses them", () => {
     const s = parseStackSettings("prod", prodYaml);
-    expect(s.supportDatabase.multiAz).toBe(false);
+    expect(s.supportDatabase).toEqual({
+      kind: "instance",
+      instanceClass: "db.t4g.micro",
+      allocatedStorageGb: 20,
+      backupRetentionDays: 1,
+      multiAz: false,
+    });
+    const serverless = parseStackSettings(
+      "prod",
+      prodYaml.replace(/\{instanceClass[^}]*\}/, "{kind: serverless, backupRetentionDays: 7}"),
+    );
+    expect(serverless.supportDatabase).toEqual({
+      kind: "serverless",
+      minCapacity: INFRA_DEFAULTS.supportDbMinAcu,
+      maxCapacity: INFRA_DEFAULTS.supportDbMaxAcu,
+      secondsUntilAutoPause: INFRA_DEFAULTS.supportDbSecondsUntilAutoPause,
+      idleSessionTimeoutSeconds: INFRA_DEFAULTS.supportDbIdleSessionTimeoutSeconds,
+      backupRetentionDays: 7,
+    });
     expect(s.functions.reconcile).toEqual({
       memoryMb: INFRA_DEFAULTS.reconcileMemoryMb,
       timeoutSeconds: INFRA_DEFAULTS.reconcileTimeoutSeconds,

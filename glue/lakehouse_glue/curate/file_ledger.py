@@ -25,11 +25,20 @@ if TYPE_CHECKING:
 
 LEDGER_TABLE = "file_ledger"
 APPLICATION_NAME = "lakehouse-mongodb_curate"
+#: The support database may be a paused Aurora Serverless v2 cluster, which the first connection
+#: resumes (about 15 s, longer after a day paused; docs/adr/0021): as the functions wait for it.
+SUPPORT_CONNECT_TIMEOUT_S = 60
 
 
 def support_source(url: str, user: str, password: str) -> JdbcSource:
     """The support database as the curate job reads it (the ledger is small: no partitioning)."""
-    return JdbcSource(url, user, password, application_name=APPLICATION_NAME)
+    return JdbcSource(
+        url,
+        user,
+        password,
+        connect_timeout_s=SUPPORT_CONNECT_TIMEOUT_S,
+        application_name=APPLICATION_NAME,
+    )
 
 
 @dataclass(frozen=True)
