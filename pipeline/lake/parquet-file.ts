@@ -6,6 +6,10 @@ import { ParquetWriter } from "@dsnp/parquetjs";
 import { parquetSchemaOf } from "../schema/parquet.js";
 import type { RegistryEntry } from "../schema/registry.js";
 import type { LakeRow } from "../schema/validate.js";
+import { installFlatShred } from "./flat-shred.js";
+
+// Before any writer opens: parquetjs then shreds the lake's flat rows the fast way (flat-shred.ts).
+installFlatShred();
 
 /**
  * Rows buffered per row group: the writer's memory is bounded by this, not by the window size.

@@ -21,8 +21,12 @@ import {
   ObjectWriteAbortedError,
   ParquetObjectWriteError,
 } from "./errors.js";
+import { installFlatShred } from "./flat-shred.js";
 import { assertValidKey, type ObjectInfo, type ObjectStore } from "./object-store.js";
 import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
+
+// Before any writer opens: parquetjs then shreds the lake's flat rows the fast way (flat-shred.ts).
+installFlatShred();
 
 /** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
 export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
