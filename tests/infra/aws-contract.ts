@@ -306,6 +306,31 @@ function ipPermissions(i: Json) {
  * missing here fails the contract test: a new kind of resource must say what it is checked
  * against.
  */
+/** An RDS parameter group (`DB`) or cluster parameter group (`DBCluster`): created, then its parameters set. */
+function parameterGroupCalls(kind: "DB" | "DBCluster", i: Json): ApiCall[] {
+  const provided = [`${kind}ParameterGroupName`];
+  return [
+    {
+      service: "rds",
+      operation: `Create${kind}ParameterGroup`,
+      provided,
+      request: { DBParameterGroupFamily: i.family, Description: i.description },
+    },
+    {
+      service: "rds",
+      operation: `Modify${kind}ParameterGroup`,
+      provided,
+      request: {
+        Parameters: (i.parameters ?? []).map((p: Json) => ({
+          ParameterName: p.name,
+          ParameterValue: p.value,
+          ...(p.applyMethod && { ApplyMethod: p.applyMethod }),
+        })),
+      },
+    },
+  ];
+}
+
 export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
   "aws:sns/topic:Topic": (i) => [
     {
@@ -366,46 +391,8 @@ export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
       request: i,
     },
   ],
-  "aws:rds/parameterGroup:ParameterGroup": (i) => [
-    {
-      service: "rds",
-      operation: "CreateDBParameterGroup",
-      provided: ["DBParameterGroupName"],
-      request: { DBParameterGroupFamily: i.family, Description: i.description },
-    },
-    {
-      service: "rds",
-      operation: "ModifyDBParameterGroup",
-      provided: ["DBParameterGroupName"],
-      request: {
-        Parameters: (i.parameters ?? []).map((p: Json) => ({
-          ParameterName: p.name,
-          ParameterValue: p.value,
-          ...(p.applyMethod && { ApplyMethod: p.applyMethod }),
-        })),
-      },
-    },
-  ],
-  "aws:rds/clusterParameterGroup:ClusterParameterGroup": (i) => [
-    {
-      service: "rds",
-      operation: "CreateDBClusterParameterGroup",
-      provided: ["DBClusterParameterGroupName"],
-      request: { DBParameterGroupFamily: i.family, Description: i.description },
-    },
-    {
-      service: "rds",
-      operation: "ModifyDBClusterParameterGroup",
-      provided: ["DBClusterParameterGroupName"],
-      request: {
-        Parameters: (i.parameters ?? []).map((p: Json) => ({
-          ParameterName: p.name,
-          ParameterValue: p.value,
-          ...(p.applyMethod && { ApplyMethod: p.applyMethod }),
-        })),
-      },
-    },
-  ],
+  "aws:rds/parameterGroup:ParameterGroup": (i) => parameterGroupCalls("DB", i),
+  "aws:rds/clusterParameterGroup:ClusterParameterGroup": (i) => parameterGroupCalls("DBCluster", i),
   "aws:rds/cluster:Cluster": (i) => [
     {
       service: "rds",

@@ -155,6 +155,17 @@ const CALLS: Record<string, (inputs: Record<string, unknown>) => Record<string, 
   }),
 };
 
+/** The secret RDS creates for a managed master password (`rds!db-…` for an instance, `rds!cluster-…`). */
+function managedMasterSecret(id: string): Record<string, string>[] {
+  return [
+    {
+      secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:rds!${id}`,
+      kmsKeyId: "alias/aws/secretsmanager",
+      secretStatus: "active",
+    },
+  ];
+}
+
 /** Outputs a real provider would compute, per resource type. */
 function fakeState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   const service = type.split(":")[1]?.split("/")[0] ?? "x";
@@ -186,25 +197,13 @@ function fakeState(type: string, name: string, inputs: Record<string, unknown>):
       state.identifier = `${name}-0a1b2c3`;
       state.address = `${name}.abcdefghij.${REGION}.rds.amazonaws.com`;
       state.port = inputs.port ?? 5432;
-      state.masterUserSecrets = [
-        {
-          secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:rds!db-${name}`,
-          kmsKeyId: "alias/aws/secretsmanager",
-          secretStatus: "active",
-        },
-      ];
+      state.masterUserSecrets = managedMasterSecret(`db-${name}`);
       break;
     case "aws:rds/cluster:Cluster":
       state.clusterIdentifier = `${name}-0a1b2c3`;
       state.endpoint = `${name}-0a1b2c3.cluster-abcdefghij.${REGION}.rds.amazonaws.com`;
       state.port = inputs.port ?? 5432;
-      state.masterUserSecrets = [
-        {
-          secretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:rds!cluster-${name}`,
-          kmsKeyId: "alias/aws/secretsmanager",
-          secretStatus: "active",
-        },
-      ];
+      state.masterUserSecrets = managedMasterSecret(`cluster-${name}`);
       break;
     case "aws:rds/clusterInstance:ClusterInstance":
       state.identifier = `${name}-0a1b2c3`;
