@@ -48,7 +48,9 @@ export function loadFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
  * from the machine and lets garbage pile up long before collecting it: the worker's live set is
  * bounded by row groups, yet its RSS grew to 335 MiB on `variable_logs` under the default heap.
  * With this cap at the same speed, `npm run bench` (which runs its worker child with these
- * flags) measured peaks of about 200 MiB on events and 305 MiB on `variable_logs`, whose wide
- * row groups keep ~107 MiB live at the peak: a lower cap would not hold them.
+ * flags) measured peaks of about 195 MiB on events and 290 MiB on `variable_logs`. A smaller
+ * young generation lowers the latter further but costs CPU, which the function bills, while
+ * RSS under the configured memory costs nothing: `--max-semi-space-size=8` gave 199 MiB at
+ * 22 % fewer documents per CPU second, 4 gave 193 MiB at 35 % fewer (docs/benchmarks.md).
  */
 export const WORKER_NODE_OPTIONS = "--max-old-space-size=128";

@@ -228,8 +228,9 @@ function cursorLimit(r: CollectionResult): string {
 function heapLimit(m: MemorySample): string {
   return (
     `at the peak, V8's heap ${n0(m.heapTotal)} MiB of which ${n0(m.heapUsed)} live, external ${n0(m.external)} MiB: ` +
-    "mostly garbage V8 lets fill the old space up to its cap before a full collection. Moves with a lower " +
-    "heap cap in the worker's NODE_OPTIONS, or smaller row groups for wide rows"
+    "mostly garbage V8 lets fill the old space up to its cap and its young generation. Moves with a smaller " +
+    "young generation (--max-semi-space-size in the worker's NODE_OPTIONS), at a CPU cost measured in " +
+    "docs/benchmarks.md (worker memory), or smaller row groups for wide rows"
   );
 }
 
