@@ -7,7 +7,8 @@
  *           scaling runs use it; for the collections, the stages child records as it fetches.
  * - replay: `runWorker` fed that recording from memory, once untimed and once measured (the first
  *           pass warms the process up, as a function's thousands of windows do; the peak RSS is
- *           the process's, over both): no MongoDB, and the ingestion state as a ledger that
+ *           the process's, over both; the scaling runs measure their one pass): no MongoDB, and
+ *           the ingestion state as a ledger that
  *           takes each group commit and keeps nothing (the group-commit batching runs,
  *           its SQL does not), so no server at all; objects go to a folder store (local disk, in
  *           the page cache), as in the worker child. Under the worker function's NODE_OPTIONS. Its
@@ -74,9 +75,13 @@ export async function replayRun(ctx: Context): Promise<ReplayReport> {
     // One untimed pass first: an invocation of the function works through thousands of windows,
     // so its rate is the warmed-up one (modules loaded, code compiled); the bench replays a few
     // dozen, of which the first ones would otherwise carry that start-up (model: its own line).
-    const warmup = join(ctx.dir, `replay-${ctx.windowMs ?? "default"}-warmup`);
-    await replay("replay-warmup", new LocalObjectStore(warmup));
-    await rm(warmup, { recursive: true, force: true });
+    // Not for the scaling runs: they compare window sizes each from a fresh process, and a
+    // second pass of 2 windows against one of 32 would compare garbage left over, not windows.
+    if (ctx.windowMs === undefined) {
+      const warmup = join(ctx.dir, "replay-default-warmup");
+      await replay("replay-warmup", new LocalObjectStore(warmup));
+      await rm(warmup, { recursive: true, force: true });
+    }
     const source = replaySource(recording, sourceOptions);
     const setupRssMiB = rssMiB();
     const memory = sampleMemory();
