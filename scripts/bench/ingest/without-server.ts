@@ -8,12 +8,12 @@
  * - replay: `runWorker` fed that recording from memory, once untimed and once measured (the first
  *           pass warms the process up, as a function's thousands of windows do; the peak RSS is
  *           the process's, over both; the scaling runs measure their one pass): no MongoDB, and
- *           the ingestion state as a ledger that
- *           takes each group commit and keeps nothing (the group-commit batching runs,
- *           its SQL does not), so no server at all; objects go to a folder store (local disk, in
- *           the page cache), as in the worker child. Under the worker function's NODE_OPTIONS. Its
- *           CPU time (`process.cpuUsage`, every thread of the process) gives documents and rows
- *           per core: what one vCPU sustains whatever the source's speed.
+ *           the ingestion state as a ledger that takes each group commit and keeps nothing (the
+ *           group-commit batching runs, its SQL does not), so no server at all; objects go to a
+ *           folder store (local disk, in the page cache), as in the worker child. Under the
+ *           worker function's NODE_OPTIONS. Its CPU time (`process.cpuUsage`, every thread of the
+ *           process) gives documents and rows per core: what one vCPU sustains whatever the
+ *           source's speed.
  *
  * `ctx.windowMs`, when set, is the window of the run (the scaling runs): recorded at the longest,
  * replayed at shorter ones, whose windows are answered from the recorded windows that cover them.
