@@ -575,10 +575,7 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
     supportDbAcu: {
       value:
         settings.supportDatabase.kind === "serverless"
-          ? {
-              run: Math.min(2, settings.supportDatabase.maxCapacity),
-              load: settings.supportDatabase.maxCapacity,
-            }
+          ? serverlessAcu(settings.supportDatabase.maxCapacity)
           : { run: 0, load: 0 },
       unit: "ACU (average while working)",
       source:
@@ -684,6 +681,11 @@ function describeValue(value: unknown): string {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "never";
   if (typeof value === "string" || typeof value === "boolean") return String(value);
   return JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? "never" : v));
+}
+
+/** A serverless support database's average capacity while working (assumed; see `supportDbAcu`). */
+export function serverlessAcu(maxCapacity: number): { readonly run: number; readonly load: number } {
+  return { run: Math.min(2, maxCapacity), load: maxCapacity };
 }
 
 /** Aurora I/O requests a committed raw object costs the support database (assumed; see its source). */

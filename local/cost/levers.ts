@@ -3,7 +3,13 @@
  * each sensitivity is the model run again with some assumptions changed, so every saving is
  * computed from the same lines, never asserted.
  */
-import { type Assumption, type Assumptions, INFRA, SERVERLESS_IOS_PER_OBJECT } from "./assumptions.js";
+import {
+  type Assumption,
+  type Assumptions,
+  INFRA,
+  SERVERLESS_IOS_PER_OBJECT,
+  serverlessAcu,
+} from "./assumptions.js";
 import { derive, GLUE_JOBS } from "./derive.js";
 import { type CostInputs, costLines, type Phase, total } from "./lines.js";
 import { INFRA_DEFAULTS } from "./stack.js";
@@ -123,7 +129,7 @@ export const LEVERS: readonly Lever[] = [
       };
       return changed(i, {
         supportDatabase: withValue(i.assumptions.supportDatabase, serverless),
-        supportDbAcu: withValue(i.assumptions.supportDbAcu, { run: 2, load: serverless.maxCapacity }),
+        supportDbAcu: withValue(i.assumptions.supportDbAcu, serverlessAcu(serverless.maxCapacity)),
         supportDbIosPerObject: withValue(i.assumptions.supportDbIosPerObject, SERVERLESS_IOS_PER_OBJECT),
       });
     },

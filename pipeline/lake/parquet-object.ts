@@ -21,12 +21,9 @@ import {
   ObjectWriteAbortedError,
   ParquetObjectWriteError,
 } from "./errors.js";
-import { installFlatShred } from "./flat-shred.js";
 import { assertValidKey, type ObjectInfo, type ObjectStore } from "./object-store.js";
+// parquet-file.ts also installs the flat-row shred (flat-shred.ts) before any writer opens.
 import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
-
-// Before any writer opens: parquetjs then shreds the lake's flat rows the fast way (flat-shred.ts).
-installFlatShred();
 
 /** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
 export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
