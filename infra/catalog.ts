@@ -245,7 +245,7 @@ export class Catalog extends pulumi.ComponentResource {
         {
           databaseName: databases.mongodb.name,
           name: rawTableName(c),
-          description: `raw ${c.name} documents (Parquet, one object per device and window)`,
+          description: `raw ${c.name} documents (Parquet: a large window of a device per object, small windows of many devices packed)`,
           tableType: "EXTERNAL_TABLE",
           parameters: { classification: "parquet", "parquet.compression": PARQUET_COMPRESSION },
           storageDescriptor: rawStorageDescriptor(c, args.buckets.mongodbRaw.url),

@@ -56,8 +56,8 @@ const RAW_FOLDERS = collections.map((c) => `${c.name}/`);
 
 /**
  * What the worker's code does in the raw bucket: raw objects and quarantined copies. It deletes
- * only an object of its own that failed its row-count check (a killed upload is aborted, not
- * deleted), and never reads.
+ * only an object of its own that failed its row-count check and the packs a killed worker left
+ * uncommitted (ADR 0023; a killed upload is aborted), and never reads.
  */
 const RAW_WRITER: S3Grant = { write: [...RAW_FOLDERS, QUARANTINE_PREFIX], delete: RAW_FOLDERS };
 

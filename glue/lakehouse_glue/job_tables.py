@@ -28,12 +28,13 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (7: the report table
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (8: raw packs,
+#: ``rawObjects.packTemplate`` and ``packIdPattern`` (ADR 0023); 7: the report table
 #: ``device_versions``, which the analytics job keeps as history; 6 added ``views``, the
 #: analysts' views in Spark SQL with the columns each must return; 5 added the collections'
 #: ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 the contracts
 #: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
-JOB_TABLES_VERSION = 7
+JOB_TABLES_VERSION = 8
 
 Behaviour = Literal["replace", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")
@@ -71,19 +72,27 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 # Literal text both Python's and Java's regular expressions read as itself once "." is escaped:
 # the key pattern also runs inside Spark (``regexp_extract``), a Java regex.
 _KEY_LITERAL = re.compile(r"^[A-Za-z0-9_=/.-]*$")
+# A pack id's pattern: character classes, counts and plain characters only, which Python's and
+# Java's regular expressions read alike (no groups or alternation to break the key pattern).
+_PACK_ID = re.compile(r"^(?:\\d|[A-Za-z0-9-]|\[[A-Za-z0-9-]+\]|\{[0-9]+(?:,[0-9]*)?\}|[+*])+$")
 
 
 @dataclass(frozen=True)
 class RawKeyFormat:
     """How the worker names raw objects (``rawObjects`` of the job tables).
 
-    ``template`` holds each of ``{collection}``, ``{idDevice}`` and ``{windowFromMs}`` once, in
-    plain literal text; ``partition_column`` is the Hive column its ``<column>={idDevice}`` folder
-    makes, which Spark may add to rows it reads from those folders.
+    ``template`` names an object holding one window of one device: it holds each of
+    ``{collection}``, ``{idDevice}`` and ``{windowFromMs}`` once, in plain literal text;
+    ``partition_column`` is the Hive column its ``<column>={idDevice}`` folder makes, which Spark
+    may add to rows it reads from those folders. ``pack_template`` names a pack, an object holding
+    windows of several devices (ADR 0023), with ``{collection}`` and ``{packId}`` once each; a pack
+    id matches ``pack_id_pattern``. Which device windows an object holds is the ledger's to say.
     """
 
     template: str
     partition_column: str
+    pack_template: str
+    pack_id_pattern: str
 
     def __post_init__(self) -> None:
         where = "rawObjects.keyTemplate"
@@ -108,12 +117,31 @@ class RawKeyFormat:
                 f"{where}: {self.template!r} has no Hive folder {folder!r} for the partition "
                 f"column {self.partition_column}"
             )
+        pack_names = _PLACEHOLDER.findall(self.pack_template)
+        if sorted(pack_names) != ["collection", "packId"]:
+            raise JobTablesError(
+                f"rawObjects.packTemplate: {self.pack_template!r} must hold each of "
+                "{collection}, {packId} once"
+            )
+        if not _KEY_LITERAL.match(_PLACEHOLDER.sub("", self.pack_template)):
+            raise JobTablesError(
+                f"rawObjects.packTemplate: {self.pack_template!r} has literal text other than "
+                "letters, digits, '_', '=', '/', '.' and '-'"
+            )
+        if not _PACK_ID.match(self.pack_id_pattern):
+            raise JobTablesError(
+                f"rawObjects.packIdPattern: {self.pack_id_pattern!r} is not a plain pattern of "
+                "classes, counts, digits, letters and '-' (it must read alike in Java)"
+            )
+        if _PLACEHOLDER.sub("", self.pack_template) == _PLACEHOLDER.sub("", self.template):
+            raise JobTablesError("rawObjects: a pack's key and a window's key must differ")
 
-    def _regex(self, groups: bool) -> str:
+    def _regex(self, template: str, groups: bool) -> str:
+        parts = {**_KEY_PARTS, "packId": f"(?:{self.pack_id_pattern})"}
         out = []
-        for i, text in enumerate(_PLACEHOLDER.split(self.template)):
+        for i, text in enumerate(_PLACEHOLDER.split(template)):
             if i % 2:
-                part = _KEY_PARTS[text]
+                part = parts[text]
                 out.append(f"(?P<{text}>{part})" if groups else part)
             else:
                 out.append(text.replace(".", "\\."))
@@ -121,14 +149,21 @@ class RawKeyFormat:
 
     @property
     def suffix_pattern(self) -> str:
-        """A regular expression (valid in Python and Java) whose group 1 is the key at the end
-        of an object's path or URI, after a ``/``: what curate matches ``input_file_name()``
-        with."""
-        return f"(?:^|/)({self._regex(groups=False)})$"
+        """A regular expression (valid in Python and Java) whose group 1 is the key, of a window
+        or a pack, at the end of an object's path or URI, after a ``/``: what curate matches
+        ``input_file_name()`` with."""
+        window = self._regex(self.template, groups=False)
+        pack = self._regex(self.pack_template, groups=False)
+        return f"(?:^|/)({window}|{pack})$"
+
+    def parse_pack(self, key: str) -> str | None:
+        """The collection of a pack's ``key``, or ``None`` for a key not in the pack format."""
+        match = re.fullmatch(self._regex(self.pack_template, groups=True), key)
+        return None if match is None else match["collection"]
 
     def parse(self, key: str) -> RawObjectKey | None:
         """The parts of ``key``, or ``None`` for a key not in this format."""
-        match = re.fullmatch(self._regex(groups=True), key)
+        match = re.fullmatch(self._regex(self.template, groups=True), key)
         if match is None:
             return None
         return RawObjectKey(
@@ -408,6 +443,8 @@ def parse_job_tables(data: Any) -> JobTables:
     raw_key = RawKeyFormat(
         template=_string(raw.get("keyTemplate"), "rawObjects.keyTemplate"),
         partition_column=_string(raw.get("partitionColumn"), "rawObjects.partitionColumn"),
+        pack_template=_string(raw.get("packTemplate"), "rawObjects.packTemplate"),
+        pack_id_pattern=_string(raw.get("packIdPattern"), "rawObjects.packIdPattern"),
     )
     ledger_obj = _mapping(obj.get("ledger"), "ledger")
     ledger = LedgerLag(

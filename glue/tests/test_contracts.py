@@ -144,6 +144,84 @@ def test_curate_refuses_a_ledger_key_outside_the_format(
         assert caught.value.table == "alarm"
 
 
+#: Pack keys built with the worker's functions, at edge times (ADR 0023).
+PACK_KEYS_TS = """
+import { newPackId, rawPackKey } from "./pipeline/ingest/keys.ts";
+const cases = JSON.parse(process.env.PACK_CASES);
+console.log(JSON.stringify(cases.map(([c, ms]) => rawPackKey(c, newPackId(new Date(ms))))));
+"""
+
+
+@pytest.fixture(scope="module")
+def typescript_pack_keys(job_tables: JobTables) -> list[tuple[str, str]]:
+    """(collection, the key ``rawPackKey`` built): every collection, edge times."""
+    cases = [(c.name, 1_704_067_200_000 + i) for i, c in enumerate(job_tables.collections)]
+    cases += [("alarm", 0), ("sd_variables", 4_102_444_799_999)]
+    out = subprocess.run(
+        [
+            "bash",
+            "-c",
+            "source scripts/stack.env && require_project_node && exec node --import tsx "
+            '--input-type=module -e "$1"',
+            "pack-keys",
+            PACK_KEYS_TS,
+        ],
+        cwd=REPO,
+        env={**os.environ, "PACK_CASES": json.dumps(cases)},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    keys = json.loads(out.strip().splitlines()[-1])
+    return [(c, k) for (c, _), k in zip(cases, keys, strict=True)]
+
+
+def test_python_and_spark_read_the_pack_keys_typescript_writes(
+    spark: SparkSession, job_tables: JobTables, typescript_pack_keys: list[tuple[str, str]]
+) -> None:
+    raw_key = job_tables.raw_key
+    for collection, key in typescript_pack_keys:
+        assert raw_key.parse_pack(key) == collection, key
+        # Not a window's key: a pack names no device.
+        assert raw_key.parse(key) is None
+        found = re.search(raw_key.suffix_pattern, "s3://raw-bucket/" + key)
+        assert found is not None
+        assert found.group(1) == key
+    keys = [k for _, k in typescript_pack_keys]
+    paths = spark.createDataFrame([(f"file:/tmp/raw/{k}",) for k in keys], "path STRING")
+    found_in_spark = paths.select(
+        sf.regexp_extract("path", raw_key.suffix_pattern, 1).alias("key")
+    ).collect()
+    assert [r.key for r in found_in_spark] == keys
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "alarm/packs/x.parquet",
+        "alarm/packs/20240101T000000000Z-abc.parquet",
+        "alarm/packs/20240101T000000000Z-0123456789AB.parquet",
+        "alarm/packs/20240101T000000000Z-0123456789ab.parquet.tmp",
+        "alarm/pack/20240101T000000000Z-0123456789ab.parquet",
+    ],
+)
+def test_other_keys_are_not_packs(job_tables: JobTables, key: str) -> None:
+    assert job_tables.raw_key.parse_pack(key) is None
+    assert re.search(job_tables.raw_key.suffix_pattern, key) is None
+
+
+def test_curate_takes_a_pack_of_the_collection_for_any_of_its_devices(
+    job_tables: JobTables, typescript_pack_keys: list[tuple[str, str]]
+) -> None:
+    alarm = job_tables.collection("alarm")
+    pack = next(k for c, k in typescript_pack_keys if c == "alarm")
+    check_object_keys(alarm, [_entry(pack, 7), _entry(pack, 8), _entry(pack, 2**40)])
+    other = next(k for c, k in typescript_pack_keys if c == "events")
+    with pytest.raises(SchemaMismatchError, match=r"neither"):
+        check_object_keys(alarm, [_entry(other, 7)])
+
+
 def test_the_ledger_lag_must_exceed_the_workers_statement_timeout(job_tables: JobTables) -> None:
     timeout_s = job_tables.ledger.writer_statement_timeout_ms // 1000
     settings = CurateSettings(catalog="lake", raw_root="/raw")

@@ -4,7 +4,7 @@
  * infrastructure's code (what Pulumi creates), the benchmarks (measured throughput), or an
  * explicit assumption where nothing here measures it. The model (model.ts) reads only these.
  */
-import { DEFAULT_WORKERS } from "../../pipeline/ingest/settings.js";
+import { DEFAULT_PACK_LIMITS, DEFAULT_WORKERS, type PackLimits } from "../../pipeline/ingest/settings.js";
 import { METRIC } from "../../pipeline/lambda/metrics.js";
 import { alarmsReport } from "../../pipeline/reports/alarms-report.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
@@ -142,6 +142,10 @@ export interface Assumptions {
   readonly workerStartSeconds: Assumption;
   readonly windowSeconds: Assumption;
   readonly windowDays: Assumption;
+  /** What goes into a pack (ADR 0023): small windows of many devices share an object. */
+  readonly packLimits: Assumption<PackLimits>;
+  /** Row data as the writer estimates it (what pack limits count) per byte of raw Parquet. */
+  readonly packRowBytesPerRawByte: Assumption;
   readonly bulkWorkers: Assumption<Readonly<Record<string, number>>>;
   readonly operationsWorkers: Assumption<Readonly<Record<string, number>>>;
   readonly mapConcurrency: Assumption;
@@ -333,7 +337,7 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       value: 30_000,
       unit: "devices a day",
       source:
-        "assumed: 60 % of the fleet reports on a given day; bounds the raw objects a day (one per device and collection)",
+        "assumed: 60 % of the fleet reports on a given day; bounds the windows a day (one per device and collection, small ones packed into shared objects)",
     },
     rates: {
       value: collectionRates(PRODUCTION_VOLUMES, shapes),
@@ -359,11 +363,23 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
     },
     windowSeconds: {
       value: 0.015,
-      unit: "s per raw object",
+      unit: "s per window",
       source:
-        'README "Benchmarks": each window costs the worker 13–16 ms of Node CPU (Parquet footer, object write, share of a group commit) whatever its documents',
+        'README "Benchmarks": each window cost the worker 13–16 ms of Node CPU (Parquet footer, object write, share of a group commit) whatever its documents, measured before packs; kept per window (a packed window skips the footer and the object), an upper bound',
     },
     windowDays: { value: f.windowDays, unit: "days per window", source: stackKey("functions.windowDays") },
+    packLimits: {
+      value: DEFAULT_PACK_LIMITS,
+      unit: "estimated bytes, windows",
+      source:
+        "pipeline/ingest/settings.ts DEFAULT_PACK_LIMITS: a window of up to windowBytes of row data joins a pack; a pack is written at bytes of row data or windows windows",
+    },
+    packRowBytesPerRawByte: {
+      value: 2,
+      unit: "estimated row bytes per raw Parquet byte",
+      source:
+        "measured on the local raw layer (200 objects a collection, estimatedRowBytes ÷ object size): events 2.0, variable_logs 3.3, request 3.7; below 1 only for objects of a few rows, whose footer dominates; the lower the figure, the more packs",
+    },
     bulkWorkers: {
       value: bulk,
       unit: "workers per collection",
@@ -583,7 +599,7 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
     },
     supportDbIosPerObject: {
       value: settings.supportDatabase.kind === "serverless" ? SERVERLESS_IOS_PER_OBJECT : 0,
-      unit: "I/O requests per raw object",
+      unit: "I/O requests per window committed (a ledger row)",
       source:
         "assumed, twice what the rows need: a window's commit (ledger row, its two indexes, the bookmark: ~1 KB of log, which Aurora bills in 4 KB write I/Os, batched by group commit) is at most one write I/O, and curate and reconcile read it back from storage after a pause emptied the cache (8 KB pages of ~25 ledger rows)",
     },
@@ -591,7 +607,7 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       value: { ledger: 300, curatedDay: 150 },
       unit: "bytes per row with indexes",
       source:
-        "assumed: a ledger row per raw object, a curated_day row per collection, device and day (ADR 0015)",
+        "assumed: a ledger row per window (a pack holds many), a curated_day row per collection, device and day (ADR 0015)",
     },
     subnets: {
       value: settings.subnets,

@@ -3,6 +3,7 @@
  * seconds, raw bytes, objects and executions of the initial load and a day's new data; the load's
  * executions and wall-clock hours; each Glue job's runs and DPU-hours; reconcile's runs.
  */
+import type { PackLimits } from "../../pipeline/ingest/settings.js";
 import type { Assumption, Assumptions, CollectionVolume } from "./assumptions.js";
 import {
   DAYS_PER_MONTH,
@@ -22,7 +23,9 @@ export interface CollectionPlan {
   readonly docsPerSecond: number;
   readonly rawBytes: number;
   readonly curatedBytes: number;
-  /** Raw objects the initial load writes (one per device and window with data). */
+  /** Windows with data the initial load commits (a ledger row each). */
+  readonly initialWindows: number;
+  /** Raw objects it writes: a window of its own, or a pack of many small ones (ADR 0023). */
   readonly initialObjects: number;
   /** Seconds of worker time the initial load spends on documents (not per-window overhead). */
   readonly initialDocSeconds: number;
@@ -31,6 +34,8 @@ export interface CollectionPlan {
   readonly bulkWorkers: number;
   readonly dailyDocs: number;
   readonly dailyBytes: number;
+  /** Windows with data a day: a device's day of the collection. */
+  readonly dailyWindows: number;
   readonly dailyObjects: number;
   readonly operationsWorkers: number;
 }
@@ -51,7 +56,9 @@ export interface Derived {
   readonly postgresLakeBytes: number;
   readonly dailyRawBytes: number;
   readonly dailyCuratedBytes: number;
+  readonly dailyWindows: number;
   readonly dailyObjects: number;
+  readonly initialWindows: number;
   readonly initialObjects: number;
   readonly glue: {
     readonly initial: Readonly<Record<GlueJob, { runs: number; dpuHours: number; seconds: number }>>;
@@ -79,6 +86,30 @@ export const GLUE_JOB_NAMES: Readonly<Record<GlueJob, string>> = {
 };
 
 /** Everything the lines multiply, from the assumptions alone. */
+/**
+ * Raw objects for `windows` windows of `rawBytes` spread over `workers` invocations: one each
+ * when a window's rows pass the pack limit, else packs of the workers' windows (each writes at
+ * least one), full by row data or by count, whichever comes first.
+ */
+export function rawObjects(
+  windows: number,
+  rawBytes: number,
+  workers: number,
+  limits: PackLimits,
+  rowBytesPerRawByte: number,
+): number {
+  if (!(windows > 0)) return 0;
+  const rowBytes = (rawBytes / windows) * rowBytesPerRawByte;
+  if (rowBytes > limits.windowBytes) return windows;
+  const perWorker = windows / workers;
+  const packs = Math.max(
+    1,
+    Math.ceil((perWorker * rowBytes) / limits.bytes),
+    Math.ceil(perWorker / limits.windows),
+  );
+  return Math.min(windows, workers * packs);
+}
+
 export function derive(a: Assumptions): Derived {
   const v = <T>(x: Assumption<T>) => x.value;
   const historyDays = (Date.parse(v(a.snapshotDate)) - Date.parse(v(a.historyStart))) / DAY_MS;
@@ -95,24 +126,33 @@ export function derive(a: Assumptions): Derived {
     if (!rate) throw new RangeError(`no worker rate for ${name}`);
     const bulkWorkers = v(a.bulkWorkers)[name] ?? 1;
     const rawBytes = volume.bytes * rate.rawOverSource;
-    const initialObjects = Math.min(volume.documents, v(a.fleetDevices) * windowsPerDevice);
+    const initialWindows = Math.min(volume.documents, v(a.fleetDevices) * windowsPerDevice);
     const initialDocSeconds = volume.documents / rate.docsPerSecond;
-    const work = initialDocSeconds + initialObjects * v(a.windowSeconds);
+    const work = initialDocSeconds + initialWindows * v(a.windowSeconds);
+    const executions = Math.max(1, Math.ceil(work / (bulkWorkers * usable)));
     const dailyDocs = (volume.documents / historyDays) * growth;
+    const dailyBytes = (volume.bytes / historyDays) * growth;
+    const operationsWorkers = v(a.operationsWorkers)[name] ?? 1;
+    const windowsPerRun = Math.min(dailyDocs / runsPerDay, active);
+    const packs = (windows: number, bytes: number, workers: number) =>
+      rawObjects(windows, bytes, workers, v(a.packLimits), v(a.packRowBytesPerRawByte));
     return {
       name,
       volume,
       docsPerSecond: rate.docsPerSecond,
       rawBytes,
       curatedBytes: rawBytes * v(a.curatedOverRaw),
-      initialObjects,
+      initialWindows,
+      initialObjects: packs(initialWindows, rawBytes, bulkWorkers * executions),
       initialDocSeconds,
-      executions: Math.max(1, Math.ceil(work / (bulkWorkers * usable))),
+      executions,
       bulkWorkers,
       dailyDocs,
-      dailyBytes: (volume.bytes / historyDays) * growth,
-      dailyObjects: runsPerDay * Math.min(dailyDocs / runsPerDay, active),
-      operationsWorkers: v(a.operationsWorkers)[name] ?? 1,
+      dailyBytes,
+      dailyWindows: runsPerDay * windowsPerRun,
+      dailyObjects:
+        runsPerDay * packs(windowsPerRun, (dailyBytes * rate.rawOverSource) / runsPerDay, operationsWorkers),
+      operationsWorkers,
     };
   });
   const executions = Math.max(...collections.map((c) => c.executions));
@@ -125,7 +165,9 @@ export function derive(a: Assumptions): Derived {
   const postgresLakeBytes = (ddc.appendHistories + ddc.replaceTables) * v(a.postgresLakeOverSource);
   const dailyRawBytes = sum((c) => (c.dailyBytes * c.rawBytes) / c.volume.bytes);
   const dailyCuratedBytes = dailyRawBytes * v(a.curatedOverRaw);
+  const dailyWindows = sum((c) => c.dailyWindows);
   const dailyObjects = sum((c) => c.dailyObjects);
+  const initialWindows = sum((c) => c.initialWindows);
   const initialObjects = sum((c) => c.initialObjects);
 
   // Glue: fixed minutes per run, plus bytes and objects spread over the run's DPUs.
@@ -214,7 +256,7 @@ export function derive(a: Assumptions): Derived {
     .map((c) => ({
       collection: c.name,
       seconds:
-        (c.dailyDocs / runsPerDay / c.docsPerSecond + (c.dailyObjects / runsPerDay) * v(a.windowSeconds)) /
+        (c.dailyDocs / runsPerDay / c.docsPerSecond + (c.dailyWindows / runsPerDay) * v(a.windowSeconds)) /
         c.operationsWorkers,
     }))
     .sort((x, y) => y.seconds - x.seconds)[0] ?? { collection: "-", seconds: 0 };
@@ -234,7 +276,7 @@ export function derive(a: Assumptions): Derived {
   const rows = v(a.supportRowBytes);
   const monthsAfter = v(a.monthsOfGrowth);
   const supportDbUsedGb =
-    ((initialObjects + dailyObjects * DAYS_PER_MONTH * monthsAfter) * rows.ledger +
+    ((initialWindows + dailyWindows * DAYS_PER_MONTH * monthsAfter) * rows.ledger +
       (initialDeviceDays + dailyDeviceDays * DAYS_PER_MONTH * monthsAfter) * rows.curatedDay) /
     GiB;
 
@@ -254,7 +296,9 @@ export function derive(a: Assumptions): Derived {
     postgresLakeBytes,
     dailyRawBytes,
     dailyCuratedBytes,
+    dailyWindows,
     dailyObjects,
+    initialWindows,
     initialObjects,
     glue: { initial: glueInitial, perRun: gluePerRun },
     reconcile: {

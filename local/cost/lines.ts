@@ -93,8 +93,8 @@ interface SupportDatabaseUse {
   readonly months: number;
   /** GB its tables hold on average over the phase. */
   readonly usedGb: number;
-  /** Raw objects committed in the phase (a ledger row and a bookmark each). */
-  readonly objects: number;
+  /** Windows committed in the phase (a ledger row and a bookmark each). */
+  readonly windows: number;
   /** Suffix of the lines' names (" while loading"). */
   readonly what: string;
   readonly hoursNote: string;
@@ -157,9 +157,9 @@ function supportDatabaseLines(
       "rds.io",
       "RDS",
       `support database I/O requests${use.what}`,
-      (use.objects * a.supportDbIosPerObject.value) / 1e6,
+      (use.windows * a.supportDbIosPerObject.value) / 1e6,
       p.auroraIoRequests,
-      `${fmt(use.objects)} raw objects committed × ${a.supportDbIosPerObject.value}`,
+      `${fmt(use.windows)} windows committed × ${a.supportDbIosPerObject.value}`,
     ),
   ];
 }
@@ -185,7 +185,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const docSeconds = d.collections.reduce((s, c) => s + c.initialDocSeconds, 0);
   const top = [...d.collections].sort((x, y) => y.initialDocSeconds - x.initialDocSeconds)[0];
   const overheadSeconds =
-    d.initialInvocations * a.workerStartSeconds.value + d.initialObjects * a.windowSeconds.value;
+    d.initialInvocations * a.workerStartSeconds.value + d.initialWindows * a.windowSeconds.value;
   const plan = a.plan.value;
   const sum = a.summarize.value;
   const rec = a.reconcile.value;
@@ -238,7 +238,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "worker start-up and per-window overhead",
       overheadSeconds * workerGb,
       gbSecond,
-      `${fmt(d.initialInvocations)} invocations × ${a.workerStartSeconds.value} s + ${fmt(d.initialObjects)} windows × ${a.windowSeconds.value * 1000} ms`,
+      `${fmt(d.initialInvocations)} invocations × ${a.workerStartSeconds.value} s + ${fmt(d.initialWindows)} windows × ${a.windowSeconds.value * 1000} ms`,
     ),
     L(
       "lambda.steps",
@@ -290,7 +290,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "raw: PUT and LIST requests",
       rawPuts / 1000,
       p.s3PutRequests,
-      `${fmt(d.initialObjects)} objects (one per device and ${a.windowDays.value}-day window with data)`,
+      `${fmt(d.initialObjects)} objects for ${fmt(d.initialWindows)} ${a.windowDays.value}-day windows with data (small ones packed: ADR 0023)`,
     ),
     L(
       "s3.raw-get",
@@ -322,7 +322,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       months: loadMonths,
       // The ledger and the counts grow through the load: half their size on average.
       usedGb: d.supportDbUsedGb / 2,
-      objects: d.initialObjects,
+      windows: d.initialWindows,
       what: " while loading",
       hoursNote: `${fmt(d.loadHours)} hours`,
     }),
@@ -397,7 +397,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const docSeconds = d.collections.reduce((s, c) => s + c.dailyDocs / c.docsPerSecond, 0) * days;
   const invocations = d.invocationsPerRun * runs;
   const overheadSeconds =
-    invocations * a.workerStartSeconds.value + d.dailyObjects * days * a.windowSeconds.value;
+    invocations * a.workerStartSeconds.value + d.dailyWindows * days * a.windowSeconds.value;
   const plan = a.plan.value;
   const sum = a.summarize.value;
   const rec = a.reconcile.value;
@@ -481,7 +481,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "worker start-up and per-window overhead",
       overheadSeconds * (a.workerMemoryMb.value / 1024),
       gbSecond,
-      `${fmt(invocations)} invocations, ${fmt(d.dailyObjects * days)} windows`,
+      `${fmt(invocations)} invocations, ${fmt(d.dailyWindows * days)} windows`,
     ),
     L(
       "lambda.steps",
@@ -553,7 +553,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "raw: PUT and LIST requests",
       rawPuts / 1000,
       p.s3PutRequests,
-      `${fmt(d.dailyObjects)} objects a day (a device's day per collection)`,
+      `${fmt(d.dailyObjects)} objects a day for ${fmt(d.dailyWindows)} windows (a device's day per collection; small ones packed: ADR 0023)`,
     ),
     L(
       "s3.raw-get",
@@ -608,7 +608,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       acu: a.supportDbAcu.value.run,
       months: 1,
       usedGb: d.supportDbUsedGb,
-      objects: d.dailyObjects * days,
+      windows: d.dailyWindows * days,
       what: "",
       hoursNote:
         db.kind === "serverless"

@@ -6,7 +6,7 @@
 import type { Document } from "mongodb";
 import { DocumentValidationError, documentIdOf, PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
-import { writeParquetObject } from "../lake/parquet-object.js";
+import { estimatedRowBytes, writeParquetObject } from "../lake/parquet-object.js";
 import type { CollectionEntry, PivotReshape } from "../schema/registry.js";
 import { type LakeRow, toLakeRow } from "../schema/validate.js";
 import type { QuarantineRecord, WrittenObject } from "./ingest-state.js";
@@ -33,6 +33,11 @@ export class RowCountMismatchError extends PipelineError {
 
 export interface WindowExtract {
   readonly object: WrittenObject | null;
+  /**
+   * The rows, written nowhere yet, when the caller asked for small windows back
+   * ({@link ExtractContext.packBelowBytes}) and this one was: the worker packs them (pack.ts).
+   */
+  readonly rows?: readonly LakeRow[];
   readonly documentsRead: number;
   /** Documents (slots, for a pivoted collection) that made it into rows. */
   readonly documentsAccepted: number;
@@ -70,6 +75,11 @@ export interface ExtractContext {
    * schema and quarantined in each of those windows.
    */
   readonly once?: QuarantineOnce;
+  /**
+   * Return a window whose rows add up to at most this many estimated bytes as rows instead of
+   * writing it (ADR 0023); a larger one is written to its own object as usual. Unset: always write.
+   */
+  readonly packBelowBytes?: number;
 }
 
 async function quarantine(
@@ -224,7 +234,33 @@ export function windowRows(
 }
 
 /**
- * Extract one window to its raw object. A window without rows writes no object.
+ * The window's first rows, up to `limit` estimated bytes, and whether they are all of them.
+ * Reading stops at the first row past the limit, which is kept in `head`.
+ */
+async function headOf(
+  rows: AsyncIterator<LakeRow>,
+  limit: number,
+): Promise<{ head: LakeRow[]; complete: boolean }> {
+  const head: LakeRow[] = [];
+  let bytes = 0;
+  for (;;) {
+    const next = await rows.next();
+    if (next.done) return { head, complete: true };
+    head.push(next.value);
+    bytes += estimatedRowBytes(next.value);
+    if (bytes > limit) return { head, complete: false };
+  }
+}
+
+/** `head`, then what is left of `rest`; stopping early closes `rest`. */
+async function* joined(head: readonly LakeRow[], rest: AsyncIterator<LakeRow>): AsyncGenerator<LakeRow> {
+  yield* head;
+  yield* { [Symbol.asyncIterator]: () => rest };
+}
+
+/**
+ * Extract one window to its raw object, or return its rows when it is small enough to pack
+ * ({@link ExtractContext.packBelowBytes}). A window without rows writes no object.
  * @throws RowCountMismatchError if the file holds a different number of rows than were produced.
  */
 export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract> {
@@ -235,10 +271,34 @@ export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract>
     batchSize: cursorBatchOf(entry),
   });
   const tally = newTally();
-  const rows = windowRows(ctx, cursor, tally);
   const key = rawObjectKey(entry.name, idDevice, window);
+  const counts = (rows: number) =>
+    `${tally.read} documents read, ${tally.accepted} accepted, ${tally.quarantined.length} quarantined, ` +
+    `${tally.rows} rows produced, ${rows}`;
   let written: Awaited<ReturnType<typeof writeParquetObject>>;
   try {
+    let rows: AsyncIterable<LakeRow> = windowRows(ctx, cursor, tally);
+    if (ctx.packBelowBytes !== undefined) {
+      const iterator = rows[Symbol.asyncIterator]();
+      const { head, complete } = await headOf(iterator, ctx.packBelowBytes);
+      if (complete) {
+        if (head.length !== tally.rows || tally.read !== tally.accepted + tally.quarantined.length) {
+          throw new RowCountMismatchError(`${key}: ${counts(head.length)} kept to pack`, {
+            collection: entry.name,
+            idDevice,
+          });
+        }
+        return {
+          object: null,
+          rows: head,
+          documentsRead: tally.read,
+          documentsAccepted: tally.accepted,
+          quarantined: tally.quarantined,
+          drift: tally.drift,
+        };
+      }
+      rows = joined(head, iterator);
+    }
     written = await writeParquetObject(entry, rows, ctx.store, key, { rowGroupSize: ctx.rowGroupSize });
   } finally {
     await cursor.close();
@@ -246,11 +306,10 @@ export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract>
   const writtenRows = written?.rows ?? 0;
   if (writtenRows !== tally.rows || tally.read !== tally.accepted + tally.quarantined.length) {
     if (written) await ctx.store.delete(key);
-    throw new RowCountMismatchError(
-      `${key}: ${tally.read} documents read, ${tally.accepted} accepted, ${tally.quarantined.length} quarantined, ` +
-        `${tally.rows} rows produced, ${writtenRows} written`,
-      { collection: entry.name, idDevice },
-    );
+    throw new RowCountMismatchError(`${key}: ${counts(writtenRows)} written`, {
+      collection: entry.name,
+      idDevice,
+    });
   }
   return {
     object: written ? { key, rows: written.rows, bytes: written.bytes } : null,

@@ -82,6 +82,22 @@ export interface IngestState {
    * run's untimed sweep, or by the windows of each device an array names) is not kept twice.
    */
   quarantinedKeys(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records a pack's key before its upload (ADR 0023). A pack's key is new on every write, so a
+   * pack whose commit never happened (a killed worker) is found only through this record.
+   */
+  intendPack(upload: PackUpload): Promise<void>;
+  /** Keys of the collection's unsettled packs recorded before `before` that no ledger row names. */
+  abandonedPacks(collection: string, before: Date): Promise<string[]>;
+  /** Marks packs settled: committed, or removed as abandoned. */
+  settlePacks(keys: readonly string[]): Promise<void>;
+}
+
+/** A pack about to be uploaded. */
+export interface PackUpload {
+  readonly collection: string;
+  readonly key: string;
+  readonly runId: string;
 }
 
 /** What the plan reads of the ingestion state: the bookmarks, and whether any device has one yet. */

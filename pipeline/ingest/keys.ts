@@ -9,7 +9,7 @@
  * (`pipeline/schema/job-tables.ts`), and `glue/lakehouse_glue/job_tables.py` parses keys with
  * them, so Python holds no copy of the format (docs/adr/0012-glue-entry-and-contracts.md).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { type Document, EJSON } from "bson";
 import type { Window } from "./windows.js";
 
@@ -28,6 +28,38 @@ export const RAW_PARTITION_KEY = "idDevice";
  * curate job matches keys in Spark (`regexp_extract`) too.
  */
 export const RAW_OBJECT_KEY_TEMPLATE = `{collection}/${RAW_PARTITION_KEY}={idDevice}/{windowFromMs}.parquet`;
+
+/**
+ * A pack's key (ADR 0023): small windows of several devices in one object, beside the devices'
+ * folders. Unlike a window's key it names no window: every write of a pack gets a new `packId`, so
+ * a pack never replaces an object that holds other windows. The ledger says which device windows
+ * a pack holds; a pack whose commit never happened is found through its `pack_upload` row and
+ * removed (worker.ts).
+ */
+export const RAW_PACK_KEY_TEMPLATE = "{collection}/packs/{packId}.parquet";
+
+/** What a pack id is made of: the write's UTC time to the millisecond, then 48 random bits. */
+export const PACK_ID_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{12}$/;
+
+/** A new pack id: sorts by write time, and two writes never share one. */
+export function newPackId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, "");
+  return `${stamp}-${randomBytes(6).toString("hex")}`;
+}
+
+/** The folder of a collection's packs (`alarm/packs/`). */
+export function rawPackPrefix(collection: string): string {
+  return RAW_PACK_KEY_TEMPLATE.slice(0, RAW_PACK_KEY_TEMPLATE.indexOf("{packId}")).replace(
+    "{collection}",
+    collection,
+  );
+}
+
+export function rawPackKey(collection: string, packId: string): string {
+  if (!/^[a-z0-9_]+$/.test(collection)) throw new RangeError(`invalid collection name ${collection}`);
+  if (!PACK_ID_PATTERN.test(packId)) throw new RangeError(`invalid pack id ${packId}`);
+  return RAW_PACK_KEY_TEMPLATE.replace("{collection}", collection).replace("{packId}", packId);
+}
 
 /** The parts of a raw object key, by their placeholder names in {@link RAW_OBJECT_KEY_TEMPLATE}. */
 export interface RawObjectKeyParts {

@@ -10,6 +10,24 @@ import type { IngestMode } from "./batches.js";
 import { DAY_MS, DEFAULT_WINDOW_MS } from "./windows.js";
 
 const names = collections.map((c) => c.name);
+const MiB = 1024 * 1024;
+
+/** What goes into a pack (pack.ts, ADR 0023); sizes are row data as the Parquet writer estimates it. */
+export interface PackLimits {
+  /** A window whose rows come to at most this many estimated bytes joins a pack. */
+  readonly windowBytes: number;
+  /** A pack is written once its rows reach this many estimated bytes, */
+  readonly bytes: number;
+  /** or once it holds this many device windows (ledger rows of one statement). */
+  readonly windows: number;
+}
+
+/**
+ * A window of up to 1 MiB of row data is packed (a device's day in every collection but the
+ * densest variable_logs days); a pack is written at 8 MiB of row data (a few MiB of Parquet: a
+ * handful of objects a day per worker) or 1,000 windows. The open pack's rows are held in memory.
+ */
+export const DEFAULT_PACK_LIMITS: PackLimits = { windowBytes: MiB, bytes: 8 * MiB, windows: 1000 };
 
 /** Devices extracted at once by one worker: the seed's async queue of 5. */
 export const DEFAULT_DEVICE_CONCURRENCY = 5;

@@ -2,10 +2,12 @@
  * The MongoDB → raw worker: for each device of its batch (a few at a time), first the sweep of
  * its documents no window can select (timestamp missing, null or not a date: quarantined once,
  * whenever they arrive), then windows from the bookmark up to `last_log_date`; each window is
- * extracted to its raw object, then committed (bookmark, ledger, quarantine, drift, metrics)
- * atomically, grouped with the windows of other devices that finish meanwhile. A crash anywhere
- * leaves the bookmark where it was, and the rerun rewrites the same object key: no loss, no
- * duplicate.
+ * extracted, then committed (bookmark, ledger, quarantine, drift, metrics) atomically. A small
+ * window (most of a daily run's) joins a pack, one object with other devices' small windows,
+ * committed together (pack.ts, ADR 0023); a large one gets its own object, committed grouped with
+ * the windows of other devices that finish meanwhile. A crash anywhere leaves the bookmark where it
+ * was: the rerun rewrites a large window's object at the same key, and a pack that never committed
+ * is removed by a later run (its record in `pack_upload`). No loss, no duplicate.
  */
 import pLimit from "p-limit";
 import type { Logger } from "pino";
@@ -17,7 +19,8 @@ import { extractWindow } from "./extract.js";
 import { firstDated, sweepUntimed } from "./first-pass.js";
 import { groupCommits } from "./group-commit.js";
 import type { IngestState, QuarantineRecord } from "./ingest-state.js";
-import { deviceOfRawKey } from "./keys.js";
+import { deviceOfRawKey, rawPackPrefix } from "./keys.js";
+import { DEFAULT_PACK_LIMITS, Packer, type PackLimits } from "./pack.js";
 import { QuarantineOnce } from "./quarantine.js";
 import { DEFAULT_DEVICE_CONCURRENCY } from "./settings.js";
 import type { DocumentSource } from "./source.js";
@@ -53,7 +56,16 @@ export interface WorkerOptions {
   readonly budget?: Budget;
   readonly safetyMarginMs?: number;
   readonly rowGroupSize?: number;
+  /** Small windows go to packs within these limits ({@link DEFAULT_PACK_LIMITS}); false: never. */
+  readonly pack?: PackLimits | false;
 }
+
+/**
+ * A pack recorded this long ago and named by no ledger row was abandoned: Lambda's longest run,
+ * so its writer is gone; a worker spends seconds between recording a pack and committing it (an
+ * upload and one statement under a 20 s timeout).
+ */
+export const PACK_ABANDONED_AFTER_MS = 15 * 60_000;
 
 export interface WorkerResult {
   readonly collection: string;
@@ -113,6 +125,38 @@ async function removeKilledUploads(deps: WorkerDeps, collection: string, devices
   }
 }
 
+/**
+ * Packs a killed worker uploaded and never committed: removed (the object, or what an upload
+ * killed mid-way left), then their records settled. Any worker of the collection may do it: the
+ * records are old enough that their writers are gone.
+ * @returns the abandoned packs' keys.
+ */
+export async function removeAbandonedPacks(
+  deps: Pick<WorkerDeps, "state" | "store" | "log">,
+  collection: string,
+  now: Date = new Date(),
+): Promise<Set<string>> {
+  const before = new Date(now.getTime() - PACK_ABANDONED_AFTER_MS);
+  try {
+    const keys = await deps.state.abandonedPacks(collection, before);
+    if (keys.length) {
+      const abandoned = new Set(keys);
+      await deps.store.removePartial(rawPackPrefix(collection), (key) => abandoned.has(key));
+      await deps.store.deleteMany(keys);
+      deps.log?.warn(
+        { collection, removed: keys },
+        "removed packs a killed run uploaded and never committed",
+      );
+    }
+    await deps.state.settlePacks(keys);
+    return new Set(keys);
+  } catch (error) {
+    // Not data (no ledger row names them): the next run tries again.
+    deps.log?.warn({ collection, err: error }, "could not remove abandoned packs");
+    return new Set();
+  }
+}
+
 export async function runWorker(
   input: WorkerInput,
   deps: WorkerDeps,
@@ -127,7 +171,25 @@ export async function runWorker(
   const ids = input.devices.map((d) => d.idDevice);
   const bookmarks = await deps.state.bookmarks(entry.name, ids);
   const commitWindow = groupCommits(deps.state);
+  await removeAbandonedPacks(deps, entry.name);
   await removeKilledUploads(deps, entry.name, ids);
+  const limits = options.pack === undefined ? DEFAULT_PACK_LIMITS : options.pack;
+  const packer = limits
+    ? new Packer(
+        {
+          entry,
+          store: deps.store,
+          state: deps.state,
+          runId,
+          planId,
+          rowGroupSize: options.rowGroupSize,
+          log: deps.log,
+        },
+        limits,
+      )
+    : null;
+  /** Devices whose last windows wait in packs: counted once those commit (see `device`). */
+  const settling: Promise<void>[] = [];
   const totals: Totals = {
     windows: 0,
     documentsRead: 0,
@@ -154,7 +216,9 @@ export async function runWorker(
     return records;
   };
 
-  const commitBookmarkOnly = (idDevice: number, lastts: Date, queriesRun: number) => {
+  const commitBookmarkOnly = async (idDevice: number, lastts: Date, queriesRun: number) => {
+    // After the device's packed windows: a bookmark must not pass a window not yet committed.
+    await packer?.settle(idDevice);
     const quarantined = takeUntimed(idDevice);
     return commitWindow({
       runId,
@@ -228,7 +292,25 @@ export async function runWorker(
     // Untimed documents no window commit took (no window was due, or the budget ran out first):
     // committed with the bookmark where it stands.
     if (untimed.has(target.idDevice)) await commitBookmarkOnly(target.idDevice, reached.at, 0);
-    if (reached.done) processed++;
+    if (!packer) {
+      if (reached.done) processed++;
+      return;
+    }
+    // The device's last windows may wait in a pack: its slot goes to the next device now, and the
+    // device counts once they commit (a pack fills with the small windows of many devices).
+    settling.push(
+      packer.committed(target.idDevice).then(
+        () => {
+          if (reached.done) processed++;
+        },
+        (error: unknown) => failed(target.idDevice, error),
+      ),
+    );
+  }
+
+  function failed(idDevice: number, error: unknown): void {
+    errors.push({ idDevice, error: messageOf(error) });
+    deps.log?.error({ collection: entry.name, idDevice, err: error }, "device failed");
   }
 
   /**
@@ -258,45 +340,66 @@ export async function runWorker(
         window,
         rowGroupSize: options.rowGroupSize,
         once,
+        packBelowBytes: limits ? limits.windowBytes : undefined,
       });
       const computationMs = Math.round(performance.now() - t0);
       const early = takeUntimed(target.idDevice);
-      await commitWindow({
-        runId,
-        planId,
-        collection: entry.name,
-        idDevice: target.idDevice,
-        window,
-        lastts: window.to,
-        object: extract.object,
-        quarantined: [...early, ...extract.quarantined],
-        drift: extract.drift,
-        counters: {
-          documentsRead: extract.documentsRead + early.length,
-          documentsUploaded: extract.documentsAccepted,
-          documentsQuarantined: extract.quarantined.length + early.length,
-          bytesUploaded: extract.object?.bytes ?? 0,
-          queriesRun: 1,
-          computationMs,
-        },
-      });
+      const counted = (bytes: number) => {
+        totals.windows++;
+        totals.queriesRun++;
+        totals.documentsRead += extract.documentsRead;
+        totals.rowsWritten += extract.rows?.length ?? extract.object?.rows ?? 0;
+        totals.documentsQuarantined += extract.quarantined.length;
+        totals.bytesUploaded += bytes;
+      };
+      const counters = {
+        documentsRead: extract.documentsRead + early.length,
+        documentsUploaded: extract.documentsAccepted,
+        documentsQuarantined: extract.quarantined.length + early.length,
+        queriesRun: 1,
+        computationMs,
+      };
+      if (packer && extract.rows) {
+        await packer.add(
+          {
+            idDevice: target.idDevice,
+            window,
+            rows: extract.rows,
+            quarantined: [...early, ...extract.quarantined],
+            drift: extract.drift,
+            counters,
+          },
+          counted,
+        );
+      } else {
+        // A window of its own commits after the device's packed ones, never before.
+        await packer?.settle(target.idDevice);
+        await commitWindow({
+          runId,
+          planId,
+          collection: entry.name,
+          idDevice: target.idDevice,
+          window,
+          lastts: window.to,
+          object: extract.object,
+          quarantined: [...early, ...extract.quarantined],
+          drift: extract.drift,
+          counters: { ...counters, bytesUploaded: extract.object?.bytes ?? 0 },
+        });
+        counted(extract.object?.bytes ?? 0);
+      }
       committed++;
-      totals.windows++;
-      totals.queriesRun++;
-      totals.documentsRead += extract.documentsRead;
-      totals.rowsWritten += extract.object?.rows ?? 0;
-      totals.documentsQuarantined += extract.quarantined.length;
-      totals.bytesUploaded += extract.object?.bytes ?? 0;
       deps.log?.debug(
         {
           collection: entry.name,
           idDevice: target.idDevice,
           from: window.from,
           to: window.to,
-          rows: extract.object?.rows ?? 0,
+          rows: extract.rows?.length ?? extract.object?.rows ?? 0,
+          packed: extract.rows !== undefined,
           ms: computationMs,
         },
-        "window committed",
+        extract.rows ? "window packed" : "window committed",
       );
       start = window.to;
     }
@@ -310,12 +413,13 @@ export async function runWorker(
           await device(target);
         } catch (error) {
           // One device failing must not stop the others; the run reports it and fails at the end.
-          errors.push({ idDevice: target.idDevice, error: messageOf(error) });
-          deps.log?.error({ collection: entry.name, idDevice: target.idDevice, err: error }, "device failed");
+          failed(target.idDevice, error);
         }
       }),
     ),
   );
+  await packer?.close();
+  await Promise.all(settling);
 
   await deps.state.finishRun({
     runId,

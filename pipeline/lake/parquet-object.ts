@@ -149,7 +149,7 @@ export async function writeParquetObject(
       if (sink.failure) throw sink.failure;
       signal?.throwIfAborted();
       groupRows++;
-      groupBytes += estimatedBytes(next.value);
+      groupBytes += estimatedRowBytes(next.value);
       const full = groupRows >= rowGroupSize || groupBytes >= rowGroupBytes;
       // parquetjs ends a row group when it holds `rowGroupSize` rows: lower it for this row.
       if (full) writer.setRowGroupSize(groupRows);
@@ -191,8 +191,11 @@ export async function writeParquetObject(
   }
 }
 
-/** A row's size as encoded, roughly: what its values add to a row group. */
-function estimatedBytes(row: LakeRow): number {
+/**
+ * A row's size as encoded, roughly: what its values add to a row group. The worker's packs
+ * (ingest/pack.ts) measure windows with it too, so both bound memory by the same figure.
+ */
+export function estimatedRowBytes(row: LakeRow): number {
   let bytes = 0;
   for (const value of Object.values(row)) {
     if (typeof value === "string") bytes += value.length;

@@ -5,7 +5,12 @@
  * lag). Plain JSON, versioned; `glue/lakehouse_glue/job_tables.py` parses it strictly.
  */
 
-import { RAW_OBJECT_KEY_TEMPLATE, RAW_PARTITION_KEY } from "../ingest/keys.js";
+import {
+  PACK_ID_PATTERN,
+  RAW_OBJECT_KEY_TEMPLATE,
+  RAW_PACK_KEY_TEMPLATE,
+  RAW_PARTITION_KEY,
+} from "../ingest/keys.js";
 import { views } from "../reports/views.js";
 import type { SUPPORT_STATEMENT_TIMEOUT_MS } from "../support/pool.js";
 import { ICEBERG_TABLE_PROPERTIES, icebergPartitionOf, icebergSortOf } from "./iceberg.js";
@@ -30,8 +35,9 @@ import { SPARK_TYPE } from "./targets.js";
  * 6: `views`, the analysts' views in Spark SQL (pipeline/reports/views.ts), which the local
  *    analytics job creates and the local dashboard reads.
  * 7: the report table `device_versions`, which the analytics job keeps as history (ADR 0018).
+ * 8: `rawObjects.packTemplate` and `packIdPattern`: objects holding several devices' windows (ADR 0023).
  */
-export const JOB_TABLES_VERSION = 7;
+export const JOB_TABLES_VERSION = 8;
 
 /**
  * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at
@@ -109,6 +115,10 @@ export interface JobRawObjects {
   readonly keyTemplate: string;
   /** The Hive partition column the key's device folder makes (`idDevice=<id>`). */
   readonly partitionColumn: string;
+  /** A pack's key (ADR 0023): `{collection}` and `{packId}` placeholders in literal text. */
+  readonly packTemplate: string;
+  /** What a `{packId}` is: a regular expression Python and Java read alike. */
+  readonly packIdPattern: string;
 }
 
 /** How the curate job reads the file ledger without skipping a row committed late. */
@@ -159,7 +169,12 @@ export function jobTables(): JobTables {
   return {
     version: JOB_TABLES_VERSION,
     payloadColumn: PAYLOAD_COLUMN,
-    rawObjects: { keyTemplate: RAW_OBJECT_KEY_TEMPLATE, partitionColumn: RAW_PARTITION_KEY },
+    rawObjects: {
+      keyTemplate: RAW_OBJECT_KEY_TEMPLATE,
+      partitionColumn: RAW_PARTITION_KEY,
+      packTemplate: RAW_PACK_KEY_TEMPLATE,
+      packIdPattern: PACK_ID_PATTERN.source.replace(/^\^|\$$/g, ""),
+    },
     ledger: { lagSeconds: LEDGER_LAG_SECONDS, writerStatementTimeoutMs: WRITER_STATEMENT_TIMEOUT_MS },
     collections: collections.map((c: CollectionEntry) => ({
       name: c.name,

@@ -8,9 +8,11 @@
  * - Bookmarks: the last commit of a device wins (a group holds at most one window per device,
  *   since a device waits for its commit before its next window; the dedup keeps the statement
  *   valid anyway: ON CONFLICT may touch a row only once per statement).
- * - Ledger: a replayed window rewrote the same object key (an operator moved the bookmark back).
- *   Its row takes the new values and a **new id** (`EXCLUDED.id` is the proposed row's fresh
- *   serial), so it lands past the curate job's position and the object is curated again.
+ * - Ledger: one row per device window (in its own object, or in a pack of many devices' windows:
+ *   ADR 0023). A window extracted again (a repair's replay, an operator who moved the bookmark
+ *   back) replaces its row, whichever object now holds it: the row takes the new values and a
+ *   **new id** (`EXCLUDED.id` is the proposed row's fresh serial), so it lands past the curate
+ *   job's position and the window is curated again.
  * - Drift and metric counters are summed per key in the client and added on conflict; drift
  *   rows are inserted in key order, so two workers of one collection lock them in one order.
  */
@@ -63,9 +65,8 @@ WITH bookmark AS (
 ), ledger AS (
   INSERT INTO file_ledger (object_key, collection, id_device, window_from, window_to, rows, bytes, run_id)
   SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::bigint[], $11::text[])
-  ON CONFLICT (object_key) DO UPDATE SET
-    id = EXCLUDED.id, collection = EXCLUDED.collection, id_device = EXCLUDED.id_device,
-    window_from = EXCLUDED.window_from, window_to = EXCLUDED.window_to, rows = EXCLUDED.rows,
+  ON CONFLICT (collection, id_device, window_from) DO UPDATE SET
+    id = EXCLUDED.id, object_key = EXCLUDED.object_key, window_to = EXCLUDED.window_to, rows = EXCLUDED.rows,
     bytes = EXCLUDED.bytes, run_id = EXCLUDED.run_id, created_at = EXCLUDED.created_at
 ), quarantined AS (
   ${insertQuarantine(12)}

@@ -51,6 +51,22 @@ const ANY_BOOKMARK = `SELECT EXISTS (SELECT 1 FROM lastts) AS found`;
 /** One index lookup per key (`quarantine_object_key_key`, unique). */
 const QUARANTINED_KEYS = `SELECT object_key FROM quarantine WHERE object_key = ANY($1::text[])`;
 
+const INTEND_PACK = `INSERT INTO pack_upload (object_key, collection, run_id) VALUES ($1, $2, $3)`;
+
+/**
+ * Unsettled, recorded long enough ago that the writer is gone, and named by no ledger row (a pack
+ * committed whose settling failed is named; one whose windows were all extracted again since
+ * holds nothing the ledger wants). Index scans: `pack_upload`'s (collection, settled_at,
+ * created_at), the ledger's object_key.
+ */
+const ABANDONED_PACKS = `SELECT p.object_key FROM pack_upload p
+WHERE p.collection = $1 AND p.settled_at IS NULL AND p.created_at < $2
+  AND NOT EXISTS (SELECT 1 FROM file_ledger l WHERE l.object_key = p.object_key)
+ORDER BY p.object_key`;
+
+const SETTLE_PACKS = `UPDATE pack_upload SET settled_at = now()
+WHERE object_key = ANY($1::text[]) AND settled_at IS NULL`;
+
 const FINISH_RUN = `
 INSERT INTO metric (run_id, plan_id, collection, first_device, last_device, devices_to_query,
   devices_processed, errors, finished_at)
@@ -102,6 +118,20 @@ export function postgresIngestState(db: SqlRunner): IngestState & PlanBookmarks 
       if (!keys.length) return new Set<string>();
       const { rows } = await db.query<{ object_key: string }>(QUARANTINED_KEYS, [[...keys]]);
       return new Set(rows.map((r) => r.object_key));
+    },
+
+    async intendPack(upload) {
+      await db.query(INTEND_PACK, [upload.key, upload.collection, upload.runId]);
+    },
+
+    async abandonedPacks(collection, before) {
+      const { rows } = await db.query<{ object_key: string }>(ABANDONED_PACKS, [collection, before]);
+      return rows.map((r) => r.object_key);
+    },
+
+    async settlePacks(keys) {
+      if (!keys.length) return;
+      await db.query(SETTLE_PACKS, [[...keys]]);
     },
 
     async commitOrphans(orphans: OrphanCommit) {

@@ -34,6 +34,7 @@ export const SUPPORT_TABLES = [
   "reconcile_difference",
   // The cutover script runs as the master user (an operator's tool, not a component).
   "cutover_log",
+  "pack_upload",
 ] as const;
 export type SupportTable = (typeof SUPPORT_TABLES)[number];
 
@@ -100,6 +101,9 @@ export const SUPPORT_USERS = {
       drift_count: ["SELECT", "INSERT", "UPDATE"],
       // The group commit adds to the run's counters; finishRun closes the row (both upserts).
       metric: ["SELECT", "INSERT", "UPDATE"],
+      // Packs (ADR 0023): recorded before their upload and settled once committed; when a worker
+      // starts, the abandoned ones are found (with the ledger's keys) and settled once removed.
+      pack_upload: ["SELECT", "INSERT", "UPDATE"],
     },
   },
   summarize: {

@@ -24,7 +24,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { CreateMultipartUploadCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateMultipartUploadCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -112,10 +117,15 @@ interface FunctionRun {
 }
 const runs = {} as Record<FunctionName, FunctionRun>;
 const planted = {
+  /** Packs a killed worker left (ADR 0023): stored whole, and an upload killed mid-way. */
+  abandonedPack: "",
+  abandonedPackUpload: "",
   badDevice: 0,
   bigDevice: 0,
   killedUploadKey: "",
   pendingAfterWorker: [] as string[],
+  /** The collection's packs after the workers: the ones they wrote, not the killed worker's. */
+  packsAfterWorker: [] as string[],
   reconciled: [] as ReconcileOutput[],
 };
 
@@ -411,6 +421,30 @@ async function plantData(): Promise<void> {
 }
 
 /**
+ * Packs a killed worker recorded an hour ago and never committed, after the migrations made their
+ * table: one stored whole, one whose multipart upload was cut. The next worker removes both.
+ */
+async function plantAbandonedPacks(): Promise<void> {
+  planted.abandonedPack = `${COLLECTION}/packs/20240101T000000000Z-0123456789ab.parquet`;
+  planted.abandonedPackUpload = `${COLLECTION}/packs/20240101T000000001Z-0123456789ab.parquet`;
+  await s3.send(new PutObjectCommand({ Bucket: firstBucket(), Key: planted.abandonedPack, Body: "PAR1" }));
+  await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: firstBucket(), Key: planted.abandonedPackUpload }),
+  );
+  const support = new pg.Client({ connectionString: config.SUPPORT_DATABASE_URL });
+  await support.connect();
+  try {
+    await support.query(
+      `INSERT INTO pack_upload (object_key, collection, run_id, created_at)
+       SELECT unnest($1::text[]), $2, 'killed', now() - interval '1 hour'`,
+      [[planted.abandonedPack, planted.abandonedPackUpload], COLLECTION],
+    );
+  } finally {
+    await support.end();
+  }
+}
+
+/**
  * The curate job's day counts without Spark: every ledger row of the collection counted, no day
  * curated. Nothing is then in flight below the bookmarks, so reconcile finds each day missing.
  */
@@ -447,9 +481,14 @@ beforeAll(async () => {
   // One function at a time: the migrations as a deployment runs them, then the ingestion as the
   // state machine does. A failed step still leaves its calls to check; the first test names it.
   await invoke("migrate", [{}]);
+  await plantAbandonedPacks();
   const [plan] = (await invoke("plan", [{ mode: "bulk", collections: [COLLECTION] }])) as PlanOutput[];
   const results = plan ? ((await invoke("worker", plan.items)) as WorkerOutput[]) : [];
   planted.pendingAfterWorker = await pendingUploads(s3, firstBucket());
+  const packs = await s3.send(
+    new ListObjectsV2Command({ Bucket: firstBucket(), Prefix: `${COLLECTION}/packs/` }),
+  );
+  planted.packsAfterWorker = (packs.Contents ?? []).map((o) => o.Key ?? "");
   if (plan) await invoke("summarize", [{ planId: plan.planId, results }]);
   // Last, as the state machine runs it, then as an operator repairs.
   await curatedNothing();
@@ -566,21 +605,30 @@ describe("each function's role covers the AWS calls its code makes", () => {
         "ListMultipartUploads s3:ListBucketMultipartUploads <lake>",
         `AbortMultipartUpload s3:AbortMultipartUpload ${planted.killedUploadKey}`,
         `PutObject s3:PutObject ${quarantine}/untimed/untimed-1.json`,
+        // A killed worker's packs: the stored one deleted, the cut upload aborted (ADR 0023).
+        "ListMultipartUploads s3:ListBucketMultipartUploads <lake>",
+        `AbortMultipartUpload s3:AbortMultipartUpload ${planted.abandonedPackUpload}`,
+        `DeleteObjects s3:DeleteObject ${planted.abandonedPack}`,
+        `DeleteObjects s3:DeleteObject ${planted.abandonedPackUpload}`,
       ]),
     );
     expect(planted.pendingAfterWorker).toEqual([]);
+    expect(planted.packsAfterWorker.length).toBeGreaterThan(0);
+    expect(planted.packsAfterWorker).not.toContain(planted.abandonedPack);
     const has = (pattern: RegExp) => worker.some((c) => pattern.test(c));
     // A field of the wrong type, quarantined inside its window.
     expect(has(new RegExp(`^PutObject s3:PutObject ${quarantine}/\\d+/invalid-1\\.json$`))).toBe(true);
-    // Small raw objects in one request, the big device's in parts.
-    expect(has(new RegExp(`^PutObject s3:PutObject ${COLLECTION}/idDevice=\\d+/\\d+\\.parquet$`))).toBe(true);
+    // Small windows packed into one object in one request, the big device's window in parts.
+    expect(has(new RegExp(`^PutObject s3:PutObject ${COLLECTION}/packs/[0-9TZ]+-[0-9a-f]+\\.parquet$`))).toBe(
+      true,
+    );
     for (const op of ["CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"])
       expect(has(new RegExp(`^${op} s3:PutObject ${COLLECTION}/idDevice=${planted.bigDevice}/`)), op).toBe(
         true,
       );
     // Nothing else: a new kind of call gets a line above on purpose.
     const known =
-      /^(GetSecretValue|ListMultipartUploads|AbortMultipartUpload|PutObject|CreateMultipartUpload|UploadPart|CompleteMultipartUpload) /;
+      /^(GetSecretValue|ListMultipartUploads|AbortMultipartUpload|PutObject|CreateMultipartUpload|UploadPart|CompleteMultipartUpload|DeleteObjects) /;
     expect(worker.filter((c) => !known.test(c))).toEqual([]);
   });
 

@@ -393,7 +393,7 @@ describe("Prisma client on the migrated schema", () => {
     expect(summed.createdAt).toBeInstanceOf(Date);
   });
 
-  it("file ledger: round-trips; objectKey is unique; ids increase for the curate job's position", async () => {
+  it("file ledger: round-trips; a device window is unique; ids increase for the curate job's position", async () => {
     const runId = randomUUID();
     const row = (from: number) => ({
       objectKey: `alarm/idDevice=7/${from}.parquet`,
@@ -416,6 +416,63 @@ describe("Prisma client on the migrated schema", () => {
     });
     expect(since.map((r) => r.objectKey)).toEqual([b.objectKey]);
     expect(await prismaCode(db.fileLedger.create({ data: row(1_700_000_000_123) }))).toBe("P2002");
+    // A pack (ADR 0023): one object, a row per device window; a window in two objects is refused.
+    const pack = {
+      ...row(1_700_172_800_123),
+      objectKey: "alarm/packs/20231117T000000123Z-0123456789ab.parquet",
+    };
+    await db.fileLedger.create({ data: pack });
+    await db.fileLedger.create({ data: { ...pack, idDevice: 8n } });
+    expect(
+      await prismaCode(db.fileLedger.create({ data: { ...pack, objectKey: "alarm/packs/x.parquet" } })),
+    ).toBe("P2002");
+    expect(await db.fileLedger.count({ where: { objectKey: pack.objectKey } })).toBe(2);
+  });
+
+  it("pack uploads: abandoned are the old unsettled records no ledger row names; settled ones are kept", async () => {
+    const state = postgresIngestState(pool);
+    const collection = `packs_${randomUUID().slice(0, 8)}`;
+    const key = (n: number) => `${collection}/packs/20240101T000000000Z-00000000000${n}.parquet`;
+    for (const n of [1, 2, 3]) await state.intendPack({ collection, key: key(n), runId: "r" });
+    await state.intendPack({ collection: `${collection}x`, key: key(4), runId: "r" });
+    // Pack 1 committed; 2 and 3 not; 3 is recent (its writer may still be at it).
+    await db.fileLedger.create({
+      data: {
+        objectKey: key(1),
+        collection,
+        idDevice: 1n,
+        windowFrom: new Date(0),
+        windowTo: new Date(1),
+        rows: 1,
+        bytes: 1n,
+        runId: "r",
+      },
+    });
+    await state.intendPack({ collection, key: key(5), runId: "r" });
+    await state.settlePacks([key(5)]);
+    const old = new Date(Date.now() - 3_600_000);
+    await db.packUpload.updateMany({
+      where: { objectKey: { in: [key(1), key(2), key(4), key(5)] } },
+      data: { createdAt: old },
+    });
+    const before = new Date(Date.now() - 60_000);
+    // Not 1 (the ledger names it), 3 (recent), 4 (another collection's), 5 (settled).
+    expect(await state.abandonedPacks(collection, before)).toEqual([key(2)]);
+    await state.settlePacks([key(2)]);
+    expect(await state.abandonedPacks(collection, before)).toEqual([]);
+    const records = await db.packUpload.findMany({ where: { collection }, orderBy: { objectKey: "asc" } });
+    expect(records.map((u) => [u.objectKey, u.settledAt !== null])).toEqual([
+      [key(1), false],
+      [key(2), true],
+      [key(3), false],
+      [key(5), true],
+    ]);
+    // Settling again keeps the first time.
+    const settled = records[1]?.settledAt;
+    await state.settlePacks([key(2)]);
+    expect((await db.packUpload.findUniqueOrThrow({ where: { objectKey: key(2) } })).settledAt).toEqual(
+      settled,
+    );
   });
 
   it("ledger commit: a replayed window replaces its row with a new id past the curate position", async () => {
@@ -444,14 +501,41 @@ describe("Prisma client on the migrated schema", () => {
         },
       ]);
     await commit(randomUUID(), 10);
+    const window42 = { collection: "events", idDevice: 42, windowFrom: window.from };
     const first = await db.fileLedger.findUniqueOrThrow({
-      where: { objectKey: "events/idDevice=42/1700000000000.parquet" },
+      where: { collection_idDevice_windowFrom: window42 },
     });
     await commit(randomUUID(), 12);
     const rows = await db.fileLedger.findMany({ where: { objectKey: first.objectKey } });
     expect(rows).toHaveLength(1);
     expect(rows[0]?.id).toBeGreaterThan(first.id);
     expect(rows[0]?.rows).toBe(12);
+    // Extracted again into a pack (ADR 0023): the row follows the window to its new object.
+    const pack = "events/packs/20231114T221320000Z-0123456789ab.parquet";
+    await state.commitWindows([
+      {
+        runId: randomUUID(),
+        planId: null,
+        collection: "events",
+        idDevice: 42,
+        window,
+        lastts: window.to,
+        object: { key: pack, rows: 13, bytes: 500 },
+        quarantined: [],
+        drift: new Map(),
+        counters: {
+          documentsRead: 13,
+          documentsUploaded: 13,
+          documentsQuarantined: 0,
+          bytesUploaded: 500,
+          queriesRun: 1,
+          computationMs: 1,
+        },
+      },
+    ]);
+    const moved = await db.fileLedger.findMany({ where: { collection: "events", idDevice: 42 } });
+    expect(moved.map((r) => [r.objectKey, r.rows])).toEqual([[pack, 13]]);
+    expect(moved[0]?.id).toBeGreaterThan(rows[0]?.id ?? Number.POSITIVE_INFINITY);
   });
 
   it("ledger commit: a group of windows commits every row and sums, in one statement", async () => {
@@ -573,8 +657,9 @@ describe("Prisma client on the migrated schema", () => {
       idDevice,
       window,
       lastts: window.to,
-      // The same key twice in one group is a bug upstream; the statement must refuse it whole.
-      object: { key: "events/idDevice=1/1720000000000.parquet", rows: 1, bytes: 10 },
+      // The same object and device twice in one group is a bug upstream (a pack holds a device
+      // once); the statement must refuse it whole.
+      object: { key: "events/packs/20240703T094640000Z-0123456789ab.parquet", rows: 1, bytes: 10 },
       quarantined: [],
       drift: new Map([["extra", 1]]),
       counters: {
@@ -586,7 +671,7 @@ describe("Prisma client on the migrated schema", () => {
         computationMs: 1,
       },
     });
-    await expect(state.commitWindows([commit(501), commit(502)])).rejects.toThrow();
+    await expect(state.commitWindows([commit(501), commit(502), commit(502)])).rejects.toThrow();
     expect(await db.lastts.count({ where: { idDevice: { in: [501, 502] } } })).toBe(0);
     expect(await db.fileLedger.count({ where: { runId } })).toBe(0);
     expect(await db.metric.count({ where: { runId } })).toBe(0);

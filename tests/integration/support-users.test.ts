@@ -182,17 +182,20 @@ const EXPECTED: Record<SupportComponent, string[]> = {
     "INSERT ON file_ledger",
     "INSERT ON lastts",
     "INSERT ON metric",
+    "INSERT ON pack_upload",
     "INSERT ON quarantine",
     "SELECT ON drift_count",
     "SELECT ON file_ledger",
     "SELECT ON lastts",
     "SELECT ON metric",
+    "SELECT ON pack_upload",
     "SELECT ON plan_batch",
     "SELECT ON quarantine",
     "UPDATE ON drift_count",
     "UPDATE ON file_ledger",
     "UPDATE ON lastts",
     "UPDATE ON metric",
+    "UPDATE ON pack_upload",
     "USAGE ON SEQUENCE file_ledger_id_seq",
     "USAGE ON SEQUENCE metric_id_seq",
     "USAGE ON SEQUENCE quarantine_id_seq",
@@ -653,7 +656,12 @@ describe("every grant is needed", () => {
       await postgresPlanStore(pool).load(item);
       await state.bookmarks("events", [idDevice]);
       await state.quarantinedKeys([`quarantine/${runId}.json`]);
+      // A pack's record, the lookup of abandoned ones and the settling (ADR 0023).
+      const pack = `events/packs/20240101T000000000Z-${randomUUID().slice(-12)}.parquet`;
+      await state.intendPack({ collection: "events", key: pack, runId });
+      await state.abandonedPacks("events", new Date());
       await state.commitWindows([probeWindow(runId, plan.planId, idDevice)]);
+      await state.settlePacks([pack]);
       await state.finishRun({
         runId,
         planId: plan.planId,

@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ParquetReader } from "@dsnp/parquetjs";
 import type { Db, Document } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceSnapshot, loadSnapshot, type OpenTargets, openTargets } from "../../local/snapshot/index.js";
@@ -14,12 +13,18 @@ import type { Budget } from "../../pipeline/ingest/budget.js";
 import type { IngestState } from "../../pipeline/ingest/ingest-state.js";
 import { planBatches } from "../../pipeline/ingest/plan.js";
 import { DEFAULT_WORKERS } from "../../pipeline/ingest/settings.js";
-import { runWorker, type WorkerResult } from "../../pipeline/ingest/worker.js";
+import {
+  PACK_ABANDONED_AFTER_MS,
+  removeAbandonedPacks,
+  runWorker,
+  type WorkerResult,
+} from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection, collections, lakeName, toLakeRow } from "../../pipeline/schema/index.js";
 import { createSupportClient, type SupportClient } from "../../pipeline/support/index.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
+import { ledgerRows } from "../support/ledger-rows.js";
 import { throwawayDatabases } from "../support/throwaway.js";
 
 const dbs = throwawayDatabases("worker");
@@ -121,30 +126,10 @@ async function runAll(opts: { state?: IngestState; budget?: Budget; names?: stri
   return { results, failures, batches };
 }
 
-async function readObject(key: string): Promise<Record<string, unknown>[]> {
-  const reader = await ParquetReader.openBuffer(await store.get(key));
-  const cursor = reader.getCursor();
-  const rows: Record<string, unknown>[] = [];
-  for (let r = await cursor.next(); r; r = await cursor.next()) {
-    rows.push(
-      Object.fromEntries(
-        Object.entries(r as Record<string, unknown>).map(([k, v]) => [
-          k,
-          typeof v === "bigint" ? Number(v) : v,
-        ]),
-      ),
-    );
-  }
-  await reader.close();
-  return rows;
-}
-
 /** Every lake row of a collection, from the ledger (never from listings). */
 async function lakeRows(name: string) {
   const entries = await support.fileLedger.findMany({ where: { collection: name }, orderBy: { id: "asc" } });
-  const rows: Record<string, unknown>[] = [];
-  for (const e of entries) rows.push(...(await readObject(e.objectKey)));
-  return rows;
+  return ledgerRows(store, entries);
 }
 
 /** Source documents that the bookmarks say are extracted: timestamp before the device's lastts. */
@@ -220,11 +205,32 @@ describe("first run over the snapshot", () => {
     expect(cells).toBe(readings);
   });
 
-  it("records one ledger row per object and leaves no object outside the ledger", async () => {
-    const ledgerKeys = (await support.fileLedger.findMany()).map((e) => e.objectKey).sort();
+  it("names every object in the ledger and leaves no object outside it", async () => {
+    const ledgerKeys = [...new Set((await support.fileLedger.findMany()).map((e) => e.objectKey))].sort();
     const stored: string[] = [];
     for await (const o of store.list("")) if (!o.key.startsWith("_quarantine/")) stored.push(o.key);
     expect(stored.sort()).toEqual(ledgerKeys);
+  });
+
+  it("packs small windows of many devices into shared objects, one ledger row per device window", async () => {
+    const ledger = await support.fileLedger.findMany();
+    const packs = ledger.filter((e) => /^[a-z_]+\/packs\//.test(e.objectKey));
+    expect(packs.length).toBeGreaterThan(0);
+    const devicesPerPack = new Map<string, number[]>();
+    for (const e of packs)
+      devicesPerPack.set(e.objectKey, [...(devicesPerPack.get(e.objectKey) ?? []), Number(e.idDevice)]);
+    // Shared: fewer objects than windows, and a device at most once in a pack.
+    expect(devicesPerPack.size).toBeLessThan(packs.length);
+    for (const devices of devicesPerPack.values()) expect(new Set(devices).size).toBe(devices.length);
+    // A window's bytes are its share of the pack: together they are the object's size.
+    for (const [key] of devicesPerPack) {
+      const shares = packs.filter((e) => e.objectKey === key).reduce((n, e) => n + Number(e.bytes), 0);
+      expect(shares).toBe((await store.head(key))?.bytes);
+    }
+    // Windows past the pack's limit of row data have objects of their own, named by the window.
+    for (const e of ledger.filter((x) => !packs.includes(x))) {
+      expect(e.objectKey).toBe(`${e.collection}/idDevice=${e.idDevice}/${e.windowFrom.getTime()}.parquet`);
+    }
   });
 
   it("writes a metric row per run with the counters of its windows", async () => {
@@ -307,8 +313,21 @@ describe("failures", () => {
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.length).toBe((await expectedDocs(name)).length);
     }
+    // The failed commits' packs are recorded, named by no ledger row: a run after the time a
+    // worker may live removes them, and nothing the ledger names.
     const ledgerKeys = new Set((await support.fileLedger.findMany()).map((e) => e.objectKey));
+    const abandoned = (await support.packUpload.findMany({ where: { collection: "events" } }))
+      .map((u) => u.objectKey)
+      .filter((key) => !ledgerKeys.has(key));
+    expect(abandoned.length).toBeGreaterThan(0);
+    const now = new Date(Date.now() + PACK_ABANDONED_AFTER_MS + 1000);
+    expect([...(await removeAbandonedPacks({ state, store }, "events", now))].sort()).toEqual(
+      abandoned.sort(),
+    );
     for await (const o of store.list("events/")) expect(ledgerKeys.has(o.key)).toBe(true);
+    // Every record settled: the committed packs by their commit, the abandoned by their removal.
+    expect(await support.packUpload.count({ where: { collection: "events", settledAt: null } })).toBe(0);
+    expect(await lakeRows("events")).toHaveLength((await expectedDocs("events")).length);
   }, 180_000);
 
   it("a worker out of time stops between windows; the next run finishes the work", async () => {

@@ -6,14 +6,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ParquetReader } from "@dsnp/parquetjs";
 import { type Db, MongoClient } from "mongodb";
 import pg from "pg";
+import type { IngestState } from "../../pipeline/ingest/ingest-state.js";
 import { runWorker, type WorkerOptions, type WorkerResult } from "../../pipeline/ingest/worker.js";
 import { LocalObjectStore } from "../../pipeline/lake/local-store.js";
 import { collection } from "../../pipeline/schema/index.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
 import { createSupportPool } from "../../pipeline/support/pool.js";
+import { ledgerRows } from "./ledger-rows.js";
 import { type Throwaway, throwawayDatabases } from "./throwaway.js";
 
 export interface IngestWorld {
@@ -25,12 +26,15 @@ export interface IngestWorld {
   /** The `ddc` database's pool. */
   readonly ddc: pg.Pool;
   readonly state: ReturnType<typeof postgresIngestState>;
-  /** Runs the worker over `devices` (id and last_log_date) of one collection, one run id. */
+  /**
+   * Runs the worker over `devices` (id and last_log_date) of one collection, one run id; `state`
+   * stands in for the ingestion state (a wrapper that fails or watches commits).
+   */
   work(
     collectionName: string,
     devices: readonly { idDevice: number; lastLogDate: Date }[],
     runId: string,
-    options?: WorkerOptions,
+    options?: WorkerOptions & { readonly state?: IngestState },
   ): Promise<WorkerResult>;
   /** Rows of a query on the support database. */
   sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
@@ -59,26 +63,22 @@ export async function openIngestWorld(label: string): Promise<IngestWorld> {
     pool,
     ddc,
     state,
-    work: (collectionName, devices, runId, options = {}) =>
+    work: (collectionName, devices, runId, { state: wrapped, ...options } = {}) =>
       runWorker(
         { runId, planId: null, entry: collection(collectionName), devices },
-        { source, store, state },
+        { source, store, state: wrapped ?? state },
         options,
       ),
     sql,
     async rawRows(collectionName) {
-      const ledger = await sql<{ object_key: string }>(
-        "SELECT object_key FROM file_ledger WHERE collection = $1 ORDER BY id",
+      const ledger = await sql<{ object_key: string; id_device: string }>(
+        "SELECT object_key, id_device FROM file_ledger WHERE collection = $1 ORDER BY id",
         [collectionName],
       );
-      const rows: Record<string, unknown>[] = [];
-      for (const { object_key } of ledger) {
-        const reader = await ParquetReader.openBuffer(await store.get(object_key));
-        const cursor = reader.getCursor();
-        for (let r = await cursor.next(); r; r = await cursor.next()) rows.push(r as Record<string, unknown>);
-        await reader.close();
-      }
-      return rows;
+      return ledgerRows(
+        store,
+        ledger.map((r) => ({ objectKey: r.object_key, idDevice: r.id_device })),
+      );
     },
     async close() {
       await pool.end();

@@ -37,6 +37,7 @@ import {
   leverSavings,
   PHASES,
   putRequestsPerObject,
+  rawObjects,
   SENSITIVITIES,
   total,
   transitionsPerExecution,
@@ -50,6 +51,7 @@ import {
   runsPerDay,
   STACKS,
 } from "../../local/cost/stack.js";
+import { DEFAULT_PACK_LIMITS } from "../../pipeline/ingest/settings.js";
 import { METRIC } from "../../pipeline/lambda/metrics.js";
 import { collections } from "../../pipeline/schema/index.js";
 
@@ -162,6 +164,44 @@ describe("lines", () => {
     expect(after.cost / before.cost).toBeCloseTo(2, 9);
   });
 
+  it("raw objects: a window of its own past the pack limit, else packs per worker by row data or count", () => {
+    const MiB = 1024 * 1024;
+    const limits = { windowBytes: MiB, bytes: 8 * MiB, windows: 100 };
+    // 1,000 windows of 2 MiB of rows (1 MiB raw × 2): each its own object.
+    expect(rawObjects(1000, 1000 * MiB, 4, limits, 2)).toBe(1000);
+    // 1,000 windows of 20 KiB of rows over 4 workers: 250 each, 5 MiB of rows, but 100 at most a pack.
+    expect(rawObjects(1000, 1000 * 10 * 1024, 4, limits, 2)).toBe(4 * 3);
+    // 1,000 windows of 512 KiB of rows over 2 workers: 250 MiB each, in 8 MiB packs.
+    expect(rawObjects(1000, 1000 * 256 * 1024, 2, limits, 2)).toBe(2 * 32);
+    // Each worker writes one pack at least, and never more objects than windows.
+    expect(rawObjects(3, 300, 10, limits, 2)).toBe(3);
+    expect(rawObjects(30, 300, 10, limits, 2)).toBe(10);
+    expect(rawObjects(0, 0, 10, limits, 2)).toBe(0);
+  });
+
+  it("the pack limits are the worker's, and a month's ledger rows and window overhead count windows, not objects", () => {
+    const a = prod.assumptions;
+    expect(a.packLimits.value).toEqual(DEFAULT_PACK_LIMITS);
+    const d = costReport(prod).derived;
+    expect(d.dailyObjects).toBeLessThan(d.dailyWindows);
+    const month = costLines(prod, "monthly");
+    const put = month.find((l) => l.id === "s3.raw-put");
+    // PUTs follow the objects: without packs (a limit no window passes) every window is one.
+    const unpacked = patch(prod, {
+      packLimits: { ...a.packLimits, value: { ...DEFAULT_PACK_LIMITS, windowBytes: 0 } },
+    });
+    const d1 = costReport(unpacked).derived;
+    expect(d1.dailyObjects).toBeCloseTo(d1.dailyWindows, 6);
+    expect(lineOf(unpacked, "monthly", "s3.raw-put").quantity).toBeGreaterThan(
+      10 * (put?.quantity ?? Number.NaN),
+    );
+    // Windows, not objects: the per-window overhead is the same either way.
+    expect(lineOf(unpacked, "monthly", "lambda.worker-overhead").quantity).toBeCloseTo(
+      lineOf(prod, "monthly", "lambda.worker-overhead").quantity,
+      6,
+    );
+  });
+
   it("the worker line is documents ÷ rate × memory, at the architecture's price", () => {
     const a = prod.assumptions;
     const seconds = Object.entries(a.volumes.value).reduce(
@@ -232,7 +272,7 @@ describe("lines", () => {
     expect(lineOf(prod, "monthly", "rds.instance").price).toBe("auroraServerlessAcuHour");
     expect(lineOf(prod, "monthly", "rds.storage").quantity).toBeCloseTo(d.supportDbUsedGb, 9);
     expect(lineOf(prod, "monthly", "rds.io").quantity).toBeCloseTo(
-      (d.dailyObjects * DAYS_PER_MONTH * prod.assumptions.supportDbIosPerObject.value) / 1e6,
+      (d.dailyWindows * DAYS_PER_MONTH * prod.assumptions.supportDbIosPerObject.value) / 1e6,
       9,
     );
     // The load keeps it awake throughout, at its assumed load capacity.

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 LEDGER_ID = "_ledger_id"
 OBJECT_KEY = "_object_key"
+TAG_DEVICE = "_ledger_device"
+#: Every raw row's device column: a ledger row names an object and a device.
+DEVICE_COLUMN = "id_device"
 #: One commit per this many raw objects: bounds a commit's memory and a failure's rework on a
 #: bulk backlog, while an hourly run of the operations mode fits in one.
 DEFAULT_MAX_FILES_PER_COMMIT = 2000
@@ -113,35 +116,51 @@ def committed_position(spark: SparkSession, table: str) -> int:
 
 
 def check_object_keys(spec: CollectionSpec, entries: Sequence[LedgerEntry]) -> None:
-    """Every ledger row's key is in the job tables' raw key format and names the row's own
-    collection and device. Rows are matched to their object by the key found in the object's
-    path; a key in another format would match nothing, and its rows would be dropped silently."""
+    """Every ledger row's key is in the job tables' raw key formats: a window's own object naming
+    the row's collection and device, or a pack (ADR 0023) of the row's collection. Rows are matched
+    to their ledger row by the key found in the object's path (and their device); a key in another
+    format would match nothing, and its rows would be dropped silently."""
     for entry in entries:
         parts = spec.raw_key.parse(entry.object_key)
-        if parts is None or (parts.collection, parts.id_device) != (
+        if parts is not None and (parts.collection, parts.id_device) == (
             entry.collection,
             entry.id_device,
         ):
-            raise SchemaMismatchError(
-                f"ledger row {entry.id}: object key {entry.object_key!r} is not "
-                f"{spec.raw_key.template!r} for collection {entry.collection}, device "
-                f"{entry.id_device}: were the worker and the job tables deployed together?",
-                table=spec.name,
-            )
+            continue
+        if parts is None and spec.raw_key.parse_pack(entry.object_key) == entry.collection:
+            continue
+        raise SchemaMismatchError(
+            f"ledger row {entry.id}: object key {entry.object_key!r} is neither "
+            f"{spec.raw_key.template!r} for collection {entry.collection}, device "
+            f"{entry.id_device}, nor {spec.raw_key.pack_template!r} for the collection: were the "
+            "worker and the job tables deployed together?",
+            table=spec.name,
+        )
 
 
 def read_raw(
     spark: SparkSession, spec: CollectionSpec, raw_root: str, entries: Sequence[LedgerEntry]
 ) -> DataFrame:
-    """The rows of the listed objects, each tagged with its ledger id (newer objects win ties)."""
+    """The rows of the listed objects, each tagged with its ledger id (newer objects win ties).
+
+    A ledger row names an object and a device: a pack holds several devices' windows, each with a
+    row of its own, and only the rows of a device the ledger lists for the object are read."""
     from pyspark.errors import AnalysisException
     from pyspark.sql import functions as sf
 
     check_object_keys(spec, entries)
-    paths = [object_uri(raw_root, e.object_key) for e in entries]
+    # Each object once, though several ledger rows (a pack's devices) name it.
+    paths = sorted({object_uri(raw_root, e.object_key) for e in entries})
     try:
         # mergeSchema: objects written before and after a registry change differ in columns.
-        raw = spark.read.option("mergeSchema", "true").parquet(*paths)
+        # recursiveFileLookup: no partition discovery. Window objects sit in `idDevice=` folders
+        # and packs beside them; Spark refuses to infer partitions from such a mix, and rows carry
+        # their device anyway.
+        raw = (
+            spark.read.option("mergeSchema", "true")
+            .option("recursiveFileLookup", "true")
+            .parquet(*paths)
+        )
     except AnalysisException as error:
         if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
             raise RawObjectMissingError(
@@ -150,12 +169,19 @@ def read_raw(
             ) from error
         raise
     tags = spark.createDataFrame(
-        [(e.object_key, e.id) for e in entries], f"{OBJECT_KEY} STRING, {LEDGER_ID} BIGINT"
+        [(e.object_key, e.id_device, e.id) for e in entries],
+        f"{OBJECT_KEY} STRING, {TAG_DEVICE} BIGINT, {LEDGER_ID} BIGINT",
     )
     tagged = raw.withColumn(
         OBJECT_KEY, sf.regexp_extract(sf.input_file_name(), spec.raw_key.suffix_pattern, 1)
     )
-    return tagged.join(sf.broadcast(tags), OBJECT_KEY, "inner").drop(OBJECT_KEY)
+    on = (tagged[OBJECT_KEY] == tags[OBJECT_KEY]) & (tagged[DEVICE_COLUMN] == tags[TAG_DEVICE])
+    return (
+        tagged.join(sf.broadcast(tags), on, "inner")
+        .drop(tagged[OBJECT_KEY])
+        .drop(tags[OBJECT_KEY])
+        .drop(TAG_DEVICE)
+    )
 
 
 def _simple(data_type: DataType) -> str:
@@ -326,7 +352,7 @@ def curate_entries(
     result.commits += 1
     result.added_records += int(summary.get("added-records", 0)) if after != before else 0
     result.position_after = position
-    result.objects += len(entries)
+    result.objects += len({e.object_key for e in entries})
     result.ledger_rows += sum(e.rows for e in entries)
 
 

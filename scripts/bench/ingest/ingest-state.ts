@@ -32,6 +32,9 @@ export function timedLedger(
       }),
     finishRun: (summary) => around(() => base.finishRun(summary)),
     quarantinedKeys: (keys) => around(() => base.quarantinedKeys(keys)),
+    intendPack: (upload) => around(() => base.intendPack(upload)),
+    abandonedPacks: (collection, before) => around(() => base.abandonedPacks(collection, before)),
+    settlePacks: (keys) => around(() => base.settlePacks(keys)),
   };
 }
 
@@ -41,4 +44,7 @@ export const NO_LEDGER: IngestState = {
   commitWindows: async () => {},
   finishRun: async () => {},
   quarantinedKeys: async () => new Set(),
+  intendPack: async () => {},
+  abandonedPacks: async () => [],
+  settlePacks: async () => {},
 };
