@@ -12,13 +12,16 @@
  * its devices are failed for the run: their windows in later packs are dropped, never committed
  * past the lost one, and their next run starts again at the bookmark.
  *
- * Memory: the open pack holds rows up to {@link PackLimits.bytes} (estimated as the Parquet writer
- * estimates row groups); while one pack is being written and another is full, adding waits.
+ * Memory: a window's rows stream into its pack's object as it joins (the writer holds a row
+ * group); a pack is closed at {@link PackLimits.bytes} of row data (estimated as the Parquet
+ * writer estimates row groups) or {@link PackLimits.windows} windows. While one pack is being
+ * committed and another is full, adding waits.
  */
+import { Readable } from "node:stream";
 import type { Logger } from "pino";
 import { PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
-import { estimatedRowBytes, writeParquetObject } from "../lake/parquet-object.js";
+import { estimatedRowBytes, type WrittenParquetObject, writeParquetObject } from "../lake/parquet-object.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import type { LakeRow } from "../schema/validate.js";
 import { RowCountMismatchError } from "./extract.js";
@@ -67,7 +70,7 @@ interface Member {
   readonly idDevice: number;
   readonly from: Date;
   to: Date;
-  readonly rows: LakeRow[];
+  rows: number;
   readonly quarantined: QuarantineRecord[];
   readonly drift: Map<string, number>;
   counters: Omit<WindowCounters, "bytesUploaded">;
@@ -76,6 +79,25 @@ interface Member {
   readonly done: () => void;
   readonly fail: (error: unknown) => void;
 }
+
+/** The object a pack's rows stream into while windows join it. */
+interface PackWriter {
+  readonly key: string;
+  readonly rows: Readable;
+  readonly written: Promise<WrittenParquetObject | null>;
+}
+
+/** The pack windows are joining. */
+interface OpenPack {
+  readonly members: Map<number, Member>;
+  bytes: number;
+  /** Started with the first window that has rows: its key recorded, then the upload opened. */
+  writer: Promise<PackWriter> | null;
+  /** Windows' rows on their way into the writer. */
+  readonly pushes: Promise<void>[];
+}
+
+const newPack = (): OpenPack => ({ members: new Map(), bytes: 0, writer: null, pushes: [] });
 
 const noop = (): void => {};
 
@@ -108,11 +130,10 @@ export function shares(total: number, parts: readonly number[]): number[] {
 }
 
 export class Packer {
-  private open = new Map<number, Member>();
-  private openBytes = 0;
-  /** The last pack taken for writing; packs are written one after another. */
+  private open: OpenPack = newPack();
+  /** The last pack taken for committing; packs commit one after another. */
   private tail: Promise<void> = Promise.resolve();
-  /** Packs taken and not yet written, in order. */
+  /** Packs taken and not yet committed, in order. */
   private readonly queued: Promise<void>[] = [];
   /** Devices whose window failed to commit in this run: nothing later of theirs may commit. */
   private readonly failed = new Map<number, unknown>();
@@ -131,15 +152,18 @@ export class Packer {
 
   /**
    * Adds a device's small window to the open pack (following the device's previous window there, if
-   * any). Resolves once the window is taken, which may wait while the packs before it are written;
-   * {@link committed} says when it is committed, and `onCommitted` is called then with the bytes
-   * the window's share of the pack (a device's windows merged in one pack: the first, the rest 0).
+   * any); its rows stream into the pack's object at once. Resolves once the window is taken, which
+   * may wait while the packs before it are committed; {@link committed} says when it is committed,
+   * and `onCommitted` is called then with the window's share of the pack's bytes (a device's
+   * windows merged in one pack: the first gets the member's, the rest 0).
    * @throws the error that lost an earlier window of the device in this run.
    */
   async add(small: SmallWindow, onCommitted: (bytes: number) => void = noop): Promise<void> {
     const lost = this.failed.get(small.idDevice);
     if (lost !== undefined) throw lost;
-    const member = this.open.get(small.idDevice);
+    // Everything up to the first await is one step: the window joins the pack open now.
+    const pack = this.open;
+    const member = pack.members.get(small.idDevice);
     if (member) {
       if (member.to.getTime() !== small.window.from.getTime()) {
         throw new RangeError(
@@ -147,7 +171,7 @@ export class Packer {
         );
       }
       member.to = small.window.to;
-      member.rows.push(...small.rows);
+      member.rows += small.rows.length;
       member.quarantined.push(...small.quarantined);
       for (const [key, n] of small.drift) member.drift.set(key, (member.drift.get(key) ?? 0) + n);
       member.counters = addCounters(member.counters, small.counters);
@@ -162,11 +186,11 @@ export class Packer {
       // Awaited by the device's caller when it needs to; a failure must not go unhandled meanwhile.
       committed.catch(noop);
       this.latest.set(small.idDevice, committed);
-      this.open.set(small.idDevice, {
+      pack.members.set(small.idDevice, {
         idDevice: small.idDevice,
         from: small.window.from,
         to: small.window.to,
-        rows: [...small.rows],
+        rows: small.rows.length,
         quarantined: [...small.quarantined],
         drift: new Map(small.drift),
         counters: small.counters,
@@ -175,10 +199,18 @@ export class Packer {
         fail,
       });
     }
-    for (const row of small.rows) this.openBytes += estimatedRowBytes(row);
-    if (this.openBytes >= this.limits.bytes || this.open.size >= this.limits.windows) {
+    for (const row of small.rows) pack.bytes += estimatedRowBytes(row);
+    if (small.rows.length) {
+      pack.writer ??= this.startWriter();
+      const pushed = pack.writer.then((writer) => {
+        for (const row of small.rows) writer.rows.push(row);
+      });
+      pushed.catch(noop); // the pack's commit reports a writer that never started
+      pack.pushes.push(pushed);
+    }
+    if (pack.bytes >= this.limits.bytes || pack.members.size >= this.limits.windows) {
       this.flush();
-      // One pack being written and one waiting at most: the caller's next window waits here.
+      // One pack committing and one waiting at most: the caller's next window waits here.
       while (this.queued.length > 1) await this.queued[0];
     }
   }
@@ -189,30 +221,44 @@ export class Packer {
   }
 
   /**
-   * The device's windows committed: writes the open pack now if it holds one of them. What a
+   * The device's windows committed: commits the open pack now if it holds one of them. What a
    * device commits outside the pack (a large window, a bookmark alone) waits for this first.
    */
   settle(idDevice: number): Promise<void> {
-    if (this.open.has(idDevice)) this.flush();
+    if (this.open.members.has(idDevice)) this.flush();
     return this.committed(idDevice);
   }
 
-  /** Writes what the open pack holds, after the packs before it. */
+  /** Closes the open pack and commits it, after the packs before it. */
   flush(): void {
-    if (!this.open.size) return;
-    const members = [...this.open.values()];
-    this.open = new Map();
-    this.openBytes = 0;
-    const written = this.tail.then(() => this.write(members));
-    this.tail = written;
-    this.queued.push(written);
-    void written.then(() => this.queued.splice(this.queued.indexOf(written), 1));
+    const pack = this.open;
+    if (!pack.members.size) return;
+    this.open = newPack();
+    const committed = this.tail.then(() => this.commit(pack));
+    this.tail = committed;
+    this.queued.push(committed);
+    void committed.then(() => this.queued.splice(this.queued.indexOf(committed), 1));
   }
 
-  /** Writes the open pack and waits for every pack. */
+  /** Commits the open pack and waits for every pack. */
   async close(): Promise<void> {
     this.flush();
     await this.tail;
+  }
+
+  /**
+   * The pack's key recorded, then its object opened: rows stream into it as windows join, so the
+   * encoding runs while other windows are read, and memory holds a row group, not the pack.
+   */
+  private async startWriter(): Promise<PackWriter> {
+    const { entry, store, state, runId } = this.deps;
+    const key = rawPackKey(entry.name, newPackId());
+    // Recorded before the upload: a pack whose commit never happens is found and removed.
+    await state.intendPack({ collection: entry.name, key, runId });
+    const rows = new Readable({ objectMode: true, read: noop });
+    const written = writeParquetObject(entry, rows, store, key, { rowGroupSize: this.deps.rowGroupSize });
+    written.catch(noop); // awaited by the pack's commit
+    return { key, rows, written };
   }
 
   /**
@@ -230,44 +276,46 @@ export class Packer {
     }
   }
 
-  /** Writes and commits one pack; settles its members, never rejects. */
-  private async write(members: readonly Member[]): Promise<void> {
-    const { entry, store, state, runId, planId } = this.deps;
-    const live: Member[] = [];
-    for (const m of members) {
-      const lost = this.failed.get(m.idDevice);
-      if (lost === undefined) live.push(m);
-      else
-        m.fail(
-          new PackDroppedError(
-            `device ${m.idDevice}: an earlier window of this run failed to commit`,
-            { collection: entry.name, idDevice: m.idDevice },
-            { cause: lost },
-          ),
-        );
-    }
-    if (!live.length) return;
-    const rowCount = live.reduce((n, m) => n + m.rows.length, 0);
+  /** Ends the pack's object and commits its windows; settles its members, never rejects. */
+  private async commit(pack: OpenPack): Promise<void> {
+    const { entry, state, runId, planId } = this.deps;
+    const members = [...pack.members.values()];
+    const rowCount = members.reduce((n, m) => n + m.rows, 0);
     try {
       let object: WrittenObject | null = null;
-      if (rowCount > 0) {
-        const key = rawPackKey(entry.name, newPackId());
-        // Recorded before the upload: a pack whose commit never happens is found and removed.
-        await state.intendPack({ collection: entry.name, key, runId });
-        const written = await writeParquetObject(entry, rowsOf(live), store, key, {
-          rowGroupSize: this.deps.rowGroupSize,
-        });
+      if (pack.writer) {
+        const writer = await pack.writer;
+        await Promise.all(pack.pushes);
+        writer.rows.push(null);
+        const written = await writer.written;
         if (written?.rows !== rowCount) {
-          if (written) await store.delete(key);
-          throw new RowCountMismatchError(`${key}: ${rowCount} rows packed, ${written?.rows ?? 0} written`, {
-            collection: entry.name,
-          });
+          throw new RowCountMismatchError(
+            `${writer.key}: ${rowCount} rows packed, ${written?.rows ?? 0} written`,
+            { collection: entry.name },
+          );
         }
         object = written;
       }
+      // A device whose earlier pack failed in this run: its rows are in this object, but its
+      // window must not commit past the lost one. Unlisted, they are never curated.
+      const live: Member[] = [];
+      for (const m of members) {
+        const lost = this.failed.get(m.idDevice);
+        if (lost === undefined) live.push(m);
+        else
+          m.fail(
+            new PackDroppedError(
+              `device ${m.idDevice}: an earlier window of this run failed to commit`,
+              { collection: entry.name, idDevice: m.idDevice },
+              { cause: lost },
+            ),
+          );
+      }
+      // The pack's bytes are shared among its windows by rows, so the ledger's and the run's
+      // byte counts add up to what was stored.
       const bytes = shares(
         object?.bytes ?? 0,
-        live.map((m) => m.rows.length),
+        live.map((m) => m.rows),
       );
       const commits: WindowCommit[] = live.map((m, i) => ({
         runId,
@@ -276,15 +324,12 @@ export class Packer {
         idDevice: m.idDevice,
         window: { from: m.from, to: m.to },
         lastts: m.to,
-        // The pack's bytes are shared among its windows by rows, so the ledger's and the run's
-        // byte counts add up to what was stored.
-        object:
-          object && m.rows.length ? { key: object.key, rows: m.rows.length, bytes: bytes[i] ?? 0 } : null,
+        object: object && m.rows ? { key: object.key, rows: m.rows, bytes: bytes[i] ?? 0 } : null,
         quarantined: m.quarantined,
         drift: m.drift,
         counters: { ...m.counters, bytesUploaded: bytes[i] ?? 0 },
       }));
-      await state.commitWindows(commits);
+      if (commits.length) await state.commitWindows(commits);
       if (object) await this.settleRecord(object.key);
       this.deps.log?.debug(
         { collection: entry.name, key: object?.key ?? null, windows: live.length, rows: rowCount },
@@ -297,15 +342,11 @@ export class Packer {
         m.done();
       });
     } catch (error) {
-      this.deps.log?.error({ collection: entry.name, windows: live.length, err: error }, "pack failed");
-      for (const m of live) {
-        this.failed.set(m.idDevice, error);
+      this.deps.log?.error({ collection: entry.name, windows: members.length, err: error }, "pack failed");
+      for (const m of members) {
+        if (!this.failed.has(m.idDevice)) this.failed.set(m.idDevice, error);
         m.fail(error);
       }
     }
   }
-}
-
-async function* rowsOf(members: readonly Member[]): AsyncGenerator<LakeRow> {
-  for (const m of members) yield* m.rows;
 }

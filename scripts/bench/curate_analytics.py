@@ -327,9 +327,14 @@ def _alarms_report(
     def raw() -> tuple[list[Any], list[Any]]:
         # The raw layer as it is: every object listed and read, an alarm extracted open and
         # again reset appears twice, so the latest reset wins per id (what MERGE does once).
+        # Recursive: windows' own objects sit in `idDevice=` folders, packs in `packs/` (ADR 0023).
         def frame() -> Any:
-            df = spark.read.option("mergeSchema", "true").parquet(str(raw_dir / "alarm"))
-            return latest_alarms(df.drop("idDevice")).withColumn("code", sf.col("code").cast("int"))
+            df = (
+                spark.read.option("mergeSchema", "true")
+                .option("recursiveFileLookup", "true")
+                .parquet(str(raw_dir / "alarm"))
+            )
+            return latest_alarms(df).withColumn("code", sf.col("code").cast("int"))
 
         return spark_report(frame)
 

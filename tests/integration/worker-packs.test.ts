@@ -10,6 +10,7 @@ import { DEFAULT_PACK_LIMITS } from "../../pipeline/ingest/pack.js";
 import { DAY_MS } from "../../pipeline/ingest/windows.js";
 import { WorkerDevicesFailedError } from "../../pipeline/ingest/worker.js";
 import { type IngestWorld, openIngestWorld } from "../support/ingest-world.js";
+import { objectRows } from "../support/ledger-rows.js";
 
 const t0 = new Date(Date.UTC(2024, 2, 1));
 const at = (days: number, ms = 0) => new Date(t0.getTime() + days * DAY_MS + ms);
@@ -85,6 +86,8 @@ describe("packs", () => {
     const [key] = keys;
     const stored = await world.store.head(key ?? "");
     expect(result.bytesUploaded).toBe(stored?.bytes);
+    // The object holds exactly the listed windows' rows.
+    expect(await objectRows(world.store, key ?? "")).toHaveLength(docs);
     expect((await rawIdsOf(devices)).sort()).toHaveLength(docs);
     // Every pack's record settled by its commit.
     expect(await world.sql("SELECT 1 FROM pack_upload WHERE settled_at IS NULL")).toEqual([]);

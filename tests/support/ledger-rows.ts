@@ -1,8 +1,8 @@
 /**
  * The raw rows the ledger names, read as the curate job reads them: each object once, and of it
  * the rows of the devices the ledger lists for it (a window's own object holds one device, a
- * pack several: ADR 0023). A row of a device the ledger does not list for its object fails: such a
- * row would be in raw but never curated.
+ * pack several: ADR 0023). A pack may hold rows the ledger does not list (a window extracted
+ * again since, a window whose earlier one failed to commit): those are skipped, as curate skips them.
  */
 import { ParquetReader } from "@dsnp/parquetjs";
 import type { ObjectStore } from "../../pipeline/lake/object-store.js";
@@ -40,11 +40,7 @@ export async function ledgerRows(store: ObjectStore, ledger: readonly LedgerObje
   }
   const rows: Row[] = [];
   for (const [key, named] of devices) {
-    for (const row of await objectRows(store, key)) {
-      if (!named.has(Number(row.id_device)))
-        throw new Error(`${key}: a row of device ${String(row.id_device)}, which no ledger row lists for it`);
-      rows.push(row);
-    }
+    for (const row of await objectRows(store, key)) if (named.has(Number(row.id_device))) rows.push(row);
   }
   return rows;
 }
