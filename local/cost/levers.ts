@@ -188,7 +188,7 @@ export const LEVERS: readonly Lever[] = [
       "glue.analytics",
       "lambda.worker-overhead",
     ],
-    what: "run the pipeline every other day: one raw object per device and collection covers two days, and each Glue job's fixed minutes are paid half as often (data a day older)",
+    what: "run the pipeline every other day: one window per device and collection covers two days, and each Glue job's fixed minutes are paid half as often (data a day older)",
     apply: (i) =>
       i.assumptions.runsPerDay.value <= 0.5
         ? undefined
