@@ -107,10 +107,17 @@ def test_python_parses_the_keys_typescript_writes(
         "Alarm/idDevice=1/1.parquet",
         "alarm/idDevice=1/-1.parquet",
         "alarm/idDevice=1/1.parquet.tmp",
+        # Not packs either (ADR 0023): the id's form, the folder's name, a temp file.
+        "alarm/packs/x.parquet",
+        "alarm/packs/20240101T000000000Z-abc.parquet",
+        "alarm/packs/20240101T000000000Z-0123456789AB.parquet",
+        "alarm/packs/20240101T000000000Z-0123456789ab.parquet.tmp",
+        "alarm/pack/20240101T000000000Z-0123456789ab.parquet",
     ],
 )
 def test_other_keys_are_not_raw_objects(job_tables: JobTables, key: str) -> None:
     assert job_tables.raw_key.parse(key) is None
+    assert job_tables.raw_key.parse_pack(key) is None
     assert re.search(job_tables.raw_key.suffix_pattern, key) is None
 
 
@@ -157,23 +164,7 @@ def typescript_pack_keys(job_tables: JobTables) -> list[tuple[str, str]]:
     """(collection, the key ``rawPackKey`` built): every collection, edge times."""
     cases = [(c.name, 1_704_067_200_000 + i) for i, c in enumerate(job_tables.collections)]
     cases += [("alarm", 0), ("sd_variables", 4_102_444_799_999)]
-    out = subprocess.run(
-        [
-            "bash",
-            "-c",
-            "source scripts/stack.env && require_project_node && exec node --import tsx "
-            '--input-type=module -e "$1"',
-            "pack-keys",
-            PACK_KEYS_TS,
-        ],
-        cwd=REPO,
-        env={**os.environ, "PACK_CASES": json.dumps(cases)},
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
-    keys = json.loads(out.strip().splitlines()[-1])
+    keys = typescript_value(PACK_KEYS_TS, {"PACK_CASES": json.dumps(cases)})
     return [(c, k) for (c, _), k in zip(cases, keys, strict=True)]
 
 
@@ -194,21 +185,6 @@ def test_python_and_spark_read_the_pack_keys_typescript_writes(
         sf.regexp_extract("path", raw_key.suffix_pattern, 1).alias("key")
     ).collect()
     assert [r.key for r in found_in_spark] == keys
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        "alarm/packs/x.parquet",
-        "alarm/packs/20240101T000000000Z-abc.parquet",
-        "alarm/packs/20240101T000000000Z-0123456789AB.parquet",
-        "alarm/packs/20240101T000000000Z-0123456789ab.parquet.tmp",
-        "alarm/pack/20240101T000000000Z-0123456789ab.parquet",
-    ],
-)
-def test_other_keys_are_not_packs(job_tables: JobTables, key: str) -> None:
-    assert job_tables.raw_key.parse_pack(key) is None
-    assert re.search(job_tables.raw_key.suffix_pattern, key) is None
 
 
 def test_curate_takes_a_pack_of_the_collection_for_any_of_its_devices(
