@@ -38,6 +38,8 @@ export interface WindowExtract {
    * ({@link ExtractContext.packBelowBytes}) and this one was: the worker packs them (pack.ts).
    */
   readonly rows?: readonly LakeRow[];
+  /** Those rows' estimated bytes (what a pack counts toward its limit). */
+  readonly rowBytes?: number;
   readonly documentsRead: number;
   /** Documents (slots, for a pivoted collection) that made it into rows. */
   readonly documentsAccepted: number;
@@ -240,15 +242,15 @@ export function windowRows(
 async function headOf(
   rows: AsyncIterator<LakeRow>,
   limit: number,
-): Promise<{ head: LakeRow[]; complete: boolean }> {
+): Promise<{ head: LakeRow[]; bytes: number; complete: boolean }> {
   const head: LakeRow[] = [];
   let bytes = 0;
   for (;;) {
     const next = await rows.next();
-    if (next.done) return { head, complete: true };
+    if (next.done) return { head, bytes, complete: true };
     head.push(next.value);
     bytes += estimatedRowBytes(next.value);
-    if (bytes > limit) return { head, complete: false };
+    if (bytes > limit) return { head, bytes, complete: false };
   }
 }
 
@@ -280,7 +282,7 @@ export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract>
     let rows: AsyncIterable<LakeRow> = windowRows(ctx, cursor, tally);
     if (ctx.packBelowBytes !== undefined) {
       const iterator = rows[Symbol.asyncIterator]();
-      const { head, complete } = await headOf(iterator, ctx.packBelowBytes);
+      const { head, bytes, complete } = await headOf(iterator, ctx.packBelowBytes);
       if (complete) {
         if (head.length !== tally.rows || tally.read !== tally.accepted + tally.quarantined.length) {
           throw new RowCountMismatchError(`${key}: ${counts(head.length)} kept to pack`, {
@@ -291,6 +293,7 @@ export async function extractWindow(ctx: ExtractContext): Promise<WindowExtract>
         return {
           object: null,
           rows: head,
+          rowBytes: bytes,
           documentsRead: tally.read,
           documentsAccepted: tally.accepted,
           quarantined: tally.quarantined,

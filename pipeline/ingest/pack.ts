@@ -21,7 +21,7 @@ import { Readable } from "node:stream";
 import type { Logger } from "pino";
 import { PipelineError } from "../errors.js";
 import type { ObjectStore } from "../lake/object-store.js";
-import { estimatedRowBytes, type WrittenParquetObject, writeParquetObject } from "../lake/parquet-object.js";
+import { type WrittenParquetObject, writeParquetObject } from "../lake/parquet-object.js";
 import type { CollectionEntry } from "../schema/registry.js";
 import type { LakeRow } from "../schema/validate.js";
 import { RowCountMismatchError } from "./extract.js";
@@ -49,6 +49,8 @@ export interface SmallWindow {
   readonly idDevice: number;
   readonly window: Window;
   readonly rows: readonly LakeRow[];
+  /** The rows' estimated bytes (`estimatedRowBytes`, summed as extract.ts read them). */
+  readonly rowBytes: number;
   readonly quarantined: readonly QuarantineRecord[];
   readonly drift: ReadonlyMap<string, number>;
   /** The window's counters; `bytesUploaded` is the pack's to set. */
@@ -199,7 +201,7 @@ export class Packer {
         fail,
       });
     }
-    for (const row of small.rows) pack.bytes += estimatedRowBytes(row);
+    pack.bytes += small.rowBytes;
     if (small.rows.length) {
       pack.writer ??= this.startWriter();
       const pushed = pack.writer.then((writer) => {

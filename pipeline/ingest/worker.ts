@@ -139,8 +139,8 @@ export async function removeAbandonedPacks(
   const before = new Date(now.getTime() - PACK_ABANDONED_AFTER_MS);
   try {
     const keys = await deps.state.abandonedPacks(collection, before);
+    const abandoned = new Set(keys);
     if (keys.length) {
-      const abandoned = new Set(keys);
       await deps.store.removePartial(rawPackPrefix(collection), (key) => abandoned.has(key));
       await deps.store.deleteMany(keys);
       deps.log?.warn(
@@ -149,7 +149,7 @@ export async function removeAbandonedPacks(
       );
     }
     await deps.state.settlePacks(keys);
-    return new Set(keys);
+    return abandoned;
   } catch (error) {
     // Not data (no ledger row names them): the next run tries again.
     deps.log?.warn({ collection, err: error }, "could not remove abandoned packs");
@@ -365,6 +365,7 @@ export async function runWorker(
             idDevice: target.idDevice,
             window,
             rows: extract.rows,
+            rowBytes: extract.rowBytes ?? 0,
             quarantined: [...early, ...extract.quarantined],
             drift: extract.drift,
             counters,
