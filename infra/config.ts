@@ -310,12 +310,36 @@ export const StackConfigSchema = z.object({
       historyDays: int(1, 3650).default(DEFAULTS.historyDays),
       noncurrentDays: int(1, 3650).default(DEFAULTS.noncurrentDays),
       /**
-       * Raw Parquet objects expire this long after they were written; unset, they are kept.
-       * Curated is the record: curate reads an object within a run of its writing, and repair
-       * re-extracts from the source. `_quarantine/` keeps its own rule (`quarantineDays`).
+       * Every raw Parquet object, curated or not, expires this long after it was written; unset,
+       * they are kept. Curated is the record: curate reads an object within a run of its writing,
+       * and repair re-extracts from the source. `_quarantine/` keeps its own rule (`quarantineDays`).
        */
       rawDays: int(7, 3650).optional(),
+      /**
+       * Raw objects the curate job has read (it tags them, ADR 0024) expire this long after
+       * they were written; the others wait for `rawDays`. So a curate failing for days loses
+       * nothing, and raw costs a week of storage, not a month.
+       */
+      rawCuratedDays: int(1, 3650).optional(),
+      /**
+       * Days a raw object that expired or was replaced stays recoverable as a version; unset,
+       * `noncurrentDays`. Raw is staging (curated is the record; repair re-extracts from the
+       * source), so its safety net may be shorter than the other layers'; never longer, since
+       * S3 honours the shorter of two overlapping expirations (the bucket-wide rule).
+       */
+      rawNoncurrentDays: int(1, 3650).optional(),
     })
+    .refine((r) => r.rawNoncurrentDays === undefined || r.rawNoncurrentDays <= r.noncurrentDays, {
+      message: "must be at most noncurrentDays (S3 keeps the shorter of the two)",
+      path: ["rawNoncurrentDays"],
+    })
+    .refine(
+      (r) => r.rawCuratedDays === undefined || r.rawDays === undefined || r.rawCuratedDays < r.rawDays,
+      {
+        message: "must be less than rawDays (S3 keeps the shorter of the two)",
+        path: ["rawCuratedDays"],
+      },
+    )
     .default({
       quarantineDays: DEFAULTS.quarantineDays,
       tempDays: DEFAULTS.tempDays,

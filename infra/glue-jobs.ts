@@ -15,7 +15,8 @@ import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { jobTables } from "../pipeline/schema/index.js";
+import { RAW_CURATED_TAG } from "../pipeline/ingest/keys.js";
+import { collections, jobTables } from "../pipeline/schema/index.js";
 import { type Catalog, type DATABASE, icebergWriter } from "./catalog.js";
 import { PROJECT_ROOT } from "./paths.js";
 import {
@@ -250,6 +251,17 @@ export class GlueJobs extends pulumi.ComponentResource {
         connections: [this.supportConnection],
         statements: [
           ...s3Read("RawLayer", b.mongodbRaw.arn),
+          // The tag on what it has curated (the raw bucket's lifecycle expires those early): that
+          // tag alone, on the collections' objects, not on `_quarantine/`.
+          allow(
+            "RawLayerCuratedTag",
+            ["s3:PutObjectTagging"],
+            collections.map((c) => pulumi.interpolate`${b.mongodbRaw.arn}/${c.name}/*`),
+            {
+              StringEquals: { [`s3:RequestObjectTag/${RAW_CURATED_TAG.key}`]: RAW_CURATED_TAG.value },
+              "ForAllValues:StringEquals": { "s3:RequestObjectTagKeys": [RAW_CURATED_TAG.key] },
+            },
+          ),
           ...s3Access("CuratedLayer", b.mongodbCurated.arn, icebergWriter("mongodb")),
           catalogRead("CatalogRead", ["mongodb"]),
           catalogWrite("CatalogWrite", "mongodb"),

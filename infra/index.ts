@@ -74,6 +74,8 @@ const storage = new LakeStorage("lake", {
   queryResultsDays: config.retention.queryResultsDays,
   noncurrentDays: config.retention.noncurrentDays,
   rawDays: config.retention.rawDays,
+  rawCuratedDays: config.retention.rawCuratedDays,
+  rawNoncurrentDays: config.retention.rawNoncurrentDays,
   retainOnDelete: config.deletionProtection,
 });
 const buckets = storage.buckets;

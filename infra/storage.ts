@@ -4,16 +4,17 @@
  * (the AWS-managed `aws/s3` key with S3 Bucket Keys: no key policy to keep, and every role that
  * may read an object may decrypt it) and refuses requests without TLS. Lifecycle rules expire
  * what is temporary: Glue's temp files, quarantined documents (after review time), Athena query
- * results and, when the stack sets `retention.rawDays`, raw objects; incomplete multipart uploads
- * (a worker killed mid-upload) are aborted everywhere.
+ * results and, when the stack sets `retention.rawDays`, raw objects (`rawCuratedDays`: the ones the
+ * curate job has tagged as read, sooner); incomplete multipart uploads (a worker killed mid-upload)
+ * are aborted everywhere.
  *
  * The data layers are versioned: a delete or an overwrite (by a job, an optimizer or a person)
  * leaves the previous version recoverable for `noncurrentDays`, after which it expires, so the
- * cost of the safety net is bounded.
+ * cost of the safety net is bounded; raw objects may keep theirs shorter (`rawNoncurrentDays`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { QUARANTINE_PREFIX } from "../pipeline/ingest/keys.js";
+import { QUARANTINE_PREFIX, RAW_CURATED_TAG } from "../pipeline/ingest/keys.js";
 import { collections } from "../pipeline/schema/registry.js";
 import { denyInsecureTransport, policyDocument } from "./policies.js";
 
@@ -64,6 +65,20 @@ export const CURATED_STORAGE_CLASS = "INTELLIGENT_TIERING";
 /** An incomplete multipart upload older than this is aborted (its parts cost money, invisibly). */
 export const ABORT_MULTIPART_DAYS = 2;
 
+/**
+ * A lifecycle rule's expirations under one prefix (and, with `tag`, only of objects carrying it):
+ * the current object's, a version's, or both.
+ */
+interface Expiry {
+  readonly id: string;
+  readonly prefix: string;
+  readonly tag?: { readonly key: string; readonly value: string };
+  /** Days after writing the current object expires (versioned: becomes a version). */
+  readonly days?: number;
+  /** Days a version lives once replaced or expired. */
+  readonly noncurrentDays?: number;
+}
+
 export interface LakeStorageArgs {
   /** Days quarantined documents stay for review before they expire. */
   readonly quarantineDays: number;
@@ -73,8 +88,12 @@ export interface LakeStorageArgs {
   readonly queryResultsDays: number;
   /** Days a deleted or overwritten version of lake data stays recoverable. */
   readonly noncurrentDays: number;
-  /** Days raw Parquet objects live (then `noncurrentDays` more as a version); unset: kept. */
+  /** Days raw Parquet objects live (then `rawNoncurrentDays` more as a version); unset: kept. */
   readonly rawDays?: number;
+  /** Days raw objects the curate job has tagged curated live; unset: as long as the others. */
+  readonly rawCuratedDays?: number;
+  /** Days an expired or replaced raw object stays as a version; unset: `noncurrentDays`. */
+  readonly rawNoncurrentDays?: number;
   /** Keep buckets (and their data) when the stack is destroyed; prod. */
   readonly retainOnDelete: boolean;
 }
@@ -92,17 +111,29 @@ export class LakeStorage extends pulumi.ComponentResource {
 
   constructor(name: string, args: LakeStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lakehouse:storage:LakeStorage", name, {}, opts);
-    const expiring: Partial<Record<BucketKey, { id: string; prefix: string; days: number }[]>> = {
+    const { rawDays, rawCuratedDays, rawNoncurrentDays } = args;
+    const expiring: Partial<Record<BucketKey, Expiry[]>> = {
       mongodbRaw: [
         { id: "expire-quarantine", prefix: PREFIX.quarantine, days: args.quarantineDays },
-        // One rule a collection (`<collection>/idDevice=…`): a rule on every key would also
-        // reach `_quarantine/`, which keeps its own review time.
-        ...(args.rawDays === undefined
+        // Rules a collection (`<collection>/idDevice=…`, `<collection>/packs/`): a rule on every
+        // key would also reach `_quarantine/`, which keeps its own review time and versions.
+        // Where two rules reach an object, S3 honours the shorter expiration of each kind.
+        ...(rawDays === undefined && rawNoncurrentDays === undefined
           ? []
           : collections.map((c) => ({
               id: `expire-raw-${c.name}`,
               prefix: `${c.name}/`,
-              days: args.rawDays as number,
+              ...(rawDays === undefined ? {} : { days: rawDays }),
+              ...(rawNoncurrentDays === undefined ? {} : { noncurrentDays: rawNoncurrentDays }),
+            }))),
+        // What the curate job has read (its tag) goes early; the rest waits for it.
+        ...(rawCuratedDays === undefined
+          ? []
+          : collections.map((c) => ({
+              id: `expire-curated-raw-${c.name}`,
+              prefix: `${c.name}/`,
+              tag: RAW_CURATED_TAG,
+              days: rawCuratedDays,
             }))),
       ],
       glueAssets: [
@@ -125,7 +156,7 @@ export class LakeStorage extends pulumi.ComponentResource {
 
   private bucket(
     name: string,
-    expirations: readonly { id: string; prefix: string; days: number }[],
+    expirations: readonly Expiry[],
     options: {
       readonly retainOnDelete: boolean;
       readonly noncurrentDays?: number;
@@ -187,8 +218,14 @@ export class LakeStorage extends pulumi.ComponentResource {
           ...expirations.map((e) => ({
             id: e.id,
             status: "Enabled",
-            filter: { prefix: e.prefix },
-            expiration: { days: e.days },
+            filter:
+              e.tag === undefined
+                ? { prefix: e.prefix }
+                : { and: { prefix: e.prefix, tags: { [e.tag.key]: e.tag.value } } },
+            ...(e.days === undefined ? {} : { expiration: { days: e.days } }),
+            ...(e.noncurrentDays === undefined
+              ? {}
+              : { noncurrentVersionExpiration: { noncurrentDays: e.noncurrentDays } }),
           })),
           ...(storageClass === undefined
             ? []

@@ -14,6 +14,9 @@
 # Flags; anything else goes to the Parquet memory bench, as before:
 #   --quick       a smoke run of a few minutes: small scales everywhere
 #   --only LIST   only these parts (comma-separated names above)
+#   --record      also keep the run as docs/benchmarks.json, the figures the README and
+#                 docs/benchmarks.md quote and `npm run cost` falls back to on a machine that
+#                 never ran the bench (a full run only: not with --quick or --only)
 # BENCH_INGEST_ARGS, BENCH_EXTRACT_ARGS and BENCH_CURATE_ARGS replace a part's default arguments
 # (e.g. BENCH_INGEST_ARGS="--devices 20 --days 10" npm run bench). Each part's output is kept
 # under .local/bench/runs/<time>/ beside its JSON. A part that fails is named in the summary and
@@ -27,12 +30,14 @@ require_project_node
 
 quick=0
 only=""
+record=0
 memory_args=()
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only="${2:-}"; shift ;;
     --only=*) only="${1#*=}" ;;
+    --record) record=1 ;;
     *) memory_args+=("$1") ;;
   esac
   shift
@@ -51,6 +56,10 @@ else
   default_curate="--devices 40 --days 20 --scaling 4"
 fi
 ((${#memory_args[@]})) || memory_args=("${default_memory[@]}")
+if ((record)) && { ((quick)) || [[ -n "$only" ]]; }; then
+  echo "[bench] --record keeps a full run only: drop --quick and --only" >&2
+  exit 2
+fi
 
 run_dir=".local/bench/runs/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$run_dir"
@@ -101,4 +110,8 @@ echo "  uptime at the end:$(uptime)"
 if ((${#failed[@]})); then
   echo "[bench] failed: ${failed[*]}"
   exit 1
+fi
+if ((record)); then
+  cp .local/bench/latest.json docs/benchmarks.json
+  echo "[bench] recorded as docs/benchmarks.json: commit it with the tables that quote it"
 fi

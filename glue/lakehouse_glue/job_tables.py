@@ -5,10 +5,11 @@ behaviours are declared, the ``analytics`` report tables included (``reports``, 
 ``pipeline/schema/reports.ts``); the Glue jobs receive its JSON as a job argument (an S3 URI in
 AWS, a file or inline JSON locally) and never keep a list of their own. The same document carries
 the other contracts between the TypeScript side and the jobs (ADR 0012): the raw object key format
-(``rawObjects``, written by ``pipeline/ingest/keys.ts``), the payload column's name and the file
-ledger's lag with the worker's statement timeout it must exceed (``ledger``), and the analysts'
-views in Spark SQL (``views``, from ``pipeline/reports/views.ts``), which the local analytics job
-creates for the dashboard.
+and the tag the curate job puts on the objects it has read (``rawObjects``, from
+``pipeline/ingest/keys.ts``), the payload column's name and the file ledger's lag with the
+worker's statement timeout it must exceed (``ledger``), and the analysts' views in Spark SQL
+(``views``, from ``pipeline/reports/views.ts``), which the local analytics job creates for the
+dashboard.
 
 Everything is checked here, once, before any table is touched: names end up inside SQL text, so
 only plain snake_case identifiers are accepted, and a version or behaviour this code does not know
@@ -28,13 +29,15 @@ from typing import Any, Literal, cast
 
 from lakehouse_glue.errors import GlueJobError, JobConfigError, JobTablesError
 
-#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (8: raw packs,
-#: ``rawObjects.packTemplate`` and ``packIdPattern`` (ADR 0023); 7: the report table
-#: ``device_versions``, which the analytics job keeps as history; 6 added ``views``, the
-#: analysts' views in Spark SQL with the columns each must return; 5 added the collections'
-#: ``cellColumns`` and ``updateMatched``, for the curated day counts; 4 the contracts
-#: ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres tables' ``properties``).
-JOB_TABLES_VERSION = 8
+#: The ``version`` of ``pipeline/schema/job-tables.ts`` this code understands (9:
+#: ``rawObjects.curatedTag``, the S3 tag the curate job puts on raw objects it has curated, which
+#: the raw bucket's lifecycle expires (ADR 0024); 8: raw packs, ``rawObjects.packTemplate`` and
+#: ``packIdPattern`` (ADR 0023); 7: the report table ``device_versions``, which the analytics job
+#: keeps as history; 6 added ``views``, the analysts' views in Spark SQL with the columns each
+#: must return; 5 added the collections' ``cellColumns`` and ``updateMatched``, for the curated
+#: day counts; 4 the contracts ``payloadColumn``, ``rawObjects``, ``ledger`` and the postgres
+#: tables' ``properties``).
+JOB_TABLES_VERSION = 9
 
 Behaviour = Literal["replace", "append", "merge"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("replace", "append", "merge")
@@ -75,6 +78,37 @@ _KEY_LITERAL = re.compile(r"^[A-Za-z0-9_=/.-]*$")
 # A pack id's pattern: character classes, counts and plain characters only, which Python's and
 # Java's regular expressions read alike (no groups or alternation to break the key pattern).
 _PACK_ID = re.compile(r"^(?:\\d|[A-Za-z0-9-]|\[[A-Za-z0-9-]+\]|\{[0-9]+(?:,[0-9]*)?\}|[+*])+$")
+# What S3 accepts in an object tag's key and value: letters, digits, spaces and ``+-=._:/@``;
+# letters and digits kept to ASCII, stricter than S3, never looser.
+_TAG_TEXT = re.compile(r"^[A-Za-z0-9 +\-=._:/@]*$")
+_TAG_KEY_LENGTH = 128
+_TAG_VALUE_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class ObjectTag:
+    """An S3 object tag."""
+
+    key: str
+    value: str
+
+
+def _check_tag(tag: ObjectTag, where: str) -> None:
+    """S3's rules for a tag: a bad one stops the job before any table is touched, rather than
+    failing the tagging of every object it curates."""
+    for part, text, low, high in (
+        ("key", tag.key, 1, _TAG_KEY_LENGTH),
+        ("value", tag.value, 0, _TAG_VALUE_LENGTH),
+    ):
+        if not low <= len(text) <= high:
+            raise JobTablesError(f"{where}.{part}: {text!r} is not {low} to {high} characters long")
+        if not _TAG_TEXT.match(text):
+            raise JobTablesError(
+                f"{where}.{part}: {text!r} has characters other than letters, digits, spaces "
+                "and '+', '-', '=', '.', '_', ':', '/', '@'"
+            )
+    if tag.key.lower().startswith("aws:"):
+        raise JobTablesError(f"{where}.key: {tag.key!r} starts with 'aws:', which AWS reserves")
 
 
 @dataclass(frozen=True)
@@ -87,12 +121,15 @@ class RawKeyFormat:
     may add to rows it reads from those folders. ``pack_template`` names a pack, an object holding
     windows of several devices (ADR 0023), with ``{collection}`` and ``{packId}`` once each; a pack
     id matches ``pack_id_pattern``. Which device windows an object holds is the ledger's to say.
+    ``curated_tag`` is what the curate job tags an object with once every ledger row naming it
+    is in curated: the raw bucket's lifecycle expires tagged objects early (ADR 0024).
     """
 
     template: str
     partition_column: str
     pack_template: str
     pack_id_pattern: str
+    curated_tag: ObjectTag
 
     def __post_init__(self) -> None:
         where = "rawObjects.keyTemplate"
@@ -135,6 +172,7 @@ class RawKeyFormat:
             )
         if _PLACEHOLDER.sub("", self.pack_template) == _PLACEHOLDER.sub("", self.template):
             raise JobTablesError("rawObjects: a pack's key and a window's key must differ")
+        _check_tag(self.curated_tag, "rawObjects.curatedTag")
 
     def _regex(self, template: str, groups: bool) -> str:
         parts = {**_KEY_PARTS, "packId": f"(?:{self.pack_id_pattern})"}
@@ -445,6 +483,7 @@ def parse_job_tables(data: Any) -> JobTables:
         partition_column=_string(raw.get("partitionColumn"), "rawObjects.partitionColumn"),
         pack_template=_string(raw.get("packTemplate"), "rawObjects.packTemplate"),
         pack_id_pattern=_string(raw.get("packIdPattern"), "rawObjects.packIdPattern"),
+        curated_tag=_tag(raw.get("curatedTag"), "rawObjects.curatedTag"),
     )
     ledger_obj = _mapping(obj.get("ledger"), "ledger")
     ledger = LedgerLag(
@@ -630,6 +669,14 @@ def _view(data: Any, index: int) -> JobView:
     )
 
 
+def _tag(data: Any, where: str) -> ObjectTag:
+    obj = _mapping(data, where)
+    # Types only: S3's rules (an empty value is a tag too) are ``_check_tag``'s.
+    return ObjectTag(
+        key=_text(obj.get("key"), f"{where}.key"), value=_text(obj.get("value"), f"{where}.value")
+    )
+
+
 def _properties(data: Any, where: str) -> Mapping[str, str]:
     obj = _mapping(data, where)
     return MappingProxyType({_string(k, where): _string(v, f"{where}.{k}") for k, v in obj.items()})
@@ -684,6 +731,12 @@ def _integer(value: Any, where: str) -> int:
     # bool is an int in Python; JSON's true is not a number of seconds.
     if not isinstance(value, int) or isinstance(value, bool):
         raise JobTablesError(f"{where}: expected an integer, got {value!r}")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise JobTablesError(f"{where}: expected a string, got {value!r}")
     return value
 
 

@@ -2,7 +2,8 @@
 
 Keys are built by TypeScript's own ``rawObjectKey`` (``pipeline/ingest/keys.ts``, run through
 tsx) and parsed with the format the job tables carry, as the curate job parses them, in Python
-and in Spark; the ledger lag is checked against the statement timeout the same document carries.
+and in Spark; the ledger lag is checked against the statement timeout the same document carries,
+and the tag curate puts on raw objects against the one the raw bucket's lifecycle filters on.
 The TypeScript side's half is ``tests/unit/job-tables.test.ts``: the document's format, payload
 column and timeout are the ones its code uses.
 """
@@ -25,7 +26,7 @@ from typescript import typescript_value
 from lakehouse_glue.curate import CurateSettings, LedgerEntry
 from lakehouse_glue.curate.curate import check_object_keys, ledger_lag
 from lakehouse_glue.errors import JobConfigError, SchemaMismatchError
-from lakehouse_glue.job_tables import JobTables, RawObjectKey, parse_job_tables
+from lakehouse_glue.job_tables import JobTables, ObjectTag, RawObjectKey, parse_job_tables
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -196,6 +197,16 @@ def test_curate_takes_a_pack_of_the_collection_for_any_of_its_devices(
     other = next(k for c, k in typescript_pack_keys if c == "events")
     with pytest.raises(SchemaMismatchError, match=r"neither"):
         check_object_keys(alarm, [_entry(other, 7)])
+
+
+def test_curate_tags_raw_objects_with_the_tag_the_lifecycle_expires(job_tables: JobTables) -> None:
+    """The job tables TypeScript prints parse (``job_tables``), and the tag curate puts on the raw
+    objects it has read is ``RAW_CURATED_TAG``, the one the raw bucket's lifecycle filters on."""
+    tag = typescript_value(
+        'import { RAW_CURATED_TAG } from "./pipeline/ingest/keys.ts";'
+        "console.log(JSON.stringify(RAW_CURATED_TAG));"
+    )
+    assert job_tables.raw_key.curated_tag == ObjectTag(tag["key"], tag["value"])
 
 
 def test_the_ledger_lag_must_exceed_the_workers_statement_timeout(job_tables: JobTables) -> None:

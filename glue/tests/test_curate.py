@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,7 @@ from lakehouse_glue.curate import (
     load_job_tables,
     run_curate,
 )
+from lakehouse_glue.curate.raw_marks import MarkResult
 from lakehouse_glue.errors import (
     DayCountsError,
     LedgerPositionError,
@@ -667,3 +668,58 @@ def test_an_alarm_reopened_in_the_source_is_open_again_in_curated(
     curate_collection(spark, spec, settings, [_entry(key, 7, device), _entry(key_other, 8, device)])
     assert resets() == dict.fromkeys(ids, later)
     assert first_row(spark.sql(f"SELECT count(*) FROM {table}"))[0] == 3
+
+
+def test_raw_objects_are_marked_once_every_entry_of_the_run_is_committed(
+    spark: SparkSession, registry: dict[str, Any], tmp_path: Path
+) -> None:
+    """The raw bucket's lifecycle expires the objects curate tags (ADR 0024): an object is tagged
+    after the commit holding its last ledger entry of the run, never before. A pack's two devices
+    fall into two commits here; the pack waits for the second. A tag that fails is counted and
+    the run goes on."""
+    spec = parse_job_tables(registry).collection("alarm")
+    namespace = f"marks_{uuid.uuid4().hex[:8]}"
+    table = f"{DEFAULT_CATALOG}.{namespace}.alarm"
+    start = datetime(2024, 7, 1, tzinfo=UTC)
+    first = _write_alarms(tmp_path, 21, start, 2, ALARM_RAW, {})
+    pack = _write_pack(tmp_path, {11: 2, 12: 3}, start)
+    second = _write_alarms(tmp_path, 22, start, 1, ALARM_RAW, {})
+    third = _write_alarms(tmp_path, 23, start, 1, ALARM_RAW, {})
+    entries = [
+        _entry(first, 1, 21),
+        _entry(pack, 2, 11),
+        _entry(pack, 3, 12),
+        _entry(second, 4, 22),
+        _entry(third, 5, 23),
+    ]
+    last_id = {e.object_key: e.id for e in entries}
+    calls: list[list[str]] = []
+
+    def mark(keys: Sequence[str]) -> MarkResult:
+        # Called after the commit: the table's position already covers each object's rows.
+        position = committed_position(spark, table)
+        assert all(last_id[k] <= position for k in keys), (keys, position)
+        calls.append(list(keys))
+        refused = int(pack in keys)  # as if S3 refused the pack's tag
+        return MarkResult(marked=len(keys) - refused, failed=refused)
+
+    settings = CurateSettings(
+        catalog=DEFAULT_CATALOG,
+        raw_root=str(tmp_path),
+        namespace=namespace,
+        lag_seconds=0,
+        # Entries 1-2, 3-4, 5: the pack's rows 2 and 3 commit apart.
+        max_files_per_commit=2,
+        mark_curated=mark,
+    )
+    result = curate_collection(spark, spec, settings, entries)
+
+    assert calls == [[first], sorted([pack, second]), [third]]
+    assert result.commits == 3
+    assert (result.objects_marked, result.marks_missing, result.marks_failed) == (3, 0, 1)
+    got = spark.sql(f"SELECT id_device, count(*) AS n FROM {table} GROUP BY id_device").collect()
+    assert sorted((r.id_device, r.n) for r in got) == [(11, 2), (12, 3), (21, 2), (22, 1), (23, 1)]
+    # A rerun has nothing past its position: nothing read, nothing tagged again.
+    again = curate_collection(spark, spec, settings, entries)
+    assert (again.commits, again.objects_marked) == (0, 0)
+    assert len(calls) == 3

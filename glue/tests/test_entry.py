@@ -24,6 +24,7 @@ from moto_secrets import MotoSecrets
 from pyspark.sql import SparkSession
 
 from lakehouse_glue.curate import CurateSettings
+from lakehouse_glue.curate.raw_marks import RawMarker
 from lakehouse_glue.entry import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, JOBS, main, options_of
 from lakehouse_glue.entry import run as entry_run
 from lakehouse_glue.entry.jobs import DatabaseLogin, JobDefinition, Session, Summary
@@ -34,7 +35,7 @@ from lakehouse_glue.errors import (
     SourceUnavailableError,
 )
 from lakehouse_glue.jdbc import JdbcSource
-from lakehouse_glue.job_tables import JobTables
+from lakehouse_glue.job_tables import JobTables, parse_job_tables
 from lakehouse_glue.postgres_extract import ExtractConfig, ShrinkGuard
 from lakehouse_glue.spark import DEFAULT_CATALOG
 
@@ -461,6 +462,11 @@ def test_glue_curate_takes_the_arguments_the_deployment_passes(
     )
     # No --lag_seconds: the job tables' lag (ledger_lag resolves None to it).
     assert settings.lag_seconds is None
+    # Raw in S3: the objects curated are tagged, as the job tables say, for its lifecycle.
+    marker = settings.mark_curated
+    assert isinstance(marker, RawMarker)
+    assert (marker.bucket, marker.prefix) == ("raw-bucket", "")
+    assert marker.tag == parse_job_tables(registry).raw_key.curated_tag
     assert ledger.url == "jdbc:postgresql://support.internal:5432/support"
     assert (ledger.user, ledger.password) == ("curate", "pw")
     assert ledger.application_name == "lakehouse-mongodb_curate"
@@ -767,6 +773,26 @@ def test_real_jobs_refuse_bad_configuration_before_spark(
     assert lines == []
     assert message in err
     assert not local_spark.stopped
+
+
+def test_local_curate_marks_nothing_in_a_raw_folder(
+    tables_file: Path, local_spark: FakeSpark, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No lifecycle expires a local raw folder: the local job tags nothing."""
+    settings: list[CurateSettings] = []
+
+    def run_curate(spark: Any, job_tables: Any, s: CurateSettings, *rest: Any) -> list[Any]:
+        settings.append(s)
+        return []
+
+    monkeypatch.setattr("lakehouse_glue.entry.jobs.run_curate", run_curate)
+    monkeypatch.setenv("ANY_DATABASE_URL", "postgres://u:p@127.0.0.1:1/db")
+    status, _, err = _local(
+        "mongodb_curate", "--job-tables", str(tables_file), "--warehouse", "/tmp/wh",
+        "--database-url-env", "ANY_DATABASE_URL", "--raw-location", "/raw", "--lag-seconds", "0",
+    )  # fmt: skip
+    assert status == EXIT_OK, err
+    assert [(s.raw_root, s.mark_curated) for s in settings] == [("/raw", None)]
 
 
 def test_analytics_refuses_job_tables_of_another_version(

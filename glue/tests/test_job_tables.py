@@ -22,7 +22,7 @@ from lakehouse_glue.analytics.alarms_report import (
 )
 from lakehouse_glue.analytics.device_history import VERSIONS_TABLE
 from lakehouse_glue.errors import JobTablesError
-from lakehouse_glue.job_tables import JOB_TABLES_VERSION, parse_job_tables
+from lakehouse_glue.job_tables import JOB_TABLES_VERSION, ObjectTag, parse_job_tables
 
 
 def _report(doc: dict[str, Any], name: str) -> dict[str, Any]:
@@ -147,6 +147,9 @@ def test_the_registry_document_carries_the_contracts(registry: dict[str, Any]) -
     assert tables.raw_key.template == registry["rawObjects"]["keyTemplate"]
     assert tables.raw_key.partition_column == "idDevice"
     assert all(c.raw_key == tables.raw_key for c in tables.collections)
+    # The tag curate puts on the raw objects it has read, which the raw bucket's lifecycle expires.
+    tag = registry["rawObjects"]["curatedTag"]
+    assert tables.raw_key.curated_tag == ObjectTag(tag["key"], tag["value"])
     # The ledger: the lag the curate job keeps by default, above the worker's statement timeout.
     assert tables.ledger.lag_seconds == registry["ledger"]["lagSeconds"]
     assert tables.ledger.lag_seconds * 1000 > tables.ledger.writer_statement_timeout_ms > 0
@@ -193,6 +196,25 @@ def _with(registry: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             "has no Hive folder 'idDevice={idDevice}/'",
         ),
         ("rawObjects.partitionColumn", "id-device", "is not a column name"),
+        (
+            "rawObjects.curatedTag",
+            None,
+            r"rawObjects\.curatedTag: expected an object, got NoneType",
+        ),
+        ("rawObjects.curatedTag", "curated", r"rawObjects\.curatedTag: expected an object"),
+        ("rawObjects.curatedTag.key", None, r"rawObjects\.curatedTag\.key: expected a string"),
+        ("rawObjects.curatedTag.value", 1, r"rawObjects\.curatedTag\.value: expected a string"),
+        ("rawObjects.curatedTag.key", "", r"curatedTag\.key: '' is not 1 to 128 characters long"),
+        ("rawObjects.curatedTag.key", "k" * 129, r"curatedTag\.key: 'k+' is not 1 to 128"),
+        (
+            "rawObjects.curatedTag.key",
+            "lakehouse#curated",
+            r"rawObjects\.curatedTag\.key: 'lakehouse#curated' has characters other than",
+        ),
+        ("rawObjects.curatedTag.value", "yes!", r"curatedTag\.value: 'yes!' has characters other"),
+        ("rawObjects.curatedTag.key", "aws:curated", r"curatedTag\.key: 'aws:curated' starts with"),
+        ("rawObjects.curatedTag.key", "AWS:curated", "starts with 'aws:', which AWS reserves"),
+        ("rawObjects.curatedTag.value", "v" * 257, r"curatedTag\.value: 'v+' is not 0 to 256"),
         ("ledger", None, "ledger: expected an object"),
         ("ledger.lagSeconds", "120", r"ledger\.lagSeconds: expected an integer, got '120'"),
         ("ledger.lagSeconds", True, r"ledger\.lagSeconds: expected an integer, got True"),
@@ -206,6 +228,16 @@ def test_a_broken_contract_is_refused_by_name(
 ) -> None:
     with pytest.raises(JobTablesError, match=message):
         parse_job_tables(_with(registry, path, value))
+
+
+def test_a_curated_tag_takes_what_s3_takes(registry: dict[str, Any]) -> None:
+    """Every character S3 allows in a tag, at its longest; an empty value is a tag too."""
+    key = ("aws-not-first: +-=._:/@ Tag9" * 5)[:128]
+    for value in ("", "v" * 256, "true", "a b+c-d=e.f_g:h/i@j"):
+        doc = _with(
+            _with(registry, "rawObjects.curatedTag.key", key), "rawObjects.curatedTag.value", value
+        )
+        assert parse_job_tables(doc).raw_key.curated_tag == ObjectTag(key, value)
 
 
 def test_postgres_table_properties_are_required(registry: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import { readStackSettings, STACKS, type StackName } from "../cost/stack.js";
 
 export interface CostOptions {
   readonly stack: StackName;
-  /** A bench JSON file; undefined: `.local/bench/latest.json` when it exists; false: none. */
+  /** A bench JSON file; undefined: `.local/bench/latest.json`, else `docs/benchmarks.json`; false: none. */
   readonly bench?: string | false;
   /** Project root (where the stack files are). */
   readonly root?: string;
@@ -41,8 +41,11 @@ export function costCommand(): Command {
         .choices(STACKS)
         .default("prod"),
     )
-    .option("--bench <file>", "measured figures (default: .local/bench/latest.json when it exists)")
-    .option("--no-bench", "ignore any bench file: the README's figures only")
+    .option(
+      "--bench <file>",
+      "measured figures (default: .local/bench/latest.json, else the recorded run docs/benchmarks.json)",
+    )
+    .option("--no-bench", "ignore any bench file: the built-in early figures only")
     .option("--json", "print the report as JSON", false)
     .action((opts: { stack: StackName; bench?: string | boolean; json: boolean }) => {
       // commander: `--no-bench` sets false; `--bench <file>` a string; neither leaves true.

@@ -10,7 +10,7 @@ import { alarmsReport } from "../../pipeline/reports/alarms-report.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
 import { reportTables } from "../../pipeline/schema/reports.js";
 import { SUPPORT_COMPONENTS } from "../../pipeline/support/users.js";
-import type { BenchFigures } from "./bench.js";
+import { type BenchFigures, DEFAULT_BENCH_FILE, RECORDED_BENCH_FILE } from "./bench.js";
 import { BILLING } from "./prices.js";
 import { runsPerDay, type StackSettings, type SupportDatabaseSettings } from "./stack.js";
 
@@ -55,9 +55,9 @@ export const PRODUCTION_VOLUMES: Readonly<Record<string, CollectionVolume>> = {
 };
 
 /**
- * The worker's measured rates per collection shape: the README's benchmark table (reference
- * machine, 2 cores, 40 devices × 20 days, against the local FerretDB: lower bounds for a real
- * MongoDB), with the shapes' BSON bytes per document in the same synthetic snapshot (the bench's
+ * The worker's rates per collection shape when no bench file is read (`--no-bench`): an early
+ * bench run's (reference machine, 2 cores, 40 devices × 20 days, end to end against the local
+ * FerretDB before its patches: lower bounds for a real MongoDB), with the shapes' BSON bytes per document in the same synthetic snapshot (the bench's
  * detail lines, `B/doc`), which turn each rate into bytes per second. Only the dense shapes are
  * references: alarm (~15 documents a window) and request (~5) measure per-window work, which the
  * model counts on its own (`windowSeconds`).
@@ -183,6 +183,8 @@ export interface Assumptions {
   readonly rawGetsPerObject: Assumption;
   readonly multipartPartBytes: Assumption;
   readonly rawRetentionDays: Assumption;
+  readonly rawNoncurrentDays: Assumption;
+  readonly rawTagsPerObject: Assumption;
   readonly curatedStorageClass: Assumption<"STANDARD" | "INTELLIGENT_TIERING">;
   readonly noncurrentDays: Assumption;
   readonly snapshotRetentionDays: Assumption;
@@ -284,8 +286,8 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
   );
   const measuredKinds = [...new Set(Object.values(bench?.shapes ?? {}).map((s) => s.rateKind))];
   const rateSource = bench
-    ? `${bench.file} (${measuredKinds.join(" and ") || "no"} rates) where it measured a shape, else the README's benchmark table; the dense shape nearest in bytes per document, capped by its bytes per second`
-    : 'README "Benchmarks" table (worker docs/s against the local FerretDB, a lower bound for production MongoDB; the bench\'s `worker without the server` figure replaces it once .local/bench/latest.json has it); the dense shape (events, variable_logs) nearest in bytes per document, capped by its bytes per second; per-window work is counted apart (windowSeconds)';
+    ? `${bench.file} (${measuredKinds.join(" and ") || "no"} rates) where it measured a shape, else the built-in early figures; the dense shape nearest in bytes per document, capped by its bytes per second`
+    : "built-in early figures (worker docs/s end to end against the local FerretDB, lower bounds for production MongoDB; a bench file's `worker without the server` figure replaces them); the dense shape (events, variable_logs) nearest in bytes per document, capped by its bytes per second; per-window work is counted apart (windowSeconds)";
   const dpu = BILLING.dpuPerWorker.value[settings.glue.workerType] ?? 1;
   const glueKey = stackKey("glue");
   const bulk = { ...DEFAULT_WORKERS.bulk, ...f.workers.bulk };
@@ -299,7 +301,7 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       unit: "file",
       source: bench
         ? `measured figures read: ${Object.keys(bench.shapes).join(", ") || "none"}${bench.curateGbPerDpuHour ? ", curate GB/DPU-hour" : ""}${bench.extractGbPerDpuHour ? ", extract GB/DPU-hour" : ""}${bench.skipped.length ? `; skipped: ${bench.skipped.join("; ")}` : ""}`
-        : "no bench file (npm run bench writes .local/bench/latest.json; --bench <file> names another): the README's figures",
+        : `no bench file (npm run bench writes ${DEFAULT_BENCH_FILE}, the recorded run is ${RECORDED_BENCH_FILE}; --bench <file> names another): the built-in early figures`,
     },
     volumes: {
       value: PRODUCTION_VOLUMES,
@@ -522,12 +524,30 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
         "pipeline/lake/s3-store.ts DEFAULT_PART_SIZE: smaller objects are one PUT, larger ones 2 + parts",
     },
     rawRetentionDays: {
-      value: settings.rawDays ?? Number.POSITIVE_INFINITY,
+      value: settings.rawCuratedDays ?? settings.rawDays ?? Number.POSITIVE_INFINITY,
       unit: "days",
       source:
-        settings.rawDays === undefined
-          ? `${stackKey("retention")}.rawDays unset: the raw bucket expires only \`_quarantine/\`; raw objects are kept`
-          : `${stackKey("retention")}.rawDays (infra/storage.ts: a lifecycle rule per collection)`,
+        settings.rawCuratedDays !== undefined
+          ? `${stackKey("retention")}.rawCuratedDays: the curate job tags every object it reads within a day of its writing, so the shorter rule applies to all (rawDays ${settings.rawDays ?? "unset"} is the backstop for objects never curated; infra/storage.ts)`
+          : settings.rawDays === undefined
+            ? `${stackKey("retention")}.rawDays unset: the raw bucket expires only \`_quarantine/\`; raw objects are kept`
+            : `${stackKey("retention")}.rawDays (infra/storage.ts: a lifecycle rule per collection)`,
+    },
+    rawTagsPerObject: {
+      value: settings.rawCuratedDays === undefined ? 0 : 1,
+      unit: "PutObjectTagging requests per raw object",
+      source:
+        settings.rawCuratedDays === undefined
+          ? `${stackKey("retention")}.rawCuratedDays unset: the curate job tags nothing the lifecycle reads`
+          : "glue/lakehouse_glue/curate/raw_marks.py: the curate job tags each object it has curated, once",
+    },
+    rawNoncurrentDays: {
+      value: settings.rawNoncurrentDays ?? settings.noncurrentDays,
+      unit: "days",
+      source:
+        settings.rawNoncurrentDays === undefined
+          ? `${stackKey("retention.noncurrentDays")}: ${stackKey("retention")}.rawNoncurrentDays unset, raw keeps an expired or replaced object as long as the other layers`
+          : `${stackKey("retention")}.rawNoncurrentDays (infra/storage.ts: the collections' lifecycle rules; shorter than the bucket-wide rule, which S3 then ignores there)`,
     },
     curatedStorageClass: {
       value: INFRA.curatedStorageClass,

@@ -35,6 +35,13 @@ const changed = (inputs: CostInputs, patch: Partial<Assumptions>): CostInputs =>
 });
 
 /** The levers the report weighs, each tied to the lines it lowers. */
+/**
+ * Raw as staging (ADR 0024; Pulumi.prod.yaml sets these): what the curate job has read expires a
+ * week after its writing, and a deleted object stays 3 days as a version (a weekend to restore
+ * what a failing curate names; anything later is re-extracted from the source).
+ */
+export const RAW_STAGING_DAYS = { objects: 7, versions: 3 } as const;
+
 export const LEVERS: readonly Lever[] = [
   {
     id: "glue-flex-initial",
@@ -172,11 +179,16 @@ export const LEVERS: readonly Lever[] = [
   {
     id: "raw-expiry",
     lines: ["s3.raw-storage"],
-    what: "expire raw objects 30 days after they are written (lifecycle rule): curated is the record, and reconcile's repair re-extracts from the source",
-    apply: (i) =>
-      Number.isFinite(i.assumptions.rawRetentionDays.value)
+    what: `expire the raw objects the curate job has read ${RAW_STAGING_DAYS.objects} days after they are written and keep them ${RAW_STAGING_DAYS.versions} more as versions (retention.rawCuratedDays, rawNoncurrentDays): curated is the record, and reconcile's repair re-extracts from the source`,
+    apply: (i) => {
+      const { rawRetentionDays: days, rawNoncurrentDays: versions } = i.assumptions;
+      return days.value <= RAW_STAGING_DAYS.objects && versions.value <= RAW_STAGING_DAYS.versions
         ? undefined
-        : changed(i, { rawRetentionDays: withValue(i.assumptions.rawRetentionDays, 30) }),
+        : changed(i, {
+            rawRetentionDays: withValue(days, Math.min(days.value, RAW_STAGING_DAYS.objects)),
+            rawNoncurrentDays: withValue(versions, Math.min(versions.value, RAW_STAGING_DAYS.versions)),
+          });
+    },
   },
   {
     id: "every-other-day",

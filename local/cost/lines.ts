@@ -300,6 +300,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       p.s3GetRequests,
       `${a.rawGetsPerObject.value} per object read by mongodb_curate (the ledger replaces LIST)`,
     ),
+    ...rawTagLines(L, p, a, d.initialObjects),
     L(
       "s3.curated-put",
       "S3",
@@ -387,6 +388,33 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   return lines;
 }
 
+/**
+ * The share of a month the initial load's raw objects are still stored, as current objects or
+ * versions, for `keptDays` after their writing: the month spans ages `midAge ± monthDays / 2` of
+ * those objects (taken as written at cutover, so the share leans high by up to the load's days).
+ */
+export function loadRawShare(keptDays: number, midAge: number, monthDays: number): number {
+  const start = Math.max(0, midAge - monthDays / 2);
+  return Math.min(1, Math.max(0, (keptDays - start) / monthDays));
+}
+
+/** The curate job's tag on each raw object it read, when the lifecycle expires by it. */
+function rawTagLines(L: LineMaker, p: PriceBook, a: Assumptions, objects: number): CostLine[] {
+  const tags = objects * a.rawTagsPerObject.value;
+  return tags === 0
+    ? []
+    : [
+        L(
+          "s3.raw-tag",
+          "S3",
+          "raw: tagging requests (curate)",
+          tags / 1000,
+          p.s3PutRequests,
+          `${a.rawTagsPerObject.value} per object read: the tag the lifecycle expires by (retention.rawCuratedDays)`,
+        ),
+      ];
+}
+
 function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): CostLine[] {
   const L = (id: string, service: string, line: string, q: number, price: Price, note: string) =>
     makeLine("monthly", id, service, line, q, price, note);
@@ -405,11 +433,11 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
   const db = a.supportDatabase.value;
   const growth = a.monthsOfGrowth.value * days;
   const rawRetention = a.rawRetentionDays.value;
-  // `growth` is also the age in days, at mid-month, of what the initial load wrote. An expired raw
-  // object stays `noncurrentDays` more as a version (the bucket is versioned).
-  const rawKept = rawRetention + a.noncurrentDays.value;
+  // An expired raw object stays `rawNoncurrentDays` more as a version (the bucket is versioned).
+  const rawKept = rawRetention + a.rawNoncurrentDays.value;
+  const loadShare = loadRawShare(rawKept, growth, days);
   const rawStored = Number.isFinite(rawRetention)
-    ? (growth < rawKept ? d.rawBytes : 0) + d.dailyRawBytes * Math.min(growth, rawKept)
+    ? d.rawBytes * loadShare + d.dailyRawBytes * Math.min(growth, rawKept)
     : d.rawBytes + d.dailyRawBytes * growth;
   const curatedStored = d.curatedBytes + d.dailyCuratedBytes * growth;
   const ddc = a.ddcBytes.value;
@@ -535,7 +563,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       gb(rawStored),
       p.s3StandardGbMonth,
       Number.isFinite(rawRetention)
-        ? `expire after ${rawRetention} days, versions ${a.noncurrentDays.value} more${growth < rawKept ? "; the load's objects not yet" : ""}`
+        ? `expire after ${rawRetention} days, versions ${a.rawNoncurrentDays.value} more; the load's objects ${loadShare >= 1 ? "all month" : loadShare > 0 ? `${fmt(loadShare * 100)} % of the month` : "gone"}`
         : `kept for ever; + ${fmt(gb(d.dailyRawBytes * days))} GB a month`,
     ),
     ...curatedStorageLines(L, p, a, d, curatedStored),
@@ -563,6 +591,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       p.s3GetRequests,
       `${a.rawGetsPerObject.value} per object`,
     ),
+    ...rawTagLines(L, p, a, d.dailyObjects * days),
     L(
       "s3.curated-put",
       "S3",

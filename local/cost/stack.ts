@@ -113,6 +113,8 @@ export const CostStackSchema = z.object({
       snapshotRetentionDays: count(1).default(INFRA_DEFAULTS.snapshotRetentionDays),
       queryResultsDays: count(1).default(INFRA_DEFAULTS.queryResultsDays),
       rawDays: count(1).optional(),
+      rawCuratedDays: count(1).optional(),
+      rawNoncurrentDays: count(1).optional(),
     })
     .default({
       noncurrentDays: INFRA_DEFAULTS.noncurrentDays,
@@ -166,6 +168,10 @@ export interface StackSettings {
   readonly queryResultsDays: number;
   /** Days raw objects live; undefined: kept. */
   readonly rawDays: number | undefined;
+  /** Days raw objects the curate job has tagged live; undefined: `rawDays`. */
+  readonly rawCuratedDays: number | undefined;
+  /** Days an expired or replaced raw object stays as a version; undefined: `noncurrentDays`. */
+  readonly rawNoncurrentDays: number | undefined;
   /** Production connections set: each adds a secret per source. */
   readonly productionSecrets: number;
 }
@@ -225,6 +231,8 @@ export function parseStackSettings(
     snapshotRetentionDays: retention.snapshotRetentionDays,
     queryResultsDays: retention.queryResultsDays,
     rawDays: retention.rawDays,
+    rawCuratedDays: retention.rawCuratedDays,
+    rawNoncurrentDays: retention.rawNoncurrentDays,
     productionSecrets:
       (c["oven-lakehouse:productionDdcConnection"] === undefined ? 0 : 1) +
       (c["oven-lakehouse:productionMongodbConnection"] === undefined ? 0 : 1),

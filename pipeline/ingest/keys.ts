@@ -38,6 +38,13 @@ export const RAW_OBJECT_KEY_TEMPLATE = `{collection}/${RAW_PARTITION_KEY}={idDev
  */
 export const RAW_PACK_KEY_TEMPLATE = "{collection}/packs/{packId}.parquet";
 
+/**
+ * The S3 tag the curate job puts on a raw object once every ledger row naming it is in curated
+ * (ADR 0024). The raw bucket's lifecycle expires tagged objects early and the rest only at the
+ * stack's backstop, so a curate that fails for days never loses a raw object it has not read.
+ */
+export const RAW_CURATED_TAG = { key: "lakehouse-curated", value: "true" } as const;
+
 /** What a pack id is made of: the write's UTC time to the millisecond, then 48 random bits. */
 export const PACK_ID_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{12}$/;
 

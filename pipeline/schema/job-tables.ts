@@ -7,6 +7,7 @@
 
 import {
   PACK_ID_PATTERN,
+  RAW_CURATED_TAG,
   RAW_OBJECT_KEY_TEMPLATE,
   RAW_PACK_KEY_TEMPLATE,
   RAW_PARTITION_KEY,
@@ -36,8 +37,10 @@ import { SPARK_TYPE } from "./targets.js";
  *    analytics job creates and the local dashboard reads.
  * 7: the report table `device_versions`, which the analytics job keeps as history (ADR 0018).
  * 8: `rawObjects.packTemplate` and `packIdPattern`: objects holding several devices' windows (ADR 0023).
+ * 9: `rawObjects.curatedTag`: the S3 tag the curate job puts on the raw objects it has curated,
+ *    which the raw bucket's lifecycle expires early (ADR 0024).
  */
-export const JOB_TABLES_VERSION = 8;
+export const JOB_TABLES_VERSION = 9;
 
 /**
  * How long the curate job stays behind the newest ledger row by default. Ledger ids are taken at
@@ -119,6 +122,8 @@ export interface JobRawObjects {
   readonly packTemplate: string;
   /** What a `{packId}` is: a regular expression Python and Java read alike. */
   readonly packIdPattern: string;
+  /** The tag curate puts on a raw object it has curated; the lifecycle rules filter on it. */
+  readonly curatedTag: { readonly key: string; readonly value: string };
 }
 
 /** How the curate job reads the file ledger without skipping a row committed late. */
@@ -174,6 +179,7 @@ export function jobTables(): JobTables {
       partitionColumn: RAW_PARTITION_KEY,
       packTemplate: RAW_PACK_KEY_TEMPLATE,
       packIdPattern: PACK_ID_PATTERN.source.replace(/^\^|\$$/g, ""),
+      curatedTag: { ...RAW_CURATED_TAG },
     },
     ledger: { lagSeconds: LEDGER_LAG_SECONDS, writerStatementTimeoutMs: WRITER_STATEMENT_TIMEOUT_MS },
     collections: collections.map((c: CollectionEntry) => ({

@@ -511,7 +511,26 @@ export const CONTRACTS: Readonly<Record<string, (i: Json) => ApiCall[]>> = {
     {
       service: "s3",
       operation: "PutBucketLifecycleConfiguration",
-      request: { Bucket: i.bucket, LifecycleConfiguration: { Rules: i.rules } },
+      request: {
+        Bucket: i.bucket,
+        LifecycleConfiguration: {
+          // The provider takes a filter's `and.tags` as a map; the API as a list of Key/Value.
+          Rules: i.rules.map((rule: { filter?: { and?: { tags?: Record<string, string> } } }) =>
+            rule.filter?.and?.tags === undefined
+              ? rule
+              : {
+                  ...rule,
+                  filter: {
+                    ...rule.filter,
+                    and: {
+                      ...rule.filter.and,
+                      tags: Object.entries(rule.filter.and.tags).map(([Key, Value]) => ({ Key, Value })),
+                    },
+                  },
+                },
+          ),
+        },
+      },
     },
   ],
   "aws:s3/bucketObjectv2:BucketObjectv2": (i) => [

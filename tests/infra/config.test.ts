@@ -43,6 +43,20 @@ describe("stack config", () => {
       "oven-lakehouse:endpointSubnetIds names subnet-0b1d3f5a7c9e24680, not in oven-lakehouse:subnetIds",
     ],
     [{ [k("retention")]: '{"rawDays": 3}' }, "oven-lakehouse:retention.rawDays"],
+    [
+      { [k("retention")]: '{"rawNoncurrentDays": 31}' },
+      "oven-lakehouse:retention.rawNoncurrentDays must be at most noncurrentDays",
+    ],
+    [
+      { [k("retention")]: '{"noncurrentDays": 5, "rawNoncurrentDays": 6}' },
+      "oven-lakehouse:retention.rawNoncurrentDays must be at most noncurrentDays",
+    ],
+    [{ [k("retention")]: '{"rawNoncurrentDays": 0}' }, "oven-lakehouse:retention.rawNoncurrentDays"],
+    [
+      { [k("retention")]: '{"rawDays": 7, "rawCuratedDays": 7}' },
+      "oven-lakehouse:retention.rawCuratedDays must be less than rawDays",
+    ],
+    [{ [k("retention")]: '{"rawCuratedDays": 0}' }, "oven-lakehouse:retention.rawCuratedDays"],
     [{ [k("vpcId")]: "my-vpc" }, "oven-lakehouse:vpcId must look like vpc-0a1b2c3d4e5f67890"],
     [
       { [k("subnetIds")]: '["subnet-04d2b7e9a1c3f5860"]' },
@@ -116,6 +130,24 @@ describe("stack config", () => {
     expect(() => parseStackConfig(raw({ [k("functions")]: JSON.stringify(functions) }))).toThrow(
       "oven-lakehouse:functions.worker.memoryMb",
     );
+  });
+
+  it("keeps raw versions as long as the other layers' unless retention.rawNoncurrentDays is set; curated raw apart", () => {
+    const retention = (value: object) =>
+      parseStackConfig(raw({ [k("retention")]: JSON.stringify(value) })).retention;
+    expect(retention({}).rawNoncurrentDays).toBeUndefined();
+    expect(retention({ rawDays: 14, rawNoncurrentDays: 3 })).toMatchObject({
+      rawDays: 14,
+      rawNoncurrentDays: 3,
+      noncurrentDays: DEFAULTS.noncurrentDays,
+    });
+    // Equal to the bucket-wide rule is allowed (it changes nothing); a version life without an
+    // expiry of the current objects is too (it bounds replaced windows' old copies).
+    expect(retention({ noncurrentDays: 10, rawNoncurrentDays: 10 }).rawNoncurrentDays).toBe(10);
+    expect(retention({ rawNoncurrentDays: 1 }).rawDays).toBeUndefined();
+    // Only what curate read expires: the rest is kept until it has (no backstop).
+    expect(retention({ rawCuratedDays: 2 })).toMatchObject({ rawCuratedDays: 2 });
+    expect(retention({ rawCuratedDays: 2 }).rawDays).toBeUndefined();
   });
 
   it("sizes the reconcile function by default when a stack file leaves it out", () => {

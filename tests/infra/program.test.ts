@@ -15,6 +15,7 @@ import { dashboardDefinition } from "../../infra/quicksight-dashboard.js";
 import { topicDataSets } from "../../infra/quicksight-topic.js";
 import { ALARMS_REPORT_SQL, questionQueryName } from "../../infra/reports.js";
 import { CutoverTargetsSchema, SOURCES } from "../../pipeline/cutover/targets.js";
+import { RAW_CURATED_TAG } from "../../pipeline/ingest/keys.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
 import { buildStateMachine, TASK, taskTimeouts } from "../../pipeline/orchestration/state-machine.js";
 import { alarmsReport } from "../../pipeline/reports/alarms-report.js";
@@ -215,7 +216,10 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const expiring = (bucket: string) =>
         named(run(), T.lifecycle, `lake-${bucket}`)
           .inputs.rules.filter((r: { expiration?: { days?: number } }) => r.expiration?.days)
-          .map((r: { filter: { prefix: string } }) => r.filter.prefix);
+          .map(
+            (r: { filter: { prefix?: string; and?: { prefix: string } } }) =>
+              r.filter.prefix ?? r.filter.and?.prefix,
+          );
       // Raw objects themselves expire only where the stack sets retention.rawDays (prod).
       expect(
         expiring("mongodb-raw").filter((p: string) => !collections.some((c) => p === `${c.name}/`)),
@@ -232,8 +236,9 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       );
       for (const v of versioned) {
         expect(v.inputs.versioningConfiguration.status).toBe("Enabled");
+        // The bucket-wide rule; raw's collection prefixes may add a shorter one (retention).
         const rule = named(run(), T.lifecycle, v.name).inputs.rules.find(
-          (r: { noncurrentVersionExpiration?: unknown }) => r.noncurrentVersionExpiration,
+          (r: { id: string }) => r.id === "expire-noncurrent-versions",
         );
         expect(rule.noncurrentVersionExpiration.noncurrentDays).toBe(30);
         expect(rule.filter.prefix).toBe("");
@@ -1318,9 +1323,15 @@ describe("what the stack sets to lower its cost", () => {
   const rawRules = (run: StackRun) =>
     named(run, T.lifecycle, "lake-mongodb-raw").inputs.rules as {
       id: string;
-      filter: { prefix: string };
+      filter: { prefix?: string; and?: { prefix: string; tags: Record<string, string> } };
       expiration?: { days: number };
+      noncurrentVersionExpiration?: { noncurrentDays: number };
     }[];
+  const prodRetention = JSON.parse(deployableConfig("prod")["oven-lakehouse:retention"] as string) as {
+    rawDays: number;
+    rawCuratedDays: number;
+    rawNoncurrentDays: number;
+  };
 
   it("places the interface endpoints in endpointSubnetIds, else in every subnet", () => {
     const prodSubnets = JSON.parse(deployableConfig("prod")["oven-lakehouse:endpointSubnetIds"] as string);
@@ -1335,7 +1346,8 @@ describe("what the stack sets to lower its cost", () => {
     const rules = rawRules(prod);
     const raw = rules.filter((r) => r.id.startsWith("expire-raw-"));
     expect(raw.map((r) => r.filter.prefix).sort()).toEqual(collections.map((c) => `${c.name}/`).sort());
-    for (const r of raw) expect(r.expiration?.days).toBe(30);
+    expect(prodRetention.rawDays).toBeGreaterThan(prodRetention.rawCuratedDays);
+    for (const r of raw) expect(r.expiration?.days).toBe(prodRetention.rawDays);
     expect(rules.find((r) => r.id === "expire-quarantine")).toMatchObject({
       filter: { prefix: "_quarantine/" },
       expiration: { days: 90 },
@@ -1343,6 +1355,73 @@ describe("what the stack sets to lower its cost", () => {
     // No rule reaches every key: quarantined documents must keep their review time.
     expect(rules.filter((r) => r.expiration?.days && r.filter.prefix === "")).toEqual([]);
     expect(rawRules(dev).filter((r) => r.id.startsWith("expire-raw-"))).toEqual([]);
+  });
+
+  it("keeps raw versions retention.rawNoncurrentDays under the collections, the other layers' elsewhere", () => {
+    const rules = rawRules(prod);
+    expect(prodRetention.rawNoncurrentDays).toBeLessThan(30);
+    for (const r of rules.filter((x) => x.id.startsWith("expire-raw-")))
+      expect(r.noncurrentVersionExpiration).toEqual({ noncurrentDays: prodRetention.rawNoncurrentDays });
+    // `_quarantine/` keeps the bucket-wide rule's 30 days (S3 honours the shorter where both apply).
+    const wide = rules.filter((r) => r.noncurrentVersionExpiration && !r.id.startsWith("expire-raw-"));
+    expect(wide).toEqual([
+      expect.objectContaining({ id: "expire-noncurrent-versions", filter: { prefix: "" } }),
+    ]);
+    expect(wide[0]?.noncurrentVersionExpiration).toEqual({ noncurrentDays: 30 });
+    expect(rules.find((r) => r.id === "expire-quarantine")?.noncurrentVersionExpiration).toBeUndefined();
+  });
+
+  it("expires what the curate job has tagged after retention.rawCuratedDays, per collection", () => {
+    const tagged = rawRules(prod).filter((r) => r.id.startsWith("expire-curated-raw-"));
+    expect(tagged.map((r) => r.filter.and?.prefix).sort()).toEqual(
+      collections.map((c) => `${c.name}/`).sort(),
+    );
+    for (const r of tagged) {
+      // Exactly the tag the curate job puts (the job tables carry the same constant to Python).
+      expect(r.filter).toEqual({
+        and: { prefix: r.filter.and?.prefix, tags: { [RAW_CURATED_TAG.key]: RAW_CURATED_TAG.value } },
+      });
+      expect(r.expiration).toEqual({ days: prodRetention.rawCuratedDays });
+      expect(r.noncurrentVersionExpiration).toBeUndefined();
+    }
+    expect(jobTables().rawObjects.curatedTag).toEqual(RAW_CURATED_TAG);
+    expect(rawRules(dev).filter((r) => r.id.startsWith("expire-curated-raw-"))).toEqual([]);
+  });
+
+  it("lets the curate job put that tag alone, on the collections' raw objects only", () => {
+    const curate = named(prod, T.job, "glue-mongodb_curate").inputs.roleArn;
+    const tagging = policyOfRole(prod, curate).filter((s) =>
+      asList(s.Action).includes("s3:PutObjectTagging"),
+    );
+    expect(tagging).toHaveLength(1);
+    const [statement] = tagging as [PolicyStatement];
+    expect(asList(statement.Action)).toEqual(["s3:PutObjectTagging"]);
+    expect(asList(statement.Resource).sort()).toEqual(
+      collections.map((c) => `arn:aws:s3:::lake-mongodb-raw-0a1b2c3/${c.name}/*`).sort(),
+    );
+    expect(statement.Condition).toEqual({
+      StringEquals: { [`s3:RequestObjectTag/${RAW_CURATED_TAG.key}`]: RAW_CURATED_TAG.value },
+      "ForAllValues:StringEquals": { "s3:RequestObjectTagKeys": [RAW_CURATED_TAG.key] },
+    });
+    // No other role may tag objects (the lifecycle would expire what curate never read).
+    const curateRole = ofType(prod, T.role).find((r) => curate.endsWith(`:${r.name}`));
+    const others = ofType(prod, T.rolePolicy).filter((p) => p.inputs.role !== curateRole?.id);
+    expect(others.length).toBeGreaterThan(5);
+    for (const p of others)
+      expect(statementsOf(p).flatMap((s) => asList(s.Action))).not.toContain("s3:PutObjectTagging");
+  });
+
+  it("sets only a version life on raw when the stack shortens raw's versions but keeps its objects", async () => {
+    const retention = JSON.parse(deployableConfig("dev")["oven-lakehouse:retention"] ?? "{}");
+    const run = await runStack("dev", {
+      "oven-lakehouse:retention": JSON.stringify({ ...retention, rawNoncurrentDays: 2 }),
+    });
+    const raw = rawRules(run).filter((r) => r.id.startsWith("expire-raw-"));
+    expect(raw).toHaveLength(collections.length);
+    for (const r of raw) {
+      expect(r.expiration).toBeUndefined();
+      expect(r.noncurrentVersionExpiration).toEqual({ noncurrentDays: 2 });
+    }
   });
 
   it("moves curated files to Intelligent-Tiering when written, and no other layer's", () => {

@@ -106,7 +106,7 @@ describe("inputsFingerprint", () => {
     await expectNew("a ledger row replaced by another");
     await rm(join(dir, "out.json"));
     await expectNew("an output gone");
-    await writeFile(join(dir, "tables.json"), '{"version": 8}\n');
+    await writeFile(join(dir, "tables.json"), '{"version": 9}\n');
     await expectNew("the job tables changed");
     await writeFile(join(dir, "code", "jobs", "curate.py"), "print('v2')\n");
     await expectNew("the code changed");

@@ -6,6 +6,8 @@
  * CLI's `--json` against the model run in-process.
  */
 import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -19,7 +21,12 @@ import {
   INFRA,
   PRODUCTION_VOLUMES,
 } from "../../local/cost/assumptions.js";
-import { parseBenchFigures } from "../../local/cost/bench.js";
+import {
+  DEFAULT_BENCH_FILE,
+  parseBenchFigures,
+  RECORDED_BENCH_FILE,
+  readBenchFigures,
+} from "../../local/cost/bench.js";
 import { CostInputError } from "../../local/cost/errors.js";
 import {
   athenaBilledBytes,
@@ -35,8 +42,10 @@ import {
   lambdaCost,
   lambdaGbSeconds,
   leverSavings,
+  loadRawShare,
   PHASES,
   putRequestsPerObject,
+  RAW_STAGING_DAYS,
   rawObjects,
   SENSITIVITIES,
   total,
@@ -342,20 +351,59 @@ describe("lines", () => {
 
   it("raw expiry: the load's objects stay through their retention and versions, then only recent days", () => {
     const a = prod.assumptions;
-    expect(a.rawRetentionDays.value).toBe(30);
-    const kept = a.rawRetentionDays.value + a.noncurrentDays.value;
+    // prod: the curated objects' 7 days (every object is curated within a day), versions 3.
+    expect(a.rawRetentionDays.value).toBe(RAW_STAGING_DAYS.objects);
+    expect(a.rawNoncurrentDays.value).toBe(RAW_STAGING_DAYS.versions);
+    expect(a.rawTagsPerObject.value).toBe(1);
     const d = costReport(prod).derived;
     const stored = (inputs: CostInputs) => lineOf(inputs, "monthly", "s3.raw-storage").quantity * 1024 ** 3;
-    // Month 1: everything the load wrote, and the month's new objects so far.
+    const retained = (days: number, versions: number) =>
+      patch(prod, {
+        rawRetentionDays: { ...a.rawRetentionDays, value: days },
+        rawNoncurrentDays: { ...a.rawNoncurrentDays, value: versions },
+      });
+    // Month 1: the load's objects for the share of the month they live, and the new ones so far.
     const age1 = a.monthsOfGrowth.value * DAYS_PER_MONTH;
-    expect(stored(prod)).toBeCloseTo(d.rawBytes + d.dailyRawBytes * age1, -3);
-    // Month 4: the load's objects are gone; `kept` days of new ones remain.
-    expect(stored(inMonth(prod, 4))).toBeCloseTo(d.dailyRawBytes * kept, -3);
+    for (const [days, versions] of [
+      [30, 30],
+      [30, 7],
+      [7, 3],
+      [10, 1],
+    ] as const) {
+      const kept = days + versions;
+      const share = Math.min(1, kept / DAYS_PER_MONTH);
+      expect(stored(retained(days, versions))).toBeCloseTo(
+        d.rawBytes * share + d.dailyRawBytes * Math.min(age1, kept),
+        -3,
+      );
+      // Month 4: the load's objects are gone; `kept` days of new ones remain.
+      expect(stored(inMonth(retained(days, versions), 4))).toBeCloseTo(d.dailyRawBytes * kept, -3);
+    }
+    // Month 2 still pays the load's objects kept past day 30 (30 + 30: half of month 2).
+    expect(stored(inMonth(retained(30, 30), 2))).toBeCloseTo(
+      d.rawBytes * ((60 - DAYS_PER_MONTH) / DAYS_PER_MONTH) + d.dailyRawBytes * 1.5 * DAYS_PER_MONTH,
+      -3,
+    );
+    // Shorter versions on raw alone leave the other layers' noncurrent bytes as they were.
+    expect(lineOf(retained(7, 1), "monthly", "s3.other-storage").quantity).toBe(
+      lineOf(retained(7, 7), "monthly", "s3.other-storage").quantity,
+    );
     // Kept for ever: month 4 holds the load and every day since.
     const forever = patch(prod, {
       rawRetentionDays: { ...a.rawRetentionDays, value: Number.POSITIVE_INFINITY },
     });
     expect(stored(inMonth(forever, 4))).toBeCloseTo(d.rawBytes + d.dailyRawBytes * 3.5 * DAYS_PER_MONTH, -3);
+  });
+
+  it("the load's raw share of a month: whole while its objects live, then in proportion, then none", () => {
+    expect(loadRawShare(60, 15.2, 30.4)).toBe(1);
+    expect(loadRawShare(30.4, 15.2, 30.4)).toBe(1);
+    expect(loadRawShare(14, 15.2, 30.4)).toBeCloseTo(14 / 30.4, 12);
+    expect(loadRawShare(0, 15.2, 30.4)).toBe(0);
+    // Month 2 spans ages 30.4–60.8: 60 days kept reach all but 0.8 of it.
+    expect(loadRawShare(60, 45.6, 30.4)).toBeCloseTo(29.6 / 30.4, 12);
+    expect(loadRawShare(30, 45.6, 30.4)).toBe(0);
+    expect(loadRawShare(Number.POSITIVE_INFINITY, 106.4, 30.4)).toBe(1);
   });
 
   it("Intelligent-Tiering moves the load's curated files by their age, not in the first month", () => {
@@ -650,6 +698,39 @@ describe("inputs", () => {
     expect(a.rates.value.events?.docsPerSecond).toBeCloseTo(Math.min(5_000, (5_000 * 100) / own), 9);
     expect(a.rates.source).toContain("bench.json");
     expect(() => parseBenchFigures("{", "x.json")).toThrow(CostInputError);
+  });
+
+  it("bench file: the one named, else this machine's last run, else the recorded run, else none", () => {
+    const root = mkdtempSync(join(tmpdir(), "cost-bench-"));
+    try {
+      const write = (file: string, docsPerSecond: number) => {
+        mkdirSync(dirname(join(root, file)), { recursive: true });
+        writeFileSync(
+          join(root, file),
+          JSON.stringify({
+            collections: [{ name: "events", workerWithoutServerDocsPerSecond: docsPerSecond }],
+          }),
+        );
+      };
+      expect(readBenchFigures(undefined, root)).toBeUndefined();
+      write(RECORDED_BENCH_FILE, 111);
+      expect(readBenchFigures(undefined, root)?.file).toBe(RECORDED_BENCH_FILE);
+      expect(readBenchFigures(undefined, root)?.shapes.events?.docsPerSecond).toBe(111);
+      write(DEFAULT_BENCH_FILE, 222);
+      expect(readBenchFigures(undefined, root)?.shapes.events?.docsPerSecond).toBe(222);
+      write("mine.json", 333);
+      expect(readBenchFigures(join(root, "mine.json"), root)?.shapes.events?.docsPerSecond).toBe(333);
+      expect(() => readBenchFigures(join(root, "absent.json"), root)).toThrow(/does not exist/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("the recorded run in the repository is one the model reads whole", () => {
+    const figures = readBenchFigures(join(ROOT, RECORDED_BENCH_FILE), ROOT);
+    expect(figures?.skipped).toEqual([]);
+    for (const shape of ["events", "variable_logs", "alarm", "request"])
+      expect(figures?.shapes[shape]?.rateKind).toBe("without-server");
   });
 });
 

@@ -169,7 +169,7 @@ describe("the Alarms report tables", () => {
 
   it("reach the Glue job through the job tables, with the lake's Iceberg properties", () => {
     const list = jobTables();
-    expect(JOB_TABLES_VERSION).toBe(8);
+    expect(JOB_TABLES_VERSION).toBe(9);
     expect(list.version).toBe(JOB_TABLES_VERSION);
     expect(list.reports.map((r) => r.name)).toEqual([
       "alarms_daily",

@@ -5,14 +5,16 @@ conform them to the registry (drift folds into ``payload``), keep one row per na
 ``MERGE INTO`` the table with the new position in the same commit. A rerun, a replayed ledger
 row or an object a retried worker rewrote can only match rows already there, so curated never
 holds a document twice. After each commit, the days its rows fall on are counted for reconcile
-(``lakehouse_glue.curate.day_counts``).
+(``lakehouse_glue.curate.day_counts``), and the raw objects whose every ledger row of the run is
+now committed are tagged (``lakehouse_glue.curate.raw_marks``): the raw bucket's lifecycle expires
+only tagged objects early, so a curate that fails for days loses no raw object it has not read.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ from lakehouse_glue.curate.file_ledger import (
     ledger_bounds,
     pending_entries,
 )
+from lakehouse_glue.curate.raw_marks import MarkResult
 from lakehouse_glue.curate.spec import CollectionSpec, JobTables
 from lakehouse_glue.curate.tables import (
     CURATED_NAMESPACE,
@@ -58,6 +61,9 @@ DEVICE_COLUMN = "id_device"
 #: bulk backlog, while an hourly run of the operations mode fits in one.
 DEFAULT_MAX_FILES_PER_COMMIT = 2000
 
+#: Tags raw objects as curated (``raw_marks.RawMarker``), given their keys; never raises.
+MarkCurated = Callable[[Sequence[str]], MarkResult]
+
 # Raw types that widen losslessly to the registry's type; anything else is a schema mismatch
 # (a cast would silently turn bad values into NULL).
 _WIDENS_TO: dict[str, set[str]] = {
@@ -78,6 +84,9 @@ class CurateSettings:
     #: (only when no worker is running); otherwise above the workers' statement timeout.
     lag_seconds: int | None = None
     max_files_per_commit: int = DEFAULT_MAX_FILES_PER_COMMIT
+    #: Tags the raw objects the run has committed, for the raw bucket's lifecycle; ``None`` for
+    #: a raw layer in a local folder, which nothing expires.
+    mark_curated: MarkCurated | None = None
 
 
 @dataclass
@@ -96,6 +105,11 @@ class CollectionResult:
     #: earlier run committed without counting (``day_counts.DayCounter.catch_up``).
     days_counted: int = 0
     days_recounted: int = 0
+    #: Raw objects tagged as curated after the commits, found gone already, or left untagged by
+    #: an error (they are kept until the lifecycle's backstop).
+    objects_marked: int = 0
+    marks_missing: int = 0
+    marks_failed: int = 0
     seconds: float = 0.0
 
 
@@ -356,6 +370,25 @@ def curate_entries(
     result.ledger_rows += sum(e.rows for e in entries)
 
 
+def committed_objects(
+    chunk: Sequence[LedgerEntry], last_ids: dict[str, int], position: int
+) -> list[str]:
+    """The objects of ``chunk`` whose every ledger entry of the run is at or below ``position``,
+    the chunk's commit. A pack's entries (one per device) may span two chunks: it is committed
+    with the chunk holding its last one. Entries run in id order, so an object whose last entry
+    is in an earlier chunk appears in no later one, and each object is returned once a run."""
+    return sorted({e.object_key for e in chunk if last_ids[e.object_key] <= position})
+
+
+def _mark(mark_curated: MarkCurated, keys: Sequence[str], result: CollectionResult) -> None:
+    if not keys:
+        return
+    marks = mark_curated(keys)
+    result.objects_marked += marks.marked
+    result.marks_missing += marks.missing
+    result.marks_failed += marks.failed
+
+
 def _commit_position_only(spark: SparkSession, table: str, position: int) -> None:
     """An empty append whose only effect is a snapshot carrying the position."""
     empty = spark.table(table).limit(0)
@@ -416,8 +449,15 @@ def curate_collection(
         result.days_recounted = counter.catch_up(
             position, lambda after, upto: _rows_of(spark, spec, settings, between(after, upto))
         )
+    # Each object's last entry of the run: it is tagged once the chunk holding that one commits.
+    last_ids: dict[str, int] = {}
+    for entry in entries:
+        last_ids[entry.object_key] = max(entry.id, last_ids.get(entry.object_key, entry.id))
     for chunk in _chunks(entries, settings.max_files_per_commit):
         curate_entries(spark, spec, table, chunk, settings.raw_root, result, counter)
+        if settings.mark_curated is not None:
+            committed = committed_objects(chunk, last_ids, max(e.id for e in chunk))
+            _mark(settings.mark_curated, committed, result)
     if entries:
         # Read back, not derived: proves the commit carried the position.
         result.position_after = committed_position(spark, table)

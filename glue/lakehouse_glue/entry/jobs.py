@@ -28,6 +28,7 @@ from lakehouse_glue.analytics.views import VIEW_SOURCE_NAMESPACES, create_views
 from lakehouse_glue.curate import CurateSettings, TableLayout, compact, run_curate
 from lakehouse_glue.curate.curate import DEFAULT_MAX_FILES_PER_COMMIT, ledger_lag
 from lakehouse_glue.curate.file_ledger import support_source
+from lakehouse_glue.curate.raw_marks import raw_marker
 from lakehouse_glue.curate.tables import CURATED_NAMESPACE
 from lakehouse_glue.entry.options import Option, Values
 from lakehouse_glue.errors import JobConfigError
@@ -187,9 +188,10 @@ def _prepare_mongodb_curate(
     names = values.names("collections")
     for name in names or ():
         job_tables.collection(name)
+    raw_root = values.text("raw_location")
     settings = CurateSettings(
         catalog=values.text("catalog"),
-        raw_root=values.text("raw_location"),
+        raw_root=raw_root,
         namespace=values.text("namespace"),
         # Unset: the registry's table properties (what Pulumi declares in Glue).
         layout=TableLayout(
@@ -197,6 +199,8 @@ def _prepare_mongodb_curate(
         ),
         lag_seconds=values.optional_integer("lag_seconds"),
         max_files_per_commit=values.integer("max_files_per_commit"),
+        # Raw in S3: its lifecycle expires the objects tagged as curated. A local folder: none.
+        mark_curated=raw_marker(raw_root, job_tables.raw_key.curated_tag),
     )
     # A lag the workers' statement timeout makes unsafe is refused before anything runs.
     ledger_lag(job_tables, settings)
