@@ -2,7 +2,7 @@
  * What reconcile says of a source document (variable_logs: a reading; alarm resets: an alarm)
  * that curated does not hold as the source does (docs/design.md §7). Two causes account for a
  * document rather than name a difference: it is in quarantine with its reason, or it is on its
- * way (in a raw object the curate job has not counted yet).
+ * way (in a raw object the curate job has not counted yet, and that object is still there).
  * (Documents above their device's bookmark are the next run's: reconcile does not read them.)
  * Every other cause is a difference: reconcile exits non-zero and, in AWS, raises its alarm.
  * `repair` says what `--repair` does about it.
@@ -17,6 +17,12 @@ export const CAUSES = {
     accounted: true,
     repair: null,
     meaning: "in quarantine with its reason (the quarantine table and its copy under _quarantine/)",
+  },
+  raw_lost: {
+    accounted: false,
+    repair: "replay",
+    meaning:
+      "in a raw object the curate job has not read, which is gone (expired or deleted): curate stops on it until the window is extracted again",
   },
   late_arrival: {
     accounted: false,

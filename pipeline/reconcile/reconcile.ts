@@ -11,6 +11,10 @@
  * run of consecutive days; curated's side is the curate job's day counts (`curated_day`), so the
  * lake is never scanned.
  *
+ * A document in a window the curate job has not read is in flight while the window's raw object
+ * is there; when it is gone (expired or deleted before curate read it), it is `raw_lost`, which a
+ * replay repairs (one listing of its key per such object a run).
+ *
  * A pass that runs out of time (a function's 15 minutes) stops between groups of devices and
  * records where; the next reconcile continues that pass before starting another, and a
  * collection's watermark moves only when the pass has checked all of its devices.
@@ -187,6 +191,12 @@ async function openInSource(
   return out;
 }
 
+/** Whether an object is at `key`, by listing it. */
+async function listed(objects: ObjectStore, key: string): Promise<boolean> {
+  for await (const object of objects.list(key)) if (object.key === key) return true;
+  return false;
+}
+
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const { store, source } = deps;
   const budget = options.budget ?? UNLIMITED;
@@ -221,6 +231,17 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     ? await store.openDays(entries.filter((e) => e.updatedField).map((e) => e.name))
     : [];
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  // One look-up per raw object a run (a pack holds many devices' windows), by listing its key:
+  // reconcile may list the raw folders (the worker's cleanup) but reads no object.
+  const looked = new Map<string, Promise<boolean>>();
+  const present = (key: string): Promise<boolean> => {
+    let found = looked.get(key);
+    if (!found) {
+      found = listed(deps.objects, key);
+      looked.set(key, found);
+    }
+    return found;
+  };
   const findings: Finding[] = [];
   let daysChecked = 0;
   let queriesRun = 0;
@@ -261,7 +282,12 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     const position = positions.get(entry.name) ?? 0;
     const checkDevice = async (idDevice: number) => {
       const days = scope.get(idDevice) ?? null;
-      const windows = await store.windows(entry.name, idDevice);
+      // Windows curate has not read yet are in flight only while their objects are there.
+      const windows = await Promise.all(
+        (await store.windows(entry.name, idDevice)).map(async (w) =>
+          w.id > position && !(await present(w.objectKey)) ? { ...w, gone: true } : w,
+        ),
+      );
       const tallies = new Map<Day, DayTally>();
       const read = await tallyDevice(
         source,

@@ -19,6 +19,8 @@ export interface LedgerWindow {
   readonly to: Date;
   /** When the window was committed: a document inserted after it is a late arrival. */
   readonly createdAt: Date;
+  /** Its raw object is gone (looked up only while curate has not read it). */
+  readonly gone?: boolean;
 }
 
 export interface DeviceSource {
@@ -122,7 +124,9 @@ export async function tallyDevice(
     for await (const doc of cursor) {
       const at = (doc[ts] as Date).getTime();
       const window = windowAt(device.windows, at);
-      const pending = window !== undefined && window.id > device.curatedPosition;
+      const uncurated = window !== undefined && window.id > device.curatedPosition;
+      const lost = uncurated && window.gone === true;
+      const pending = uncurated && !lost;
       const inserted = insertedAt(doc);
       // Below the first window too: a document older than the device's first one, inserted later.
       const extractedAt = window?.createdAt ?? device.windows[0]?.createdAt;
@@ -142,7 +146,7 @@ export async function tallyDevice(
           tallies.set(day, tally);
         }
         tally.due += units;
-        tally.documents.push({ id: documentIdOf(doc), units, pending, late, reset });
+        tally.documents.push({ id: documentIdOf(doc), units, pending, lost, late, reset });
       }
     }
   }

@@ -8,6 +8,7 @@
  *   and below the device's bookmark (slots: starting below it): what the lake should hold now.
  *   Documents above the bookmark are the next run's and are not read (source.ts);
  * - pending: in a raw object whose ledger row the curate job has not counted yet (in flight);
+ * - lost: pending, but its raw object is gone (expired or deleted before curate read it);
  * - late: its ObjectId says it was inserted after the window that covers it was extracted.
  */
 import type { Cause, Finding } from "./causes.js";
@@ -19,6 +20,8 @@ export interface TalliedDocument {
   readonly id: string | undefined;
   readonly units: number;
   readonly pending: boolean;
+  /** Pending in a raw object that is gone: only a replay brings it (not counted as pending). */
+  readonly lost?: boolean;
   readonly late: boolean;
   /** Alarm: `reset` below the bookmark (curated should show it), `inFlight` at or above it. */
   readonly reset: "none" | "reset" | "inFlight";
@@ -88,6 +91,15 @@ export function compareDay(
   };
   let inFlight = 0;
   const found: { cause: Cause; count: number; detail: string }[] = [];
+  // Named whether or not curated holds them already (a replayed window's): the curate job stops
+  // on the gone object until the window is extracted again.
+  const lost = sum(docs, (d) => d.lost === true);
+  if (lost)
+    found.push({
+      cause: "raw_lost",
+      count: lost,
+      detail: "their window's raw object is gone before the curate job read it",
+    });
   let short = sum(docs, () => true) - held;
   if (short > 0) {
     const pending = Math.min(
@@ -96,9 +108,10 @@ export function compareDay(
     );
     inFlight += pending;
     short -= pending;
+    short -= Math.min(short, lost);
     const late = Math.min(
       short,
-      sum(docs, (d) => d.late && !d.pending),
+      sum(docs, (d) => d.late && !d.pending && !d.lost),
     );
     if (late)
       found.push({ cause: "late_arrival", count: late, detail: "inserted after their window was extracted" });
@@ -114,7 +127,8 @@ export function compareDay(
     });
   if (subject.resets) {
     // Resets of alarms curated already holds: a reset at or above the bookmark is in flight.
-    const expected = countOf(docs, (d) => d.reset === "reset" && !d.pending);
+    // A lost alarm's reset is named with it (raw_lost), not again as a late reset.
+    const expected = countOf(docs, (d) => d.reset === "reset" && !d.pending && !d.lost);
     const pendingResets = countOf(docs, (d) => d.reset === "reset" && d.pending);
     const upTo = expected + pendingResets + countOf(docs, (d) => d.reset === "inFlight");
     if (curated.resets < expected)

@@ -350,6 +350,75 @@ describe("reconcile on the local stack", () => {
     expect(whole.passId).toBe(whole.reconcileId);
   }, 300_000);
 
+  it("names the documents of a raw object gone before curate read it raw_lost, and a replay brings them back", async () => {
+    await advanceSnapshot(targets, { days: 1 });
+    // An execution whose curate job fails (for days, in AWS): the new windows stay in raw, in
+    // flight, and the Reconcile stage, which runs after a failed Glue job, says so.
+    const down = async (): Promise<never> => {
+      throw new Error("mongodb_curate is down");
+    };
+    const stalled = await runLocalPipeline(
+      config,
+      {
+        rawDir: join(work, "raw"),
+        metricsFile: join(work, "metrics.emf.jsonl"),
+        log,
+        secretPrefix: `lakehouse/test/${name}`,
+        sourceCounts: false,
+        retryIntervals: { [TASK.worker]: 0 },
+      },
+      {
+        [TASK.postgresExtract]: spark(jobs.postgresExtract),
+        [TASK.curate]: down,
+        [TASK.analytics]: spark(jobs.analytics),
+      },
+      join(work, "executions"),
+    );
+    expect(JSON.stringify(stalled.execution.finalState)).toContain("mongodb_curate is down");
+    expect(stalled.reconcile?.inFlight).toBeGreaterThan(0);
+    // Every uncurated object is still there: nothing is lost yet.
+    expect(stalled.reconcile?.byCause.raw_lost).toBeUndefined();
+
+    // The raw object of the newest uncurated window expires (or is deleted) before curate reads it.
+    // sd_events: no document planted above, so its watermark is the source's own and the
+    // scheduled (incremental) reconcile sees the new day.
+    const { rows: uncurated } = await pool.query<{ object_key: string }>(
+      `SELECT l.object_key FROM file_ledger l
+       LEFT JOIN curated_count c ON c.collection = l.collection
+       WHERE l.id > COALESCE(c.position, 0) AND l.collection = 'sd_events'
+       ORDER BY l.window_from DESC, l.id DESC LIMIT 1`,
+    );
+    const key = uncurated[0]?.object_key;
+    if (!key) throw new Error("no sd_events window above the curated position");
+    const { rows: members } = await pool.query<{ id_device: string }>(
+      "SELECT DISTINCT id_device FROM file_ledger WHERE object_key = $1",
+      [key],
+    );
+    await rm(join(work, "raw", key));
+
+    const found = await check("auto");
+    const lost = found.findings.filter((f) => f.cause === "raw_lost");
+    expect(lost.length, describeFindings(found.findings)).toBeGreaterThan(0);
+    // Exactly the devices whose windows the object held; none of it called in flight or missing.
+    expect(new Set(lost.map((f) => f.idDevice))).toEqual(new Set(members.map((m) => Number(m.id_device))));
+    expect(found.findings.filter((f) => f.cause === "missing" || f.cause === "late_arrival")).toEqual([]);
+    // The curate job stops on the gone object: it would skip what the object held.
+    await expect(runSparkJob(jobs.curate)).rejects.toThrow(/RawObjectMissingError/);
+
+    const repaired = await check("auto", true);
+    expect(repaired.windowsReplayed).toBeGreaterThanOrEqual(members.length);
+    const { rows: still } = await pool.query("SELECT 1 FROM file_ledger WHERE object_key = $1", [key]);
+    expect(still).toEqual([]);
+
+    const after = await cycle();
+    expect(after.reconcile?.inFlight).toBe(0);
+    const again = await check("full");
+    expect(
+      again.findings.filter((f) => ["raw_lost", "missing", "in_flight"].includes(f.cause)),
+      describeFindings(again.findings),
+    ).toEqual([]);
+  }, 900_000);
+
   it("names the documents of a ddc device without a last_log_date, which no plan extracts", async () => {
     const unplanned = 4_242;
     await ddc.query(

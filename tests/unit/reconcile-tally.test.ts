@@ -109,6 +109,35 @@ describe("compareDay", () => {
     expect(causes(compareDay(alarms, t, curated(2, { resets: 1 }), new Set()))).toEqual({ in_flight: 1 });
   });
 
+  it("names documents of an uncurated window whose raw object is gone as raw_lost, never in flight", () => {
+    const t = tally([
+      doc("a"),
+      doc("p", { pending: true }),
+      doc("x", { lost: true }),
+      doc("y", { lost: true }),
+    ]);
+    const found = compareDay(subject, t, curated(1), new Set());
+    expect(causes(found)).toEqual({ raw_lost: 2, in_flight: 1 });
+    expect(found.filter(isDifference).map((f) => f.cause)).toEqual(["raw_lost"]);
+    // Quarantined documents of a lost window are accounted for by quarantine, as anywhere.
+    expect(causes(compareDay(subject, t, curated(1), new Set(["x"])))).toEqual({
+      raw_lost: 1,
+      in_flight: 1,
+      quarantined: 1,
+    });
+    // A lost document inserted late is lost, not a late arrival (a replay brings both).
+    const late = tally([doc("a"), doc("x", { lost: true, late: true })]);
+    expect(causes(compareDay(subject, late, curated(1), new Set()))).toEqual({ raw_lost: 1 });
+    // Curated holds them already (a replayed window of curated documents): still named, since
+    // the curate job stops on the gone object until the window is extracted again.
+    expect(causes(compareDay(subject, t, curated(4), new Set()))).toEqual({ raw_lost: 2 });
+  });
+
+  it("names a lost alarm's reset with it, not again as a late reset", () => {
+    const t = tally([doc("a", { reset: "reset" }), doc("b", { reset: "reset", lost: true })]);
+    expect(causes(compareDay(alarms, t, curated(1, { resets: 1 }), new Set()))).toEqual({ raw_lost: 1 });
+  });
+
   it("does not call a reset at or above the bookmark re-opened or late", () => {
     const t = tally([doc("a", { reset: "inFlight" }), doc("b")]);
     expect(compareDay(alarms, t, curated(2, { resets: 0 }), new Set())).toEqual([]);
