@@ -224,6 +224,16 @@ export const StackConfigSchema = z.object({
     summarySourceCounts: flag,
     /** Overrides of the workers per collection and mode (pipeline/ingest/settings.ts). */
     workers: z.object({ bulk: Workers.optional(), operations: Workers.optional() }).default({}),
+    /**
+     * Overrides of the raw pack limits (ADR 0023; pipeline/ingest/settings.ts checks them, naming
+     * this key), or `false` for one object per window. Unset: the code's defaults.
+     */
+    packs: z
+      .union([
+        z.literal(false),
+        z.object({ windowBytes: z.number(), bytes: z.number(), windows: z.number() }).partial(),
+      ])
+      .optional(),
   }),
   orchestration: z.object({
     /** Workers running at once: bounded by the support database's connection slots. */

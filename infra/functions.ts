@@ -69,6 +69,7 @@ export const ENV_CONFIG_KEYS = {
   INGEST_WINDOW_DAYS: "functions.windowDays",
   INGEST_DEVICE_CONCURRENCY: "functions.deviceConcurrency",
   INGEST_WORKERS: "functions.workers",
+  INGEST_PACKS: "functions.packs",
 } as const;
 
 /** What the deployment supplies: resource ids, never secret values. */
@@ -101,6 +102,7 @@ export function functionEnvironment<T>(
     INGEST_WINDOW_DAYS: String(settings.windowDays),
     INGEST_DEVICE_CONCURRENCY: String(settings.deviceConcurrency),
     INGEST_WORKERS: JSON.stringify(settings.workers),
+    ...(settings.packs === undefined ? {} : { INGEST_PACKS: JSON.stringify(settings.packs) }),
     ...TLS_ENVIRONMENT,
   };
 }

@@ -371,10 +371,18 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
     },
     windowDays: { value: f.windowDays, unit: "days per window", source: stackKey("functions.windowDays") },
     packLimits: {
-      value: DEFAULT_PACK_LIMITS,
+      // No packs is a window bound no window is under: each window its own object.
+      value:
+        f.packs === false
+          ? { ...DEFAULT_PACK_LIMITS, windowBytes: 0 }
+          : { ...DEFAULT_PACK_LIMITS, ...f.packs },
       unit: "estimated bytes, windows",
       source:
-        "pipeline/ingest/settings.ts DEFAULT_PACK_LIMITS: a window of up to windowBytes of row data joins a pack; a pack is written at bytes of row data or windows windows",
+        f.packs === undefined
+          ? "pipeline/ingest/settings.ts DEFAULT_PACK_LIMITS: a window of up to windowBytes of row data joins a pack; a pack is written at bytes of row data or windows windows"
+          : f.packs === false
+            ? `${stackKey("functions.packs")} false: every window its own object`
+            : `${stackKey("functions.packs")} over pipeline/ingest/settings.ts DEFAULT_PACK_LIMITS`,
     },
     packRowBytesPerRawByte: {
       value: 2,

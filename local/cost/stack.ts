@@ -90,6 +90,12 @@ export const CostStackSchema = z.object({
     windowDays: count(1),
     safetyMarginSeconds: count(0),
     workers: z.object({ bulk: Workers.optional(), operations: Workers.optional() }).default({}),
+    packs: z
+      .union([
+        z.literal(false),
+        z.object({ windowBytes: count(0), bytes: count(1), windows: count(1) }).partial(),
+      ])
+      .optional(),
   }),
   "oven-lakehouse:orchestration": z.object({
     mapConcurrency: count(1),
@@ -147,6 +153,10 @@ export interface StackSettings {
       readonly bulk?: Readonly<Record<string, number>>;
       readonly operations?: Readonly<Record<string, number>>;
     };
+    /** functions.packs: overrides of the pack limits, or false (no packs); unset: the code's. */
+    readonly packs?:
+      | false
+      | { readonly windowBytes?: number; readonly bytes?: number; readonly windows?: number };
   };
   readonly mapConcurrency: number;
   readonly scheduleExpression: string;

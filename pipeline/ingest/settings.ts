@@ -55,6 +55,47 @@ export const DEFAULT_WORKERS: Readonly<Record<IngestMode, Readonly<Record<string
   operations: Object.fromEntries(names.map((n) => [n, n === "variable_logs" ? 10 : n === "events" ? 4 : 1])),
 };
 
+/** JSON text in an environment variable, parsed; unset or empty: `empty`. */
+const jsonText = (empty: unknown) =>
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return empty;
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    });
+
+/**
+ * Pack limits over {@link DEFAULT_PACK_LIMITS}, or `false`: every window in an object of its own.
+ * Bounded where a larger value costs memory the worker does not have (a window is held until it is
+ * known to be small; a pack's members until it commits) or a statement the database would balk at.
+ */
+const PackLimitsSchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      windowBytes: z
+        .int()
+        .min(1024)
+        .max(4 * MiB)
+        .optional(),
+      bytes: z
+        .int()
+        .min(64 * 1024)
+        .max(256 * MiB)
+        .optional(),
+      windows: z.int().min(1).max(10_000).optional(),
+    })
+    .strict()
+    .transform((patch): PackLimits => ({ ...DEFAULT_PACK_LIMITS, ...patch }))
+    .refine((l) => l.windowBytes <= l.bytes, { message: "windowBytes must be at most bytes" }),
+]);
+
 const WorkersSchema = z
   .record(z.string(), z.int().min(1).max(1000))
   .refine((r) => Object.keys(r).every((k) => names.includes(k)), { message: "unknown collection name" });
@@ -68,25 +109,19 @@ export const IngestSettingsSchema = z.object({
     .default(DEFAULT_WINDOW_MS / DAY_MS),
   INGEST_DEVICE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(DEFAULT_DEVICE_CONCURRENCY),
   /** JSON, e.g. {"bulk":{"variable_logs":200}}: merged over {@link DEFAULT_WORKERS}. */
-  INGEST_WORKERS: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (!s) return {};
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.object({ bulk: WorkersSchema.optional(), operations: WorkersSchema.optional() })),
+  INGEST_WORKERS: jsonText({}).pipe(
+    z.object({ bulk: WorkersSchema.optional(), operations: WorkersSchema.optional() }),
+  ),
+  /** JSON, e.g. {"bytes":16777216} merged over {@link DEFAULT_PACK_LIMITS}, or `false`: no packs. */
+  INGEST_PACKS: jsonText({}).pipe(PackLimitsSchema),
 });
 
 export interface IngestSettings {
   readonly windowMs: number;
   readonly deviceConcurrency: number;
   readonly workers: Readonly<Record<IngestMode, Readonly<Record<string, number>>>>;
+  /** Small windows go to packs within these limits; false: each window its own object. */
+  readonly pack: PackLimits | false;
 }
 
 export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
@@ -98,5 +133,6 @@ export function loadIngestSettings(env: NodeJS.ProcessEnv = process.env): Ingest
       bulk: { ...DEFAULT_WORKERS.bulk, ...s.INGEST_WORKERS.bulk },
       operations: { ...DEFAULT_WORKERS.operations, ...s.INGEST_WORKERS.operations },
     },
+    pack: s.INGEST_PACKS,
   });
 }

@@ -105,6 +105,7 @@ export const workerStep: Step<typeof WorkerEventSchema, WorkerOutput> = {
         {
           windowMs: rt.settings.windowMs,
           concurrency: rt.settings.deviceConcurrency,
+          pack: rt.settings.pack,
           budget,
           safetyMarginMs: rt.config.INGEST_SAFETY_MARGIN_SECONDS * 1000,
         },

@@ -328,6 +328,12 @@ describe("stack config", () => {
     expect(bad((f) => (f.workers = { bulk: { not_a_collection: 3 } }))).toThrow(
       "oven-lakehouse:functions.workers unknown collection name",
     );
+    expect(bad((f) => (f.packs = { windowBytes: 2 * 1024 * 1024, bytes: 1024 * 1024 }))).toThrow(
+      "oven-lakehouse:functions.packs windowBytes must be at most bytes",
+    );
+    expect(bad((f) => (f.packs = { windows: 0 }))).toThrow("oven-lakehouse:functions.packs");
+    expect(bad((f) => (f.packs = { windows: 10 }))).not.toThrow();
+    expect(bad((f) => (f.packs = false))).not.toThrow();
     expect(bad((f) => (f.safetyMarginSeconds = 900))).toThrow(FunctionConfigError);
     expect(bad((f) => (f.safetyMarginSeconds = 900))).toThrow(
       "oven-lakehouse:functions.safetyMarginSeconds (900) must be below oven-lakehouse:functions.worker.timeoutSeconds (900)",

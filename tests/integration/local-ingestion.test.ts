@@ -210,6 +210,39 @@ describe("local ingestion through the state machine", () => {
     expect(next.summary?.collections[0]?.devicesDone).toBe(next.summary?.collections[0]?.devicesWithData);
     expect(await support.fileLedger.count()).toBeGreaterThan(ledgerBefore);
   }, 120_000);
+
+  it("packs a day's small windows unless the stack's functions.packs turns packs off (INGEST_PACKS)", async () => {
+    const keysSince = async (id: number) =>
+      (
+        await support.fileLedger.findMany({
+          where: { collection: "events", id: { gt: id } },
+          select: { objectKey: true },
+        })
+      ).map((r) => r.objectKey);
+    const newest = async () => (await support.fileLedger.aggregate({ _max: { id: true } }))._max.id ?? 0;
+
+    await advanceSnapshot(targets, { days: 1 });
+    const before = await newest();
+    // One worker for every device, in either mode, so the devices' windows can share a pack.
+    const oneWorker = { INGEST_WORKERS: '{"bulk":{"events":1},"operations":{"events":1}}' };
+    const off = await ingest(join(work, "raw"), {
+      collections: ["events"],
+      env: { ...oneWorker, INGEST_PACKS: "false" },
+    });
+    expect(off.summary?.status).toBe("succeeded");
+    const own = await keysSince(before);
+    expect(own.length).toBeGreaterThan(1);
+    expect(own.every((k) => k.startsWith("events/idDevice="))).toBe(true);
+
+    await advanceSnapshot(targets, { days: 1 });
+    const middle = await newest();
+    await ingest(join(work, "raw"), { collections: ["events"], env: oneWorker });
+    const packed = await keysSince(middle);
+    expect(packed.length).toBeGreaterThan(1);
+    // The devices' days share one pack (far below the limits).
+    expect(new Set(packed).size).toBe(1);
+    expect(packed.every((k) => k.startsWith("events/packs/"))).toBe(true);
+  }, 120_000);
 });
 
 describe("documents without a device", () => {

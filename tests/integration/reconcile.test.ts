@@ -75,9 +75,9 @@ const spark =
   () =>
     runSparkJob(job);
 
-/** One execution of the whole state machine, Spark jobs and the Reconcile stage included. */
-async function cycle() {
-  const report = await runLocalPipeline(
+/** One execution of the whole state machine, the Reconcile stage included; curate as given. */
+function execution(curate: TaskBinding) {
+  return runLocalPipeline(
     config,
     {
       rawDir: join(work, "raw"),
@@ -89,11 +89,16 @@ async function cycle() {
     },
     {
       [TASK.postgresExtract]: spark(jobs.postgresExtract),
-      [TASK.curate]: spark(jobs.curate),
+      [TASK.curate]: curate,
       [TASK.analytics]: spark(jobs.analytics),
     },
     join(work, "executions"),
   );
+}
+
+/** One execution with every Spark job. */
+async function cycle() {
+  const report = await execution(spark(jobs.curate));
   expect(report.execution.status, JSON.stringify(report.execution.finalState)).toBe("SUCCEEDED");
   return report;
 }
@@ -354,26 +359,9 @@ describe("reconcile on the local stack", () => {
     await advanceSnapshot(targets, { days: 1 });
     // An execution whose curate job fails (for days, in AWS): the new windows stay in raw, in
     // flight, and the Reconcile stage, which runs after a failed Glue job, says so.
-    const down = async (): Promise<never> => {
+    const stalled = await execution(async () => {
       throw new Error("mongodb_curate is down");
-    };
-    const stalled = await runLocalPipeline(
-      config,
-      {
-        rawDir: join(work, "raw"),
-        metricsFile: join(work, "metrics.emf.jsonl"),
-        log,
-        secretPrefix: `lakehouse/test/${name}`,
-        sourceCounts: false,
-        retryIntervals: { [TASK.worker]: 0 },
-      },
-      {
-        [TASK.postgresExtract]: spark(jobs.postgresExtract),
-        [TASK.curate]: down,
-        [TASK.analytics]: spark(jobs.analytics),
-      },
-      join(work, "executions"),
-    );
+    });
     expect(JSON.stringify(stalled.execution.finalState)).toContain("mongodb_curate is down");
     expect(stalled.reconcile?.inFlight).toBeGreaterThan(0);
     // Every uncurated object is still there: nothing is lost yet.

@@ -635,6 +635,26 @@ describe("inputs", () => {
     expect(buildAssumptions(s).runsPerDay.value).toBe(2);
   });
 
+  it("reads the stack's functions.packs: limits over the worker's, or false for an object a window", () => {
+    const withPacks = (packs: string) =>
+      buildAssumptions(
+        parseStackSettings(
+          "prod",
+          prodYaml.replace("safetyMarginSeconds: 300", `safetyMarginSeconds: 300\n    packs: ${packs}`),
+        ),
+      ).packLimits;
+    expect(buildAssumptions(parseStackSettings("prod", prodYaml)).packLimits.value).toEqual(
+      DEFAULT_PACK_LIMITS,
+    );
+    const larger = withPacks("{bytes: 33554432}");
+    expect(larger.value).toEqual({ ...DEFAULT_PACK_LIMITS, bytes: 33_554_432 });
+    expect(larger.source).toContain("functions.packs");
+    const off = withPacks("false");
+    // No window is under a bound of 0 bytes: rawObjects gives one object a window.
+    expect(off.value.windowBytes).toBe(0);
+    expect(rawObjects(100, 1_000, 2, off.value, 2)).toBe(100);
+  });
+
   it("a bad stack file names the key", () => {
     const bad = prodYaml.replace("workerType: G.1X", "workerType: G.3X");
     expect(() => parseStackSettings("prod", bad)).toThrow(CostInputError);

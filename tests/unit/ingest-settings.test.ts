@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../pipeline/errors.js";
 import { planBatches } from "../../pipeline/ingest/plan.js";
-import { DEFAULT_WORKERS, loadIngestSettings } from "../../pipeline/ingest/settings.js";
+import { DEFAULT_PACK_LIMITS, DEFAULT_WORKERS, loadIngestSettings } from "../../pipeline/ingest/settings.js";
 import { collections } from "../../pipeline/schema/index.js";
 
 describe("ingestion settings", () => {
@@ -25,7 +25,27 @@ describe("ingestion settings", () => {
     expect(s.windowMs).toBe(30 * 86_400_000);
   });
 
+  it("packs small windows within the code's limits unless INGEST_PACKS overrides them or turns packs off", () => {
+    expect(loadIngestSettings({}).pack).toEqual(DEFAULT_PACK_LIMITS);
+    expect(loadIngestSettings({ INGEST_PACKS: "" }).pack).toEqual(DEFAULT_PACK_LIMITS);
+    expect(loadIngestSettings({ INGEST_PACKS: '{"bytes":16777216,"windows":50}' }).pack).toEqual({
+      windowBytes: DEFAULT_PACK_LIMITS.windowBytes,
+      bytes: 16_777_216,
+      windows: 50,
+    });
+    expect(loadIngestSettings({ INGEST_PACKS: "false" }).pack).toBe(false);
+  });
+
   it.each([
+    [
+      { INGEST_PACKS: '{"windowBytes":1048576,"bytes":524288}' },
+      /INGEST_PACKS windowBytes must be at most bytes/,
+    ],
+    [{ INGEST_PACKS: '{"windowBytes":8388608}' }, /INGEST_PACKS/],
+    [{ INGEST_PACKS: '{"windows":0}' }, /INGEST_PACKS/],
+    [{ INGEST_PACKS: '{"rows":10}' }, /INGEST_PACKS/],
+    [{ INGEST_PACKS: "true" }, /INGEST_PACKS/],
+    [{ INGEST_PACKS: "{" }, /INGEST_PACKS must be JSON/],
     [{ INGEST_WORKERS: "{nope" }, /INGEST_WORKERS must be JSON/],
     [{ INGEST_WORKERS: '{"bulk":{"nope":3}}' }, /unknown collection name/],
     [{ INGEST_WORKERS: '{"bulk":{"alarm":0}}' }, /INGEST_WORKERS/],
