@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConnectionSecretSchema } from "../pipeline/connections/secret.js";
+import { MAX_SHARDS } from "../pipeline/reconcile/shard.js";
 
 /** The project name in Pulumi.yaml: the namespace of every key below. */
 export const NAMESPACE = "oven-lakehouse";
@@ -239,6 +240,11 @@ export const StackConfigSchema = z.object({
     /** Workers running at once: bounded by the support database's connection slots. */
     mapConcurrency: int(1, 1000),
     workerRetries: int(0, 10),
+    /**
+     * Reconcile's shards (pipeline/reconcile/shard.ts, ADR 0025): functions checking the devices
+     * at once, up to `mapConcurrency`. Changing it starts every shard's passes anew (full).
+     */
+    reconcileShards: int(1, MAX_SHARDS).default(1),
     scheduleExpression: z
       .string()
       .regex(

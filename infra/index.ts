@@ -194,6 +194,7 @@ const orchestration = new Orchestration("pipeline", {
   jobs: glue.jobs,
   maxConcurrency: config.orchestration.mapConcurrency,
   workerRetries: config.orchestration.workerRetries,
+  reconcileShards: config.orchestration.reconcileShards,
   timeouts: taskTimeouts({
     functionSeconds: {
       plan: config.functions.plan.timeoutSeconds,
@@ -262,7 +263,8 @@ export const functionNames = {
 };
 /**
  * The scheduled run only reports; an operator repairs (docs/design.md §7) with `aws lambda invoke
- * --function-name <this> --cli-binary-format raw-in-base64-out --payload '{"repair": true}' out.json`.
+ * --function-name <this> --cli-binary-format raw-in-base64-out --payload '{"repair": true, "shard":
+ * {"index": i, "count": N}}' out.json`, one shard of orchestration.reconcileShards at a time.
  */
 export const reconcileFunctionName = functions.functions.reconcile.name;
 export const glueJobNames = {

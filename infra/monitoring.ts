@@ -57,7 +57,9 @@ export const RECONCILE_ALARM = {
     "(documents missing or doubled). " +
     "See the Reconcile step's output in the execution's history (differences by cause), or reconcile " +
     "locally; bring the fixable ones in by invoking the reconcile function (stack output " +
-    'reconcileFunctionName) with {"repair": true}, then let the next run curate and reconcile again.',
+    'reconcileFunctionName) with {"repair": true, "shard": {"index": i, "count": N}} for each shard ' +
+    "the Reconcile step names (N: orchestration.reconcileShards; a device is in shard id mod N), " +
+    "then let the next run curate and reconcile again.",
 } as const;
 
 /** The staleness alarm's name suffix: the cutover arms it when it enables the schedule. */

@@ -44,6 +44,7 @@ export interface OrchestrationArgs {
   };
   readonly maxConcurrency: number;
   readonly workerRetries: number;
+  readonly reconcileShards: number;
   /** Each task state's TimeoutSeconds (`taskTimeouts` of the functions' and jobs' limits). */
   readonly timeouts: TaskTimeouts;
   /** Seconds an execution may run in all. */
@@ -136,6 +137,7 @@ export class Orchestration extends pulumi.ComponentResource {
               {
                 maxConcurrency: args.maxConcurrency,
                 workerRetries: args.workerRetries,
+                reconcileShards: args.reconcileShards,
                 timeouts: args.timeouts,
                 executionTimeoutSeconds: args.executionTimeoutSeconds,
               },

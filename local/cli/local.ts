@@ -5,9 +5,10 @@
  * ingestion (plan, workers, summary), with progress bars, and prints what each stage did.
  */
 import { join, relative, resolve } from "node:path";
-import { Command } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { describeConnection } from "../../pipeline/connections/secret.js";
 import { TASK } from "../../pipeline/orchestration/state-machine.js";
+import { MAX_SHARDS, ShardCountSchema } from "../../pipeline/reconcile/shard.js";
 import { alarmsReport } from "../../pipeline/reports/index.js";
 import { collections, tables } from "../../pipeline/schema/index.js";
 import { loadLocalConfig } from "../config.js";
@@ -44,7 +45,7 @@ import { describeExecution, formatIngestSummary, LOCAL_LAKE_DIR } from "./ingest
 import { formatCurateResult, formatExtractResults } from "./job-results.js";
 import { cliLogger } from "./log.js";
 import { type IngestProgress, ingestProgress, type Stage } from "./progress.js";
-import { formatReconcileOutput } from "./reconcile.js";
+import { formatReconcileOutput, reconcileLine } from "./reconcile.js";
 
 export function localCommand(): Command {
   return new Command("local")
@@ -54,7 +55,19 @@ export function localCommand(): Command {
       "--no-source-counts",
       "count no source documents (FerretDB reads every document to count them: minutes on a large snapshot)",
     )
-    .action(async (options: { rerun?: boolean; sourceCounts: boolean }) => {
+    .addOption(
+      new Option(
+        "--reconcile-shards <n>",
+        "reconcile in n shards, one function each, as the stack's orchestration.reconcileShards (a new count starts full passes)",
+      )
+        .argParser((v) => {
+          const count = ShardCountSchema.safeParse(Number(v));
+          if (!count.success) throw new InvalidArgumentError(`a whole number from 1 to ${MAX_SHARDS}`);
+          return count.data;
+        })
+        .default(1),
+    )
+    .action(async (options: { rerun?: boolean; sourceCounts: boolean; reconcileShards: number }) => {
       const config = loadLocalConfig();
       // Stage lines and live lines on stderr; log records there too, each one line printed above
       // the live lines, and whole in .local/log/local.log.
@@ -148,6 +161,7 @@ export function localCommand(): Command {
             log,
             hooks: progress,
             sourceCounts: options.sourceCounts,
+            reconcileShards: options.reconcileShards,
           },
           jobs,
         );
@@ -179,6 +193,9 @@ export function localCommand(): Command {
       // The proof that nothing was lost: the Reconcile stage's verdict (the findings are in the
       // support database; `npm run reconcile` prints them one by one).
       if (run.reconcile) console.log(`\n${formatReconcileOutput(run.reconcile)}`);
+      if (run.reconcileShards.length > 1)
+        for (const shard of [...run.reconcileShards].sort((a, b) => a.shard.index - b.shard.index))
+          console.log(`  ${reconcileLine(shard)}`);
       console.log(`\n${describeExecution(run.execution, (performance.now() - started) / 1000)}`);
       // The Outcome state fails the execution when any stage (a caught Glue failure too) failed.
       if (run.execution.status !== "SUCCEEDED" || run.summary?.status === "failed") {

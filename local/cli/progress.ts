@@ -16,7 +16,7 @@
 import { stripVTControlCharacters } from "node:util";
 import { createLogUpdate } from "log-update";
 import type { PlanOutput, WorkerEvent, WorkerOutput } from "../../pipeline/lambda/events.js";
-import { TASK } from "../../pipeline/orchestration/state-machine.js";
+import { RECONCILE_MAP, TASK } from "../../pipeline/orchestration/state-machine.js";
 import type { StateEvent } from "../orchestration/local-machine.js";
 import type { LocalRunHooks } from "../orchestration/local-run.js";
 import { firstLine } from "../orchestration/spark-job.js";
@@ -29,7 +29,8 @@ export const STATE_STAGES: Readonly<Record<string, string>> = {
   [TASK.summarize]: "summary",
   [TASK.curate]: "mongodb_curate",
   [TASK.analytics]: "analytics",
-  [TASK.reconcile]: "reconcile",
+  // Reconcile's task runs inside the Map of its shards, whose events are not forwarded.
+  [RECONCILE_MAP]: "reconcile",
 };
 /** The stage the Map state of the workers is shown as. */
 export const WORKERS_STAGE = "workers";

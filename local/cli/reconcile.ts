@@ -6,12 +6,13 @@
  * In AWS the same code runs as the state machine's last stage (the function `reconcile`).
  */
 import { join } from "node:path";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import pino, { type Logger } from "pino";
 import type { ReconcileOutput } from "../../pipeline/lambda/events.js";
 import { reconcileDeps } from "../../pipeline/lambda/steps.js";
 import { CAUSES, type Cause, type Finding, isDifference } from "../../pipeline/reconcile/causes.js";
 import { type ReconcileReport, reconcile } from "../../pipeline/reconcile/reconcile.js";
+import { formatShard, parseShard, type Shard, WHOLE } from "../../pipeline/reconcile/shard.js";
 import { loadLocalConfig } from "../config.js";
 import { localFunctions } from "../orchestration/local-functions.js";
 import { runSparkJob } from "../orchestration/spark-job.js";
@@ -32,6 +33,14 @@ export function reconcileCommand(): Command {
     )
     .option("--repair", "re-extract what a replay can fix, curate it, and reconcile again", false)
     .option("--collections <names>", "comma-separated collections (default: all)")
+    .addOption(
+      new Option(
+        "--shard <i/N>",
+        "only the devices whose id modulo N is i, with that shard's own passes (as the state machine's reconcile shards)",
+      )
+        .argParser(shardArgument)
+        .default(WHOLE, "0/1"),
+    )
     .option(
       "--raw-dir <dir>",
       "raw layer folder (repair writes replayed windows there)",
@@ -43,9 +52,11 @@ export function reconcileCommand(): Command {
         mode: "auto" | "full" | "incremental";
         repair: boolean;
         collections?: string;
+        shard: Shard;
         rawDir: string;
         json: boolean;
       }) => {
+        const shard = opts.shard;
         const names = collectionsOption(opts.collections);
         const log = pino({ name: "reconcile", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
         const started = performance.now();
@@ -53,6 +64,7 @@ export function reconcileCommand(): Command {
           mode: opts.mode,
           repair: opts.repair,
           collections: names,
+          shard,
           rawDir: opts.rawDir,
           log,
         });
@@ -65,10 +77,21 @@ export function reconcileCommand(): Command {
     );
 }
 
+/** `--shard i/N`, refused with commander's usage error when it is not a shard. */
+function shardArgument(text: string): Shard {
+  try {
+    return parseShard(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 export interface LocalReconcileOptions {
   readonly mode?: "auto" | "full" | "incremental";
   readonly repair?: boolean;
   readonly collections?: readonly string[];
+  /** Which devices, with their own passes and watermarks (default: all, {@link WHOLE}). */
+  readonly shard?: Shard;
   readonly log?: Logger;
   /** Raw layer folder (default: the local runs'). */
   readonly rawDir?: string;
@@ -97,6 +120,7 @@ export async function localReconcile(options: LocalReconcileOptions = {}): Promi
         mode,
         repair,
         collections: options.collections,
+        shard: options.shard ?? WHOLE,
       });
     const first = await run(options.mode ?? "auto", options.repair ?? false);
     if (!first.windowsReplayed) return [first];
@@ -118,10 +142,13 @@ const n = count;
 
 /** The headline: `reconcile: 0 differences (...)`, the line `npm start` ends its summary with. */
 export function reconcileLine(
-  r: Pick<ReconcileReport, "differences" | "daysChecked" | "mode" | "quarantined" | "inFlight">,
+  r: Pick<ReconcileReport, "differences" | "daysChecked" | "mode" | "quarantined" | "inFlight"> & {
+    readonly shard?: Shard;
+  },
 ): string {
+  const shard = r.shard && r.shard.count > 1 ? ` shard ${formatShard(r.shard)}` : "";
   return (
-    `reconcile: ${n(r.differences)} difference${r.differences === 1 ? "" : "s"} ` +
+    `reconcile${shard}: ${n(r.differences)} difference${r.differences === 1 ? "" : "s"} ` +
     `(${r.mode}, ${n(r.daysChecked)} device-days checked; accounted for: ${n(r.quarantined)} quarantined, ${n(r.inFlight)} in flight)`
   );
 }

@@ -153,7 +153,11 @@ export interface Assumptions {
   // --- the other functions
   readonly plan: Assumption<{ readonly memoryMb: number; readonly seconds: number }>;
   readonly summarize: Assumption<{ readonly memoryMb: number; readonly seconds: number }>;
-  readonly reconcile: Assumption<{ readonly memoryMb: number; readonly timeoutSeconds: number }>;
+  readonly reconcile: Assumption<{
+    readonly memoryMb: number;
+    readonly timeoutSeconds: number;
+    readonly shards: number;
+  }>;
   readonly reconcileSecondsPerDeviceDay: Assumption;
   readonly secretReadsPerInvocation: Assumption;
   // --- Glue
@@ -421,9 +425,13 @@ export function buildAssumptions(settings: StackSettings, bench?: BenchFigures):
       source: `${stackKey("functions.summarize.memoryMb")}; 60 s assumed (per-collection counts, the no-device sweep)`,
     },
     reconcile: {
-      value: { memoryMb: f.reconcile.memoryMb, timeoutSeconds: f.reconcile.timeoutSeconds },
-      unit: "MB, s",
-      source: `${stackKey("functions.reconcile")} (default infra/config.ts DEFAULTS): a run stops at its time budget and the next continues`,
+      value: {
+        memoryMb: f.reconcile.memoryMb,
+        timeoutSeconds: f.reconcile.timeoutSeconds,
+        shards: settings.reconcileShards,
+      },
+      unit: "MB, s, shards",
+      source: `${stackKey("functions.reconcile")} (default infra/config.ts DEFAULTS): a run stops at its time budget and the next continues; ${stackKey("orchestration.reconcileShards")}: that many runs at once an execution, each over its share of the devices`,
     },
     reconcileSecondsPerDeviceDay: {
       value: 0.002,

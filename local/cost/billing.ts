@@ -4,7 +4,7 @@
  * query, S3's requests per object written, and Step Functions' state transitions counted on the
  * deployed definition itself.
  */
-import { buildStateMachine } from "../../pipeline/orchestration/state-machine.js";
+import { buildStateMachine, RECONCILE_MAP } from "../../pipeline/orchestration/state-machine.js";
 import { BILLING, type PriceBook } from "./prices.js";
 
 /** Hours and days in AWS's month. */
@@ -67,10 +67,11 @@ export function putRequestsPerObject(bytes: number, partBytes: number): number {
 
 /**
  * State transitions of one execution on its success path, counted on the deployed definition
- * (pipeline/orchestration/state-machine.ts): every state entered, the Map's item states once per
- * item, each Parallel branch walked; a Choice goes to its first target that is not a Fail state.
+ * (pipeline/orchestration/state-machine.ts): every state entered, a Map's item states once per
+ * item (the workers' Map: `items` batches; reconcile's: `shards`), each Parallel branch walked; a
+ * Choice goes to its first target that is not a Fail state.
  */
-export function transitionsPerExecution(items: number): number {
+export function transitionsPerExecution(items: number, shards = 1): number {
   const definition = buildStateMachine(
     {
       planFunctionArn: "plan",
@@ -94,9 +95,10 @@ export function transitionsPerExecution(items: number): number {
         analytics: 1,
       },
       executionTimeoutSeconds: 1,
+      reconcileShards: shards,
     },
   ) as unknown as Machine;
-  return walk(definition, items);
+  return walk(definition, (map) => (map === RECONCILE_MAP ? shards : items));
 }
 
 interface MachineState {
@@ -113,7 +115,7 @@ interface Machine {
   readonly States: Readonly<Record<string, MachineState>>;
 }
 
-function walk(machine: Machine, items: number): number {
+function walk(machine: Machine, items: (map: string) => number): number {
   let transitions = 0;
   const seen = new Set<string>();
   for (let name: string | undefined = machine.StartAt; name !== undefined; ) {
@@ -123,7 +125,7 @@ function walk(machine: Machine, items: number): number {
     if (!state) throw new Error(`state machine names a missing state ${name}`);
     transitions += 1;
     for (const branch of state.Branches ?? []) transitions += walk(branch, items);
-    if (state.ItemProcessor) transitions += items * walk(state.ItemProcessor, items);
+    if (state.ItemProcessor) transitions += items(name) * walk(state.ItemProcessor, items);
     if (state.Type === "Choice")
       name = [...(state.Choices ?? []).map((c) => c.Next), state.Default].find(
         (n) => n !== undefined && machine.States[n]?.Type !== "Fail",

@@ -65,8 +65,12 @@ export interface Derived {
     readonly perRun: Readonly<Record<GlueJob, { dpuHours: number; seconds: number }>>;
   };
   readonly reconcile: {
+    /** Function seconds of an execution's Reconcile stage during the load, all shards. */
     readonly initialSecondsPerRun: number;
+    /** The same, of a scheduled execution. */
     readonly perRunSeconds: number;
+    /** Function seconds of reconcile's first full pass over the history, all shards. */
+    readonly passSeconds: number;
     /** Runs the first full pass still needs after the load (its budget ran out each run). */
     readonly passBehindRuns: number;
   };
@@ -227,17 +231,25 @@ export function derive(a: Assumptions): Derived {
     analytics: run("analytics", alarmCurated / GiB / v(a.curateGbPerDpuHour)),
   };
 
-  // Reconcile: a run works until its budget; the first full pass may outlast the load.
+  // Reconcile: a run works until its budget; the first full pass may outlast the load. Each
+  // execution runs one function a shard, the shards side by side (up to mapConcurrency at once).
   const rec = v(a.reconcile);
+  const shards = Math.max(1, rec.shards);
   const perDeviceDay = v(a.reconcileSecondsPerDeviceDay);
   // A fleet grown linearly to `active` devices a day has been active `active × history / 2` days.
   const fleetDeviceDays = active * lifetimeDays;
   const initialDeviceDays = sum((c) => Math.min(c.volume.documents, fleetDeviceDays));
   const initialReconcileWork = initialDeviceDays * perDeviceDay;
-  const initialSecondsPerRun = Math.min(rec.timeoutSeconds, initialReconcileWork / executions);
+  const initialShardSeconds = Math.min(rec.timeoutSeconds, initialReconcileWork / executions / shards);
+  const initialSecondsPerRun = initialShardSeconds * shards;
   const dailyDeviceDays = sum((c) => Math.min(c.dailyDocs, active));
-  const perRunReconcile = Math.min(rec.timeoutSeconds, (dailyDeviceDays / runsPerDay) * perDeviceDay);
+  const perRunShardSeconds = Math.min(
+    rec.timeoutSeconds,
+    ((dailyDeviceDays / runsPerDay) * perDeviceDay) / shards,
+  );
+  const perRunReconcile = perRunShardSeconds * shards;
   const behind = Math.max(0, initialReconcileWork - initialSecondsPerRun * executions);
+  const reconcileWaves = Math.ceil(shards / v(a.mapConcurrency));
 
   // Wall clock of the load: waves of workers, then the Glue jobs and the other steps in turn.
   const mapConcurrency = v(a.mapConcurrency);
@@ -248,7 +260,7 @@ export function derive(a: Assumptions): Derived {
       Math.ceil(items / mapConcurrency) * (usable + v(a.workerStartSeconds)) +
       v(a.plan).seconds +
       v(a.summarize).seconds +
-      initialSecondsPerRun;
+      reconcileWaves * initialShardSeconds;
   }
   loadSeconds += glueInitial.curate.seconds + glueInitial.analytics.seconds;
 
@@ -271,7 +283,7 @@ export function derive(a: Assumptions): Derived {
     Math.max(ingestSeconds, gluePerRun.postgresExtract.seconds) +
     gluePerRun.curate.seconds +
     gluePerRun.analytics.seconds +
-    perRunReconcile;
+    reconcileWaves * perRunShardSeconds;
 
   const rows = v(a.supportRowBytes);
   const monthsAfter = v(a.monthsOfGrowth);
@@ -286,8 +298,8 @@ export function derive(a: Assumptions): Derived {
     executions,
     initialInvocations,
     initialTransitions:
-      initialInvocations * (transitionsPerExecution(1) - transitionsPerExecution(0)) +
-      executions * transitionsPerExecution(0),
+      initialInvocations * (transitionsPerExecution(1, shards) - transitionsPerExecution(0, shards)) +
+      executions * transitionsPerExecution(0, shards),
     loadHours: loadSeconds / 3600,
     runsPerMonth: runsPerDay * DAYS_PER_MONTH,
     invocationsPerRun,
@@ -304,7 +316,8 @@ export function derive(a: Assumptions): Derived {
     reconcile: {
       initialSecondsPerRun,
       perRunSeconds: perRunReconcile,
-      passBehindRuns: rec.timeoutSeconds > 0 ? Math.ceil(behind / rec.timeoutSeconds) : 0,
+      passSeconds: initialReconcileWork,
+      passBehindRuns: rec.timeoutSeconds > 0 ? Math.ceil(behind / (rec.timeoutSeconds * shards)) : 0,
     },
     runHours: runSeconds / 3600,
     operationsWorkerSeconds: busiest,

@@ -197,7 +197,7 @@ export function formatCostReport(report: CostReport, inputs: CostInputs): string
   const notes: string[] = [];
   if (r.reconcile.passBehindRuns > 0)
     notes.push(
-      `reconcile's first full pass outlasts the load by ${num(r.reconcile.passBehindRuns)} runs at its budget (${num(a.reconcileSecondsPerDeviceDay.value * 1000, 1)} ms per device-day assumed)`,
+      `reconcile's first full pass outlasts the load by ${num(r.reconcile.passBehindRuns)} scheduled run${r.reconcile.passBehindRuns === 1 ? "" : "s"} at its budget, ${num(a.reconcile.value.shards)} shard${a.reconcile.value.shards === 1 ? "" : "s"} a run (${num(a.reconcileSecondsPerDeviceDay.value * 1000, 1)} ms per device-day assumed; more shards, orchestration.reconcileShards, end it sooner)`,
     );
   if (r.operationsWorkerSeconds.seconds > a.workerUsableSeconds.value)
     notes.push(

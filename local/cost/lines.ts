@@ -246,7 +246,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "plan, summarize, reconcile",
       otherGbSeconds,
       gbSecond,
-      `${E} executions; reconcile ${fmt(d.reconcile.initialSecondsPerRun)} s a run${d.reconcile.passBehindRuns ? `, its first full pass needs ${d.reconcile.passBehindRuns} more runs` : ""}`,
+      `${E} executions; reconcile ${fmt(d.reconcile.initialSecondsPerRun)} s a run${rec.shards > 1 ? ` in ${rec.shards} shards` : ""}${d.reconcile.passBehindRuns ? `, its first full pass needs ${d.reconcile.passBehindRuns} more run${d.reconcile.passBehindRuns === 1 ? "" : "s"}` : ""}`,
     ),
     L(
       "lambda.requests",
@@ -262,7 +262,7 @@ function initialLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "state transitions",
       d.initialTransitions / 1000,
       p.stepFunctionsTransitions,
-      `${E} executions × ${transitionsPerExecution(0)} states + 1 per worker; ~${fmt(loadDays, 1)} days back to back`,
+      `${E} executions × ${transitionsPerExecution(0, a.reconcile.value.shards)} states + 1 per worker; ~${fmt(loadDays, 1)} days back to back`,
     ),
     ...GLUE_JOBS.map((job) => {
       const g = d.glue.initial[job];
@@ -519,7 +519,7 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
         lambdaGbSeconds(runs, sum.seconds, sum.memoryMb) +
         lambdaGbSeconds(runs, d.reconcile.perRunSeconds, rec.memoryMb),
       gbSecond,
-      `${fmt(runs, 1)} executions; reconcile ${fmt(d.reconcile.perRunSeconds)} s a run`,
+      `${fmt(runs, 1)} executions; reconcile ${fmt(d.reconcile.perRunSeconds)} s a run${rec.shards > 1 ? ` in ${rec.shards} shards` : ""}`,
     ),
     L(
       "lambda.requests",
@@ -533,9 +533,9 @@ function monthlyLines({ prices: p, assumptions: a }: CostInputs, d: Derived): Co
       "sfn.transitions",
       "Step Functions",
       "state transitions",
-      (runs * transitionsPerExecution(d.invocationsPerRun)) / 1000,
+      (runs * transitionsPerExecution(d.invocationsPerRun, a.reconcile.value.shards)) / 1000,
       p.stepFunctionsTransitions,
-      `${fmt(runs, 1)} executions × ${transitionsPerExecution(d.invocationsPerRun)} transitions (${d.invocationsPerRun} workers)`,
+      `${fmt(runs, 1)} executions × ${transitionsPerExecution(d.invocationsPerRun, a.reconcile.value.shards)} transitions (${d.invocationsPerRun} workers)`,
     ),
     ...GLUE_JOBS.map((job) => {
       const g = d.glue.perRun[job];

@@ -99,6 +99,7 @@ export const CostStackSchema = z.object({
   }),
   "oven-lakehouse:orchestration": z.object({
     mapConcurrency: count(1),
+    reconcileShards: count(1).default(1),
     scheduleExpression: z.string(),
   }),
   "oven-lakehouse:glue": z.object({
@@ -159,6 +160,8 @@ export interface StackSettings {
       | { readonly windowBytes?: number; readonly bytes?: number; readonly windows?: number };
   };
   readonly mapConcurrency: number;
+  /** Reconcile's shards: functions at once in each execution's Reconcile stage. */
+  readonly reconcileShards: number;
   readonly scheduleExpression: string;
   readonly glue: {
     readonly workerType: "G.1X" | "G.2X" | "G.4X" | "G.8X";
@@ -225,6 +228,7 @@ export function parseStackSettings(
     supportDatabase: c["oven-lakehouse:supportDatabase"],
     functions: c["oven-lakehouse:functions"],
     mapConcurrency: orchestration.mapConcurrency,
+    reconcileShards: orchestration.reconcileShards,
     scheduleExpression: orchestration.scheduleExpression,
     glue: {
       workerType: glue.workerType,

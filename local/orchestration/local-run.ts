@@ -11,6 +11,7 @@ import {
   TASK,
   type TaskTimeouts,
 } from "../../pipeline/orchestration/state-machine.js";
+import { WHOLE } from "../../pipeline/reconcile/shard.js";
 import type { LocalConfig } from "../config.js";
 import { type LocalFunctionHooks, localFunctions } from "./local-functions.js";
 import { registerLocalExecution } from "./local-guard.js";
@@ -74,6 +75,8 @@ export interface LocalIngestionOptions {
   readonly secretPrefix?: string;
   /** Milliseconds between retries by state name, instead of the definition's backoff. */
   readonly retryIntervals?: Readonly<Record<string, number>>;
+  /** Reconcile's shards, checked one function each (pipeline/reconcile/shard.ts; default 1). */
+  readonly reconcileShards?: number;
   readonly hooks?: LocalRunHooks;
   readonly log: Logger;
 }
@@ -82,8 +85,39 @@ export interface LocalRunReport {
   readonly execution: LocalExecution;
   /** The ingestion summary, when the summarize step ran. */
   readonly summary: SummaryOutput | null;
-  /** What reconcile found, when it ran (the whole pipeline's last stage, docs/design.md §7). */
+  /**
+   * What reconcile found, when it ran (the whole pipeline's last stage, docs/design.md §7): its
+   * shards' outputs added up ({@link totalOfShards}).
+   */
   readonly reconcile: ReconcileOutput | null;
+  /** Each shard's output, in the order they finished. */
+  readonly reconcileShards: readonly ReconcileOutput[];
+}
+
+/**
+ * The shards of one reconcile stage as one output: counts added, `complete` when every shard's
+ * pass is, `full` when any shard's is; the shard is the whole fleet (together they cover every
+ * device), the ids are the first shard's.
+ */
+export function totalOfShards(outputs: readonly ReconcileOutput[]): ReconcileOutput | null {
+  const [first] = [...outputs].sort((a, b) => a.shard.index - b.shard.index);
+  if (!first) return null;
+  const sum = (pick: (o: ReconcileOutput) => number) => outputs.reduce((n, o) => n + pick(o), 0);
+  const byCause: Record<string, number> = {};
+  for (const o of outputs)
+    for (const [cause, n] of Object.entries(o.byCause)) byCause[cause] = (byCause[cause] ?? 0) + n;
+  return {
+    ...first,
+    shard: WHOLE,
+    mode: outputs.some((o) => o.mode === "full") ? "full" : "incremental",
+    complete: outputs.every((o) => o.complete),
+    daysChecked: sum((o) => o.daysChecked),
+    differences: sum((o) => o.differences),
+    quarantined: sum((o) => o.quarantined),
+    inFlight: sum((o) => o.inFlight),
+    byCause,
+    windowsReplayed: sum((o) => o.windowsReplayed),
+  };
 }
 
 async function run(
@@ -94,7 +128,7 @@ async function run(
   context?: LocalContext,
 ): Promise<LocalRunReport> {
   let summary: SummaryOutput | null = null;
-  let reconcile: ReconcileOutput | null = null;
+  const reconciles: ReconcileOutput[] = [];
   const functions = await localFunctions(config, {
     rawDir: options.rawDir,
     metricsFile: options.metricsFile,
@@ -110,7 +144,7 @@ async function run(
         options.hooks?.onSummary?.(s);
       },
       onReconcile: (r) => {
-        reconcile = r;
+        reconciles.push(r);
         options.hooks?.onReconcile?.(r);
       },
     },
@@ -128,7 +162,7 @@ async function run(
       context,
       options.hooks?.onState?.bind(options.hooks),
     );
-    return { execution, summary, reconcile };
+    return { execution, summary, reconcile: totalOfShards(reconciles), reconcileShards: reconciles };
   } finally {
     await functions.close();
   }
@@ -160,6 +194,7 @@ export async function runLocalPipeline(
     maxConcurrency: options.mapConcurrency ?? LOCAL_MAP_CONCURRENCY,
     timeouts: LOCAL_TASK_TIMEOUTS,
     executionTimeoutSeconds: LOCAL_EXECUTION_TIMEOUT_SECONDS,
+    reconcileShards: options.reconcileShards,
   });
   const slot = registerLocalExecution(executionsDir);
   try {

@@ -4,6 +4,7 @@
  * Map's results share the 256 KiB state payload limit): device lists live in the stored plan.
  */
 import { z } from "zod";
+import { type Shard, ShardSchema, WHOLE } from "../reconcile/shard.js";
 import { collections } from "../schema/registry.js";
 
 const collectionName = z.enum(collections.map((c) => c.name) as [string, ...string[]], {
@@ -99,14 +100,21 @@ export const ReconcileEventSchema = z
     mode: z.enum(["auto", "full", "incremental"]).default("auto"),
     /** Re-extract the windows of the differences a replay can fix (pipeline/reconcile/repair.ts). */
     repair: z.boolean().default(false),
+    /**
+     * The devices to check: id mod `count` = `index` (pipeline/reconcile/shard.ts). Each shard
+     * has passes of its own; the state machine runs every shard of its count at once.
+     */
+    shard: ShardSchema.default(WHOLE),
   })
-  .default({ mode: "auto", repair: false });
+  .default({ mode: "auto", repair: false, shard: WHOLE });
 export type ReconcileEvent = z.infer<typeof ReconcileEventSchema>;
 
 export interface ReconcileOutput {
   readonly reconcileId: number;
   /** The pass this run belongs to: a pass out of time is continued by the next reconcile. */
   readonly passId: number;
+  /** The devices it checked (pipeline/reconcile/shard.ts). */
+  readonly shard: Shard;
   readonly mode: "full" | "incremental";
   /** False when the function's time ran out before every device was checked. */
   readonly complete: boolean;

@@ -248,6 +248,7 @@ export const reconcileStep: Step<typeof ReconcileEventSchema, ReconcileOutput> =
       runId: requestId,
       mode: event.mode,
       repair: event.repair,
+      shard: event.shard,
       budget,
     });
     metrics.setProperty("ReconcileId", report.reconcileId);

@@ -8,7 +8,8 @@
  *     yes ↓
  *   Extract (Parallel) ─┬─ PostgresExtract (Glue job)
  *                       └─ Plan → Ingest (Map over batches: Worker) → Summarize
- *   → Curate (Glue job) → Analytics (Glue job) → Reconcile → Outcome (Choice) → Done | Failed
+ *   → Curate (Glue job) → Analytics (Glue job) → ReconcileShards → Reconciles (Map over the
+ *     shards: Reconcile) → Outcome (Choice) → Done | Failed
  *
  * Executions never overlap: `Guard` lists the machine's running executions and only the oldest
  * goes on; a later one (a schedule firing while a long run is still busy, a manual start) ends at
@@ -25,9 +26,12 @@
  * `Reconcile` (docs/design.md §7) compares the source with curated per collection, device and day
  * and names every difference. The schedule's run only reports (`repair: false`): its differences
  * raise an alarm, and bringing them in is an operator's call (`{"repair": true}` on the function).
- * A difference does not fail the execution; only the step failing does.
+ * A difference does not fail the execution; only the step failing does. The devices are checked
+ * in shards at once (pipeline/reconcile/shard.ts, ADR 0025), one function each; `$.reconcile` is
+ * the list of their outputs, in shard order.
  */
 import { RETRYABLE_ERROR } from "../lambda/errors.js";
+import { shardsOf } from "../reconcile/shard.js";
 
 export interface StateMachineTargets {
   readonly planFunctionArn: string;
@@ -46,6 +50,11 @@ export interface StateMachineOptions {
   readonly workerRetries?: number;
   /** Seconds each task may take before it fails with `States.Timeout` ({@link taskTimeouts}). */
   readonly timeouts: TaskTimeouts;
+  /**
+   * Reconcile's shards (default 1): run at once up to `maxConcurrency`, the load on the source
+   * its operator sized for the workers.
+   */
+  readonly reconcileShards?: number;
 }
 
 /** The whole pipeline's options: the stages' and the execution's own deadline. */
@@ -99,6 +108,10 @@ export const TASK = {
  * after the first run, and reporting only.
  */
 export const SCHEDULED_RECONCILE = { mode: "auto", repair: false } as const;
+
+/** The Map of reconcile's shards, and the Pass state that lists them. */
+export const RECONCILE_MAP = "Reconciles";
+export const RECONCILE_SHARD_LIST = "ReconcileShards";
 
 /** One ListExecutions call. */
 export const GUARD_TIMEOUT_SECONDS = 60;
@@ -324,15 +337,34 @@ export function buildStateMachine(t: StateMachineTargets, o: PipelineOptions): R
         Next: TASK.curate,
       },
       [TASK.curate]: glueJob(t.curateJob, "curate", TASK.analytics, o.timeouts.curate),
-      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", TASK.reconcile, o.timeouts.analytics),
-      [TASK.reconcile]: {
-        Type: "Task",
-        Resource: t.reconcileFunctionArn,
+      [TASK.analytics]: glueJob(t.analyticsJob, "analytics", RECONCILE_SHARD_LIST, o.timeouts.analytics),
+      [RECONCILE_SHARD_LIST]: {
+        Type: "Pass",
+        Result: shardsOf(o.reconcileShards ?? 1),
+        ResultPath: "$.reconcileShards",
+        Next: RECONCILE_MAP,
+      },
+      [RECONCILE_MAP]: {
+        Type: "Map",
+        ItemsPath: "$.reconcileShards",
+        MaxConcurrency: Math.min(o.reconcileShards ?? 1, o.maxConcurrency),
         // Its own event, not the execution's state: the execution input's `mode` is the plan's.
-        Parameters: { ...SCHEDULED_RECONCILE },
-        TimeoutSeconds: o.timeouts.reconcile,
-        Retry: lambdaRetry(3),
+        ItemSelector: { ...SCHEDULED_RECONCILE, "shard.$": "$$.Map.Item.Value" },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "INLINE" },
+          StartAt: TASK.reconcile,
+          States: {
+            [TASK.reconcile]: {
+              Type: "Task",
+              Resource: t.reconcileFunctionArn,
+              TimeoutSeconds: o.timeouts.reconcile,
+              Retry: lambdaRetry(3),
+              End: true,
+            },
+          },
+        },
         ResultPath: "$.reconcile",
+        // A shard that fails fails the stage; the other shards' runs are in the support database.
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.reconcileError", Next: "Outcome" }],
         Next: "Outcome",
       },

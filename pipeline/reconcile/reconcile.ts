@@ -18,6 +18,10 @@
  * A pass that runs out of time (a function's 15 minutes) stops between groups of devices and
  * records where; the next reconcile continues that pass before starting another, and a
  * collection's watermark moves only when the pass has checked all of its devices.
+ *
+ * A reconcile checks one shard of the devices (shard.ts, ADR 0025; by default the one shard of
+ * all): its passes, resume point and watermarks are the shard's own, and documents of no ddc
+ * device are shard 0's.
  */
 import type { Db } from "mongodb";
 import type pg from "pg";
@@ -34,6 +38,7 @@ import { CAUSES, type Cause, type Finding, isDifference } from "./causes.js";
 import { newestObjectId, type SourceChanges, type Stray, sourceChanges } from "./changes.js";
 import { type Day, dayOf, dayRanges, dayStart } from "./days.js";
 import { repair } from "./repair.js";
+import { inShard, type Shard, WHOLE } from "./shard.js";
 import { tallyDevice } from "./source.js";
 import type { ReconcileStore, ResumePoint } from "./store.js";
 import { compareDay, type DayTally, emptyDay, NOTHING_CURATED, needsQuarantine } from "./tally.js";
@@ -61,12 +66,15 @@ export interface ReconcileOptions {
   readonly budget?: Budget;
   /** Start no group of devices with less than this left (default one minute). */
   readonly safetyMarginMs?: number;
+  /** The devices to check (default: all, one shard of one). */
+  readonly shard?: Shard;
 }
 
 export interface ReconcileReport {
   readonly reconcileId: number;
   /** The pass this run belongs to (its first run's id). */
   readonly passId: number;
+  readonly shard: Shard;
   readonly mode: "full" | "incremental";
   /** False when the time budget ran out: the next reconcile continues the pass. */
   readonly complete: boolean;
@@ -150,6 +158,7 @@ async function allStrays(
   entry: CollectionEntry,
   devices: readonly number[],
   known: readonly number[],
+  shard: Shard,
 ): Promise<Strays> {
   const coll = db.collection(entry.name);
   const untimed: Stray[] = [];
@@ -159,11 +168,12 @@ async function allStrays(
       untimed.push({ id: documentIdOf(doc), idDevice, day: null });
   }
   const unknownDevice: Stray[] = [];
-  for await (const doc of coll.find(orphanFilter(known), { projection: { _id: 1 } }))
-    unknownDevice.push({ id: documentIdOf(doc), idDevice: null, day: null });
+  if (shard.index === 0)
+    for await (const doc of coll.find(orphanFilter(known), { projection: { _id: 1 } }))
+      unknownDevice.push({ id: documentIdOf(doc), idDevice: null, day: null });
   const planned = new Set(devices);
   const unplanned: Stray[] = [];
-  for (const idDevice of known.filter((d) => !planned.has(d)))
+  for (const idDevice of known.filter((d) => !planned.has(d) && inShard(shard, d)))
     for await (const doc of coll.find({ idDevice }, { projection: { _id: 1 } }))
       unplanned.push({ id: documentIdOf(doc), idDevice, day: null });
   return { untimed, unknownDevice, unplanned };
@@ -191,6 +201,19 @@ async function openInSource(
   return out;
 }
 
+/** The part of a scan's changes that is the shard's. */
+function shardChanges(changes: SourceChanges, shard: Shard): SourceChanges {
+  if (shard.count === 1) return changes;
+  const ours = (s: Stray) => s.idDevice !== null && inShard(shard, s.idDevice);
+  return {
+    ...changes,
+    days: new Map([...changes.days].filter(([d]) => inShard(shard, d))),
+    untimed: changes.untimed.filter(ours),
+    unplanned: changes.unplanned.filter(ours),
+    unknownDevice: shard.index === 0 ? changes.unknownDevice : [],
+  };
+}
+
 /** Whether an object is at `key`, by listing it. */
 async function listed(objects: ObjectStore, key: string): Promise<boolean> {
   for await (const object of objects.list(key)) if (object.key === key) return true;
@@ -201,9 +224,10 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   const { store, source } = deps;
   const budget = options.budget ?? UNLIMITED;
   const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-  const last = await store.lastComplete();
+  const shard = options.shard ?? WHOLE;
+  const last = await store.lastComplete(shard);
   // `auto` continues a pass that ran out of time; an explicit mode starts a new one.
-  const unfinished = options.mode === "auto" ? await store.unfinished() : null;
+  const unfinished = options.mode === "auto" ? await store.unfinished(shard) : null;
   const mode = unfinished?.mode ?? (options.mode === "auto" ? (last ? "incremental" : "full") : options.mode);
   if (mode === "incremental" && !last)
     throw new RangeError("no complete reconcile to continue from: run a full one");
@@ -212,6 +236,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     mode,
     repair: options.repair,
     passId: unfinished?.id,
+    shard,
   });
   const resume = unfinished?.resume ?? null;
   const entries = collections.filter((c) => !options.collections || options.collections.includes(c.name));
@@ -219,11 +244,15 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   const allDevices = await readDevices(deps.ddc);
   const knownIds = allDevices.map((d) => d.idDevice);
   const known = new Set(knownIds);
+  const plannedIds = new Set(allDevices.flatMap((d) => (d.lastLogDate ? [d.idDevice] : [])));
+  // The shard's planned devices: every device this run checks.
   const lastLogDates = new Map(
-    allDevices.flatMap((d) => (d.lastLogDate ? [[d.idDevice, d.lastLogDate] as const] : [])),
+    allDevices.flatMap((d) =>
+      d.lastLogDate && inShard(shard, d.idDevice) ? [[d.idDevice, d.lastLogDate] as const] : [],
+    ),
   );
   const positions = await store.curatedPositions();
-  const marks = await store.watermarks();
+  const marks = await store.watermarks(shard);
   const incremental = mode === "incremental" && last !== null;
   const touched = incremental ? await store.curatedSince(last.startedAt) : [];
   const again = incremental ? await store.findingDays(last.id) : [];
@@ -259,13 +288,13 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     if (full) {
       if (!resuming) mark = (await newestObjectId(source, entry)) ?? null;
       for (const d of lastLogDates.keys()) scope.set(d, null);
-      if (!resuming) strays = await allStrays(source, entry, [...lastLogDates.keys()], knownIds);
+      if (!resuming) strays = await allStrays(source, entry, [...lastLogDates.keys()], knownIds, shard);
     } else {
-      const changes = await sourceChanges(source, entry, watermark, known, new Set(lastLogDates.keys()));
+      const changes = shardChanges(await sourceChanges(source, entry, watermark, known, plannedIds), shard);
       if (!resuming) mark = changes.watermark ?? null;
       for (const [d, days] of changes.days) for (const day of days) addDay(scope, d, day);
       for (const k of [...touched, ...again, ...open])
-        if (k.collection === entry.name) addDay(scope, k.idDevice, k.day);
+        if (k.collection === entry.name && inShard(shard, k.idDevice)) addDay(scope, k.idDevice, k.day);
       if (entry.updatedField)
         for (const [d, day] of await openInSource(source, entry, [...lastLogDates.keys()]))
           addDay(scope, d, day);
@@ -339,7 +368,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
       await Promise.all(ids.slice(i, i + concurrency).map(checkDevice));
     }
     if (stopped) break;
-    if (mark) await store.saveWatermarks(new Map([[entry.name, mark]]));
+    if (mark) await store.saveWatermarks(shard, new Map([[entry.name, mark]]));
     deps.log?.info(
       { collection: entry.name, mode: full ? "full" : "incremental", devices: ids.length },
       "reconciled",
@@ -368,6 +397,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   return {
     reconcileId: run.id,
     passId: unfinished?.id ?? run.id,
+    shard,
     mode,
     complete: stopped === null,
     daysChecked,

@@ -3,11 +3,13 @@
  * ingestion state, pipeline/support/ingest-state.ts): the curate job's day counts, bookmarks,
  * ledger windows and quarantine rows in; runs, findings and source watermarks out. Days travel
  * as `YYYY-MM-DD` text both ways (`date` read as a JS Date would shift with the time zone).
+ * Passes and watermarks belong to a shard (shard.ts): a shard sees only its own.
  */
 import { deviceIdOf } from "../ingest/device-ids.js";
 import type { SqlRunner } from "../support/pool.js";
 import type { Finding } from "./causes.js";
 import type { Day } from "./days.js";
+import type { Shard } from "./shard.js";
 import type { LedgerWindow } from "./source.js";
 import type { CuratedFigures } from "./tally.js";
 
@@ -48,12 +50,18 @@ const num = (v: string | number | bigint) => Number(v);
 const FINDINGS_PER_INSERT = 1000;
 
 export interface ReconcileStore {
-  /** The last complete pass, the base of an incremental one. */
-  lastComplete(): Promise<ReconcilePass | null>;
-  /** The pass the newest run left unfinished (it ran out of time), if any. */
-  unfinished(): Promise<UnfinishedPass | null>;
-  /** Records a run; it starts a pass, or continues `passId`. */
-  start(run: { runId: string; mode: string; repair: boolean; passId?: number }): Promise<ReconcilePass>;
+  /** The shard's last complete pass, the base of an incremental one. */
+  lastComplete(shard: Shard): Promise<ReconcilePass | null>;
+  /** The pass the shard's newest run left unfinished (it ran out of time), if any. */
+  unfinished(shard: Shard): Promise<UnfinishedPass | null>;
+  /** Records a run of the shard; it starts a pass, or continues `passId`. */
+  start(run: {
+    runId: string;
+    mode: string;
+    repair: boolean;
+    passId?: number;
+    shard: Shard;
+  }): Promise<ReconcilePass>;
   finish(
     id: number,
     figures: {
@@ -63,9 +71,9 @@ export interface ReconcileStore {
       resume: ResumePoint | null;
     },
   ): Promise<void>;
-  /** Highest source `_id` (hex) seen per collection. */
-  watermarks(): Promise<Map<string, string>>;
-  saveWatermarks(marks: ReadonlyMap<string, string>): Promise<void>;
+  /** Highest source `_id` (hex) the shard has seen per collection. */
+  watermarks(shard: Shard): Promise<Map<string, string>>;
+  saveWatermarks(shard: Shard, marks: ReadonlyMap<string, string>): Promise<void>;
   /** Days the curate job counted after `since` (it touched them). */
   curatedSince(since: Date): Promise<DayKey[]>;
   /** Days where curated holds open alarms (rows not reset) of these collections. */
@@ -92,17 +100,18 @@ const dayKeys = (rows: { collection: string; id_device: DeviceId; day: string }[
 
 export function postgresReconcileStore(db: SqlRunner): ReconcileStore {
   return {
-    async lastComplete() {
+    async lastComplete(shard) {
       const { rows } = await db.query<{ id: number; started_at: Date }>(
         `SELECT p.id, p.started_at FROM reconcile_run r
          JOIN reconcile_run p ON p.id = COALESCE(r.pass_id, r.id)
-         WHERE r.complete ORDER BY r.id DESC LIMIT 1`,
+         WHERE r.complete AND r.shard_count = $1 AND r.shard_index = $2 ORDER BY r.id DESC LIMIT 1`,
+        [shard.count, shard.index],
       );
       const row = rows[0];
       return row ? { id: row.id, startedAt: row.started_at } : null;
     },
 
-    async unfinished() {
+    async unfinished(shard) {
       const { rows } = await db.query<{
         id: number;
         started_at: Date;
@@ -112,9 +121,12 @@ export function postgresReconcileStore(db: SqlRunner): ReconcileStore {
         resume_mark: string | null;
       }>(
         `SELECT p.id, p.started_at, p.mode, r.resume_collection, r.resume_device, r.resume_mark
-         FROM (SELECT * FROM reconcile_run WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1) r
+         FROM (SELECT * FROM reconcile_run
+               WHERE finished_at IS NOT NULL AND shard_count = $1 AND shard_index = $2
+               ORDER BY id DESC LIMIT 1) r
          JOIN reconcile_run p ON p.id = COALESCE(r.pass_id, r.id)
          WHERE NOT r.complete AND r.resume_collection IS NOT NULL`,
+        [shard.count, shard.index],
       );
       const row = rows[0];
       return row
@@ -131,10 +143,11 @@ export function postgresReconcileStore(db: SqlRunner): ReconcileStore {
         : null;
     },
 
-    async start({ runId, mode, repair, passId }) {
+    async start({ runId, mode, repair, passId, shard }) {
       const { rows } = await db.query<{ id: number; started_at: Date }>(
-        "INSERT INTO reconcile_run (run_id, mode, repair, pass_id) VALUES ($1, $2, $3, $4) RETURNING id, started_at",
-        [runId, mode, repair, passId ?? null],
+        `INSERT INTO reconcile_run (run_id, mode, repair, pass_id, shard_index, shard_count)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, started_at`,
+        [runId, mode, repair, passId ?? null, shard.index, shard.count],
       );
       const row = rows[0] as { id: number; started_at: Date };
       return { id: row.id, startedAt: row.started_at };
@@ -158,20 +171,22 @@ export function postgresReconcileStore(db: SqlRunner): ReconcileStore {
       );
     },
 
-    async watermarks() {
+    async watermarks(shard) {
       const { rows } = await db.query<{ collection: string; object_id: string }>(
-        "SELECT collection, object_id FROM reconcile_watermark",
+        "SELECT collection, object_id FROM reconcile_watermark WHERE shard_count = $1 AND shard_index = $2",
+        [shard.count, shard.index],
       );
       return new Map(rows.map((r) => [r.collection, r.object_id]));
     },
 
-    async saveWatermarks(marks) {
+    async saveWatermarks(shard, marks) {
       if (!marks.size) return;
       await db.query(
-        `INSERT INTO reconcile_watermark (collection, object_id, updated_at)
-         SELECT c, o, now() FROM unnest($1::text[], $2::text[]) AS m(c, o)
-         ON CONFLICT (collection) DO UPDATE SET object_id = EXCLUDED.object_id, updated_at = EXCLUDED.updated_at`,
-        [[...marks.keys()], [...marks.values()]],
+        `INSERT INTO reconcile_watermark (collection, shard_count, shard_index, object_id, updated_at)
+         SELECT c, $3, $4, o, now() FROM unnest($1::text[], $2::text[]) AS m(c, o)
+         ON CONFLICT (collection, shard_count, shard_index)
+         DO UPDATE SET object_id = EXCLUDED.object_id, updated_at = EXCLUDED.updated_at`,
+        [[...marks.keys()], [...marks.values()], shard.count, shard.index],
       );
     },
 

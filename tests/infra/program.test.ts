@@ -17,7 +17,13 @@ import { ALARMS_REPORT_SQL, questionQueryName } from "../../infra/reports.js";
 import { CutoverTargetsSchema, SOURCES } from "../../pipeline/cutover/targets.js";
 import { RAW_CURATED_TAG } from "../../pipeline/ingest/keys.js";
 import { FunctionEnvSchema, WORKER_NODE_OPTIONS } from "../../pipeline/lambda/env.js";
-import { buildStateMachine, TASK, taskTimeouts } from "../../pipeline/orchestration/state-machine.js";
+import {
+  buildStateMachine,
+  RECONCILE_MAP,
+  RECONCILE_SHARD_LIST,
+  TASK,
+  taskTimeouts,
+} from "../../pipeline/orchestration/state-machine.js";
 import { alarmsReport } from "../../pipeline/reports/alarms-report.js";
 import { decodePrestoView, glueViewTable, viewSources } from "../../pipeline/reports/athena-view.js";
 import { ANALYST_QUESTIONS } from "../../pipeline/reports/questions.js";
@@ -843,6 +849,7 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
           {
             maxConcurrency: config.mapConcurrency,
             workerRetries: config.workerRetries,
+            reconcileShards: config.reconcileShards ?? 1,
             timeouts: taskTimeouts({
               functionSeconds: {
                 plan: functions.plan.timeoutSeconds,
@@ -862,13 +869,20 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       const ingest = definition.States.Extract.Branches[1].States;
       expect(ingest[TASK.plan].Resource).toBe(fnArn("plan"));
       expect(ingest.Ingest.ItemProcessor.States[TASK.worker].Resource).toBe(fnArn("worker"));
-      // Reconcile last, reporting only: repair is an operator's call.
-      expect(definition.States[TASK.analytics].Next).toBe(TASK.reconcile);
-      expect(definition.States[TASK.reconcile]).toMatchObject({
-        Resource: fnArn("reconcile"),
-        Parameters: { mode: "auto", repair: false },
-        TimeoutSeconds: functions.reconcile.timeoutSeconds + 60,
+      // Reconcile last, reporting only (repair is an operator's call), one function a shard.
+      expect(definition.States[TASK.analytics].Next).toBe(RECONCILE_SHARD_LIST);
+      const shards = config.reconcileShards ?? 1;
+      expect(definition.States[RECONCILE_SHARD_LIST].Result).toEqual(
+        Array.from({ length: shards }, (_, index) => ({ index, count: shards })),
+      );
+      expect(definition.States[RECONCILE_MAP]).toMatchObject({
+        MaxConcurrency: Math.min(shards, config.mapConcurrency),
+        ItemSelector: { mode: "auto", repair: false, "shard.$": "$$.Map.Item.Value" },
         Next: "Outcome",
+      });
+      expect(definition.States[RECONCILE_MAP].ItemProcessor.States[TASK.reconcile]).toMatchObject({
+        Resource: fnArn("reconcile"),
+        TimeoutSeconds: functions.reconcile.timeoutSeconds + 60,
       });
     });
 
@@ -1096,7 +1110,9 @@ describe.each(["dev", "prod"] as const)("stack %s", (stack) => {
       });
       // The step's whole-run record has no dimensions; one with any would never match it.
       expect(alarm.dimensions).toBeUndefined();
-      expect(alarm.alarmDescription).toContain('{"repair": true}');
+      expect(alarm.alarmDescription).toContain('{"repair": true, "shard": {"index": i, "count": N}}');
+      expect(alarm.alarmDescription).toContain("orchestration.reconcileShards");
+      expect((alarm.alarmDescription as string).length).toBeLessThanOrEqual(1024);
       expect(alarm.alarmDescription).toContain("reconcileFunctionName");
     });
 
@@ -1262,7 +1278,9 @@ describe("dev and prod", () => {
     "oven-lakehouse:functions": {
       path: /\.(memorySize|timeout|LOG_LEVEL|INGEST_WORKERS(\.\w+)*|(Plan|Worker|Summarize|Reconcile)\.TimeoutSeconds)$/,
     },
-    "oven-lakehouse:orchestration": { path: /(\.scheduleExpression|\.MaxConcurrency)$/ },
+    "oven-lakehouse:orchestration": {
+      path: /(\.scheduleExpression|\.MaxConcurrency|\.ReconcileShards\.Result\.(index|count))$/,
+    },
     "oven-lakehouse:glue": {
       path: /^aws:glue\/job:Job .*\.(workerType|numberOfWorkers|timeout|defaultArguments\.--enable-metrics)$|\.(PostgresExtract|Curate|Analytics)\.TimeoutSeconds$|^aws:ec2\/vpcEndpoint:VpcEndpoint lakehouse-monitoring\./,
     },

@@ -26,6 +26,7 @@ import {
   type ReconcileReport,
   reconcile,
 } from "../../pipeline/reconcile/reconcile.js";
+import { formatShard, inShard, shardsOf } from "../../pipeline/reconcile/shard.js";
 import { postgresReconcileStore } from "../../pipeline/reconcile/store.js";
 import { collection } from "../../pipeline/schema/registry.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
@@ -76,7 +77,7 @@ const spark =
     runSparkJob(job);
 
 /** One execution of the whole state machine, the Reconcile stage included; curate as given. */
-function execution(curate: TaskBinding) {
+function execution(curate: TaskBinding, reconcileShards = 1) {
   return runLocalPipeline(
     config,
     {
@@ -86,6 +87,7 @@ function execution(curate: TaskBinding) {
       secretPrefix: `lakehouse/test/${name}`,
       sourceCounts: false,
       retryIntervals: { [TASK.worker]: 0 },
+      reconcileShards,
     },
     {
       [TASK.postgresExtract]: spark(jobs.postgresExtract),
@@ -97,8 +99,8 @@ function execution(curate: TaskBinding) {
 }
 
 /** One execution with every Spark job. */
-async function cycle() {
-  const report = await execution(spark(jobs.curate));
+async function cycle(reconcileShards = 1) {
+  const report = await execution(spark(jobs.curate), reconcileShards);
   expect(report.execution.status, JSON.stringify(report.execution.finalState)).toBe("SUCCEEDED");
   return report;
 }
@@ -431,4 +433,94 @@ describe("reconcile on the local stack", () => {
       ]);
     }
   }, 120_000);
+
+  it("in shards, finds what one pass finds, each shard with its own passes and watermarks", async () => {
+    // Through the state machine: one Reconcile function per shard, each shard's first pass full.
+    const sharded = await cycle(2);
+    expect(sharded.reconcileShards.map((r) => formatShard(r.shard)).sort()).toEqual(["0/2", "1/2"]);
+    expect(sharded.reconcileShards.every((r) => r.mode === "full" && r.complete)).toBe(true);
+    expect(sharded.reconcile?.differences).toBe(
+      sharded.reconcileShards.reduce((n, r) => n + r.differences, 0),
+    );
+    expect(sharded.reconcile?.inFlight).toBe(0);
+
+    // Three shards, one after another: together exactly the findings of one whole pass, each
+    // finding in the shard of its device, documents of no device in shard 0.
+    const key = (f: Finding) => `${f.cause}|${f.collection}|${f.idDevice}|${f.day}|${f.count}`;
+    const whole = await check("full");
+    const shards = shardsOf(3);
+    const parts: ReconcileReport[] = [];
+    for (const shard of shards) parts.push(await check("full", false, { shard }));
+    expect(
+      parts
+        .flatMap((p) => p.findings)
+        .map(key)
+        .sort(),
+    ).toEqual(whole.findings.map(key).sort());
+    expect(parts.map((p) => p.shard)).toEqual(shards);
+    expect(parts.reduce((n, p) => n + p.daysChecked, 0)).toBe(whole.daysChecked);
+    expect(parts.filter((p) => p.daysChecked > 0).length).toBeGreaterThan(1);
+    const ownDevices = (part: ReconcileReport) => {
+      for (const f of part.findings)
+        expect(f.idDevice === null ? part.shard.index === 0 : inShard(part.shard, f.idDevice), key(f)).toBe(
+          true,
+        );
+    };
+    for (const part of parts) {
+      expect(part.passId).toBe(part.reconcileId);
+      ownDevices(part);
+    }
+    // Each shard's watermarks are its own: the collections a whole pass marks, once per shard.
+    const marked = async (count: number) =>
+      (
+        await pool.query<{ collection: string; shard_index: number }>(
+          "SELECT collection, shard_index FROM reconcile_watermark WHERE shard_count = $1",
+          [count],
+        )
+      ).rows;
+    const wholeMarks = (await marked(1)).map((m) => m.collection).sort();
+    expect(wholeMarks.length).toBeGreaterThan(0);
+    for (const shard of shards)
+      expect(
+        (await marked(3))
+          .filter((m) => m.shard_index === shard.index)
+          .map((m) => m.collection)
+          .sort(),
+      ).toEqual(wholeMarks);
+
+    // A late arrival: the next scheduled reconcile of its device's shard names it, incrementally;
+    // the other shards' see nothing new.
+    const events = collection("events");
+    const ts = events.sourceTimestampField;
+    const src = targets.mongo.collection<Document>(events.name);
+    const [device] = (await src.distinct("idDevice", { idDevice: { $ne: 4_242 } })).filter(
+      (d): d is number => typeof d === "number",
+    );
+    if (device === undefined) throw new Error("no events device");
+    const model = await src.findOne({ idDevice: device, [ts]: { $lt: await bookmark(events.name, device) } });
+    if (!model) throw new Error(`no events document of device ${device} below its bookmark`);
+    const lateAt = new Date((model[ts] as Date).getTime() + 1000);
+    await src.insertOne({ ...model, _id: new ObjectId(), [ts]: lateAt });
+    const next = [];
+    for (const shard of shards) next.push(await check("auto", false, { shard }));
+    expect(next.map((r) => r.mode)).toEqual(["incremental", "incremental", "incremental"]);
+    // The days each shard looks at again (its findings' days, open alarms) are its devices' only:
+    // together, what one incremental run over every device checks and finds.
+    for (const part of next) ownDevices(part);
+    const wholeNext = await check("auto");
+    expect(wholeNext.mode).toBe("incremental");
+    expect(next.reduce((n, p) => n + p.daysChecked, 0)).toBe(wholeNext.daysChecked);
+    expect(
+      next
+        .flatMap((p) => p.findings)
+        .map(key)
+        .sort(),
+    ).toEqual(wholeNext.findings.map(key).sort());
+    const late = next.map((r) => r.findings.filter((f) => f.cause === "late_arrival").map(key));
+    expect(late).toEqual(
+      shards.map((shard) =>
+        inShard(shard, device) ? [`late_arrival|events|${device}|${dayOf(lateAt)}|1`] : [],
+      ),
+    );
+  }, 600_000);
 });

@@ -33,6 +33,7 @@ import { defineHandler, type InvocationContext } from "../../pipeline/lambda/han
 import { emfLines } from "../../pipeline/lambda/metrics.js";
 import { openRuntime, type Runtime } from "../../pipeline/lambda/runtime.js";
 import { planStep, reconcileStep, summarizeStep, workerStep } from "../../pipeline/lambda/steps.js";
+import { WHOLE } from "../../pipeline/reconcile/shard.js";
 import { postgresReconcileStore } from "../../pipeline/reconcile/store.js";
 import { jobTables } from "../../pipeline/schema/index.js";
 import { postgresIngestState } from "../../pipeline/support/ingest-state.js";
@@ -752,10 +753,16 @@ describe("every grant is needed", () => {
     try {
       const store = postgresReconcileStore(pool);
       const state = postgresIngestState(pool);
-      const last = await store.lastComplete();
-      await store.unfinished();
-      const run = await store.start({ runId, mode: "incremental", repair: true, passId: last?.id });
-      await store.watermarks();
+      const last = await store.lastComplete(WHOLE);
+      await store.unfinished(WHOLE);
+      const run = await store.start({
+        runId,
+        mode: "incremental",
+        repair: true,
+        passId: last?.id,
+        shard: WHOLE,
+      });
+      await store.watermarks(WHOLE);
       await store.curatedSince(new Date(0));
       await store.openDays(["alarm"]);
       await store.findingDays(last?.id ?? run.id);
@@ -781,7 +788,7 @@ describe("every grant is needed", () => {
         },
       ]);
       await store.finish(run.id, { daysChecked: 1, differences: 1, windowsReplayed: 1, resume: null });
-      await store.saveWatermarks(new Map([["events", "0123456789abcdef01234567"]]));
+      await store.saveWatermarks(WHOLE, new Map([["events", "0123456789abcdef01234567"]]));
     } finally {
       await pool.end();
     }

@@ -139,10 +139,54 @@ describe("billing rules", () => {
   it("Step Functions: transitions are the deployed definition's success path, plus one per worker", () => {
     const fixed = transitionsPerExecution(0);
     // Guard, OldestRunning, Extract, PostgresExtract, Plan, Ingest, Summarize, Curate, Analytics,
-    // Reconcile, Outcome, Done.
-    expect(fixed).toBe(12);
+    // ReconcileShards, Reconciles, Reconcile (its one shard), Outcome, Done.
+    expect(fixed).toBe(14);
     expect(transitionsPerExecution(1)).toBe(fixed + 1);
     expect(transitionsPerExecution(250)).toBe(fixed + 250);
+    // One more Reconcile task per shard.
+    expect(transitionsPerExecution(250, 50)).toBe(fixed + 250 + 49);
+  });
+});
+
+describe("reconcile's shards", () => {
+  const withShards = (shards: number) =>
+    patch(prod, {
+      reconcile: { ...prod.assumptions.reconcile, value: { ...prod.assumptions.reconcile.value, shards } },
+    });
+  const timeout = prod.assumptions.reconcile.value.timeoutSeconds;
+
+  it("do the first full pass's work side by side: the same function seconds, fewer runs behind", () => {
+    const one = costReport(withShards(1)).derived;
+    const E = one.executions;
+    expect(one.reconcile.initialSecondsPerRun).toBe(timeout);
+    expect(one.reconcile.passBehindRuns).toBeGreaterThan(0);
+    for (const shards of [1, 4, 20]) {
+      const d = costReport(withShards(shards)).derived;
+      expect(d.executions).toBe(E);
+      expect(d.reconcile.passSeconds).toBe(one.reconcile.passSeconds);
+      expect(d.reconcile.initialSecondsPerRun).toBeCloseTo(
+        Math.min(shards * timeout, d.reconcile.passSeconds / E),
+        6,
+      );
+      const behind = d.reconcile.passSeconds - d.reconcile.initialSecondsPerRun * E;
+      expect(d.reconcile.passBehindRuns).toBe(Math.ceil(behind / (shards * timeout)));
+    }
+    // Enough shards: the pass ends with the load, each shard within its budget.
+    const many = costReport(withShards(500)).derived;
+    expect(many.reconcile.passBehindRuns).toBe(0);
+    expect(many.reconcile.initialSecondsPerRun).toBeLessThan(500 * timeout);
+  });
+
+  it("bill each shard's run as a Lambda run and a state transition", () => {
+    const one = lineOf(withShards(1), "monthly", "sfn.transitions");
+    const eight = lineOf(withShards(8), "monthly", "sfn.transitions");
+    const runs = costReport(prod).derived.runsPerMonth;
+    expect((eight.quantity - one.quantity) * 1000).toBeCloseTo(runs * 7, 6);
+    // A day's reconcile work is the same split eight ways.
+    expect(lineOf(withShards(8), "monthly", "lambda.steps").quantity).toBeCloseTo(
+      lineOf(withShards(1), "monthly", "lambda.steps").quantity,
+      6,
+    );
   });
 });
 

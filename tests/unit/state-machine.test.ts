@@ -11,6 +11,7 @@ import {
   buildStateMachine,
   failedStages,
   ingestionBranch,
+  RECONCILE_MAP,
   TASK,
   taskTimeouts,
 } from "../../pipeline/orchestration/state-machine.js";
@@ -200,13 +201,13 @@ describe("state machine routing (local interpreter)", () => {
     expect(calls.indexOf("curate")).toBeGreaterThan(calls.indexOf("postgres"));
     expect(calls.indexOf("analytics")).toBeGreaterThan(calls.indexOf("curate"));
     // Last, and with its own event: the execution's `mode` is the plan's, never reconcile's.
-    expect(calls.at(-1)).toBe('reconcile:{"mode":"auto","repair":false}');
+    expect(calls.at(-1)).toBe('reconcile:{"mode":"auto","repair":false,"shard":{"index":0,"count":1}}');
     expect(run.finalState).toMatchObject({
       postgres: { state: "SUCCEEDED", jobRunId: "jr_pg" },
       ingestion: { failedBatches: 0 },
       curate: { state: "SUCCEEDED", jobRunId: "jr_cur" },
       analytics: { state: "SUCCEEDED", jobRunId: "jr_an" },
-      reconcile: reconciled,
+      reconcile: [reconciled],
     });
   });
 
@@ -215,7 +216,62 @@ describe("state machine routing (local interpreter)", () => {
     b[TASK.reconcile] = async () => ({ ...reconciled, differences: 3, byCause: { late_arrival: 3 } });
     const run = await executeLocally(definition, {}, b, noWait, ME);
     expect(run.status).toBe("SUCCEEDED");
-    expect(run.finalState.reconcile.differences).toBe(3);
+    expect(run.finalState.reconcile[0].differences).toBe(3);
+  });
+
+  const shardedMachine = (reconcileShards: number, maxConcurrency: number) =>
+    buildStateMachine(targets, {
+      maxConcurrency,
+      timeouts,
+      executionTimeoutSeconds: EXECUTION_TIMEOUT,
+      reconcileShards,
+    });
+
+  it("reconciles every shard at once, each with its own event, up to the workers' concurrency", async () => {
+    const sharded = shardedMachine(5, 3);
+    expect(aslValidator(sharded).isValid).toBe(true);
+    const map = (sharded.States as Record<string, Record<string, unknown>>)[RECONCILE_MAP];
+    expect(map?.MaxConcurrency).toBe(3);
+    const calls: string[] = [];
+    const b = bindings(calls);
+    let running = 0;
+    let most = 0;
+    b[TASK.reconcile] = async (input) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((done) => setTimeout(done, 20));
+      running--;
+      calls.push(`reconcile:${input.shard.index}/${input.shard.count}`);
+      return { ...reconciled, shard: input.shard, differences: input.shard.index === 4 ? 2 : 0 };
+    };
+    const run = await executeLocally(sharded, {}, b, noWait, ME);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(calls.filter((c) => c.startsWith("reconcile:")).sort()).toEqual([
+      "reconcile:0/5",
+      "reconcile:1/5",
+      "reconcile:2/5",
+      "reconcile:3/5",
+      "reconcile:4/5",
+    ]);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(3);
+    expect(run.finalState.reconcile.map((r: { differences: number }) => r.differences)).toEqual([
+      0, 0, 0, 0, 2,
+    ]);
+  });
+
+  it("fails the reconcile stage when one shard fails, and names it", async () => {
+    const sharded = shardedMachine(3, 2);
+    const b = bindings([]);
+    b[TASK.reconcile] = async (input) => {
+      if (input.shard.index === 1) throw named("TerminalError", "shard 1: source unreachable");
+      return { ...reconciled, shard: input.shard };
+    };
+    const run = await executeLocally(sharded, {}, b, noWait, ME);
+    expect(run.status).toBe("FAILED");
+    expect(failedStages(run.finalState)).toEqual([
+      { stage: "reconcile", error: "TerminalError: shard 1: source unreachable" },
+    ]);
   });
 
   it("keeps the other batches when one fails, still curates, and fails the execution", async () => {
@@ -368,7 +424,7 @@ describe("state machine routing (local interpreter)", () => {
     expect(run.status).toBe("FAILED");
     expect(calls.indexOf("analytics")).toBeGreaterThan(-1);
     expect(calls.findIndex((c) => c.startsWith("reconcile:"))).toBeGreaterThan(calls.indexOf("analytics"));
-    expect(run.finalState.reconcile).toEqual(reconciled);
+    expect(run.finalState.reconcile).toEqual([reconciled]);
     expect(failedStages(run.finalState)).toEqual([
       { stage: "mongodb_curate", error: "States.TaskFailed: mongodb_curate: ledger locked" },
     ]);
