@@ -243,9 +243,13 @@ export function derive(a: Assumptions): Derived {
   const initialShardSeconds = Math.min(rec.timeoutSeconds, initialReconcileWork / executions / shards);
   const initialSecondsPerRun = initialShardSeconds * shards;
   const dailyDeviceDays = sum((c) => Math.min(c.dailyDocs, active));
+  // The increment (documents inserted since the last run) is read to find the touched days:
+  // shard 0 reads all of it, each other shard its devices' share (ADR 0025), 2 − 1/N in all.
+  const incrementSeconds =
+    ((sum((c) => c.dailyDocs) / runsPerDay) * (2 - 1 / shards)) / v(a.reconcileIncrementDocsPerSecond);
   const perRunShardSeconds = Math.min(
     rec.timeoutSeconds,
-    ((dailyDeviceDays / runsPerDay) * perDeviceDay) / shards,
+    ((dailyDeviceDays / runsPerDay) * perDeviceDay + incrementSeconds) / shards,
   );
   const perRunReconcile = perRunShardSeconds * shards;
   const behind = Math.max(0, initialReconcileWork - initialSecondsPerRun * executions);

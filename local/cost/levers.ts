@@ -319,6 +319,15 @@ export const SENSITIVITIES: readonly Sensitivity[] = [
     scale: (i, f) => changed(i, { growthFactor: scaled(i.assumptions.growthFactor, f) }),
   },
   {
+    id: "reconcile-rates",
+    what: "reconcile's seconds per device-day and increment read rate",
+    scale: (i, f) =>
+      changed(i, {
+        reconcileSecondsPerDeviceDay: scaled(i.assumptions.reconcileSecondsPerDeviceDay, f),
+        reconcileIncrementDocsPerSecond: scaled(i.assumptions.reconcileIncrementDocsPerSecond, 1 / f),
+      }),
+  },
+  {
     id: "window-overhead",
     what: "the worker's seconds per window",
     scale: (i, f) => changed(i, { windowSeconds: scaled(i.assumptions.windowSeconds, f) }),

@@ -50,7 +50,10 @@ export async function newestObjectId(db: Db, entry: CollectionEntry): Promise<st
 
 /**
  * Documents of `entry` inserted since `watermark` (hex ObjectId), by device and day. `known` are
- * the ddc devices, `planned` those of them with a `last_log_date`.
+ * the ddc devices, `planned` those of them with a `last_log_date`. With `devices`, only their
+ * documents are read (a reconcile shard's, ADR 0025: the server filters, so each shard receives
+ * its share of the increment instead of all of it), and the next watermark is the collection's
+ * newest id taken before the read, so a shard whose devices were quiet still moves on.
  */
 export async function sourceChanges(
   db: Db,
@@ -58,6 +61,7 @@ export async function sourceChanges(
   watermark: string,
   known: ReadonlySet<number>,
   planned: ReadonlySet<number>,
+  devices?: readonly number[],
 ): Promise<SourceChanges> {
   const ts = entry.sourceTimestampField;
   const since = ObjectId.createFromTime(
@@ -68,11 +72,18 @@ export async function sourceChanges(
   const unknownDevice: Stray[] = [];
   const unplanned: Stray[] = [];
   let newest = watermark;
+  if (devices) {
+    const before = await newestObjectId(db, entry);
+    if (before && before > newest) newest = before;
+  }
   let documents = 0;
   const reach = lookBehindMs(entry);
+  const filter = devices
+    ? { _id: { $gte: since }, idDevice: { $in: [...devices] } }
+    : { _id: { $gte: since } };
   const cursor = db
     .collection(entry.name)
-    .find({ _id: { $gte: since } }, { projection: { _id: 1, idDevice: 1, [ts]: 1 }, batchSize: 5000 });
+    .find(filter, { projection: { _id: 1, idDevice: 1, [ts]: 1 }, batchSize: 5000 });
   for await (const doc of cursor as AsyncIterable<Document>) {
     documents++;
     const hex = (doc._id as ObjectId).toHexString();

@@ -90,6 +90,8 @@ export interface ReconcileReport {
   readonly windowsReplayed: number;
   readonly documentsQuarantinedByRepair: number;
   readonly queriesRun: number;
+  /** Documents an incremental run read to find the touched days (a shard: its share). */
+  readonly incrementRead: number;
 }
 
 const DEFAULT_CONCURRENCY = 4;
@@ -245,6 +247,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   const knownIds = allDevices.map((d) => d.idDevice);
   const known = new Set(knownIds);
   const plannedIds = new Set(allDevices.flatMap((d) => (d.lastLogDate ? [d.idDevice] : [])));
+  const shardDevices = knownIds.filter((d) => inShard(shard, d));
   // The shard's planned devices: every device this run checks.
   const lastLogDates = new Map(
     allDevices.flatMap((d) =>
@@ -274,6 +277,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   const findings: Finding[] = [];
   let daysChecked = 0;
   let queriesRun = 0;
+  let incrementRead = 0;
   let stopped: ResumePoint | null = null;
 
   for (const [index, entry] of entries.entries()) {
@@ -290,9 +294,17 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
       for (const d of lastLogDates.keys()) scope.set(d, null);
       if (!resuming) strays = await allStrays(source, entry, [...lastLogDates.keys()], knownIds, shard);
     } else {
-      const changes = shardChanges(await sourceChanges(source, entry, watermark, known, plannedIds), shard);
+      // Shard 0 reads the whole increment (documents of no ddc device are its); the others only
+      // their devices'.
+      const own = shard.index === 0 ? undefined : shardDevices;
+      const changes = shardChanges(
+        await sourceChanges(source, entry, watermark, known, plannedIds, own),
+        shard,
+      );
+      incrementRead += changes.documents;
       if (!resuming) mark = changes.watermark ?? null;
       for (const [d, days] of changes.days) for (const day of days) addDay(scope, d, day);
+      // Only the shard's devices are checked (`ids` below); other shards' days are theirs.
       for (const k of [...touched, ...again, ...open])
         if (k.collection === entry.name && inShard(shard, k.idDevice)) addDay(scope, k.idDevice, k.day);
       if (entry.updatedField)
@@ -409,5 +421,6 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     windowsReplayed: repaired.windowsReplayed,
     documentsQuarantinedByRepair: repaired.documentsQuarantined,
     queriesRun,
+    incrementRead,
   };
 }

@@ -232,13 +232,6 @@ async function run(action: "execute" | "rollback", failAt?: StepName, wrap?: (c:
 describe("cutover", () => {
   it("plans without changing anything: the differences named, the side it is on", async () => {
     const before = await state();
-    console.log(
-      "DEBUG",
-      behind,
-      gone,
-      JSON.stringify(before.bookmarks.filter((b) => b.idDevice <= 1002)),
-      JSON.stringify((await prodDdc.query("SELECT id, last_log_date FROM device ORDER BY id")).rows),
-    );
     const logged = (await readLog(support, "test")).length;
     const { ctx, plan: p } = await plan("execute");
     ctx.deployment.close();

@@ -444,6 +444,21 @@ describe("reconcile on the local stack", () => {
     );
     expect(sharded.reconcile?.inFlight).toBe(0);
 
+    const events = collection("events");
+    const ts = events.sourceTimestampField;
+    const src = targets.mongo.collection<Document>(events.name);
+    const [device] = (await src.distinct("idDevice", { idDevice: { $ne: 4_242 } })).filter(
+      (d): d is number => typeof d === "number",
+    );
+    if (device === undefined) throw new Error("no events device");
+    // A difference of one device (curated holds a document the source no longer has): its shard's
+    // alone, in the full passes and, checked again, in the incremental ones.
+    const deleted = await src.findOneAndDelete(
+      { idDevice: device, [ts]: { $lt: await bookmark(events.name, device) } },
+      { sort: { [ts]: 1 } },
+    );
+    if (!deleted) throw new Error(`no events document of device ${device} below its bookmark`);
+
     // Three shards, one after another: together exactly the findings of one whole pass, each
     // finding in the shard of its device, documents of no device in shard 0.
     const key = (f: Finding) => `${f.cause}|${f.collection}|${f.idDevice}|${f.day}|${f.count}`;
@@ -490,16 +505,14 @@ describe("reconcile on the local stack", () => {
 
     // A late arrival: the next scheduled reconcile of its device's shard names it, incrementally;
     // the other shards' see nothing new.
-    const events = collection("events");
-    const ts = events.sourceTimestampField;
-    const src = targets.mongo.collection<Document>(events.name);
-    const [device] = (await src.distinct("idDevice", { idDevice: { $ne: 4_242 } })).filter(
-      (d): d is number => typeof d === "number",
+    // The newest below the bookmark: a day other than the deleted document's.
+    const model = await src.findOne(
+      { idDevice: device, [ts]: { $lt: await bookmark(events.name, device) } },
+      { sort: { [ts]: -1 } },
     );
-    if (device === undefined) throw new Error("no events device");
-    const model = await src.findOne({ idDevice: device, [ts]: { $lt: await bookmark(events.name, device) } });
     if (!model) throw new Error(`no events document of device ${device} below its bookmark`);
     const lateAt = new Date((model[ts] as Date).getTime() + 1000);
+    expect(dayOf(lateAt)).not.toBe(dayOf(deleted[ts] as Date));
     await src.insertOne({ ...model, _id: new ObjectId(), [ts]: lateAt });
     const next = [];
     for (const shard of shards) next.push(await check("auto", false, { shard }));
@@ -510,6 +523,13 @@ describe("reconcile on the local stack", () => {
     const wholeNext = await check("auto");
     expect(wholeNext.mode).toBe("incremental");
     expect(next.reduce((n, p) => n + p.daysChecked, 0)).toBe(wholeNext.daysChecked);
+    // Shard 0 reads the whole increment (documents of no device are its); the others, filtered by
+    // the server, only their devices' documents: together at most the increment once more.
+    expect(wholeNext.incrementRead).toBeGreaterThan(0);
+    expect(next[0]?.incrementRead).toBe(wholeNext.incrementRead);
+    expect(next.slice(1).reduce((n, p) => n + p.incrementRead, 0)).toBeLessThanOrEqual(
+      wholeNext.incrementRead,
+    );
     expect(
       next
         .flatMap((p) => p.findings)

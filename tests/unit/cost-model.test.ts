@@ -153,6 +153,11 @@ describe("reconcile's shards", () => {
     patch(prod, {
       reconcile: { ...prod.assumptions.reconcile, value: { ...prod.assumptions.reconcile.value, shards } },
     });
+  /** The shards as if the increment took no time to read. */
+  const noIncrement = (shards: number) =>
+    patch(withShards(shards), {
+      reconcileIncrementDocsPerSecond: { ...prod.assumptions.reconcileIncrementDocsPerSecond, value: 1e15 },
+    });
   const timeout = prod.assumptions.reconcile.value.timeoutSeconds;
 
   it("do the first full pass's work side by side: the same function seconds, fewer runs behind", () => {
@@ -182,11 +187,21 @@ describe("reconcile's shards", () => {
     const eight = lineOf(withShards(8), "monthly", "sfn.transitions");
     const runs = costReport(prod).derived.runsPerMonth;
     expect((eight.quantity - one.quantity) * 1000).toBeCloseTo(runs * 7, 6);
-    // A day's reconcile work is the same split eight ways.
-    expect(lineOf(withShards(8), "monthly", "lambda.steps").quantity).toBeCloseTo(
-      lineOf(withShards(1), "monthly", "lambda.steps").quantity,
+    // Without the increment to read, a day's reconcile work is the same split eight ways.
+    expect(lineOf(noIncrement(8), "monthly", "lambda.steps").quantity).toBeCloseTo(
+      lineOf(noIncrement(1), "monthly", "lambda.steps").quantity,
       6,
     );
+  });
+
+  it("read the increment once in shard 0 and once more split among the others (2 − 1/N)", () => {
+    const perRun = (inputs: typeof prod) => costReport(inputs).derived.reconcile.perRunSeconds;
+    const once = perRun(withShards(1)) - perRun(noIncrement(1));
+    expect(once).toBeGreaterThan(0);
+    for (const shards of [2, 8, 50]) {
+      const increment = perRun(withShards(shards)) - perRun(noIncrement(shards));
+      expect(increment).toBeCloseTo(once * (2 - 1 / shards), 6);
+    }
   });
 });
 
