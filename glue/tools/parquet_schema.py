@@ -1,9 +1,10 @@
 """Describe Parquet files as JSON, read by pyarrow: the TypeScript tests' independent reader.
 
-The pipeline writes Parquet with @dsnp/parquetjs; checking those files with the same library that
-wrote them would prove little. Arrow is what Spark, Athena-adjacent tools and analysts read with,
-so the TS tests run this CLI on their output and compare types, nullability, data page version
-(V1 is required by some Arrow/Spark readers, see docs/design.md §4) and values.
+The pipeline writes Parquet with its own encoder (pipeline/lake/parquet/); checking those files
+with the same code that wrote them would prove little. Arrow is what Spark, Athena-adjacent tools
+and analysts read with, so the TS tests run this CLI on their output and compare types,
+nullability, data page version (V1 is required by some Arrow/Spark readers, see docs/design.md
+§4), statistics and values.
 
 Usage: python glue/tools/parquet_schema.py [--all-rows] FILE...
 Prints one JSON object per file, one per line (JSON Lines), in argument order.
@@ -225,6 +226,9 @@ def describe(path: str, all_rows: bool = False) -> dict[str, Any]:
                     "has_dictionary_page": chunk.has_dictionary_page if chunk else False,
                     # Row group 0; "data_page_versions" at file level covers every chunk.
                     "data_page_version": chunk_versions[0] if chunk_versions else None,
+                    "statistics": [
+                        _statistics(meta.row_group(i).column(j)) for i in range(meta.num_row_groups)
+                    ],
                 }
             )
 
@@ -254,6 +258,18 @@ def describe(path: str, all_rows: bool = False) -> dict[str, Any]:
         "columns": columns,
         "leaves": leaves,
         "rows": rows_as_json(table),
+    }
+
+
+def _statistics(chunk: pq.ColumnChunkMetaData) -> dict[str, Any] | None:
+    """A chunk's statistics as the reader understood them: null count, and min/max where written."""
+    stats = chunk.statistics
+    if stats is None:
+        return None
+    return {
+        "null_count": stats.null_count if stats.has_null_count else None,
+        "min": to_json_value(stats.min) if stats.has_min_max else None,
+        "max": to_json_value(stats.max) if stats.has_min_max else None,
     }
 
 

@@ -1,33 +1,29 @@
 /**
- * Writer settings every Parquet file of the lake shares, and a writer bound to a registry entry.
- * The worker (streaming to S3) and tests both open writers here, so the files they make agree.
+ * Writer settings every Parquet file of the lake shares, and a writer bound to a registry entry
+ * that writes a local file. The worker (streaming to S3) and tests both use these settings, so the
+ * files they make agree.
  */
-import { ParquetWriter } from "@dsnp/parquetjs";
-import { parquetSchemaOf } from "../schema/parquet.js";
+import { open } from "node:fs/promises";
 import type { RegistryEntry } from "../schema/registry.js";
 import type { LakeRow } from "../schema/validate.js";
-import { installFlatShred } from "./flat-shred.js";
-
-// Before any writer opens: parquetjs then shreds the lake's flat rows the fast way (flat-shred.ts).
-installFlatShred();
+import { ParquetEncoder } from "./parquet/writer.js";
 
 /**
- * Rows buffered per row group: the writer's memory is bounded by this, not by the window size.
- * Data page V1 because Spark's and Arrow's vectorised readers handle it best from this writer.
- * No page index: parquetjs keeps every row group's index in memory until the footer (about half
- * of its per-row-group growth, measured by scripts/bench/parquet-memory.ts), and the curate job
- * reads raw files whole, so the index would never skip a page.
+ * Rows per row group: the writer's memory is bounded by this (and by {@link ROW_GROUP_BYTES}),
+ * not by the window size.
  */
-export const PARQUET_WRITER_OPTIONS: Readonly<ParquetWriterOptions> = {
-  rowGroupSize: 10_000,
-  useDataPageV2: false,
-  pageIndex: false,
-};
+export const PARQUET_WRITER_OPTIONS = { rowGroupSize: 10_000 } as const;
+
+/**
+ * Estimated bytes of row data per row group at most. Rows differ by three orders of magnitude
+ * (a 100-byte event, a 6 KB request, a document with a huge payload): a row count alone would let
+ * a row group of wide rows hold tens of megabytes, times the worker's concurrent devices.
+ */
+export const ROW_GROUP_BYTES = 4 * 1024 * 1024;
 
 export interface ParquetWriterOptions {
   readonly rowGroupSize: number;
-  readonly useDataPageV2: boolean;
-  readonly pageIndex: boolean;
+  readonly rowGroupBytes: number;
 }
 
 export interface LakeParquetWriter {
@@ -40,9 +36,28 @@ export async function openParquetFile(
   path: string,
   options: Partial<ParquetWriterOptions> = {},
 ): Promise<LakeParquetWriter> {
-  const writer = await ParquetWriter.openFile(parquetSchemaOf(entry), path, {
-    ...PARQUET_WRITER_OPTIONS,
-    ...options,
+  const encoder = new ParquetEncoder(entry, {
+    rowGroupSize: options.rowGroupSize ?? PARQUET_WRITER_OPTIONS.rowGroupSize,
+    rowGroupBytes: options.rowGroupBytes ?? ROW_GROUP_BYTES,
   });
-  return { append: (row) => writer.appendRow(row), close: () => writer.close() };
+  const file = await open(path, "w");
+  try {
+    await file.write(encoder.start());
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  return {
+    async append(row) {
+      const group = encoder.append(row);
+      if (group) await file.write(group);
+    },
+    async close() {
+      try {
+        for (const part of encoder.finish()) await file.write(part);
+      } finally {
+        await file.close();
+      }
+    },
+  };
 }

@@ -1,17 +1,14 @@
 /**
- * Rows → one Parquet object in the lake, streamed: parquetjs encodes a row group at a time into a
- * pipe that the object store uploads from, so memory is bounded by the row group (and the store's
- * part buffers), never by the number of rows. An object that stays under SMALL_OBJECT_BYTES is
- * held and stored whole in one request instead.
+ * Rows → one Parquet object in the lake, streamed: the lake's encoder (parquet/writer.ts) yields
+ * a row group at a time into a pipe that the object store uploads from, so memory is bounded by
+ * the row group (and the store's part buffers), never by the number of rows. An object that
+ * stays under SMALL_OBJECT_BYTES is held and stored whole in one request instead.
  *
  * All or nothing: when the rows, the encoding, the upload or the caller's signal fail, the store
  * removes what it had (S3 aborts the multipart upload, the folder store its temp file) before the
  * error reaches the caller, so a retry starts from a clean key.
  */
 import { PassThrough } from "node:stream";
-import { ParquetWriter } from "@dsnp/parquetjs";
-import type { WriteStreamMinimal } from "@dsnp/parquetjs/dist/lib/util.js";
-import { parquetSchemaOf } from "../schema/parquet.js";
 import type { RegistryEntry } from "../schema/registry.js";
 import type { LakeRow } from "../schema/validate.js";
 import {
@@ -22,18 +19,11 @@ import {
   ParquetObjectWriteError,
 } from "./errors.js";
 import { assertValidKey, type ObjectInfo, type ObjectStore } from "./object-store.js";
-// parquet-file.ts also installs the flat-row shred (flat-shred.ts) before any writer opens.
-import { PARQUET_WRITER_OPTIONS } from "./parquet-file.js";
+import { ParquetEncoder } from "./parquet/writer.js";
+import { PARQUET_WRITER_OPTIONS, ROW_GROUP_BYTES } from "./parquet-file.js";
 
 /** IANA media type of Parquet (registered 2024), recorded on S3 objects. */
 export const PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet";
-
-/**
- * Estimated bytes of row data per row group at most. Rows differ by three orders of magnitude
- * (a 100-byte event, a 6 KB request, a document with a huge payload): a row count alone would let
- * a row group of wide rows hold tens of megabytes, times the worker's concurrent devices.
- */
-export const ROW_GROUP_BYTES = 4 * 1024 * 1024;
 
 /**
  * Objects up to this size are stored whole in one request (S3: one PUT) once complete; larger
@@ -126,45 +116,23 @@ export async function writeParquetObject(
     );
     upload.catch(noop); // awaited below; this only keeps a rejection during the row loop handled
   };
-  // The writer first: its constructor writes the 4-byte header without awaiting it, so the header
-  // must go into the sink before anything (a failing upload) can fail it.
   const sink = new UploadSink(startUpload, options.smallObjectBytes ?? SMALL_OBJECT_BYTES);
-  let writer: ParquetWriter;
-  try {
-    writer = await ParquetWriter.openStream(parquetSchemaOf(entry), sink as unknown as WriteStreamMinimal, {
-      ...PARQUET_WRITER_OPTIONS,
-      rowGroupSize,
-    });
-  } catch (error) {
-    await closeQuietly(source);
-    throw failureOf(error, context, 0, signal);
-  }
-
+  const encoder = new ParquetEncoder(entry, { rowGroupSize, rowGroupBytes });
   let written = 0;
-  let groupRows = 0;
-  let groupBytes = 0;
   try {
-    const envelope = writer.envelopeWriter;
+    await sink.put(encoder.start());
     while (!next.done) {
       if (sink.failure) throw sink.failure;
       signal?.throwIfAborted();
-      groupRows++;
-      groupBytes += estimatedRowBytes(next.value);
-      const full = groupRows >= rowGroupSize || groupBytes >= rowGroupBytes;
-      // parquetjs ends a row group when it holds `rowGroupSize` rows: lower it for this row.
-      if (full) writer.setRowGroupSize(groupRows);
-      // Resolves at once for most rows; at a row-group boundary it waits until the encoded group
-      // is accepted by the pipe, which waits for the store: backpressure reaches the row source.
-      await writer.appendRow(next.value);
-      if (full) {
-        writer.setRowGroupSize(rowGroupSize);
-        groupRows = 0;
-        groupBytes = 0;
-      }
+      const group = encoder.append(next.value);
+      // At a row-group boundary wait until the pipe accepts the group, which waits for the
+      // store: backpressure reaches the row source.
+      if (group) await sink.put(group);
       written++;
       next = await source.next();
     }
-    await writer.close(); // last row group and footer, then ends the pipe
+    for (const part of encoder.finish()) await sink.put(part);
+    await sink.close();
     const small = sink.whole();
     let bytes: number;
     if (small) {
@@ -174,10 +142,9 @@ export async function writeParquetObject(
     } else {
       ({ bytes } = await (upload as Promise<ObjectInfo>));
     }
-    const inFooter = Number(envelope?.rowCount.valueOf() ?? -1);
-    if (inFooter !== written) {
+    if (encoder.rows !== written) {
       throw new ParquetObjectWriteError(
-        `${key}: footer says ${inFooter} rows, ${written} were appended`,
+        `${key}: encoded ${encoder.rows} rows, ${written} were appended`,
         context,
       );
     }
@@ -234,15 +201,13 @@ async function closeQuietly(source: AsyncIterator<unknown>): Promise<void> {
 }
 
 /**
- * The stream parquetjs writes into (`write`/`end` with callbacks, which it awaits). It holds the
- * first `holdBytes` of the object; past that it starts the upload with what it held and feeds it
- * from then on, so memory stays bounded by a row group while small objects (most windows of an
- * operations run) skip the streaming machinery.
+ * Where the encoder's bytes go. It holds the first `holdBytes` of the object; past that it starts
+ * the upload with what it held and feeds it from then on, so memory stays bounded by a row group
+ * while small objects (most windows of an operations run) skip the streaming machinery.
  *
- * Why not hand parquetjs a PassThrough itself: once the readable side is full, a write's callback
- * waits for the consumer, and if the upload fails then, destroying the PassThrough never calls
- * that callback (Node 20), so the writer would wait forever. This sink calls every pending callback
- * with the failure.
+ * Why not await a PassThrough's own callbacks: once its readable side is full, a write waits for
+ * the consumer, and if the upload fails then, destroying the PassThrough never calls back (Node
+ * 20), so the write would wait forever. Every wait here is also released by `fail`.
  */
 class UploadSink {
   readonly #start: (body: PassThrough) => void;
@@ -251,7 +216,7 @@ class UploadSink {
   #heldBytes = 0;
   #readable: PassThrough | undefined;
   #failure: Error | undefined;
-  readonly #pending = new Set<(error?: Error | null) => void>();
+  readonly #waiting = new Set<(error?: Error) => void>();
 
   constructor(start: (body: PassThrough) => void, holdBytes: number) {
     this.#start = start;
@@ -262,46 +227,40 @@ class UploadSink {
     return this.#failure;
   }
 
-  /** The whole object, when it never outgrew what the sink holds (after `end`); else null. */
+  /** The whole object, when it never outgrew what the sink holds (after `close`); else null. */
   whole(): Buffer | null {
     return this.#readable ? null : Buffer.concat(this.#held, this.#heldBytes);
   }
 
-  write(chunk: Buffer, callback: (error?: Error | null) => void): boolean {
-    if (this.#failure) {
-      process.nextTick(callback, this.#failure);
-      return false;
-    }
-    if (!this.#readable) {
+  /** Add bytes; resolves once the pipe has room again (at once while the object is held). */
+  async put(chunk: Buffer): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    let readable = this.#readable;
+    if (!readable) {
       this.#held.push(chunk);
       this.#heldBytes += chunk.byteLength;
-      if (this.#heldBytes < this.#holdBytes) {
-        process.nextTick(callback);
-        return true;
-      }
-      // Outgrown: upload what was held, this chunk last, then stream.
-      const readable = new PassThrough();
+      if (this.#heldBytes < this.#holdBytes) return;
+      // Outgrown: upload what was held, then stream.
+      readable = new PassThrough();
       this.#readable = readable;
       const held = this.#held;
       this.#held = [];
       this.#heldBytes = 0;
       this.#start(readable);
-      for (const part of held.slice(0, -1)) readable.write(part);
-      return readable.write(held.at(-1) as Buffer, this.#track(callback));
+      let room = true;
+      for (const part of held) room = readable.write(part);
+      if (!room) await this.#wait((done) => readable?.once("drain", () => done()));
+      return;
     }
-    return this.#readable.write(chunk, this.#track(callback));
+    if (!readable.write(chunk)) await this.#wait((done) => readable.once("drain", () => done()));
   }
 
-  end(callback: (error?: Error | null) => void): void {
-    if (this.#failure) {
-      process.nextTick(callback, this.#failure);
-      return;
-    }
-    if (!this.#readable) {
-      process.nextTick(callback);
-      return;
-    }
-    this.#readable.end(this.#track(callback));
+  /** No more bytes: resolves when the upload has taken them all. */
+  async close(): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const readable = this.#readable;
+    if (!readable) return;
+    await this.#wait((done) => readable.end(() => done()));
   }
 
   /** Destroy the pipe with `error` (the store then discards the object) and release waiters. */
@@ -311,24 +270,22 @@ class UploadSink {
     this.#failure = failure;
     this.#held = [];
     this.#readable?.destroy(failure);
-    // Writes that went through have their success callbacks queued already (process.nextTick) and
-    // must get them: parquetjs never awaits its header write, so failing that one would be an
-    // unhandled rejection. What is still pending after them is stuck behind the failed consumer.
-    setImmediate(() => {
-      for (const callback of [...this.#pending]) callback(failure);
-    });
+    for (const release of [...this.#waiting]) release(failure);
   }
 
-  #track(callback: (error?: Error | null) => void): (error?: Error | null) => void {
-    let settled = false;
-    const once = (error?: Error | null) => {
-      if (settled) return;
-      settled = true;
-      this.#pending.delete(once);
-      callback(error);
-    };
-    this.#pending.add(once);
-    return once;
+  #wait(start: (done: () => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const release = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        this.#waiting.delete(release);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.#waiting.add(release);
+      start(() => release(this.#failure));
+    });
   }
 }
 

@@ -4,16 +4,22 @@
  */
 import type { ColumnType } from "./columns.js";
 
-/** @dsnp/parquetjs field type. JSON travels as UTF8: every reader (Spark, Athena, pyarrow) reads it as text. */
+/** A Parquet column's physical type and, where it has one, its converted (logical) type. */
+export interface ParquetType {
+  readonly physical: "BOOLEAN" | "INT32" | "INT64" | "DOUBLE" | "BYTE_ARRAY";
+  readonly converted?: "UTF8" | "TIMESTAMP_MILLIS";
+}
+
+/** Parquet type. JSON travels as UTF8 text: every reader (Spark, Athena, pyarrow) reads it so. */
 export const PARQUET_TYPE = {
-  string: "UTF8",
-  json: "UTF8",
-  int32: "INT32",
-  int64: "INT64",
-  float64: "DOUBLE",
-  boolean: "BOOLEAN",
-  timestamp: "TIMESTAMP_MILLIS",
-} as const satisfies Record<ColumnType, string>;
+  string: { physical: "BYTE_ARRAY", converted: "UTF8" },
+  json: { physical: "BYTE_ARRAY", converted: "UTF8" },
+  int32: { physical: "INT32" },
+  int64: { physical: "INT64" },
+  float64: { physical: "DOUBLE" },
+  boolean: { physical: "BOOLEAN" },
+  timestamp: { physical: "INT64", converted: "TIMESTAMP_MILLIS" },
+} as const satisfies Record<ColumnType, ParquetType>;
 
 /** Glue Data Catalog (Hive) column type, as Athena reads it. */
 export const GLUE_TYPE = {

@@ -1,9 +1,9 @@
 /**
  * Benchmark (not a test), issue 17's encode target: Parquet encoders on the same rows, per
- * collection shape. Our writer (`writeParquetObject`, parquetjs), DuckDB as the reference, and
- * candidates that could replace parquetjs behind the same interface: apache-arrow + parquet-wasm
- * (arrow-rs compiled to WebAssembly; with and without dictionary encoding) and DuckDB itself
- * (rows appended from JS). Decision and figures: docs/adr/0019-parquet-encoder.md.
+ * collection shape. Our writer (`writeParquetObject`: pipeline/lake/parquet/), DuckDB as the
+ * reference, and candidates behind the same interface: apache-arrow + parquet-wasm (arrow-rs
+ * compiled to WebAssembly; with and without dictionary encoding) and DuckDB itself (rows appended
+ * from JS). Decisions and figures: docs/adr/0019-parquet-encoder.md, 0026-columnar-encoder.md.
  *
  * Per shape and encoder, each run in its own child process (peak RSS is per process):
  * - rows/s with the rows already in memory, after an untimed warm-up write: wall and CPU time,
@@ -34,6 +34,7 @@ import {
   type Encoder,
   type Mode,
   measure,
+  OURS,
 } from "./encoders/measure.js";
 
 const ROOT = process.env.ENCODERS_BENCH_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -394,6 +395,7 @@ async function main(): Promise<void> {
     platform: `${process.platform}/${process.arch}`,
     cpus: (await import("node:os")).availableParallelism(),
     repeat,
+    ours: OURS,
     uptime: (await readFile("/proc/loadavg", "utf8").catch(() => "")).trim(),
     shapes: SHAPES,
     seed: SEED,

@@ -186,16 +186,24 @@ describe("derived target schemas", () => {
     ]);
   });
 
-  it("derives the Parquet schema with matching optionality and SNAPPY", () => {
+  it("derives the Parquet schema with matching optionality, types and statistics", () => {
     const schema = parquetSchemaOf(alarm);
-    expect(schema.fields.active_ts).toMatchObject({
-      originalType: "TIMESTAMP_MILLIS",
-      repetitionType: "REQUIRED",
-      compression: "SNAPPY",
+    const byName = new Map(schema.map((c) => [c.name, c]));
+    expect(byName.get("active_ts")).toMatchObject({
+      physical: "INT64",
+      converted: "TIMESTAMP_MILLIS",
+      repetition: "REQUIRED",
+      statistics: true,
     });
-    expect(schema.fields.reset_ts?.repetitionType).toBe("OPTIONAL");
-    expect(schema.fields.id_device?.primitiveType).toBe("INT64");
-    expect(Object.keys(schema.fields)).toEqual(alarm.columns.map((c) => c.name));
+    expect(byName.get("reset_ts")?.repetition).toBe("OPTIONAL");
+    expect(byName.get("id_device")).toMatchObject({ physical: "INT64", statistics: true });
+    expect(byName.get("id_device")?.converted).toBeUndefined();
+    expect(byName.get("payload")).toMatchObject({
+      physical: "BYTE_ARRAY",
+      converted: "UTF8",
+      statistics: false,
+    });
+    expect(schema.map((c) => c.name)).toEqual(alarm.columns.map((c) => c.name));
   });
 
   it("derives Iceberg fields with ids, required flags and timestamptz", () => {

@@ -21,12 +21,8 @@ import {
   writeParquet,
 } from "parquet-wasm";
 import type { ObjectInfo, ObjectStore } from "../../../pipeline/lake/object-store.js";
-import { PARQUET_WRITER_OPTIONS } from "../../../pipeline/lake/parquet-file.js";
-import {
-  PARQUET_CONTENT_TYPE,
-  ROW_GROUP_BYTES,
-  SMALL_OBJECT_BYTES,
-} from "../../../pipeline/lake/parquet-object.js";
+import { PARQUET_WRITER_OPTIONS, ROW_GROUP_BYTES } from "../../../pipeline/lake/parquet-file.js";
+import { PARQUET_CONTENT_TYPE, SMALL_OBJECT_BYTES } from "../../../pipeline/lake/parquet-object.js";
 import type { LakeRow, RegistryEntry } from "../../../pipeline/schema/index.js";
 import { NO_STATISTICS } from "../../../pipeline/schema/parquet.js";
 import { arrowSchemaOf, recordBatchOf } from "./arrow-rows.js";
