@@ -166,3 +166,33 @@ def test_timestamps_keep_their_precision_and_become_utc(tmp_path: Path) -> None:
         {"ns": "2024-02-29T23:59:59.123456789Z", "us": "1970-01-01T00:00:00.000000Z", "nan": "nan"},
         {"ns": None, "us": "1970-01-01T00:00:00.000001Z", "nan": 1.5},
     ]
+
+
+def test_statistics_per_row_group_as_physical_values(tmp_path: Path) -> None:
+    path = tmp_path / "stats.parquet"
+    ns = pa.array([1_709_251_199_123_456_789, None, -5], pa.timestamp("ns", tz="UTC"))
+    pq.write_table(
+        pa.table(
+            {"ns": ns, "n": [3, None, -7], "s": ["b", "a", None], "none": pa.nulls(3, pa.int32())}
+        ),
+        path,
+        row_group_size=2,
+        write_statistics=["ns", "n", "none"],
+    )
+
+    [doc] = _run(path)
+    stats = {leaf["path"]: leaf["statistics"] for leaf in doc["leaves"]}
+
+    assert stats["ns"] == [
+        {"null_count": 1, "min": 1_709_251_199_123_456_789, "max": 1_709_251_199_123_456_789},
+        {"null_count": 0, "min": -5, "max": -5},
+    ]
+    assert stats["n"] == [
+        {"null_count": 1, "min": 3, "max": 3},
+        {"null_count": 0, "min": -7, "max": -7},
+    ]
+    assert stats["s"] == [None, None]  # statistics not written for this column
+    assert stats["none"] == [
+        {"null_count": 2, "min": None, "max": None},
+        {"null_count": 1, "min": None, "max": None},
+    ]

@@ -262,14 +262,15 @@ def describe(path: str, all_rows: bool = False) -> dict[str, Any]:
 
 
 def _statistics(chunk: pq.ColumnChunkMetaData) -> dict[str, Any] | None:
-    """A chunk's statistics as the reader understood them: null count, and min/max where written."""
+    """A chunk's statistics as the reader understood them: null count, and min/max where written,
+    as physical values (a time as its integer in the column's unit: any precision survives)."""
     stats = chunk.statistics
     if stats is None:
         return None
     return {
         "null_count": stats.null_count if stats.has_null_count else None,
-        "min": to_json_value(stats.min) if stats.has_min_max else None,
-        "max": to_json_value(stats.max) if stats.has_min_max else None,
+        "min": to_json_value(stats.min_raw) if stats.has_min_max else None,
+        "max": to_json_value(stats.max_raw) if stats.has_min_max else None,
     }
 
 
