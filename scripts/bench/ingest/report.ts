@@ -168,7 +168,7 @@ export function limits(r: CollectionResult): string {
     ["first-pass probes (edges of the device; untimed scan if one is untimed)", s.ms.probe],
     ["window fetch (FerretDB + wire)", s.ms.fetch],
     ["BSON decode", s.ms.decode],
-    ["extractWindow (validate, pivot, parquetjs encode)", s.ms.extract],
+    ["extractWindow (validate, pivot, Parquet encode)", s.ms.extract],
     ["file write", s.ms.write],
     ["ledger commits", s.ms.commit],
   ];

@@ -235,12 +235,14 @@ function heapLimit(m: MemorySample): string {
 }
 
 const ENCODE_LIMIT =
-  "our writer (parquetjs) shreds and encodes value by value in JavaScript on the one JS thread; DuckDB " +
-  "encodes columns in C++. Moves with a columnar encoder (the encoder bench's candidates)";
+  "our encoder (pipeline/lake/parquet/, ADR 0026) runs on the one JS thread, about half of its CPU in " +
+  "SNAPPY compression in JavaScript (snappyjs), and takes rows one by one from an async source; DuckDB " +
+  "encodes columns in C++ from its own tables. Moves with a native codec (ZSTD through node:zlib " +
+  "compressed the same bytes in about half the time, ADR 0026) or rows handed over in batches";
 
 const BYTES_LIMIT =
-  "pyarrow's dictionary and run-length encodings (repeated values, mostly-null columns) that our writer " +
-  "does not use. Moves with dictionary encoding in the writer";
+  "a dictionary our encoder declined where pyarrow kept one (a chunk whose first 1,024 values are more " +
+  "than half distinct, or one past 65,536 entries or 1 MiB: pipeline/lake/parquet/column.ts)";
 
 function ingestRows(ingest: IngestBenchJson, encode: EncodeFigures | undefined): SummaryRow[] {
   const rows: SummaryRow[] = [];

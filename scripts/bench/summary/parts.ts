@@ -81,7 +81,7 @@ export type CuratePart = z.infer<typeof CuratePart>;
 /**
  * `.local/bench/encoders.json` (scripts/bench/encoders.ts): one summary row per shape and
  * encoder; DuckDB's rows are the reference. `ours`, when the file names it, is the encoder the
- * worker uses; otherwise parquetjs, the worker's writer when this summary was written.
+ * worker uses; a file without it predates ADR 0026 and its worker wrote with parquetjs.
  */
 export const EncodersPart = z.object({
   finished: z.string().optional(),
