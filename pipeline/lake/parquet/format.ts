@@ -11,7 +11,7 @@ export const Repetition = { REQUIRED: 0, OPTIONAL: 1 } as const;
 
 export const ConvertedType = { UTF8: 0, TIMESTAMP_MILLIS: 9 } as const;
 
-export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, RLE_DICTIONARY: 8 } as const;
+export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3 } as const;
 
 export const Codec = { SNAPPY: 1 } as const;
 

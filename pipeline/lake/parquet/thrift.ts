@@ -1,6 +1,6 @@
 /**
  * Thrift's compact protocol, the encoding of every Parquet page header and footer: just the part
- * the lake's writer needs (structs of i32, i64, binary, bool, lists), written straight into a
+ * the lake's writer needs (structs of i32, i64, binary, lists), written straight into a
  * growing buffer. Field ids and types come from parquet.thrift (format.ts).
  *
  * Integers are JS numbers: every count and offset the writer records stays far below 2^53.
@@ -8,8 +8,6 @@
 
 /** Compact-protocol type ids of a field header or a list's elements. */
 const CompactType = {
-  BooleanTrue: 1,
-  BooleanFalse: 2,
   I32: 5,
   I64: 6,
   Binary: 8,
@@ -25,7 +23,6 @@ export type ThriftField =
   | { readonly id: number; readonly i32: number }
   | { readonly id: number; readonly i64: number }
   | { readonly id: number; readonly binary: Uint8Array | string }
-  | { readonly id: number; readonly bool: boolean }
   | { readonly id: number; readonly struct: ThriftStruct }
   | { readonly id: number; readonly i32s: readonly number[] }
   | { readonly id: number; readonly strings: readonly string[] }
@@ -34,7 +31,6 @@ export type ThriftField =
 export const i32 = (id: number, value: number): ThriftField => ({ id, i32: value });
 export const i64 = (id: number, value: number): ThriftField => ({ id, i64: value });
 export const binary = (id: number, value: Uint8Array | string): ThriftField => ({ id, binary: value });
-export const bool = (id: number, value: boolean): ThriftField => ({ id, bool: value });
 export const struct = (id: number, value: ThriftStruct): ThriftField => ({ id, struct: value });
 export const i32s = (id: number, value: readonly number[]): ThriftField => ({ id, i32s: value });
 export const strings = (id: number, value: readonly string[]): ThriftField => ({ id, strings: value });
@@ -69,7 +65,6 @@ function typeOf(field: ThriftField): CompactType {
   if ("i32" in field) return CompactType.I32;
   if ("i64" in field) return CompactType.I64;
   if ("binary" in field) return CompactType.Binary;
-  if ("bool" in field) return field.bool ? CompactType.BooleanTrue : CompactType.BooleanFalse;
   if ("struct" in field) return CompactType.Struct;
   return CompactType.List;
 }
@@ -77,8 +72,6 @@ function typeOf(field: ThriftField): CompactType {
 function writeValue(out: ByteSink, field: ThriftField): void {
   if ("i32" in field || "i64" in field) out.varint(zigzag("i32" in field ? field.i32 : field.i64));
   else if ("binary" in field) out.binary(field.binary);
-  else if ("bool" in field)
-    return; // the value is in the field header's type
   else if ("struct" in field) writeStruct(out, field.struct);
   else if ("i32s" in field) {
     listHeader(out, field.i32s.length, CompactType.I32);
